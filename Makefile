@@ -1,0 +1,31 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+# Both create .venv on first use (torch and torchvision install from the local wheels).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test golden lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
+	$(BIN)/pip install --quiet -e ".[torch,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m archdsl.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+golden: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_golden.py --update-golden
+
+lint: $(STAMP)
+	$(BIN)/ruff check archdsl tests tools
+	$(BIN)/ruff format --check archdsl tests tools
+
+clean:
+	rm -rf $(VENV) out
