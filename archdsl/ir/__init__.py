@@ -1,0 +1,7 @@
+"""The archdsl IR: what the parser lowers to and every later stage reads."""
+
+from .nodes import *  # noqa: F403
+from .nodes import EXPR_KINDS, Node, Program
+from .walk import iter_exprs, walk_expr
+
+__all__ = ["EXPR_KINDS", "Node", "Program", "iter_exprs", "walk_expr"]

@@ -1,0 +1,340 @@
+"""The IR: small frozen pydantic declarations, told apart by a literal `kind`.
+
+Every node carries the span it came from; spans stay out of equality, hashing and
+dumps (as jinja2 keeps `lineno` out of `__eq__`), so two spellings of the same
+program lower to equal IR and `archdsl ir` prints only the program.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..source import Span
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    span: Span | None = Field(default=None, exclude=True, repr=False)
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(v for k, v in self.__dict__.items() if k != "span")
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+
+# ---- expressions ---------------------------------------------------------------
+
+
+class Name(Node):
+    kind: Literal["name"] = "name"
+    id: str
+
+
+class Path(Node):
+    """A dotted path: `torchvision.resnet50`, `net.layer3`, `layer4.2.conv3`."""
+
+    kind: Literal["path"] = "path"
+    parts: tuple[str, ...]
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+class Constant(Node):
+    kind: Literal["const"] = "const"
+    value: bool | int | float | str | None
+
+
+class ListExpr(Node):
+    kind: Literal["list"] = "list"
+    items: tuple[Expr, ...]
+
+
+class TupleExpr(Node):
+    kind: Literal["tuple"] = "tuple"
+    items: tuple[Expr, ...]
+
+
+class ListComp(Node):
+    """`[elt for a, b in iter]`: repetition with per-iteration arguments."""
+
+    kind: Literal["listcomp"] = "listcomp"
+    elt: Expr
+    targets: tuple[str, ...]
+    iter: Expr
+
+
+class Positional(Node):
+    kind: Literal["positional"] = "positional"
+    value: Expr
+
+
+class Keyword(Node):
+    kind: Literal["keyword"] = "keyword"
+    name: str
+    value: Expr
+
+
+class Splat(Node):
+    """`*xs` inside a call: the items of a list become positional arguments."""
+
+    kind: Literal["splat"] = "splat"
+    value: Expr
+
+
+Arg = Annotated[Union[Positional, Keyword, Splat], Field(discriminator="kind")]
+
+
+class Call(Node):
+    kind: Literal["call"] = "call"
+    func: Expr
+    args: tuple[Arg, ...]
+
+    @property
+    def positional(self) -> list[Expr]:
+        return [a.value for a in self.args if isinstance(a, Positional)]
+
+    @property
+    def keywords(self) -> list[Keyword]:
+        return [a for a in self.args if isinstance(a, Keyword)]
+
+
+BinOperator = Literal["+", "-", "*", "/", "//", "%", "**"]
+CmpOperator = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
+class BinOp(Node):
+    kind: Literal["binop"] = "binop"
+    op: BinOperator
+    left: Expr
+    right: Expr
+
+
+class UnaryOp(Node):
+    kind: Literal["unary"] = "unary"
+    op: Literal["-", "+", "not"]
+    operand: Expr
+
+
+class Compare(Node):
+    kind: Literal["compare"] = "compare"
+    op: CmpOperator
+    left: Expr
+    right: Expr
+
+
+class BoolOp(Node):
+    kind: Literal["boolop"] = "boolop"
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+
+
+class IfExp(Node):
+    kind: Literal["ifexp"] = "ifexp"
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+
+class Subscript(Node):
+    kind: Literal["subscript"] = "subscript"
+    value: Expr
+    index: Expr
+
+
+Expr = Annotated[
+    Union[
+        Name,
+        Path,
+        Constant,
+        ListExpr,
+        TupleExpr,
+        ListComp,
+        Call,
+        BinOp,
+        UnaryOp,
+        Compare,
+        BoolOp,
+        IfExp,
+        Subscript,
+    ],
+    Field(discriminator="kind"),
+]
+
+EXPR_KINDS = ("name", "path", "const", "list", "tuple", "listcomp", "call", "binop",
+              "unary", "compare", "boolop", "ifexp", "subscript")  # fmt: skip
+
+
+# ---- shapes ----------------------------------------------------------------------
+
+
+class Dim(Node):
+    """One dimension of a declared input shape: a size or a symbol such as `N`, `H`."""
+
+    kind: Literal["dim"] = "dim"
+    value: int | str
+
+
+class Shape(Node):
+    kind: Literal["shape"] = "shape"
+    dims: tuple[Dim, ...]
+
+
+# ---- forward: dataflow -------------------------------------------------------------
+
+
+class Input(Node):
+    kind: Literal["input"] = "input"
+    name: str
+    shape: Shape | None = None
+
+
+class FAssign(Node):
+    """`x = expr` or `a, b = expr` inside `forward`."""
+
+    kind: Literal["fassign"] = "fassign"
+    targets: tuple[str, ...]
+    value: Expr
+
+
+class FReturn(Node):
+    kind: Literal["freturn"] = "freturn"
+    values: tuple[Expr, ...]
+
+
+class FIf(Node):
+    """A choice made at build time (on parameters), written inside `forward`."""
+
+    kind: Literal["fif"] = "fif"
+    cond: Expr
+    then: tuple[FStmt, ...]
+    orelse: tuple[FStmt, ...] = ()
+
+
+FStmt = Annotated[Union[FAssign, FReturn, FIf], Field(discriminator="kind")]
+
+
+class Forward(Node):
+    kind: Literal["forward"] = "forward"
+    inputs: tuple[Input, ...]
+    body: tuple[FStmt, ...]
+
+
+# ---- build-time statements ---------------------------------------------------------
+
+
+class Assign(Node):
+    """`name = expr` in a block body: a member when `expr` builds a module, else a
+    build-time constant. `path` targets (`layer4.2.conv3 = ...`) replace a submodule of
+    the base model."""
+
+    kind: Literal["assign"] = "assign"
+    target: tuple[str, ...]
+    value: Expr
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.target)
+
+
+class If(Node):
+    kind: Literal["if"] = "if"
+    cond: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...] = ()
+
+
+class Outputs(Node):
+    """`outputs(logits = fc, feat = layer3)`: extra outputs tapped from the base model."""
+
+    kind: Literal["outputs"] = "outputs"
+    args: tuple[Arg, ...]
+
+
+class InputDecl(Node):
+    kind: Literal["input_decl"] = "input_decl"
+    name: str
+    shape: Shape
+
+
+Stmt = Annotated[
+    Union[Assign, If, Forward, Outputs, InputDecl], Field(discriminator="kind")
+]
+
+
+# ---- definitions -------------------------------------------------------------------
+
+
+class TypeRef(Node):
+    """A parameter type: `int`, `float`, `bool`, `str`, `list[int]`."""
+
+    kind: Literal["type"] = "type"
+    name: str
+    arg: TypeRef | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.arg}]" if self.arg else self.name
+
+
+class Param(Node):
+    kind: Literal["param"] = "param"
+    name: str
+    type: TypeRef | None = None
+    default: Expr | None = None
+
+
+class Block(Node):
+    kind: Literal["block"] = "block"
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+
+
+class Model(Node):
+    kind: Literal["model"] = "model"
+    name: str
+    params: tuple[Param, ...]
+    base: Call | None = None
+    body: tuple[Stmt, ...]
+
+
+class Builder(Node):
+    """A function returning a module expression without adding a class level
+    (torchvision's `_make_layer`)."""
+
+    kind: Literal["builder"] = "builder"
+    name: str
+    params: tuple[Param, ...]
+    body: Expr
+
+
+class Import(Node):
+    """`import "x.arch"` (names is None) or `from "x.arch" import A, B`."""
+
+    kind: Literal["import"] = "import"
+    path: str
+    names: tuple[str, ...] | None = None
+
+
+Definition = Annotated[Union[Block, Model, Builder], Field(discriminator="kind")]
+
+
+class Program(Node):
+    kind: Literal["program"] = "program"
+    path: str
+    imports: tuple[Import, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+
+
+for _model in list(globals().values()):
+    if isinstance(_model, type) and issubclass(_model, Node) and _model is not Node:
+        _model.model_rebuild()

@@ -1,0 +1,71 @@
+"""Source text and spans: where every piece of the IR came from."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """One `.arch` file (or string) as the compiler saw it."""
+
+    path: str
+    text: str
+    _lines: list[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lines", self.text.splitlines())
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Source:
+        raw = Path(path).read_bytes()
+        return cls(str(path), raw.decode("utf-8"))
+
+    @property
+    def name(self) -> str:
+        """The file name alone: what generated headers mention, so output is the same
+        whatever directory the build ran from."""
+        return Path(self.path).name
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def line(self, lineno: int) -> str:
+        """The 1-based line `lineno`, or '' past the end."""
+        if 1 <= lineno <= len(self._lines):
+            return self._lines[lineno - 1]
+        return ""
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset, clamped into the text."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range of characters in a source, with 1-based line and column."""
+
+    source: Source = field(repr=False, compare=False)
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @classmethod
+    def at_offsets(cls, source: Source, start: int, end: int) -> Span:
+        line, column = source.position(start)
+        end_line, end_column = source.position(max(start, end))
+        return cls(source, line, column, end_line, end_column)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"

@@ -1,0 +1,224 @@
+"""Lark parse tree -> IR. Every node gets the span of the text it came from."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+
+from .. import ir
+from ..source import Source, Span
+
+
+@v_args(meta=True)
+class _Lower(Transformer):
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+
+    def _span(self, meta: Any) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok(self, token: Token) -> Span:
+        return Span(
+            self.source, token.line, token.column, token.end_line, token.end_column
+        )
+
+    # ---- program and definitions ---------------------------------------------------
+
+    def start(self, meta: Any, items: list[Any]) -> ir.Program:
+        imports = tuple(i for i in items if isinstance(i, ir.Import))
+        defs = tuple(i for i in items if not isinstance(i, ir.Import))
+        return ir.Program(path=self.source.path, imports=imports, definitions=defs)
+
+    def import_all(self, meta: Any, c: list[Any]) -> ir.Import:
+        return ir.Import(path=_string(c[0]), span=self._span(meta))
+
+    def import_names(self, meta: Any, c: list[Any]) -> ir.Import:
+        names = tuple(str(t) for t in c[1:])
+        return ir.Import(path=_string(c[0]), names=names, span=self._span(meta))
+
+    def block(self, meta: Any, c: list[Any]) -> ir.Block:
+        name, params, body = c
+        return ir.Block(name=str(name), params=params, body=body, span=self._tok(name))
+
+    def model(self, meta: Any, c: list[Any]) -> ir.Model:
+        name, params, base, body = c
+        return ir.Model(
+            name=str(name), params=params or (), base=base, body=body, span=self._tok(name)
+        )
+
+    def extends(self, meta: Any, c: list[Any]) -> ir.Call:
+        path, args = c
+        func = ir.Path(parts=tuple(str(path).split(".")), span=self._tok(path))
+        return ir.Call(func=func, args=args, span=self._span(meta))
+
+    def builder(self, meta: Any, c: list[Any]) -> ir.Builder:
+        name, params, body = c
+        return ir.Builder(name=str(name), params=params, body=body, span=self._tok(name))
+
+    def params(self, meta: Any, c: list[Any]) -> tuple[ir.Param, ...]:
+        return tuple(p for p in c if p is not None)
+
+    def param(self, meta: Any, c: list[Any]) -> ir.Param:
+        name, type_, default = c
+        return ir.Param(name=str(name), type=type_, default=default, span=self._tok(name))
+
+    def type(self, meta: Any, c: list[Any]) -> ir.TypeRef:
+        return ir.TypeRef(name=str(c[0]), arg=c[1], span=self._span(meta))
+
+    # ---- build-time statements -----------------------------------------------------
+
+    def body(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def assign(self, meta: Any, c: list[Any]) -> ir.Assign:
+        target, value = c
+        return ir.Assign(
+            target=tuple(str(target).split(".")), value=value, span=self._tok(target)
+        )
+
+    def if_stmt(self, meta: Any, c: list[Any]) -> ir.If:
+        cond, then, orelse = c
+        orelse = (orelse,) if isinstance(orelse, ir.If) else orelse or ()
+        return ir.If(cond=cond, then=then, orelse=orelse, span=self._span(meta))
+
+    def outputs(self, meta: Any, c: list[Any]) -> ir.Outputs:
+        return ir.Outputs(args=c[0], span=self._span(meta))
+
+    def input_decl(self, meta: Any, c: list[Any]) -> ir.InputDecl:
+        return ir.InputDecl(name=str(c[0]), shape=c[1], span=self._tok(c[0]))
+
+    # ---- forward -------------------------------------------------------------------
+
+    def forward(self, meta: Any, c: list[Any]) -> ir.Forward:
+        *inputs, body = c
+        if not isinstance(body, tuple):  # `forward(x) = expr`
+            body = (ir.FReturn(values=(body,), span=body.span),)
+        inputs = tuple(i for i in inputs if i is not None)
+        return ir.Forward(inputs=inputs, body=body, span=self._span(meta))
+
+    def fparam(self, meta: Any, c: list[Any]) -> ir.Input:
+        return ir.Input(name=str(c[0]), shape=c[1], span=self._tok(c[0]))
+
+    def shape(self, meta: Any, c: list[Any]) -> ir.Shape:
+        return ir.Shape(dims=tuple(c), span=self._span(meta))
+
+    def dim(self, meta: Any, c: list[Any]) -> ir.Dim:
+        token = c[0]
+        value = int(token) if token.type == "INT" else str(token)
+        return ir.Dim(value=value, span=self._tok(token))
+
+    def fbody(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def fassign(self, meta: Any, c: list[Any]) -> ir.FAssign:
+        *targets, value = c
+        return ir.FAssign(
+            targets=tuple(str(t) for t in targets), value=value, span=self._tok(targets[0])
+        )
+
+    def freturn(self, meta: Any, c: list[Any]) -> ir.FReturn:
+        return ir.FReturn(values=tuple(c), span=self._span(meta))
+
+    def fif(self, meta: Any, c: list[Any]) -> ir.FIf:
+        cond, then, orelse = c
+        orelse = (orelse,) if isinstance(orelse, ir.FIf) else orelse or ()
+        return ir.FIf(cond=cond, then=then, orelse=orelse, span=self._span(meta))
+
+    # ---- expressions ---------------------------------------------------------------
+
+    def ifexp(self, meta: Any, c: list[Any]) -> ir.IfExp:
+        then, cond, orelse = c
+        return ir.IfExp(cond=cond, then=then, orelse=orelse, span=self._span(meta))
+
+    def or_(self, meta: Any, c: list[Any]) -> ir.BoolOp:
+        return ir.BoolOp(op="or", left=c[0], right=c[1], span=self._span(meta))
+
+    def and_(self, meta: Any, c: list[Any]) -> ir.BoolOp:
+        return ir.BoolOp(op="and", left=c[0], right=c[1], span=self._span(meta))
+
+    def not_(self, meta: Any, c: list[Any]) -> ir.UnaryOp:
+        return ir.UnaryOp(op="not", operand=c[0], span=self._span(meta))
+
+    def compare(self, meta: Any, c: list[Any]) -> ir.Compare:
+        left, op, right = c
+        return ir.Compare(op=str(op), left=left, right=right, span=self._span(meta))
+
+    def binop(self, meta: Any, c: list[Any]) -> ir.BinOp:
+        left, op, right = c
+        return ir.BinOp(op=str(op), left=left, right=right, span=self._span(meta))
+
+    def pow_(self, meta: Any, c: list[Any]) -> ir.BinOp:
+        return ir.BinOp(op="**", left=c[0], right=c[1], span=self._span(meta))
+
+    def unary(self, meta: Any, c: list[Any]) -> ir.UnaryOp:
+        return ir.UnaryOp(op=str(c[0]), operand=c[1], span=self._span(meta))
+
+    def call(self, meta: Any, c: list[Any]) -> ir.Call:
+        return ir.Call(func=c[0], args=c[1], span=self._span(meta))
+
+    def subscript(self, meta: Any, c: list[Any]) -> ir.Subscript:
+        return ir.Subscript(value=c[0], index=c[1], span=self._span(meta))
+
+    def args(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(
+            a if isinstance(a, (ir.Keyword, ir.Splat)) else ir.Positional(value=a, span=a.span)
+            for a in c
+            if a is not None
+        )
+
+    def kwarg(self, meta: Any, c: list[Any]) -> ir.Keyword:
+        return ir.Keyword(name=str(c[0]), value=c[1], span=self._tok(c[0]))
+
+    def splat(self, meta: Any, c: list[Any]) -> ir.Splat:
+        return ir.Splat(value=c[1], span=self._span(meta))
+
+    def name(self, meta: Any, c: list[Any]) -> ir.Name:
+        return ir.Name(id=str(c[0]), span=self._tok(c[0]))
+
+    def dotted(self, meta: Any, c: list[Any]) -> ir.Path:
+        return ir.Path(parts=tuple(str(c[0]).split(".")), span=self._tok(c[0]))
+
+    def int_(self, meta: Any, c: list[Any]) -> ir.Constant:
+        return ir.Constant(value=int(str(c[0]).replace("_", "")), span=self._tok(c[0]))
+
+    def float_(self, meta: Any, c: list[Any]) -> ir.Constant:
+        return ir.Constant(value=float(str(c[0])), span=self._tok(c[0]))
+
+    def string(self, meta: Any, c: list[Any]) -> ir.Constant:
+        return ir.Constant(value=_string(c[0]), span=self._tok(c[0]))
+
+    def true(self, meta: Any, c: list[Any]) -> ir.Constant:
+        return ir.Constant(value=True, span=self._span(meta))
+
+    def false(self, meta: Any, c: list[Any]) -> ir.Constant:
+        return ir.Constant(value=False, span=self._span(meta))
+
+    def none(self, meta: Any, c: list[Any]) -> ir.Constant:
+        return ir.Constant(value=None, span=self._span(meta))
+
+    def list_(self, meta: Any, c: list[Any]) -> ir.ListExpr:
+        return ir.ListExpr(items=tuple(x for x in c if x is not None), span=self._span(meta))
+
+    def tuple_(self, meta: Any, c: list[Any]) -> ir.TupleExpr:
+        return ir.TupleExpr(items=tuple(x for x in c if x is not None), span=self._span(meta))
+
+    def listcomp(self, meta: Any, c: list[Any]) -> ir.ListComp:
+        elt, *targets, iterable = c
+        return ir.ListComp(
+            elt=elt, targets=tuple(str(t) for t in targets), iter=iterable, span=self._span(meta)
+        )
+
+
+def _string(token: Token) -> str:
+    """A string literal's value. The grammar admits only plain characters and the
+    escapes \\" \\' \\\\ \\n \\t, so literal_eval sees nothing but a string literal."""
+    return ast.literal_eval(str(token))
+
+
+def lower(tree: Tree, source: Source) -> ir.Program:
+    return _Lower(source).transform(tree)

@@ -1,0 +1,102 @@
+"""Friendly syntax errors: a table of known mistakes replayed with lark's
+`match_examples`, and plain wording for every other unexpected token."""
+
+from __future__ import annotations
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..source import Source
+
+# message -> (hint, small programs that fail in the same parser state)
+KNOWN_MISTAKES: dict[str, tuple[str, list[str]]] = {
+    "`forward` takes a `=` expression or a `{ ... }` body, not a colon": (
+        "write `forward(x) = layer(x)` or `forward(x) { return layer(x) }`",
+        ["block A() {\n forward(x): return x\n}", "block A() { forward(x, y): x }"],
+    ),
+    "`def` is Python; blocks are declared with `block`": (
+        "write `block Name(param: int) { ... }`",
+        ["def A(x):\n", "def A(x) {}"],
+    ),
+    "conditions in `if` use `==`, not `=`": (
+        "write `if a == b { ... }`",
+        ["block A(a: int) {\n if a = 1 { }\n}"],
+    ),
+    "blocks and models use braces, not a colon": (
+        "write `block Name(...) { ... }`",
+        ["block A():\n", "model A():\n", "model A:\n"],
+    ),
+    "members are named without `self.`": (
+        "archdsl writes `self.` for you: `conv = Conv2d(3, 8, 3)`",
+        ["block A() {\n self.conv = 1\n}"],
+    ),
+}
+
+_TOKEN_WORDS = {
+    "_NL": "end of line",
+    "$END": "end of file",
+    "NAME": "a name",
+    "DOTTED": "a dotted path",
+    "INT": "an integer",
+    "FLOAT": "a number",
+    "STRING": "a string",
+    "COMP_OP": "a comparison",
+    "ADD_OP": "`+` or `-`",
+    "MUL_OP": "`/`, `//` or `%`",
+}
+
+
+def explain_unexpected(source: Source, exc: UnexpectedInput) -> tuple[str, str | None]:
+    """(message, hint) for a syntax error."""
+    known = _match_known(exc)
+    if known:
+        return known
+    if isinstance(exc, UnexpectedCharacters):
+        char = source.text[exc.pos_in_stream : exc.pos_in_stream + 1]
+        return f"unexpected character {char!r}", _expected_hint(exc.allowed)
+    if isinstance(exc, UnexpectedEOF) or _is_end(exc):
+        return "unexpected end of file", "a closing `}`, `)` or `]` may be missing"
+    assert isinstance(exc, UnexpectedToken)
+    return f"unexpected {_describe_token(exc.token)}", _expected_hint(exc.accepts or exc.expected)
+
+
+def _is_end(exc: UnexpectedInput) -> bool:
+    return isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+
+
+def _match_known(exc: UnexpectedInput) -> tuple[str, str] | None:
+    from .parser import parser  # the parser module imports this one
+
+    examples = {message: samples for message, (_hint, samples) in KNOWN_MISTAKES.items()}
+    try:
+        message = exc.match_examples(parser().parse, examples, use_accepts=True)
+    except Exception:  # a table entry that stopped failing must not hide the real error
+        return None
+    return (message, KNOWN_MISTAKES[message][0]) if message else None
+
+
+def _describe_token(token: object) -> str:
+    kind = getattr(token, "type", "")
+    if kind in ("_NL", "$END"):
+        return _TOKEN_WORDS[kind]
+    return f"`{token}`"
+
+
+def _expected_hint(expected: object) -> str | None:
+    words = sorted({_terminal_word(name) for name in (expected or ())})
+    if not words:
+        return None
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return "expected " + ", ".join(words)
+
+
+def _terminal_word(name: str) -> str:
+    if name in _TOKEN_WORDS:
+        return _TOKEN_WORDS[name]
+    from .parser import parser
+
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"`{pattern.value}`" if pattern.type == "str" else name

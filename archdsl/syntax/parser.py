@@ -1,0 +1,81 @@
+"""Text -> Lark parse tree, with positions, and syntax errors as diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..errors import ArchError, Diagnostic
+from ..source import Source, Span
+from .messages import explain_unexpected
+
+_OPENERS = {"LPAR", "LSQB"}
+_CLOSERS = {"RPAR", "RSQB"}
+
+
+class _NewlinesInBrackets:
+    """Drop newline tokens inside () and [] so calls and lists may span lines, as in
+    Python. Braces are statement blocks, so newlines inside them still count."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        for token in stream:
+            if token.type in _OPENERS:
+                depth += 1
+            elif token.type in _CLOSERS:
+                depth = max(0, depth - 1)
+            elif token.type == "_NL" and depth:
+                continue
+            yield token
+
+
+def grammar_text() -> str:
+    """The grammar: inside the installed package, or at the top of a source checkout."""
+    packaged = resources.files("archdsl") / "grammars" / "arch.lark"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[2] / "grammars" / "arch.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+@cache
+def parser() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        postlex=_NewlinesInBrackets(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse_tree(source: Source) -> Tree:
+    """Parse a source, or raise ArchError with one diagnostic at the first syntax error."""
+    try:
+        return parser().parse(source.text + "\n")
+    except UnexpectedInput as exc:
+        raise ArchError([_syntax_diagnostic(source, exc)]) from None
+
+
+def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
+    message, hint = explain_unexpected(source, exc)
+    if isinstance(exc, UnexpectedEOF) or getattr(exc, "token", None) == "$END":
+        end = len(source.text.rstrip())
+        span = Span.at_offsets(source, end, end + 1)
+    elif isinstance(exc, UnexpectedToken):
+        token = exc.token
+        start = token.start_pos or 0
+        span = Span.at_offsets(source, start, max(start + 1, token.end_pos or start + 1))
+    elif isinstance(exc, UnexpectedCharacters):
+        span = Span.at_offsets(source, exc.pos_in_stream, exc.pos_in_stream + 1)
+    else:  # pragma: no cover - lark raises only the three above from parse()
+        span = None
+    return Diagnostic(message, span, hint)
