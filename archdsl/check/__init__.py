@@ -1,0 +1,36 @@
+"""Semantic checks: collect every diagnostic, then raise once."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..errors import ArchError, Diagnostic
+from .context import Context, DefInfo
+from .program import PASSES
+
+
+def analyze(program: ir.Program) -> Context:
+    """Run every pass; the context holds all diagnostics (errors and warnings)."""
+    ctx = Context()
+    for run in PASSES:
+        run(ctx, program)
+    return ctx
+
+
+def check(program: ir.Program) -> Context:
+    """Like analyze(), but raise ArchError when any error was found."""
+    ctx = analyze(program)
+    errors = [d for d in ctx.diagnostics if d.severity == "error"]
+    if errors:
+        raise ArchError(sort_diagnostics(ctx.diagnostics))
+    return ctx
+
+
+def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    def key(d: Diagnostic) -> tuple[str, int, int]:
+        span = d.span
+        return (span.path, span.line, span.column) if span else ("", 0, 0)
+
+    return sorted(diagnostics, key=key)
+
+
+__all__ = ["ArchError", "Context", "DefInfo", "analyze", "check"]

@@ -1,0 +1,74 @@
+"""What the checks share: the diagnostics found so far and what they learned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..errors import Diagnostic
+from ..source import Span
+
+
+@dataclass
+class ModuleRef:
+    """What a module-valued expression builds, as far as callers need to know."""
+
+    label: str  # for messages: `Conv2d`, `DoubleConv`, `Sequential`
+    inputs: int | None = 1  # tensors its forward takes; None when unknown
+    outputs: int | None = 1  # tensors it returns; None when unknown
+    callable: bool = True
+    definition: str | None = None  # the block/model it instantiates, if any
+
+
+@dataclass
+class Value:
+    type: str  # see check/types.py; "tensor" and "tensors" in forward
+    module: ModuleRef | None = None
+    arity: int = 1  # tensors in a forward value: 2 for `return a, b` results
+
+
+@dataclass
+class Symbol:
+    name: str
+    kind: str  # param, const, member, loop, input, value
+    value: Value
+    span: Span | None
+    conditional: bool = False  # defined in only one branch of an `if`
+
+
+@dataclass
+class DefInfo:
+    """What the checks learned about one block, model or builder; codegen reads it."""
+
+    node: ir.Block | ir.Model | ir.Builder
+    inputs: tuple[str, ...] = ()
+    outputs: int = 1
+    members: dict[str, Symbol] = field(default_factory=dict)
+    consts: dict[str, Symbol] = field(default_factory=dict)
+    #: build-time names (parameters, constants) that `forward` reads: stored on self
+    stored: list[str] = field(default_factory=list)
+    #: other definitions this one builds, with where (for the recursion check)
+    uses: dict[str, Span | None] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
+
+    def is_member(self, assign: ir.Assign) -> bool:
+        return assign.name in self.members
+
+
+@dataclass
+class Context:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    defs: dict[str, DefInfo] = field(default_factory=dict)
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, span, hint))
+
+    def warning(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, span, hint, severity="warning"))

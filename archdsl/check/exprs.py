@@ -1,0 +1,218 @@
+"""Typing of expressions, shared by build-time bodies and `forward`.
+
+Subclasses say what a name means and what a call builds; everything else (literals,
+arithmetic, lists, comprehensions, conditionals) is typed the same way in both."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..errors import did_you_mean
+from ..ops import BUILTINS
+from ..source import Span
+from . import types
+from .context import Context, Symbol, Value
+
+ANY = Value("any")
+
+
+class Scope:
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.parent = parent
+        self.symbols: dict[str, Symbol] = {}
+
+    def lookup(self, name: str) -> Symbol | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.symbols:
+                return scope.symbols[name]
+            scope = scope.parent
+        return None
+
+    def visible(self) -> list[str]:
+        names: list[str] = []
+        scope: Scope | None = self
+        while scope is not None:
+            names.extend(scope.symbols)
+            scope = scope.parent
+        return names
+
+
+class ExprChecker:
+    def __init__(self, ctx: Context, scope: Scope) -> None:
+        self.ctx = ctx
+        self.scope = scope
+
+    # ---- to be provided by subclasses ----------------------------------------------
+
+    def name(self, expr: ir.Name) -> Value:
+        raise NotImplementedError
+
+    def call(self, expr: ir.Call) -> Value:
+        raise NotImplementedError
+
+    def path(self, expr: ir.Path) -> Value:
+        self.ctx.error(f"`{expr.dotted}` cannot be used here", expr.span)
+        return ANY
+
+    # ---- shared --------------------------------------------------------------------
+
+    def expr(self, expr: ir.Node) -> Value:
+        method = getattr(self, f"_{expr.kind}")
+        return method(expr)
+
+    def args(self, call: ir.Call) -> list[Value]:
+        return [self.expr(arg.value) for arg in call.args]
+
+    def _name(self, expr: ir.Name) -> Value:
+        return self.name(expr)
+
+    def _path(self, expr: ir.Path) -> Value:
+        return self.path(expr)
+
+    def _call(self, expr: ir.Call) -> Value:
+        return self.call(expr)
+
+    def _const(self, expr: ir.Constant) -> Value:
+        return Value(types.of_constant(expr.value))
+
+    def _list(self, expr: ir.ListExpr) -> Value:
+        values = [self.expr(item) for item in expr.items]
+        return Value(_list_type([v.type for v in values]))
+
+    def _tuple(self, expr: ir.TupleExpr) -> Value:
+        for item in expr.items:
+            self.expr(item)
+        return Value("tuple")
+
+    def _listcomp(self, expr: ir.ListComp) -> Value:
+        iterable = self.expr(expr.iter)
+        if types.base(iterable.type) not in ("list", "any"):
+            self.ctx.error(
+                f"cannot repeat over {types.describe(iterable.type)}",
+                expr.iter.span,
+                hint="iterate over a list, `range(n)`, `zip(...)` or `enumerate(...)`",
+            )
+        outer = self.scope
+        self.scope = Scope(outer)
+        element = types.item(iterable.type) if len(expr.targets) == 1 else "any"
+        for target in expr.targets:
+            self.scope.symbols[target] = Symbol(target, "loop", Value(element), expr.span)
+        try:
+            return Value(_list_type([self.expr(expr.elt).type]))
+        finally:
+            self.scope = outer
+
+    def _binop(self, expr: ir.BinOp) -> Value:
+        left, right = self.expr(expr.left), self.expr(expr.right)
+        result = _arith(expr.op, left.type, right.type)
+        if result is None:
+            self.ctx.error(
+                f"`{expr.op}` cannot combine {types.describe(left.type)} "
+                f"and {types.describe(right.type)}",
+                expr.span,
+            )
+            return ANY
+        return Value(result)
+
+    def _unary(self, expr: ir.UnaryOp) -> Value:
+        operand = self.expr(expr.operand)
+        if expr.op == "not":
+            return Value("bool")
+        if operand.type not in ("int", "float", "tensor", "any"):
+            self.ctx.error(f"`{expr.op}` needs a number, got {operand.type}", expr.span)
+            return ANY
+        return operand
+
+    def _compare(self, expr: ir.Compare) -> Value:
+        self.expr(expr.left)
+        self.expr(expr.right)
+        return Value("bool")
+
+    def _boolop(self, expr: ir.BoolOp) -> Value:
+        return Value(types.join(self.expr(expr.left).type, self.expr(expr.right).type))
+
+    def _ifexp(self, expr: ir.IfExp) -> Value:
+        self.expr(expr.cond)
+        then, orelse = self.expr(expr.then), self.expr(expr.orelse)
+        if then.type == "module" or orelse.type == "module":
+            module = then.module or orelse.module
+            return Value(types.join(then.type, orelse.type), module)
+        return Value(types.join(then.type, orelse.type))
+
+    def _subscript(self, expr: ir.Subscript) -> Value:
+        container, index = self.expr(expr.value), self.expr(expr.index)
+        if index.type not in ("int", "any"):
+            self.ctx.error(f"an index must be an int, got {index.type}", expr.index.span)
+        if types.base(container.type) == "list":
+            return Value(types.item(container.type))
+        if container.type in ("tuple", "any"):
+            return ANY
+        self.ctx.error(f"cannot index {types.describe(container.type)}", expr.span)
+        return ANY
+
+    # ---- helpers for subclasses ----------------------------------------------------
+
+    def undefined(self, name: str, span: Span | None, extra: list[str] = ()) -> Value:
+        self.ctx.error(
+            f"undefined name `{name}`", span, hint=did_you_mean(name, [*self.scope.visible(), *extra])
+        )
+        return ANY
+
+    def builtin(self, name: str, call: ir.Call, values: list[Value]) -> Value:
+        low, high = BUILTINS[name]
+        count = len(values)
+        if any(isinstance(a, ir.Keyword) for a in call.args):
+            self.ctx.error(f"`{name}` takes no keyword arguments", call.span)
+        elif count < low or (high is not None and count > high):
+            wanted = f"{low}" if low == high else f"{low} to {high}" if high else f"{low} or more"
+            self.ctx.error(f"`{name}` takes {wanted} arguments, got {count}", call.span)
+        kinds = [v.type for v in values]
+        return Value(_builtin_type(name, kinds))
+
+
+def _list_type(items: list[str]) -> str:
+    if not items:
+        return "list"
+    if all(t == "tensor" for t in items):
+        return "tensors"
+    first = items[0]
+    return f"list[{first}]" if all(t == first for t in items) else "list"
+
+
+_NUMBERS = ("int", "float")
+
+
+def _arith(op: str, a: str, b: str) -> str | None:
+    if "any" in (a, b):
+        return "tensor" if "tensor" in (a, b) else "any"
+    if "tensor" in (a, b):
+        other = b if a == "tensor" else a
+        return "tensor" if other in ("tensor", *_NUMBERS) and op != "//" else None
+    if a in _NUMBERS and b in _NUMBERS:
+        if op == "/":
+            return "float"
+        return "int" if a == b == "int" else "float"
+    if op == "+" and a == b and a in ("str", "tuple") or op == "+" and "list" == types.base(a) == types.base(b):
+        return a if a == b else "list"
+    if op == "*" and {types.base(a), b} == {"list", "int"}:
+        return a if types.base(a) == "list" else b
+    return None
+
+
+def _builtin_type(name: str, args: list[str]) -> str:
+    if name == "range":
+        return "list[int]"
+    if name in ("len", "int"):
+        return "int"
+    if name == "float":
+        return "float"
+    if name in ("min", "max"):
+        if len(args) == 1:
+            return types.item(args[0])
+        result = args[0] if args else "any"
+        for a in args[1:]:
+            result = types.join(result, a)
+        return result
+    if name == "abs":
+        return args[0] if args else "any"
+    return "list"  # zip, enumerate: lists of tuples

@@ -1,0 +1,174 @@
+"""`forward`: dataflow between named tensor values, members and tensor ops."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..errors import did_you_mean
+from ..ops import BUILTINS, TENSOR_OPS, layer
+from . import types
+from .calls import bind
+from .context import Context, DefInfo, Symbol, Value
+from .exprs import ANY, ExprChecker, Scope
+from .names import why_reserved
+
+TENSOR = Value("tensor")
+
+
+class ForwardChecker(ExprChecker):
+    def __init__(self, ctx: Context, info: DefInfo, build_scope: Scope) -> None:
+        super().__init__(ctx, Scope(build_scope))
+        self.info = info
+        self.build_scope = build_scope
+        self.conditional_depth = 0
+        self.returns: list[int] = []
+
+    def check(self, forward: ir.Forward) -> None:
+        for inp in forward.inputs:
+            self.bind_value(inp.name, "input", TENSOR, inp.span)
+        self.stmts(forward.body)
+        if not self.returns:
+            self.ctx.error("`forward` never returns a value", forward.span, hint="add `return ...`")
+
+    def stmts(self, stmts: tuple[ir.Node, ...]) -> None:
+        for stmt in stmts:
+            getattr(self, f"_stmt_{stmt.kind}")(stmt)
+
+    def _stmt_fassign(self, stmt: ir.FAssign) -> None:
+        value = self.expr(stmt.value)
+        self._expect_tensors(value, stmt.value, len(stmt.targets))
+        for target in stmt.targets:
+            self.bind_value(target, "value", TENSOR, stmt.span)
+
+    def _stmt_freturn(self, stmt: ir.FReturn) -> None:
+        count = 0
+        for expr in stmt.values:
+            value = self.expr(expr)
+            if len(stmt.values) == 1 and value.arity > 1:
+                count += value.arity
+                continue
+            self._expect_tensors(value, expr, 1)
+            count += 1
+        if self.returns and count != self.returns[0]:
+            self.ctx.error(
+                f"this `return` gives {count} values, an earlier one gives {self.returns[0]}",
+                stmt.span,
+            )
+        self.returns.append(count)
+
+    def _stmt_fif(self, stmt: ir.FIf) -> None:
+        cond = self.expr(stmt.cond)
+        if cond.type in ("tensor", "tensors"):
+            self.ctx.error(
+                "`if` in forward chooses at build time; it cannot test a tensor",
+                stmt.cond.span,
+                hint="branch on a parameter, e.g. `if bilinear { ... }`",
+            )
+        outer = self.scope
+        self.conditional_depth += 1
+        branches = []
+        for body in (stmt.then, stmt.orelse):
+            self.scope = Scope(outer)
+            self.stmts(body)
+            branches.append(self.scope.symbols)
+        self.conditional_depth -= 1
+        self.scope = outer
+        then, orelse = branches
+        for name in then.keys() & orelse.keys():  # only values both branches set survive
+            outer.symbols.setdefault(name, then[name])
+
+    def _expect_tensors(self, value: Value, expr: ir.Node, count: int) -> None:
+        if value.type not in ("tensor", "any"):
+            self.ctx.error(
+                f"expected a tensor, got {types.describe(value.type)}",
+                expr.span,
+                hint="in `forward`, call members and tensor operations on tensors",
+            )
+        elif value.arity != count and value.type == "tensor":
+            self.ctx.error(
+                f"this gives {value.arity} value{'s' if value.arity != 1 else ''}, "
+                f"but {count} {'are' if count != 1 else 'is'} expected",
+                expr.span,
+            )
+
+    def bind_value(self, name: str, kind: str, value: Value, span) -> None:
+        reason = why_reserved(name)
+        if reason:
+            self.ctx.error(f"cannot name a value `{name}`: {reason}", span, hint="rename it")
+        shadowed = self.build_scope.lookup(name)
+        if shadowed is not None:
+            self.ctx.error(
+                f"`{name}` is already a {shadowed.kind} of `{self.info.name}`",
+                span,
+                hint="give the tensor another name",
+            )
+        self.scope.symbols[name] = Symbol(name, kind, value, span)
+
+    # ---- names and calls -------------------------------------------------------------
+
+    def name(self, expr: ir.Name) -> Value:
+        symbol = self.scope.lookup(expr.id)
+        if symbol is None:
+            if expr.id in TENSOR_OPS or layer(expr.id) or expr.id in self.ctx.defs:
+                self.ctx.error(f"`{expr.id}` must be called", expr.span)
+                return ANY
+            return self.undefined(expr.id, expr.span)
+        if symbol.kind == "member":
+            self.ctx.error(f"member `{expr.id}` must be called: `{expr.id}(x)`", expr.span)
+            return ANY
+        if symbol.kind in ("param", "const") and expr.id not in self.info.stored:
+            self.info.stored.append(expr.id)
+        return symbol.value
+
+    def call(self, expr: ir.Call) -> Value:
+        func = expr.func
+        if isinstance(func, ir.Name):
+            symbol = self.scope.lookup(func.id)
+            if symbol is not None and symbol.kind == "member":
+                return self._member_call(symbol, expr)
+            if func.id in TENSOR_OPS:
+                op = TENSOR_OPS[func.id]
+                bind(self.ctx, func.id, op.signature, expr, self.args(expr))
+                return TENSOR
+            if func.id in BUILTINS:
+                return self.builtin(func.id, expr, self.args(expr))
+            if layer(func.id) or func.id in self.ctx.defs:
+                self.args(expr)
+                self.ctx.error(
+                    f"`{func.id}` cannot be built inside `forward`",
+                    func.span,
+                    hint=f"declare it as a member (`name = {func.id}(...)`) and call that",
+                )
+                return TENSOR
+        self.args(expr)
+        label = func.dotted if isinstance(func, ir.Path) else getattr(func, "id", "this")
+        self.ctx.error(
+            f"unknown member or operation `{label}`",
+            func.span,
+            hint=did_you_mean(label, [*self.info.members, *TENSOR_OPS]),
+        )
+        return ANY
+
+    def _member_call(self, symbol: Symbol, expr: ir.Call) -> Value:
+        values = self.args(expr)
+        module = symbol.value.module
+        if symbol.conditional and not self.conditional_depth:
+            self.ctx.error(
+                f"member `{symbol.name}` exists only in one branch of an `if`",
+                expr.func.span,
+                hint="call it inside a forward `if` on the same condition",
+            )
+        if any(not isinstance(a, ir.Positional) for a in expr.args):
+            self.ctx.error("members take tensors as plain positional arguments", expr.span)
+        for arg, value in zip(expr.args, values):
+            self._expect_tensors(value, arg.value, 1)
+        if module is None:
+            return TENSOR
+        if not module.callable:
+            self.ctx.error(f"`{symbol.name}` is a {module.label} and cannot be called", expr.span)
+        elif module.inputs is not None and module.inputs != len(values):
+            self.ctx.error(
+                f"`{symbol.name}` ({module.label}) takes {module.inputs} "
+                f"input{'s' if module.inputs != 1 else ''}, got {len(values)}",
+                expr.span,
+            )
+        return Value("tensor", arity=module.outputs or 1)

@@ -1,0 +1,40 @@
+"""Which identifiers a spec may use: generated Python must stay valid and unsurprising."""
+
+from __future__ import annotations
+
+import keyword
+
+from ..ops.module_attributes import MODULE_ATTRIBUTES
+
+#: Names the generated module itself uses at module or method scope.
+GENERATED_NAMES = frozenset(
+    {"self", "super", "torch", "torchvision", "nn", "F", "Tensor", "OrderedDict", "pad_like"}
+)
+
+#: Python builtins that generated code may call (build-time functions and more).
+PYTHON_BUILTINS = frozenset(
+    {"range", "len", "min", "max", "abs", "int", "float", "bool", "str", "zip", "enumerate",
+     "list", "tuple", "dict", "set", "isinstance", "print", "object", "type", "None",
+     "True", "False", "sum", "map", "iter", "next", "getattr", "setattr", "eval", "exec",
+     "open", "compile", "globals", "locals", "vars", "__import__"}
+)  # fmt: skip
+
+
+def why_reserved(name: str, *, attribute: bool = False) -> str | None:
+    """Why `name` cannot name a parameter, value or member; None when it can.
+
+    `attribute` names become `self.<name>`, so they must also stay clear of every
+    nn.Module attribute (`forward`, `training`, `to`, `state_dict`, ...)."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"`{name}` is a Python keyword"
+    if name.startswith("__") and name.endswith("__"):
+        return f"`{name}` is a dunder name"
+    if name in GENERATED_NAMES:
+        return f"`{name}` is used by the generated code"
+    if name in PYTHON_BUILTINS:
+        return f"`{name}` is a Python builtin"
+    if attribute and name.startswith("_"):
+        return f"member `{name}` starts with an underscore, which nn.Module keeps for itself"
+    if attribute and name in MODULE_ATTRIBUTES:
+        return f"`{name}` is an nn.Module attribute"
+    return None

@@ -1,0 +1,136 @@
+"""The checks over a whole program, as an ordered tuple of small passes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import ir
+from ..errors import did_you_mean
+from ..ops import BUILTINS, TENSOR_OPS, layer
+from .build import BuildChecker
+from .context import Context, DefInfo
+from .forward import ForwardChecker
+from .names import why_reserved
+
+
+def collect_definitions(ctx: Context, program: ir.Program) -> None:
+    """Names of blocks, models and builders; their forward's inputs and outputs."""
+    for node in program.definitions:
+        if node.name in ctx.defs:
+            first = ctx.defs[node.name].node.span
+            where = f" (first at {first})" if first else ""
+            ctx.error(f"`{node.name}` is defined twice{where}", node.span)
+            continue
+        reason = why_reserved(node.name)
+        if reason is None and (layer(node.name) or node.name in TENSOR_OPS):
+            reason = f"`{node.name}` is already a torch.nn layer or tensor operation"
+        if reason is None and node.name in BUILTINS:
+            reason = f"`{node.name}` is a builtin"
+        if reason:
+            ctx.error(f"cannot name a {node.kind} `{node.name}`: {reason}", node.span)
+        ctx.defs[node.name] = DefInfo(node, *_forward_arity(node))
+
+
+def _forward_arity(node: ir.Node) -> tuple[tuple[str, ...], int]:
+    forward = _forward_of(node)
+    if forward is None:
+        return (), 1
+    first_return = next(_returns(forward.body), None)
+    outputs = len(first_return.values) if first_return else 1
+    return tuple(i.name for i in forward.inputs), outputs
+
+
+def _forward_of(node: ir.Node) -> ir.Forward | None:
+    if isinstance(node, ir.Builder):
+        return None
+    return next((s for s in node.body if isinstance(s, ir.Forward)), None)
+
+
+def _returns(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, ir.FReturn):
+            yield stmt
+        elif isinstance(stmt, ir.FIf):
+            yield from _returns(stmt.then)
+            yield from _returns(stmt.orelse)
+
+
+def check_definitions(ctx: Context, program: ir.Program) -> None:
+    """Parameters, bodies and forwards of every definition."""
+    for info in list(ctx.defs.values()):
+        node = info.node
+        checker = BuildChecker(ctx, info)
+        checker.params()
+        if isinstance(node, ir.Builder):
+            value = checker.expr(node.body)
+            if value.type not in ("module", "any"):
+                ctx.error(f"builder `{node.name}` must return a module", node.body.span)
+            continue
+        if isinstance(node, ir.Model) and node.base is not None:
+            ctx.error(
+                "`extends` (modifying a torchvision model) is not supported yet",
+                node.base.span,
+            )
+            continue
+        checker.body(node.body)
+        _check_forward(ctx, info, checker)
+
+
+def _check_forward(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
+    forwards = [s for s in info.node.body if isinstance(s, ir.Forward)]
+    if not forwards:
+        ctx.error(
+            f"{info.kind} `{info.name}` has no `forward`",
+            info.node.span,
+            hint="add `forward(x) = ...` or `forward(x) { ... }`",
+        )
+        return
+    for extra in forwards[1:]:
+        ctx.error(f"{info.kind} `{info.name}` has more than one `forward`", extra.span)
+    ForwardChecker(ctx, info, checker.scope).check(forwards[0])
+
+
+def check_recursion(ctx: Context, program: ir.Program) -> None:
+    """A block that builds itself, directly or through others, never finishes."""
+    reported: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        for used, span in ctx.defs[name].uses.items():
+            if used in trail:
+                cycle = trail[trail.index(used) :] + [used]
+                if used not in reported:
+                    reported.update(cycle)
+                    ctx.error(
+                        "recursive definition: " + " -> ".join(f"`{c}`" for c in cycle),
+                        span,
+                        hint="a block cannot contain itself",
+                    )
+                continue
+            visit(used, [*trail, used])
+
+    for name in ctx.defs:
+        if name not in reported:
+            visit(name, [name])
+
+
+def check_unknown_imports(ctx: Context, program: ir.Program) -> None:
+    """`from "x.arch" import A`: every imported name exists."""
+    for imp in program.imports:
+        for name in imp.names or ():
+            if name not in ctx.defs:
+                ctx.error(
+                    f"`{imp.path}` defines no `{name}`",
+                    imp.span,
+                    hint=did_you_mean(name, ctx.defs),
+                )
+
+
+Pass = Callable[[Context, ir.Program], None]
+
+#: Order matters: later passes read what earlier ones recorded in the context.
+PASSES: tuple[Pass, ...] = (
+    collect_definitions,
+    check_unknown_imports,
+    check_definitions,
+    check_recursion,
+)

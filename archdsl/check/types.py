@@ -1,0 +1,56 @@
+"""The build-time type lattice: plain strings such as "int", "list[int]", "module"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: Parameter annotations a spec may write.
+PARAM_TYPES = ("int", "float", "bool", "str")
+LIST_ITEM_TYPES = PARAM_TYPES
+
+
+def of_constant(value: object) -> str:
+    if value is None:
+        return "none"
+    return type(value).__name__  # bool, int, float, str
+
+
+def base(type_: str) -> str:
+    return type_.split("[", 1)[0]
+
+
+def item(type_: str) -> str:
+    """The element type of "list[int]"; "any" when unknown."""
+    return type_[5:-1] if type_.startswith("list[") else "any"
+
+
+def accepts(expected: Iterable[str], actual: str) -> bool:
+    """Whether a value of type `actual` may be passed where `expected` is allowed.
+
+    bool and int do not mix (a `bias=1` is a mistake); an int is a fine float, and
+    lists and tuples stand for each other as they do for torch's size arguments."""
+    expected = tuple(expected)
+    kind = base(actual)
+    if kind == "any" or "any" in expected or kind in expected:
+        return True
+    widen = {"int": "float", "list": "tuple", "tuple": "list"}
+    return widen.get(kind) in expected
+
+
+def join(a: str, b: str) -> str:
+    """The type of `a if c else b`."""
+    if a == b:
+        return a
+    if {a, b} == {"int", "float"}:
+        return "float"
+    if base(a) == base(b) == "list":
+        return "list"
+    return "any"
+
+
+def describe(type_: str) -> str:
+    return {"none": "None", "module": "a module", "tensor": "a tensor"}.get(type_, type_)
+
+
+def describe_expected(types: Iterable[str]) -> str:
+    return " or ".join(describe(t) for t in types)

@@ -1,0 +1,99 @@
+"""`archdsl build | check | ir`: exit 0 on success, 1 when a spec has errors, 2 on
+usage errors. A bad spec prints diagnostics, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import ArchError, Diagnostic, render_all
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ArchError as exc:
+        _report(exc.diagnostics, args)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archdsl", description="Compile .arch architecture specs to PyTorch."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="generate Python modules from specs")
+    build.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
+    build.add_argument(
+        "-o", "--output", type=Path, help="OUT.py for one spec, or a directory (DIR/)"
+    )
+    build.set_defaults(run=_build)
+
+    check = commands.add_parser("check", help="report every error in specs")
+    check.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(run=_check)
+
+    show_ir = commands.add_parser("ir", help="print a spec's IR as JSON")
+    show_ir.add_argument("spec", type=Path, metavar="SPEC")
+    show_ir.set_defaults(run=_ir)
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .pipeline import compile_spec
+
+    found: list[Diagnostic] = []
+    for spec in args.specs:
+        try:
+            found += compile_spec(spec).warnings
+        except ArchError as exc:
+            found += exc.diagnostics
+    _report(found, args)
+    failed = any(d.severity == "error" for d in found)
+    if not failed and args.format == "text":
+        print(f"ok: {len(args.specs)} spec{'s' if len(args.specs) != 1 else ''} checked")
+    return 1 if failed else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .output import write_atomic
+    from .pipeline import generate
+
+    targets = _targets(args.specs, args.output)
+    generated = [(target, generate(spec)) for spec, target in targets]  # all or nothing
+    for target, code in generated:
+        write_atomic(target, code)
+        print(f"wrote {target}")
+    return 0
+
+
+def _targets(specs: list[Path], output: Path | None) -> list[tuple[Path, Path]]:
+    as_dir = output is not None and (
+        len(specs) > 1 or str(output).endswith(("/", "\\")) or output.is_dir()
+    )
+    if output is not None and not as_dir:
+        return [(specs[0], output)]
+    folder = output if output is not None else Path(".")
+    return [(spec, folder / f"{spec.stem}.py") for spec in specs]
+
+
+def _ir(args: argparse.Namespace) -> int:
+    from .pipeline import parse
+
+    print(parse(args.spec).model_dump_json(indent=2))
+    return 0
+
+
+def _report(diagnostics: list[Diagnostic], args: argparse.Namespace) -> None:
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps([d.to_json() for d in diagnostics], indent=2))
+    elif diagnostics:
+        print(render_all(diagnostics), file=sys.stderr)

@@ -1,0 +1,183 @@
+"""IR expressions -> Python source documents. Names arrive already validated by the
+checks; every literal goes through `literal()` (a `repr` with ruff's quotes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import ir
+from ..ops import BUILTINS, TENSOR_OPS, layer
+from .pretty import Doc, Group, flat
+
+# Python operator precedence, lowest first (the language's and Python's agree).
+_PREC = {
+    "ifexp": 1, "or": 2, "and": 3, "not": 4, "compare": 5,
+    "+": 6, "-": 6, "*": 7, "/": 7, "//": 7, "%": 7, "unary": 8, "**": 9,
+}  # fmt: skip
+_ATOM = 10
+
+
+def literal(value: object) -> str:
+    """A validated constant as Python source, double-quoted like ruff writes strings."""
+    if isinstance(value, str):
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:
+            text = '"' + text[1:-1].replace("\\'", "'") + '"'
+        return text
+    if isinstance(value, float) and value != value:  # NaN has no literal
+        return 'float("nan")'
+    assert value is None or isinstance(value, (bool, int, float))
+    return repr(value)
+
+
+class ExprWriter:
+    """Turns expressions into docs. `name` maps a plain name to its Python spelling
+    (e.g. a parameter read in forward becomes `self.p`)."""
+
+    def __init__(
+        self,
+        name: Callable[[str], str],
+        definitions: set[str],
+        uses: set[str] | None = None,
+        members: frozenset[str] = frozenset(),
+    ) -> None:
+        self.name = name
+        self.definitions = definitions
+        self.members = members  # members shadow tensor ops of the same name (`relu`)
+        #: what the generated module must import or define: "OrderedDict", "F", ...
+        self.uses: set[str] = set() if uses is None else uses
+
+    def doc(self, expr: ir.Node) -> Doc:
+        return getattr(self, f"_{expr.kind}")(expr)
+
+    def text(self, expr: ir.Node) -> str:
+        return flat(self.doc(expr))
+
+    # ---- atoms -------------------------------------------------------------------------
+
+    def _name(self, expr: ir.Name) -> Doc:
+        return self.name(expr.id)
+
+    def _path(self, expr: ir.Path) -> Doc:
+        return path_text(expr.parts)
+
+    def _const(self, expr: ir.Constant) -> Doc:
+        return literal(expr.value)
+
+    def _list(self, expr: ir.ListExpr) -> Doc:
+        return Group("[", tuple(self.doc(i) for i in expr.items), "]")
+
+    def _tuple(self, expr: ir.TupleExpr) -> Doc:
+        items = tuple(self.doc(i) for i in expr.items)
+        return Group("(", items, ")", one_tuple=len(items) == 1)
+
+    def _listcomp(self, expr: ir.ListComp) -> Doc:
+        targets = ", ".join(expr.targets)
+        return Group(
+            "[", ((self.doc(expr.elt), f" for {targets} in ", self.doc(expr.iter)),), "]"
+        )
+
+    def _subscript(self, expr: ir.Subscript) -> Doc:
+        return (self._wrap(expr.value, _ATOM), Group("[", (self.doc(expr.index),), "]"))
+
+    # ---- operators ---------------------------------------------------------------------
+
+    def _binop(self, expr: ir.BinOp) -> Doc:
+        prec = _PREC[expr.op]
+        right_assoc = expr.op == "**"
+        left = self._wrap(expr.left, prec + (1 if right_assoc else 0))
+        right = self._wrap(expr.right, prec + (0 if right_assoc else 1))
+        return (left, f" {expr.op} ", right)
+
+    def _unary(self, expr: ir.UnaryOp) -> Doc:
+        if expr.op == "not":
+            return ("not ", self._wrap(expr.operand, _PREC["not"]))
+        return (expr.op, self._wrap(expr.operand, _PREC["unary"]))
+
+    def _compare(self, expr: ir.Compare) -> Doc:
+        prec = _PREC["compare"]
+        return (self._wrap(expr.left, prec + 1), f" {expr.op} ", self._wrap(expr.right, prec + 1))
+
+    def _boolop(self, expr: ir.BoolOp) -> Doc:
+        prec = _PREC[expr.op]
+        return (self._wrap(expr.left, prec), f" {expr.op} ", self._wrap(expr.right, prec + 1))
+
+    def _ifexp(self, expr: ir.IfExp) -> Doc:
+        prec = _PREC["ifexp"]
+        return (
+            self._wrap(expr.then, prec + 1),
+            " if ",
+            self._wrap(expr.cond, prec + 1),
+            " else ",
+            self._wrap(expr.orelse, prec),
+        )
+
+    def _wrap(self, expr: ir.Node, minimum: int) -> Doc:
+        doc = self.doc(expr)
+        return Group("(", (doc,), ")") if precedence(expr) < minimum else doc
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def _call(self, expr: ir.Call) -> Doc:
+        return (self.callee(expr.func), self.arguments(expr))
+
+    def callee(self, func: ir.Node) -> str:
+        if isinstance(func, ir.Path):
+            return path_text(func.parts)
+        assert isinstance(func, ir.Name)
+        name = func.id
+        if name in self.members:
+            return self.name(name)
+        if name in self.definitions or name in BUILTINS:
+            return name
+        found = layer(name)
+        if found is not None:
+            return found.python
+        op = TENSOR_OPS.get(name)
+        if op is not None:
+            self.uses.update({"F"} if op.needs_functional else set())
+            self.uses.update({op.helper} if op.helper else set())
+            self.uses.update({"torch"} if op.python.startswith("torch.") else set())
+            return op.python
+        return self.name(name)  # a member, spelled by the caller
+
+    def arguments(self, call: ir.Call) -> Group:
+        if _is_named_sequential(call):
+            self.uses.add("OrderedDict")
+            children = tuple((kw.name, "=", self.doc(kw.value)) for kw in call.keywords)
+            return Group("(", (("OrderedDict", Group("(", children, ")")),), ")")
+        return Group("(", tuple(self.argument(a) for a in call.args), ")")
+
+    def argument(self, arg: ir.Node) -> Doc:
+        if isinstance(arg, ir.Keyword):
+            return (arg.name, "=", self.doc(arg.value))
+        if isinstance(arg, ir.Splat):
+            return ("*", self._wrap(arg.value, _PREC["unary"]))
+        return self.doc(arg.value)
+
+
+def _is_named_sequential(call: ir.Call) -> bool:
+    return isinstance(call.func, ir.Name) and call.func.id == "Sequential" and bool(call.keywords)
+
+
+def precedence(expr: ir.Node) -> int:
+    kind = expr.kind
+    if kind == "binop":
+        return _PREC[expr.op]
+    if kind == "unary":
+        return _PREC["not" if expr.op == "not" else "unary"]
+    if kind == "boolop":
+        return _PREC[expr.op]
+    if kind in ("compare", "ifexp"):
+        return _PREC[kind]
+    if kind == "const" and isinstance(expr.value, (int, float)) and expr.value < 0:
+        return _PREC["unary"]
+    return _ATOM
+
+
+def path_text(parts: tuple[str, ...]) -> str:
+    """`features.0.conv` -> `features[0].conv`: numeric segments index containers."""
+    text = parts[0]
+    for part in parts[1:]:
+        text += f"[{part}]" if part.isdigit() else f".{part}"
+    return text

@@ -1,0 +1,181 @@
+"""`forward` bodies: one Python statement per operation.
+
+Nested operations are hoisted into named values, innermost first, as a person would
+write them (`x = self.conv1(x)`, `x = self.bn1(x)`). The chain through first
+arguments reuses the statement's target name when nothing later in the statement
+still reads it; other operations get fresh names from a namespace.
+"""
+
+from __future__ import annotations
+
+from .. import ir
+from ..check.context import DefInfo
+from ..ir.walk import walk_expr
+from ..ops import TENSOR_OPS
+from .exprs import ExprWriter
+from .pretty import Doc, Group
+from .writer import Writer
+
+
+class Namespace:
+    """Fresh, unique local names (fx's _Namespace, in small)."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+
+    def fresh(self, base: str) -> str:
+        index = 1
+        while f"{base}_{index}" in self.taken:
+            index += 1
+        name = f"{base}_{index}"
+        self.taken.add(name)
+        return name
+
+
+class ForwardWriter:
+    def __init__(self, info: DefInfo, out: Writer, exprs: ExprWriter) -> None:
+        self.info = info
+        self.out = out
+        self.exprs = exprs
+        forward = next(s for s in info.node.body if isinstance(s, ir.Forward))
+        self.forward = forward
+        self.names = Namespace(_all_names(forward) | set(info.members) | set(info.stored))
+
+    def write(self) -> None:
+        self.stmts(self.forward.body)
+
+    def stmts(self, stmts: tuple[ir.Node, ...]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ir.FAssign):
+                value = self.statement(stmt.value, stmt.targets[0])
+                self.out.line((", ".join(stmt.targets), " = ", value))
+            elif isinstance(stmt, ir.FReturn):
+                self.write_return(stmt)
+            else:
+                self.write_if(stmt)
+
+    def write_return(self, stmt: ir.FReturn) -> None:
+        first, *rest = stmt.values
+        if not rest:
+            self.out.line(("return ", self.statement(first, "out")))
+            return
+        values = [self.statement(first, "out", simple=True)]
+        values += [self.operand(v, None) for v in rest]
+        self.out.line(("return ", *_commas(values)))
+
+    def write_if(self, stmt: ir.FIf) -> None:
+        self.out.line(("if ", self.exprs.doc(stmt.cond), ":"))
+        with self.out.indented():
+            self.stmts(stmt.then) if stmt.then else self.out.line("pass")
+        if stmt.orelse:
+            self.out.line("else:")
+            with self.out.indented():
+                self.stmts(stmt.orelse)
+
+    # ---- hoisting ------------------------------------------------------------------------
+
+    def statement(self, expr: ir.Node, target: str, *, simple: bool = False) -> Doc:
+        """The last operation of a statement, after hoisting the ones it consumes.
+        With `simple`, the result itself is hoisted too and a name is returned."""
+        spine = target if self._may_reuse(target, expr) else None
+        if simple:
+            return self.operand(expr, spine)
+        return self.operation(expr, spine)
+
+    def operation(self, expr: ir.Node, spine: str | None) -> Doc:
+        """`expr` as one operation whose tensor arguments are names or values. The
+        first argument continues the spine: it may be hoisted into `spine`."""
+        if isinstance(expr, ir.Call) and _is_tensor_call(expr, self.info):
+            args = tuple(
+                self._argument(arg, spine if index == 0 else None)
+                for index, arg in enumerate(expr.args)
+            )
+            return (self.exprs.callee(expr.func), Group("(", args, ")"))
+        if isinstance(expr, ir.BinOp) and _is_tensor_expr(expr, self.info):
+            left = self.operand(expr.left, spine)
+            return (left, f" {expr.op} ", self.operand(expr.right, None))
+        if isinstance(expr, ir.ListExpr):
+            items = (self.operand(item, spine if i == 0 else None)
+                     for i, item in enumerate(expr.items))  # fmt: skip
+            return Group("[", tuple(items), "]")
+        return self.exprs.doc(expr)
+
+    def operand(self, expr: ir.Node, spine: str | None) -> Doc:
+        """`expr` as a plain name or build-time value, hoisting any operation."""
+        if not _is_operation(expr, self.info):
+            return self.operation(expr, spine)
+        name = spine or self.names.fresh(_base_name(expr))
+        self.out.line((name, " = ", self.operation(expr, spine and name)))
+        return name
+
+    def _argument(self, arg: ir.Node, spine: str | None) -> Doc:
+        if isinstance(arg, ir.Keyword):
+            return (arg.name, "=", self.operand(arg.value, None))
+        return self.operand(arg.value, spine)
+
+    def _may_reuse(self, target: str, expr: ir.Node) -> bool:
+        """Hoisting into `target` is safe when the statement reads `target` nowhere but
+        at the innermost end of its first-argument chain, which is read before any
+        write."""
+        info = self.info
+        if target in info.members or target in info.stored or target in info.consts:
+            return False
+        reads = [n for n in walk_expr(expr) if isinstance(n, ir.Name) and n.id == target]
+        return not reads or (len(reads) == 1 and reads[0] is _spine_leaf(expr, info))
+
+
+def _commas(values: list[Doc]) -> list[Doc]:
+    out: list[Doc] = []
+    for i, value in enumerate(values):
+        out.extend([", ", value] if i else [value])
+    return out
+
+
+def _all_names(forward: ir.Forward) -> set[str]:
+    return {n.id for n in walk_expr(forward) if isinstance(n, ir.Name)} | {
+        i.name for i in forward.inputs
+    }
+
+
+def _spine_leaf(expr: ir.Node, info: DefInfo) -> ir.Node:
+    """Follow first arguments down through operations to the first plain value."""
+    while True:
+        if isinstance(expr, ir.Call) and _is_tensor_call(expr, info) and expr.args:
+            expr = expr.args[0].value
+        elif isinstance(expr, ir.BinOp) and _is_tensor_expr(expr, info):
+            expr = expr.left
+        elif isinstance(expr, ir.ListExpr) and expr.items:
+            expr = expr.items[0]
+        else:
+            return expr
+
+
+def _is_tensor_call(expr: ir.Call, info: DefInfo) -> bool:
+    func = expr.func
+    if isinstance(func, ir.Path):
+        return func.parts[0] in info.members
+    return isinstance(func, ir.Name) and (func.id in info.members or func.id in TENSOR_OPS)
+
+
+def _is_tensor_expr(expr: ir.Node, info: DefInfo) -> bool:
+    """Whether `expr` computes a tensor (as opposed to a build-time value)."""
+    if isinstance(expr, ir.Call):
+        return _is_tensor_call(expr, info)
+    if isinstance(expr, ir.BinOp):
+        return _is_tensor_expr(expr.left, info) or _is_tensor_expr(expr.right, info)
+    if isinstance(expr, ir.Name):
+        return expr.id not in info.stored and expr.id not in info.consts
+    return False
+
+
+def _is_operation(expr: ir.Node, info: DefInfo) -> bool:
+    if isinstance(expr, ir.Call):
+        return _is_tensor_call(expr, info)
+    return isinstance(expr, ir.BinOp) and _is_tensor_expr(expr, info)
+
+
+def _base_name(expr: ir.Node) -> str:
+    if isinstance(expr, ir.Call):
+        func = expr.func
+        return func.parts[-1] if isinstance(func, ir.Path) else func.id
+    return "out"

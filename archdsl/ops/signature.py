@@ -1,0 +1,54 @@
+"""Signatures as data: what a layer, op, block or builder accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+REQUIRED = "<required>"  # the same sentinel nn_signatures.py uses
+
+ParamKind = Literal["pos", "kw", "var"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    kind: ParamKind = "pos"
+    default: object = REQUIRED
+    types: tuple[str, ...] = ("any",)
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default == REQUIRED and self.kind != "var"
+
+
+@dataclass(frozen=True)
+class Signature:
+    params: tuple[ParamSpec, ...]
+    #: `Sequential(fc1=Linear(...), ...)`: keywords name children (the OrderedDict form)
+    named_children: bool = False
+
+    @classmethod
+    def from_table(cls, rows: tuple[tuple, ...], named_children: bool = False) -> Signature:
+        return cls(tuple(ParamSpec(*row) for row in rows), named_children)
+
+    def param(self, name: str) -> ParamSpec | None:
+        return next((p for p in self.params if p.name == name and p.kind != "var"), None)
+
+    @property
+    def positional(self) -> list[ParamSpec]:
+        return [p for p in self.params if p.kind == "pos"]
+
+    @property
+    def variadic(self) -> ParamSpec | None:
+        return next((p for p in self.params if p.kind == "var"), None)
+
+    def describe(self) -> str:
+        parts = []
+        for p in self.params:
+            text = f"*{p.name}" if p.kind == "var" else p.name
+            if not p.required and p.kind != "var":
+                text += f"={p.default!r}"
+            parts.append(text)
+        return "(" + ", ".join(parts) + ")"

@@ -1,0 +1,81 @@
+"""The tensor operations `forward` may use, as data: signature and spelling.
+
+Parameter names are torch's own (tests/test_ops.py calls each op through torch with
+these keywords), so generated calls pass user keywords through unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .signature import REQUIRED, ParamSpec, Signature
+
+T = ("tensor",)
+INT = ("int",)
+DIMS = ("int", "tuple", "list", "none")
+
+
+@dataclass(frozen=True)
+class TensorOp:
+    name: str
+    python: str  # what generated code calls
+    signature: Signature
+    #: where the tensors arrive: "tensor" params take one, "tensors" a list of them
+    needs_functional: bool = False  # uses `F.` in generated code
+    helper: str | None = None  # a module-level helper the generated code defines
+
+    @property
+    def tensor_params(self) -> list[str]:
+        return [p.name for p in self.signature.params if p.types in (T, ("tensors",))]
+
+
+def _op(name: str, python: str, *params: ParamSpec, **extra: object) -> TensorOp:
+    return TensorOp(name, python, Signature(params), **extra)  # type: ignore[arg-type]
+
+
+def _p(name: str, types: tuple[str, ...], default: object = REQUIRED) -> ParamSpec:
+    return ParamSpec(name, "pos", default, types)
+
+
+TENSOR_OPS: dict[str, TensorOp] = {
+    op.name: op
+    for op in (
+        _op("cat", "torch.cat", _p("tensors", ("tensors",)), _p("dim", INT, 0)),
+        _op("stack", "torch.stack", _p("tensors", ("tensors",)), _p("dim", INT, 0)),
+        _op(
+            "flatten",
+            "torch.flatten",
+            _p("input", T),
+            _p("start_dim", INT, 0),
+            _p("end_dim", INT, -1),
+        ),
+        _op("unsqueeze", "torch.unsqueeze", _p("input", T), _p("dim", INT)),
+        _op("squeeze", "torch.squeeze", _p("input", T), _p("dim", DIMS, None)),
+        _op("reshape", "torch.reshape", _p("input", T), _p("shape", ("tuple", "list"))),
+        _op("permute", "torch.permute", _p("input", T), _p("dims", ("tuple", "list"))),
+        _op("transpose", "torch.transpose", _p("input", T), _p("dim0", INT), _p("dim1", INT)),
+        _op(
+            "mean",
+            "torch.mean",
+            _p("input", T),
+            _p("dim", DIMS, None),
+            _p("keepdim", ("bool",), False),
+        ),
+        _op("softmax", "torch.softmax", _p("input", T), _p("dim", INT)),
+        _op("relu", "torch.relu", _p("input", T)),
+        _op("sigmoid", "torch.sigmoid", _p("input", T)),
+        _op("tanh", "torch.tanh", _p("input", T)),
+        _op(
+            "interpolate",
+            "F.interpolate",
+            _p("input", T),
+            _p("size", ("int", "tuple", "list", "none"), None),
+            _p("scale_factor", ("float", "tuple", "list", "none"), None),
+            _p("mode", ("str",), "nearest"),
+            _p("align_corners", ("bool", "none"), None),
+            needs_functional=True,
+        ),
+        # U-Net's Up: zero-pad `input` around its centre to `other`'s height and width.
+        _op("pad_like", "pad_like", _p("input", T), _p("other", T), helper="pad_like"),
+    )
+}

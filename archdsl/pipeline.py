@@ -1,0 +1,83 @@
+"""The stages in order: parse -> lower -> check -> generate -> load."""
+
+from __future__ import annotations
+
+import linecache
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ir
+from .check import Context, check as run_checks
+from .codegen import generate_module
+from .errors import ArchError, Diagnostic
+from .imports import resolve_imports
+from .source import Source
+from .syntax import parse_source
+
+
+@dataclass
+class Compiled:
+    source: Source
+    program: ir.Program  # with imported definitions merged in
+    context: Context
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.context.diagnostics if d.severity == "warning"]
+
+
+def read_source(spec: str | Path, *, name: str = "<string>") -> Source:
+    """A path to a `.arch` file, or the text of one (anything containing a newline or
+    a brace is taken as text)."""
+    if isinstance(spec, Path) or ("\n" not in spec and "{" not in spec):
+        path = Path(spec)
+        try:
+            return Source.from_file(path)
+        except FileNotFoundError:
+            raise ArchError([Diagnostic(f"no such file: {path}")]) from None
+        except UnicodeDecodeError as exc:
+            raise ArchError([Diagnostic(f"{path} is not UTF-8 text ({exc.reason})")]) from None
+        except OSError as exc:
+            raise ArchError([Diagnostic(f"cannot read {path}: {exc.strerror}")]) from None
+    return Source(name, spec)
+
+
+def parse(spec: str | Path) -> ir.Program:
+    """Parse and lower one spec (its imports are not followed)."""
+    return parse_source(read_source(spec))
+
+
+def compile_spec(spec: str | Path | Source) -> Compiled:
+    source = spec if isinstance(spec, Source) else read_source(spec)
+    program = resolve_imports(parse_source(source), source)
+    return Compiled(source, program, run_checks(program))
+
+
+def generate(spec: str | Path | Source) -> str:
+    """The generated Python module for a spec."""
+    compiled = compile_spec(spec)
+    return generate_module(compiled.program, compiled.context, compiled.source)
+
+
+def load(spec: str | Path, *, name: str = "<string>") -> types.ModuleType:
+    """Compile a spec and import the generated code as a module, without writing a
+    file. Tracebacks show the generated lines: the code is registered in linecache
+    under a file name that says where it came from."""
+    source = read_source(spec, name=name)
+    code = generate(source)
+    stem = Path(source.path).stem if source.path != "<string>" else "spec"
+    module_name = f"archdsl_generated.{_identifier(stem)}"
+    filename = f"<archdsl:{source.path}>.py"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    sys.modules[module_name] = module  # classes pickle and inspect like any module's
+    exec(compile(code, filename, "exec"), module.__dict__)  # noqa: S102 - our own output
+    return module
+
+
+def _identifier(stem: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"spec_{cleaned}"
