@@ -15,7 +15,9 @@ from ..source import Span
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
+    )
 
     span: Span | None = Field(default=None, exclude=True, repr=False)
 
@@ -335,6 +337,5 @@ class Program(Node):
     definitions: tuple[Definition, ...] = ()
 
 
-for _model in list(globals().values()):
-    if isinstance(_model, type) and issubclass(_model, Node) and _model is not Node:
-        _model.model_rebuild()
+# Schemas are built on first use (defer_build): a cold `archdsl check` process
+# then pays only for the node kinds its spec contains.

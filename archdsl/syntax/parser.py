@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -47,14 +50,34 @@ def grammar_text() -> str:
 
 @cache
 def parser() -> Lark:
-    return Lark(
-        grammar_text(),
+    text = grammar_text()
+    options = dict(
         parser="lalr",
         lexer="contextual",
         postlex=_NewlinesInBrackets(),
         propagate_positions=True,
         maybe_placeholders=True,
     )
+    cache_file = _cache_file(text)
+    if cache_file is not None:
+        try:  # building the LALR tables costs ~70 ms; a cold `archdsl check` wants them ready
+            return Lark(text, cache=str(cache_file), **options)
+        except Exception:  # an unwritable or damaged cache only costs time
+            cache_file.unlink(missing_ok=True)
+    return Lark(text, **options)
+
+
+def _cache_file(grammar: str) -> Path | None:
+    """Parser tables cached in the user's own cache directory (never a shared temp
+    directory: lark's cache is a pickle, so only the user may write it)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    folder = Path(root) / "archdsl"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
+    return folder / f"grammar-{key}.lark-cache"
 
 
 def parse_tree(source: Source) -> Tree:
