@@ -82,6 +82,13 @@ class BuildChecker(ExprChecker):
                 self.ctx.error(f"`{stmt.kind.split('_')[0]}` belongs in a model", stmt.span)
 
     def assign(self, stmt: ir.Assign) -> None:
+        if stmt.target[0] == "self":
+            self.ctx.error(
+                "members are named without `self.`",
+                stmt.span,
+                hint=f"write `{'.'.join(stmt.target[1:])} = ...`: archdsl adds `self.`",
+            )
+            stmt = stmt.model_copy(update={"target": stmt.target[1:]})
         if len(stmt.target) > 1:
             self.ctx.error(
                 f"`{stmt.name}` is a submodule path; only a model that extends a base "
@@ -90,7 +97,10 @@ class BuildChecker(ExprChecker):
             )
             return
         value = self.expr(stmt.value)
-        kind = "member" if value.type == "module" else "const"
+        # After an error inside a call, still define the name as the member it was
+        # meant to be, so `forward` does not report it a second time.
+        unknown_call = value.type == "any" and isinstance(stmt.value, ir.Call)
+        kind = "member" if value.type == "module" or unknown_call else "const"
         if value.type == "tensor":
             self.ctx.error("tensors are computed in `forward`, not at build time", stmt.span)
         self.define(stmt.name, kind, value, stmt.span)

@@ -41,7 +41,11 @@ def bind(
                 hint=f"the signature is `{label}{sig.describe()}`",
             )
         index += 1
-    if not spread:
+    misspelt = any(
+        isinstance(a, ir.Keyword) and sig.param(a.name) is None for a in call.args
+    )
+    if not spread and not (misspelt and not sig.named_children):
+        # a misspelt keyword is most likely the missing argument: say it once
         _check_missing(ctx, label, sig, call, bound)
     return bound
 

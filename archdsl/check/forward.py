@@ -140,6 +140,13 @@ class ForwardChecker(ExprChecker):
                 )
                 return TENSOR
         self.args(expr)
+        if isinstance(func, ir.Call):
+            self.ctx.error(
+                "modules cannot be built inside `forward`",
+                func.span,
+                hint="declare it as a member (`act = ReLU()`) and call that: `act(x)`",
+            )
+            return TENSOR
         label = func.dotted if isinstance(func, ir.Path) else getattr(func, "id", "this")
         self.ctx.error(
             f"unknown member or operation `{label}`",

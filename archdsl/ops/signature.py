@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-REQUIRED = "<required>"  # the same sentinel nn_signatures.py uses
+from .nn_signatures import OPAQUE, REQUIRED  # noqa: F401 - re-exported sentinels
 
 ParamKind = Literal["pos", "kw", "var"]
 
@@ -49,6 +49,6 @@ class Signature:
         for p in self.params:
             text = f"*{p.name}" if p.kind == "var" else p.name
             if not p.required and p.kind != "var":
-                text += f"={p.default!r}"
+                text += "=..." if p.default == OPAQUE else f"={p.default!r}"
             parts.append(text)
         return "(" + ", ".join(parts) + ")"

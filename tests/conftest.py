@@ -1,0 +1,53 @@
+"""Shared fixtures: every spec in specs/, golden-file updating, CUDA gating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = sorted((ROOT / "specs").glob("*.arch"))
+ERRORS = sorted((ROOT / "tests" / "errors").glob("*.arch"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/*.py and tests/errors/*.txt from the current output",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(item.get_closest_marker("cuda") for item in items):
+        return
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    if has_cuda:
+        return
+    skip = pytest.mark.skip(reason="no CUDA device")
+    for item in items:
+        if item.get_closest_marker("cuda"):
+            item.add_marker(skip)
+
+
+def check_golden(path: Path, actual: str, update: bool) -> None:
+    """Compare `actual` with the golden file, or rewrite it with --update-golden."""
+    if update or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        if not update:
+            pytest.fail(f"{path.name} did not exist; wrote it (rerun to compare)")
+        return
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{path} differs; rerun with --update-golden if intended"

@@ -1,0 +1,74 @@
+"""The op registry is complete and speaks torch's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from archdsl import ir
+from archdsl.check.exprs import ExprChecker
+from archdsl.codegen.exprs import ExprWriter
+from archdsl.ops import TENSOR_OPS, layers
+from archdsl.ops.module_attributes import MODULE_ATTRIBUTES
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("kind", ir.EXPR_KINDS)
+def test_every_expression_kind_has_a_checker_and_an_emitter(kind):
+    assert hasattr(ExprChecker, f"_{kind}")
+    assert hasattr(ExprWriter, f"_{kind}")
+
+
+def test_expr_kinds_list_is_complete():
+    kinds = {cls.model_fields["kind"].default for cls in ir.Expr.__args__[0].__args__}
+    assert kinds == set(ir.EXPR_KINDS)
+
+
+@pytest.mark.parametrize("name", sorted(layers()))
+def test_every_layer_is_spelled_as_torch_nn(name):
+    assert layers()[name].python == f"nn.{name}"
+    assert hasattr(torch.nn, name)
+
+
+# One call per op, with every parameter passed by the registry's keyword names,
+# so a renamed torch parameter fails here.
+x = torch.randn(2, 3, 4, 5)
+OP_CALLS = {
+    "cat": dict(tensors=[x, x], dim=1),
+    "stack": dict(tensors=[x, x], dim=0),
+    "flatten": dict(input=x, start_dim=1, end_dim=-1),
+    "unsqueeze": dict(input=x, dim=1),
+    "squeeze": dict(input=x[:, :1], dim=1),
+    "reshape": dict(input=x, shape=(2, -1)),
+    "permute": dict(input=x, dims=(0, 2, 3, 1)),
+    "transpose": dict(input=x, dim0=1, dim1=2),
+    "mean": dict(input=x, dim=(2, 3), keepdim=True),
+    "softmax": dict(input=x, dim=1),
+    "relu": dict(input=x),
+    "sigmoid": dict(input=x),
+    "tanh": dict(input=x),
+    "interpolate": dict(input=x, size=None, scale_factor=2.0, mode="nearest", align_corners=None),
+}
+
+
+def test_every_op_has_a_call():
+    assert set(OP_CALLS) | {"pad_like"} == set(TENSOR_OPS)
+
+
+@pytest.mark.parametrize("name", sorted(OP_CALLS))
+def test_op_parameters_are_torch_keywords(name):
+    import torch.nn.functional as F
+
+    op = TENSOR_OPS[name]
+    kwargs = OP_CALLS[name]
+    assert list(kwargs) == [p.name for p in op.signature.params]
+    module, attr = op.python.split(".")
+    func = getattr({"torch": torch, "F": F}[module], attr)
+    assert isinstance(func(**kwargs), torch.Tensor)
+
+
+def test_module_attribute_table_covers_torch():
+    actual = {
+        n for n in set(dir(torch.nn.Module)) | set(vars(torch.nn.Module())) if not n.startswith("_")
+    }
+    assert actual <= MODULE_ATTRIBUTES
