@@ -1,0 +1,57 @@
+"""`make demo`: build every spec in specs/ and run each generated model once."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+from .pipeline import generate
+from .output import write_atomic
+
+# The model to run from each spec, its constructor arguments and an input shape.
+EXAMPLES = {
+    "unet": ("UNet", (3, 2), (1, 3, 572, 572)),
+    "resnet18": ("ResNet18", (), (2, 3, 224, 224)),
+    "mlp": ("MLP", (), (8, 784)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--specs", type=Path, default=Path("specs"))
+    parser.add_argument("--out", type=Path, default=Path("out"))
+    parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    print(f"device: {device}")
+    for spec in sorted(args.specs.glob("*.arch")):
+        target = args.out / f"{spec.stem}.py"
+        write_atomic(target, generate(spec))
+        print(f"built {spec} -> {target}")
+        if spec.stem in EXAMPLES:
+            run_example(target, spec.stem, device)
+    return 0
+
+
+def run_example(path: Path, stem: str, device) -> None:
+    import torch
+
+    name, args, shape = EXAMPLES[stem]
+    module_spec = importlib.util.spec_from_file_location(f"demo_{stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    model = getattr(module, name)(*args).to(device).eval()
+    with torch.no_grad():
+        out = model(torch.randn(shape, device=device))
+    params = sum(p.numel() for p in model.parameters())
+    print(f"  ran {name}{tuple(args)}: input {tuple(shape)} -> output {tuple(out.shape)}, "
+          f"{params:,} parameters")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The command line: exit codes, outputs, no tracebacks, no torch in the front end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from archdsl.cli import main
+
+UNET = ROOT / "specs" / "unet.arch"
+BROKEN = ROOT / "tests" / "errors" / "many_errors.arch"
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "archdsl", *map(str, args)],
+        cwd=cwd, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_check_ok(capsys):
+    assert main(["check", str(UNET)]) == 0
+    assert "ok: 1 spec checked" in capsys.readouterr().out
+
+
+def test_check_errors_exit_1_with_diagnostics(capsys):
+    assert main(["check", str(BROKEN)]) == 1
+    err = capsys.readouterr().err
+    assert "many_errors.arch:2:9: error: unknown layer or block `Conv2D`" in err
+    assert "Traceback" not in err
+
+
+def test_check_json_format(capsys):
+    assert main(["check", "--format", "json", str(BROKEN)]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert found[0]["line"] == 2 and found[0]["column"] == 9
+    assert found[0]["hint"] == "did you mean `Conv2d`?"
+
+
+def test_build_one_file(tmp_path):
+    out = tmp_path / "unet.py"
+    assert main(["build", str(UNET), "-o", str(out)]) == 0
+    assert out.read_text() == (ROOT / "tests" / "golden" / "unet.py").read_text()
+
+
+def test_build_several_into_directory(tmp_path):
+    specs = sorted((ROOT / "specs").glob("*.arch"))
+    assert main(["build", *map(str, specs), "-o", f"{tmp_path}/gen/"]) == 0
+    assert sorted(p.name for p in (tmp_path / "gen").iterdir()) == sorted(
+        f"{s.stem}.py" for s in specs
+    )
+
+
+def test_failed_build_writes_nothing(tmp_path):
+    out = tmp_path / "gen"
+    assert main(["build", str(UNET), str(BROKEN), "-o", f"{out}/"]) == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_failed_build_keeps_old_file(tmp_path):
+    out = tmp_path / "model.py"
+    out.write_text("old\n")
+    assert main(["build", str(BROKEN), "-o", str(out)]) == 1
+    assert out.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.py"]
+
+
+def test_ir_prints_json(capsys):
+    assert main(["ir", str(UNET)]) == 0
+    program = json.loads(capsys.readouterr().out)
+    assert [d["name"] for d in program["definitions"]] == ["DoubleConv", "Down", "Up", "OutConv", "UNet"]
+    assert "span" not in json.dumps(program)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["frobnicate"], ["build"], ["check", "--format", "xml", "x.arch"]],
+    ids=["nothing", "unknown-command", "no-spec", "bad-format"],
+)
+def test_usage_errors_exit_2(args):
+    result = run(*args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe not utf-8", b"block {", b"", b"model M() { forward(x) = y }"],
+    ids=["bad-utf8", "syntax", "empty", "undefined"],
+)
+def test_bad_input_never_tracebacks(tmp_path, content):
+    spec = tmp_path / "bad.arch"
+    spec.write_bytes(content)
+    result = run("check", spec)
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 1)
+
+
+def test_missing_file_is_a_diagnostic():
+    result = run("check", "no/such/file.arch")
+    assert result.returncode == 1
+    assert "no such file: no/such/file.arch" in result.stderr
+
+
+def test_python_m_and_front_end_without_torch():
+    code = (
+        "import sys\n"
+        "from archdsl.cli import main\n"
+        "rc = main(['check', sys.argv[1]])\n"
+        "assert 'torch' not in sys.modules, 'the front end imported torch'\n"
+        "sys.exit(rc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(UNET)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert run("check", UNET).returncode == 0
+
+
+def test_imports_between_specs(tmp_path):
+    (tmp_path / "blocks.arch").write_text(
+        "block Act() {\n    act = ReLU()\n    forward(x) = act(x)\n}\n"
+    )
+    (tmp_path / "net.arch").write_text(
+        'from "blocks.arch" import Act\n'
+        "model Net() {\n    a = Act()\n    forward(x) = a(x)\n}\n"
+    )
+    assert main(["build", str(tmp_path / "net.arch"), "-o", str(tmp_path / "net.py")]) == 0
+    text = (tmp_path / "net.py").read_text()
+    assert "class Act(nn.Module)" in text and "class Net(nn.Module)" in text
+
+
+def test_import_errors(tmp_path, capsys):
+    (tmp_path / "a.arch").write_text('import "b.arch"\n')
+    (tmp_path / "b.arch").write_text('import "a.arch"\n')
+    (tmp_path / "e.arch").write_text("block E() {\n    act = ReLU()\n    forward(x) = act(x)\n}\n")
+    (tmp_path / "c.arch").write_text('from "e.arch" import Nope\n')
+    (tmp_path / "d.arch").write_text('import "missing.arch"\n')
+    assert main(["check", str(tmp_path / "a.arch")]) == 1
+    assert "import cycle" in capsys.readouterr().err
+    assert main(["check", str(tmp_path / "c.arch")]) == 1
+    assert "defines no `Nope`" in capsys.readouterr().err
+    assert main(["check", str(tmp_path / "d.arch")]) == 1
+    assert "cannot import `missing.arch`" in capsys.readouterr().err
+
+
+def test_demo_runs(tmp_path):
+    pytest.importorskip("torch")
+    from archdsl.demo import main as demo
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "mlp.arch").write_text((ROOT / "specs" / "mlp.arch").read_text())
+    assert demo(["--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    assert (tmp_path / "out" / "mlp.py").exists()
