@@ -8,8 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import ArchError, Diagnostic  # noqa: E402
-from .pipeline import compile_spec, generate, load, parse  # noqa: E402
+from .errors import ArchError, Diagnostic
+from .pipeline import compile_spec, generate, load, parse
 
 
 def check(spec: str) -> list[Diagnostic]:
@@ -26,4 +26,13 @@ def build(spec: str, output: str) -> None:
     write_atomic(Path(output), generate(spec))
 
 
-__all__ = ["ArchError", "Diagnostic", "build", "check", "compile_spec", "generate", "load", "parse"]
+__all__ = [
+    "ArchError",
+    "Diagnostic",
+    "build",
+    "check",
+    "compile_spec",
+    "generate",
+    "load",
+    "parse",
+]

@@ -59,7 +59,9 @@ def _check(args: argparse.Namespace) -> int:
     _report(found, args)
     failed = any(d.severity == "error" for d in found)
     if not failed and args.format == "text":
-        print(f"ok: {len(args.specs)} spec{'s' if len(args.specs) != 1 else ''} checked")
+        print(
+            f"ok: {len(args.specs)} spec{'s' if len(args.specs) != 1 else ''} checked"
+        )
     return 1 if failed else 0
 
 

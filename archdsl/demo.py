@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from .pipeline import generate
 from .output import write_atomic
+from .pipeline import generate
 
 # The model to run from each spec, its constructor arguments and an input shape.
 EXAMPLES = {
@@ -22,12 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--specs", type=Path, default=Path("specs"))
     parser.add_argument("--out", type=Path, default=Path("out"))
-    parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
+    parser.add_argument(
+        "--device", default=None, help="cuda or cpu (default: cuda if available)"
+    )
     args = parser.parse_args(argv)
 
     import torch
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = torch.device(
+        args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    )
     print(f"device: {device}")
     for spec in sorted(args.specs.glob("*.arch")):
         target = args.out / f"{spec.stem}.py"

@@ -29,7 +29,9 @@ def _collect(program, source, out, seen, stack) -> None:
         path = (base / imp.path).resolve()
         key = str(path)
         if key in stack:
-            raise ArchError([Diagnostic(f"import cycle through `{imp.path}`", imp.span)])
+            raise ArchError(
+                [Diagnostic(f"import cycle through `{imp.path}`", imp.span)]
+            )
         if key in seen:
             continue
         seen.add(key)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ir
-from .check import Context, check as run_checks
+from .check import Context
+from .check import check as run_checks
 from .codegen import generate_module
 from .errors import ArchError, Diagnostic
 from .imports import resolve_imports
@@ -38,9 +39,13 @@ def read_source(spec: str | Path, *, name: str = "<string>") -> Source:
         except FileNotFoundError:
             raise ArchError([Diagnostic(f"no such file: {path}")]) from None
         except UnicodeDecodeError as exc:
-            raise ArchError([Diagnostic(f"{path} is not UTF-8 text ({exc.reason})")]) from None
+            raise ArchError(
+                [Diagnostic(f"{path} is not UTF-8 text ({exc.reason})")]
+            ) from None
         except OSError as exc:
-            raise ArchError([Diagnostic(f"cannot read {path}: {exc.strerror}")]) from None
+            raise ArchError(
+                [Diagnostic(f"cannot read {path}: {exc.strerror}")]
+            ) from None
     return Source(name, spec)
 
 

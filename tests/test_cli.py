@@ -72,7 +72,13 @@ def test_failed_build_keeps_old_file(tmp_path):
 def test_ir_prints_json(capsys):
     assert main(["ir", str(UNET)]) == 0
     program = json.loads(capsys.readouterr().out)
-    assert [d["name"] for d in program["definitions"]] == ["DoubleConv", "Down", "Up", "OutConv", "UNet"]
+    assert [d["name"] for d in program["definitions"]] == [
+        "DoubleConv",
+        "Down",
+        "Up",
+        "OutConv",
+        "UNet",
+    ]
     assert "span" not in json.dumps(program)
 
 
@@ -114,7 +120,9 @@ def test_python_m_and_front_end_without_torch():
         "assert 'torch' not in sys.modules, 'the front end imported torch'\n"
         "sys.exit(rc)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(UNET)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(UNET)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert run("check", UNET).returncode == 0
 
@@ -127,7 +135,9 @@ def test_imports_between_specs(tmp_path):
         'from "blocks.arch" import Act\n'
         "model Net() {\n    a = Act()\n    forward(x) = a(x)\n}\n"
     )
-    assert main(["build", str(tmp_path / "net.arch"), "-o", str(tmp_path / "net.py")]) == 0
+    assert (
+        main(["build", str(tmp_path / "net.arch"), "-o", str(tmp_path / "net.py")]) == 0
+    )
     text = (tmp_path / "net.py").read_text()
     assert "class Act(nn.Module)" in text and "class Net(nn.Module)" in text
 
@@ -135,7 +145,9 @@ def test_imports_between_specs(tmp_path):
 def test_import_errors(tmp_path, capsys):
     (tmp_path / "a.arch").write_text('import "b.arch"\n')
     (tmp_path / "b.arch").write_text('import "a.arch"\n')
-    (tmp_path / "e.arch").write_text("block E() {\n    act = ReLU()\n    forward(x) = act(x)\n}\n")
+    (tmp_path / "e.arch").write_text(
+        "block E() {\n    act = ReLU()\n    forward(x) = act(x)\n}\n"
+    )
     (tmp_path / "c.arch").write_text('from "e.arch" import Nope\n')
     (tmp_path / "d.arch").write_text('import "missing.arch"\n')
     assert main(["check", str(tmp_path / "a.arch")]) == 1
@@ -151,6 +163,20 @@ def test_demo_runs(tmp_path):
     from archdsl.demo import main as demo
 
     (tmp_path / "specs").mkdir()
-    (tmp_path / "specs" / "mlp.arch").write_text((ROOT / "specs" / "mlp.arch").read_text())
-    assert demo(["--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    (tmp_path / "specs" / "mlp.arch").write_text(
+        (ROOT / "specs" / "mlp.arch").read_text()
+    )
+    assert (
+        demo(
+            [
+                "--specs",
+                str(tmp_path / "specs"),
+                "--out",
+                str(tmp_path / "out"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "out" / "mlp.py").exists()

@@ -77,7 +77,11 @@ def test_golden_files_are_ruff_formatted_and_clean():
     ruff = shutil.which("ruff") or str(ROOT / ".venv/bin/ruff")
     files = [str(p) for p in sorted(GOLDEN.glob("*.py"))]
     assert files
-    fmt = subprocess.run([ruff, "format", "--check", "--no-cache", *files], capture_output=True, text=True)
+    fmt = subprocess.run(
+        [ruff, "format", "--check", "--no-cache", *files],
+        capture_output=True,
+        text=True,
+    )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
     lint = subprocess.run(
         [ruff, "check", "--no-cache", "--isolated", "--select", "E,F,W,I", *files],

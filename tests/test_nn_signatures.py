@@ -27,7 +27,7 @@ def test_table_matches_torch_signature(name):
         cls()
         return
     assert [r[0] for r in rows] == [p.name for p in params]
-    for (pname, kind, default, types, choices), param in zip(rows, params):
+    for (pname, kind, default, types, choices), param in zip(rows, params, strict=True):
         assert kind == gen_nn_signatures.KINDS[param.kind], pname
         if kind == "var":
             continue
@@ -36,9 +36,13 @@ def test_table_matches_torch_signature(name):
         elif default == OPAQUE:
             assert not isinstance(param.default, (bool, int, float, str, type(None)))
         else:
-            assert default == param.default and type(default) is type(param.default), pname
+            assert default == param.default and type(default) is type(param.default), (
+                pname
+            )
         expected_types, expected_choices = gen_nn_signatures.normalize(param.annotation)
-        if expected_types == ("any",) and isinstance(param.default, (bool, int, float, str)):
+        if expected_types == ("any",) and isinstance(
+            param.default, (bool, int, float, str)
+        ):
             expected_types = (type(param.default).__name__,)
         assert types == expected_types, pname
         assert choices == expected_choices, pname
@@ -46,7 +50,9 @@ def test_table_matches_torch_signature(name):
 
 def test_table_is_not_stale():
     table = ROOT / "archdsl" / "ops" / "nn_signatures.py"
-    assert table.read_text() == gen_nn_signatures.render(), "rerun tools/gen_nn_signatures.py"
+    assert table.read_text() == gen_nn_signatures.render(), (
+        "rerun tools/gen_nn_signatures.py"
+    )
 
 
 def test_required_arguments_build_the_layer():
@@ -64,4 +70,6 @@ def test_front_end_does_not_import_torch():
         "archdsl.generate(sys.argv[1])\n"
         "assert 'torch' not in sys.modules and 'torchvision' not in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", code, str(ROOT / "specs" / "unet.arch")], check=True)
+    subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "specs" / "unet.arch")], check=True
+    )

@@ -47,7 +47,9 @@ OP_CALLS = {
     "relu": dict(input=x),
     "sigmoid": dict(input=x),
     "tanh": dict(input=x),
-    "interpolate": dict(input=x, size=None, scale_factor=2.0, mode="nearest", align_corners=None),
+    "interpolate": dict(
+        input=x, size=None, scale_factor=2.0, mode="nearest", align_corners=None
+    ),
 }
 
 
@@ -69,6 +71,8 @@ def test_op_parameters_are_torch_keywords(name):
 
 def test_module_attribute_table_covers_torch():
     actual = {
-        n for n in set(dir(torch.nn.Module)) | set(vars(torch.nn.Module())) if not n.startswith("_")
+        n
+        for n in set(dir(torch.nn.Module)) | set(vars(torch.nn.Module()))
+        if not n.startswith("_")
     }
     assert actual <= MODULE_ATTRIBUTES

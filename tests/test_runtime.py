@@ -11,9 +11,8 @@ import archdsl
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
-from torch import nn  # noqa: E402
-
 from reference.unet import UNet as ReferenceUNet  # noqa: E402
+from torch import nn  # noqa: E402
 
 # How to build each spec's main model for the generic tests, with an input.
 EXAMPLES = {
@@ -39,7 +38,9 @@ def assert_same_outputs(generated, reference, *inputs) -> None:
     generated.eval()
     reference.eval()
     with torch.no_grad():
-        torch.testing.assert_close(generated(*inputs), reference(*inputs), rtol=0, atol=0)
+        torch.testing.assert_close(
+            generated(*inputs), reference(*inputs), rtol=0, atol=0
+        )
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,11 @@ def test_mlp_matches_named_sequential(modules):
             super().__init__()
             self.layers = nn.Sequential(
                 OrderedDict(
-                    [("fc1", nn.Linear(784, 256)), ("relu1", nn.ReLU()), ("fc2", nn.Linear(256, 10))]
+                    [
+                        ("fc1", nn.Linear(784, 256)),
+                        ("relu1", nn.ReLU()),
+                        ("fc2", nn.Linear(256, 10)),
+                    ]
                 )
             )
 

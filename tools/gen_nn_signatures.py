@@ -17,19 +17,83 @@ from pathlib import Path
 
 TABLE = Path(__file__).resolve().parents[1] / "archdsl" / "ops" / "nn_signatures.py"
 
-LAYERS = """
-Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d Linear Bilinear
-Identity Flatten Unflatten Embedding BatchNorm1d BatchNorm2d BatchNorm3d GroupNorm
-LayerNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d LocalResponseNorm Dropout
-Dropout1d Dropout2d Dropout3d AlphaDropout ReLU ReLU6 LeakyReLU PReLU ELU SELU CELU GELU
-SiLU Mish Sigmoid Tanh Hardtanh Hardswish Hardsigmoid Softplus Softsign Tanhshrink
-Threshold Softmax Softmax2d LogSoftmax MaxPool1d MaxPool2d MaxPool3d AvgPool1d AvgPool2d
-AvgPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d
-AdaptiveMaxPool2d AdaptiveMaxPool3d Upsample UpsamplingNearest2d UpsamplingBilinear2d
-PixelShuffle PixelUnshuffle ZeroPad2d ConstantPad2d ReflectionPad2d ReplicationPad2d
-Sequential ModuleList MultiheadAttention TransformerEncoderLayer TransformerDecoderLayer
-ChannelShuffle
-""".split()
+LAYERS = [
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "Linear",
+    "Bilinear",
+    "Identity",
+    "Flatten",
+    "Unflatten",
+    "Embedding",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "GroupNorm",
+    "LayerNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Sigmoid",
+    "Tanh",
+    "Hardtanh",
+    "Hardswish",
+    "Hardsigmoid",
+    "Softplus",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+    "Softmax",
+    "Softmax2d",
+    "LogSoftmax",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "ZeroPad2d",
+    "ConstantPad2d",
+    "ReflectionPad2d",
+    "ReplicationPad2d",
+    "Sequential",
+    "ModuleList",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+    "ChannelShuffle",
+]
 
 _REQUIRED = object()  # a parameter without a default
 
@@ -86,7 +150,10 @@ def normalize(annotation: object) -> tuple[tuple[str, ...], tuple[str, ...] | No
 
 def param_rows(cls: type) -> list[tuple] | None:
     params = list(inspect.signature(cls).parameters.values())
-    if [p.kind for p in params] == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]:
+    if [p.kind for p in params] == [
+        inspect.Parameter.VAR_POSITIONAL,
+        inspect.Parameter.VAR_KEYWORD,
+    ]:
         return []  # Identity, Sigmoid, ...: `(*args, **kwargs)` that takes nothing
     rows = []
     for param in params:
@@ -96,7 +163,9 @@ def param_rows(cls: type) -> list[tuple] | None:
         if kind == "var":
             rows.append((param.name, kind, _REQUIRED, ("module",), None))
             continue
-        default = _REQUIRED if param.default is inspect.Parameter.empty else param.default
+        default = (
+            _REQUIRED if param.default is inspect.Parameter.empty else param.default
+        )
         found, choices = normalize(param.annotation)
         if found == ("any",) and isinstance(default, (bool, int, float, str)):
             found = (type(default).__name__,)  # unannotated: trust the default's type
@@ -128,7 +197,9 @@ def render() -> str:
         lines.append(f'    "{name}": (\n')
         for pname, kind, default, found, choices in rows:
             shown = default_source(default)
-            lines.append(f"        ({pname!r}, {kind!r}, {shown}, {found!r}, {choices!r}),\n")
+            lines.append(
+                f"        ({pname!r}, {kind!r}, {shown}, {found!r}, {choices!r}),\n"
+            )
         lines.append("    ),\n")
     lines.append("}\n")
     return "".join(lines).replace("'", '"')
@@ -137,14 +208,20 @@ def render() -> str:
 def skipped() -> list[str]:
     from torch import nn
 
-    return [n for n in LAYERS if getattr(nn, n, None) is None or param_rows(getattr(nn, n)) is None]
+    return [
+        n
+        for n in LAYERS
+        if getattr(nn, n, None) is None or param_rows(getattr(nn, n)) is None
+    ]
 
 
 def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
         stale = not TABLE.exists() or TABLE.read_text() != text
-        print("nn_signatures.py is stale" if stale else "nn_signatures.py is up to date")
+        print(
+            "nn_signatures.py is stale" if stale else "nn_signatures.py is up to date"
+        )
         return 1 if stale else 0
     TABLE.write_text(text)
     print(f"wrote {TABLE} (skipped: {', '.join(skipped()) or 'none'})")

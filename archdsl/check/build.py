@@ -78,8 +78,13 @@ class BuildChecker(ExprChecker):
                 self.assign(stmt)
             elif isinstance(stmt, ir.If):
                 self.if_stmt(stmt)
-            elif isinstance(stmt, (ir.Outputs, ir.InputDecl)) and self.info.kind != "model":
-                self.ctx.error(f"`{stmt.kind.split('_')[0]}` belongs in a model", stmt.span)
+            elif (
+                isinstance(stmt, (ir.Outputs, ir.InputDecl))
+                and self.info.kind != "model"
+            ):
+                self.ctx.error(
+                    f"`{stmt.kind.split('_')[0]}` belongs in a model", stmt.span
+                )
 
     def assign(self, stmt: ir.Assign) -> None:
         if stmt.target[0] == "self":
@@ -102,7 +107,9 @@ class BuildChecker(ExprChecker):
         unknown_call = value.type == "any" and isinstance(stmt.value, ir.Call)
         kind = "member" if value.type == "module" or unknown_call else "const"
         if value.type == "tensor":
-            self.ctx.error("tensors are computed in `forward`, not at build time", stmt.span)
+            self.ctx.error(
+                "tensors are computed in `forward`, not at build time", stmt.span
+            )
         self.define(stmt.name, kind, value, stmt.span)
 
     def if_stmt(self, stmt: ir.If) -> None:
@@ -122,10 +129,16 @@ class BuildChecker(ExprChecker):
     def define(self, name: str, kind: str, value: Value, span) -> None:
         reason = why_reserved(name, attribute=kind in ("member", "const", "param"))
         if reason:
-            self.ctx.error(f"cannot name a {kind} `{name}`: {reason}", span, hint="rename it")
+            self.ctx.error(
+                f"cannot name a {kind} `{name}`: {reason}", span, hint="rename it"
+            )
         previous = self.scope.lookup(name)
         if previous is not None:
-            where = f" (first defined at line {previous.span.line})" if previous.span else ""
+            where = (
+                f" (first defined at line {previous.span.line})"
+                if previous.span
+                else ""
+            )
             self.ctx.error(f"`{name}` is already defined{where}", span)
             return
         if name in self.ctx.defs or layer(name) is not None:
@@ -148,7 +161,9 @@ class BuildChecker(ExprChecker):
                 )
             return symbol.value
         if expr.id in self.ctx.defs or layer(expr.id) or expr.id in BUILTINS:
-            self.ctx.error(f"`{expr.id}` must be called", expr.span, hint=f"write `{expr.id}(...)`")
+            self.ctx.error(
+                f"`{expr.id}` must be called", expr.span, hint=f"write `{expr.id}(...)`"
+            )
             return ANY
         return self.undefined(expr.id, expr.span, [*self.ctx.defs])
 
@@ -158,7 +173,9 @@ class BuildChecker(ExprChecker):
         if isinstance(func, ir.Path):
             return self._dotted_call(func)
         if not isinstance(func, ir.Name):
-            self.ctx.error("only layers, blocks, builders and builtins can be called", expr.span)
+            self.ctx.error(
+                "only layers, blocks, builders and builtins can be called", expr.span
+            )
             return ANY
         name = func.id
         if name in self.ctx.defs:

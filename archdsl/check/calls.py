@@ -19,10 +19,12 @@ def bind(
     positional_params = sig.positional
     variadic = sig.variadic
     index = 0
-    for arg, value in zip(call.args, values):
+    for arg, value in zip(call.args, values, strict=True):
         if isinstance(arg, ir.Splat):
             if types.base(value.type) not in ("list", "any"):
-                ctx.error(f"`*` needs a list, got {types.describe(value.type)}", arg.span)
+                ctx.error(
+                    f"`*` needs a list, got {types.describe(value.type)}", arg.span
+                )
             continue
         if isinstance(arg, ir.Keyword):
             _bind_keyword(ctx, label, sig, arg, value, bound)
@@ -72,7 +74,8 @@ def _bind_keyword(
         ctx.error(
             f"`{label}` has no parameter `{arg.name}`",
             arg.span,
-            hint=did_you_mean(arg.name, names) or f"the signature is `{label}{sig.describe()}`",
+            hint=did_you_mean(arg.name, names)
+            or f"the signature is `{label}{sig.describe()}`",
         )
         return
     if param.name in bound:

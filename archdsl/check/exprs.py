@@ -96,7 +96,9 @@ class ExprChecker:
         self.scope = Scope(outer)
         element = types.item(iterable.type) if len(expr.targets) == 1 else "any"
         for target in expr.targets:
-            self.scope.symbols[target] = Symbol(target, "loop", Value(element), expr.span)
+            self.scope.symbols[target] = Symbol(
+                target, "loop", Value(element), expr.span
+            )
         try:
             return Value(_list_type([self.expr(expr.elt).type]))
         finally:
@@ -142,7 +144,9 @@ class ExprChecker:
     def _subscript(self, expr: ir.Subscript) -> Value:
         container, index = self.expr(expr.value), self.expr(expr.index)
         if index.type not in ("int", "any"):
-            self.ctx.error(f"an index must be an int, got {index.type}", expr.index.span)
+            self.ctx.error(
+                f"an index must be an int, got {index.type}", expr.index.span
+            )
         if types.base(container.type) == "list":
             return Value(types.item(container.type))
         if container.type in ("tuple", "any"):
@@ -154,7 +158,9 @@ class ExprChecker:
 
     def undefined(self, name: str, span: Span | None, extra: list[str] = ()) -> Value:
         self.ctx.error(
-            f"undefined name `{name}`", span, hint=did_you_mean(name, [*self.scope.visible(), *extra])
+            f"undefined name `{name}`",
+            span,
+            hint=did_you_mean(name, [*self.scope.visible(), *extra]),
         )
         return ANY
 
@@ -164,7 +170,13 @@ class ExprChecker:
         if any(isinstance(a, ir.Keyword) for a in call.args):
             self.ctx.error(f"`{name}` takes no keyword arguments", call.span)
         elif count < low or (high is not None and count > high):
-            wanted = f"{low}" if low == high else f"{low} to {high}" if high else f"{low} or more"
+            wanted = (
+                f"{low}"
+                if low == high
+                else f"{low} to {high}"
+                if high
+                else f"{low} or more"
+            )
             self.ctx.error(f"`{name}` takes {wanted} arguments, got {count}", call.span)
         kinds = [v.type for v in values]
         return Value(_builtin_type(name, kinds))
@@ -192,7 +204,13 @@ def _arith(op: str, a: str, b: str) -> str | None:
         if op == "/":
             return "float"
         return "int" if a == b == "int" else "float"
-    if op == "+" and a == b and a in ("str", "tuple") or op == "+" and "list" == types.base(a) == types.base(b):
+    if (
+        op == "+"
+        and a == b
+        and a in ("str", "tuple")
+        or op == "+"
+        and "list" == types.base(a) == types.base(b)
+    ):
         return a if a == b else "list"
     if op == "*" and {types.base(a), b} == {"list", "int"}:
         return a if types.base(a) == "list" else b

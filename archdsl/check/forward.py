@@ -27,7 +27,9 @@ class ForwardChecker(ExprChecker):
             self.bind_value(inp.name, "input", TENSOR, inp.span)
         self.stmts(forward.body)
         if not self.returns:
-            self.ctx.error("`forward` never returns a value", forward.span, hint="add `return ...`")
+            self.ctx.error(
+                "`forward` never returns a value", forward.span, hint="add `return ...`"
+            )
 
     def stmts(self, stmts: tuple[ir.Node, ...]) -> None:
         for stmt in stmts:
@@ -73,7 +75,9 @@ class ForwardChecker(ExprChecker):
         self.conditional_depth -= 1
         self.scope = outer
         then, orelse = branches
-        for name in then.keys() & orelse.keys():  # only values both branches set survive
+        for name in (
+            then.keys() & orelse.keys()
+        ):  # only values both branches set survive
             outer.symbols.setdefault(name, then[name])
 
     def _expect_tensors(self, value: Value, expr: ir.Node, count: int) -> None:
@@ -93,7 +97,9 @@ class ForwardChecker(ExprChecker):
     def bind_value(self, name: str, kind: str, value: Value, span) -> None:
         reason = why_reserved(name)
         if reason:
-            self.ctx.error(f"cannot name a value `{name}`: {reason}", span, hint="rename it")
+            self.ctx.error(
+                f"cannot name a value `{name}`: {reason}", span, hint="rename it"
+            )
         shadowed = self.build_scope.lookup(name)
         if shadowed is not None:
             self.ctx.error(
@@ -113,7 +119,9 @@ class ForwardChecker(ExprChecker):
                 return ANY
             return self.undefined(expr.id, expr.span)
         if symbol.kind == "member":
-            self.ctx.error(f"member `{expr.id}` must be called: `{expr.id}(x)`", expr.span)
+            self.ctx.error(
+                f"member `{expr.id}` must be called: `{expr.id}(x)`", expr.span
+            )
             return ANY
         if symbol.kind in ("param", "const") and expr.id not in self.info.stored:
             self.info.stored.append(expr.id)
@@ -147,7 +155,9 @@ class ForwardChecker(ExprChecker):
                 hint="declare it as a member (`act = ReLU()`) and call that: `act(x)`",
             )
             return TENSOR
-        label = func.dotted if isinstance(func, ir.Path) else getattr(func, "id", "this")
+        label = (
+            func.dotted if isinstance(func, ir.Path) else getattr(func, "id", "this")
+        )
         self.ctx.error(
             f"unknown member or operation `{label}`",
             func.span,
@@ -165,13 +175,17 @@ class ForwardChecker(ExprChecker):
                 hint="call it inside a forward `if` on the same condition",
             )
         if any(not isinstance(a, ir.Positional) for a in expr.args):
-            self.ctx.error("members take tensors as plain positional arguments", expr.span)
-        for arg, value in zip(expr.args, values):
+            self.ctx.error(
+                "members take tensors as plain positional arguments", expr.span
+            )
+        for arg, value in zip(expr.args, values, strict=True):
             self._expect_tensors(value, arg.value, 1)
         if module is None:
             return TENSOR
         if not module.callable:
-            self.ctx.error(f"`{symbol.name}` is a {module.label} and cannot be called", expr.span)
+            self.ctx.error(
+                f"`{symbol.name}` is a {module.label} and cannot be called", expr.span
+            )
         elif module.inputs is not None and module.inputs != len(values):
             self.ctx.error(
                 f"`{symbol.name}` ({module.label}) takes {module.inputs} "

@@ -8,7 +8,17 @@ from ..ops.module_attributes import MODULE_ATTRIBUTES
 
 #: Names the generated module itself uses at module or method scope.
 GENERATED_NAMES = frozenset(
-    {"self", "super", "torch", "torchvision", "nn", "F", "Tensor", "OrderedDict", "pad_like"}
+    {
+        "self",
+        "super",
+        "torch",
+        "torchvision",
+        "nn",
+        "F",
+        "Tensor",
+        "OrderedDict",
+        "pad_like",
+    }
 )
 
 #: Python builtins that generated code may call (build-time functions and more).

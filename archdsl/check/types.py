@@ -49,7 +49,9 @@ def join(a: str, b: str) -> str:
 
 
 def describe(type_: str) -> str:
-    return {"none": "None", "module": "a module", "tensor": "a tensor"}.get(type_, type_)
+    return {"none": "None", "module": "a module", "tensor": "a tensor"}.get(
+        type_, type_
+    )
 
 
 def describe_expected(types: Iterable[str]) -> str:

@@ -74,7 +74,9 @@ class ExprWriter:
     def _listcomp(self, expr: ir.ListComp) -> Doc:
         targets = ", ".join(expr.targets)
         return Group(
-            "[", ((self.doc(expr.elt), f" for {targets} in ", self.doc(expr.iter)),), "]"
+            "[",
+            ((self.doc(expr.elt), f" for {targets} in ", self.doc(expr.iter)),),
+            "]",
         )
 
     def _subscript(self, expr: ir.Subscript) -> Doc:
@@ -96,11 +98,19 @@ class ExprWriter:
 
     def _compare(self, expr: ir.Compare) -> Doc:
         prec = _PREC["compare"]
-        return (self._wrap(expr.left, prec + 1), f" {expr.op} ", self._wrap(expr.right, prec + 1))
+        return (
+            self._wrap(expr.left, prec + 1),
+            f" {expr.op} ",
+            self._wrap(expr.right, prec + 1),
+        )
 
     def _boolop(self, expr: ir.BoolOp) -> Doc:
         prec = _PREC[expr.op]
-        return (self._wrap(expr.left, prec), f" {expr.op} ", self._wrap(expr.right, prec + 1))
+        return (
+            self._wrap(expr.left, prec),
+            f" {expr.op} ",
+            self._wrap(expr.right, prec + 1),
+        )
 
     def _ifexp(self, expr: ir.IfExp) -> Doc:
         prec = _PREC["ifexp"]
@@ -157,7 +167,11 @@ class ExprWriter:
 
 
 def _is_named_sequential(call: ir.Call) -> bool:
-    return isinstance(call.func, ir.Name) and call.func.id == "Sequential" and bool(call.keywords)
+    return (
+        isinstance(call.func, ir.Name)
+        and call.func.id == "Sequential"
+        and bool(call.keywords)
+    )
 
 
 def precedence(expr: ir.Node) -> int:

@@ -39,7 +39,9 @@ class ForwardWriter:
         self.exprs = exprs
         forward = next(s for s in info.node.body if isinstance(s, ir.Forward))
         self.forward = forward
-        self.names = Namespace(_all_names(forward) | set(info.members) | set(info.stored))
+        self.names = Namespace(
+            _all_names(forward) | set(info.members) | set(info.stored)
+        )
 
     def write(self) -> None:
         self.stmts(self.forward.body)
@@ -120,7 +122,9 @@ class ForwardWriter:
         info = self.info
         if target in info.members or target in info.stored or target in info.consts:
             return False
-        reads = [n for n in walk_expr(expr) if isinstance(n, ir.Name) and n.id == target]
+        reads = [
+            n for n in walk_expr(expr) if isinstance(n, ir.Name) and n.id == target
+        ]
         return not reads or (len(reads) == 1 and reads[0] is _spine_leaf(expr, info))
 
 
@@ -154,7 +158,9 @@ def _is_tensor_call(expr: ir.Call, info: DefInfo) -> bool:
     func = expr.func
     if isinstance(func, ir.Path):
         return func.parts[0] in info.members
-    return isinstance(func, ir.Name) and (func.id in info.members or func.id in TENSOR_OPS)
+    return isinstance(func, ir.Name) and (
+        func.id in info.members or func.id in TENSOR_OPS
+    )
 
 
 def _is_tensor_expr(expr: ir.Node, info: DefInfo) -> bool:

@@ -74,7 +74,9 @@ def write_builder(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
 # ---- classes ----------------------------------------------------------------------------
 
 
-def write_class(out: Writer, info: DefInfo, exprs: ExprWriter, definitions: set[str]) -> None:
+def write_class(
+    out: Writer, info: DefInfo, exprs: ExprWriter, definitions: set[str]
+) -> None:
     node = info.node
     out.line(f"class {node.name}(nn.Module):")
     with out.indented():
@@ -119,7 +121,9 @@ def _default_fixups(out: Writer, node: ir.Node, exprs: ExprWriter) -> None:
                 out.line((param.name, " = ", exprs.doc(param.default)))
 
 
-def _body(out: Writer, info: DefInfo, stmts: tuple[ir.Node, ...], exprs: ExprWriter) -> None:
+def _body(
+    out: Writer, info: DefInfo, stmts: tuple[ir.Node, ...], exprs: ExprWriter
+) -> None:
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
             target = f"self.{stmt.name}" if stmt.name in info.members else stmt.name
@@ -128,7 +132,9 @@ def _body(out: Writer, info: DefInfo, stmts: tuple[ir.Node, ...], exprs: ExprWri
             _if(out, info, stmt, exprs)
 
 
-def _if(out: Writer, info: DefInfo, stmt: ir.If, exprs: ExprWriter, keyword: str = "if") -> None:
+def _if(
+    out: Writer, info: DefInfo, stmt: ir.If, exprs: ExprWriter, keyword: str = "if"
+) -> None:
     out.line((keyword, " ", exprs.doc(stmt.cond), ":"))
     with out.indented():
         _body(out, info, stmt.then, exprs) if _has_code(stmt.then) else out.line("pass")
@@ -154,7 +160,13 @@ def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) 
         frozenset(info.members),
     )
     inputs = tuple(["self", *(f"{i.name}: Tensor" for i in forward.inputs)])
-    returns = "Tensor" if info.outputs == 1 else f"tuple[{', '.join(['Tensor'] * info.outputs)}]"
-    out.line(("def forward", Group("(", inputs, ")"), f" -> {returns}:"), first_group=True)
+    returns = (
+        "Tensor"
+        if info.outputs == 1
+        else f"tuple[{', '.join(['Tensor'] * info.outputs)}]"
+    )
+    out.line(
+        ("def forward", Group("(", inputs, ")"), f" -> {returns}:"), first_group=True
+    )
     with out.indented():
         ForwardWriter(info, out, exprs).write()

@@ -9,7 +9,6 @@ one item per line with a trailing comma, recursively.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 LINE_LENGTH = 88
 INDENT = "    "
@@ -23,7 +22,7 @@ class Group:
     one_tuple: bool = False  # `(x,)` keeps its comma even when flat
 
 
-Doc = Union[str, Group, tuple]  # a tuple is a sequence of docs
+Doc = str | Group | tuple  # a tuple is a sequence of docs
 
 
 def flat(doc: Doc) -> str:
@@ -51,7 +50,9 @@ def layout(doc: Doc, depth: int, *, first_group: bool = False) -> list[str]:
     if len(indent) + len(text) <= LINE_LENGTH:
         return [indent + text]
     parts = _parts(doc)
-    groups = [i for i, part in enumerate(parts) if isinstance(part, Group) and part.items]
+    groups = [
+        i for i, part in enumerate(parts) if isinstance(part, Group) and part.items
+    ]
     if not groups:
         return [indent + text]
     at = groups[0] if first_group else groups[-1]

@@ -7,7 +7,7 @@ program lower to equal IR and `archdsl ir` prints only the program.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,7 +92,7 @@ class Splat(Node):
     value: Expr
 
 
-Arg = Annotated[Union[Positional, Keyword, Splat], Field(discriminator="kind")]
+Arg = Annotated[Positional | Keyword | Splat, Field(discriminator="kind")]
 
 
 class Call(Node):
@@ -154,21 +154,19 @@ class Subscript(Node):
 
 
 Expr = Annotated[
-    Union[
-        Name,
-        Path,
-        Constant,
-        ListExpr,
-        TupleExpr,
-        ListComp,
-        Call,
-        BinOp,
-        UnaryOp,
-        Compare,
-        BoolOp,
-        IfExp,
-        Subscript,
-    ],
+    Name
+    | Path
+    | Constant
+    | ListExpr
+    | TupleExpr
+    | ListComp
+    | Call
+    | BinOp
+    | UnaryOp
+    | Compare
+    | BoolOp
+    | IfExp
+    | Subscript,
     Field(discriminator="kind"),
 ]
 
@@ -222,7 +220,7 @@ class FIf(Node):
     orelse: tuple[FStmt, ...] = ()
 
 
-FStmt = Annotated[Union[FAssign, FReturn, FIf], Field(discriminator="kind")]
+FStmt = Annotated[FAssign | FReturn | FIf, Field(discriminator="kind")]
 
 
 class Forward(Node):
@@ -269,7 +267,7 @@ class InputDecl(Node):
 
 
 Stmt = Annotated[
-    Union[Assign, If, Forward, Outputs, InputDecl], Field(discriminator="kind")
+    Assign | If | Forward | Outputs | InputDecl, Field(discriminator="kind")
 ]
 
 
@@ -327,7 +325,7 @@ class Import(Node):
     names: tuple[str, ...] | None = None
 
 
-Definition = Annotated[Union[Block, Model, Builder], Field(discriminator="kind")]
+Definition = Annotated[Block | Model | Builder, Field(discriminator="kind")]
 
 
 class Program(Node):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .nn_signatures import OPAQUE, REQUIRED  # noqa: F401 - re-exported sentinels
+from .nn_signatures import OPAQUE, REQUIRED
 
 ParamKind = Literal["pos", "kw", "var"]
 
@@ -30,11 +30,15 @@ class Signature:
     named_children: bool = False
 
     @classmethod
-    def from_table(cls, rows: tuple[tuple, ...], named_children: bool = False) -> Signature:
+    def from_table(
+        cls, rows: tuple[tuple, ...], named_children: bool = False
+    ) -> Signature:
         return cls(tuple(ParamSpec(*row) for row in rows), named_children)
 
     def param(self, name: str) -> ParamSpec | None:
-        return next((p for p in self.params if p.name == name and p.kind != "var"), None)
+        return next(
+            (p for p in self.params if p.name == name and p.kind != "var"), None
+        )
 
     @property
     def positional(self) -> list[ParamSpec]:

@@ -53,7 +53,13 @@ TENSOR_OPS: dict[str, TensorOp] = {
         _op("squeeze", "torch.squeeze", _p("input", T), _p("dim", DIMS, None)),
         _op("reshape", "torch.reshape", _p("input", T), _p("shape", ("tuple", "list"))),
         _op("permute", "torch.permute", _p("input", T), _p("dims", ("tuple", "list"))),
-        _op("transpose", "torch.transpose", _p("input", T), _p("dim0", INT), _p("dim1", INT)),
+        _op(
+            "transpose",
+            "torch.transpose",
+            _p("input", T),
+            _p("dim0", INT),
+            _p("dim1", INT),
+        ),
         _op(
             "mean",
             "torch.mean",

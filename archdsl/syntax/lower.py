@@ -48,7 +48,11 @@ class _Lower(Transformer):
     def model(self, meta: Any, c: list[Any]) -> ir.Model:
         name, params, base, body = c
         return ir.Model(
-            name=str(name), params=params or (), base=base, body=body, span=self._tok(name)
+            name=str(name),
+            params=params or (),
+            base=base,
+            body=body,
+            span=self._tok(name),
         )
 
     def extends(self, meta: Any, c: list[Any]) -> ir.Call:
@@ -58,14 +62,18 @@ class _Lower(Transformer):
 
     def builder(self, meta: Any, c: list[Any]) -> ir.Builder:
         name, params, body = c
-        return ir.Builder(name=str(name), params=params, body=body, span=self._tok(name))
+        return ir.Builder(
+            name=str(name), params=params, body=body, span=self._tok(name)
+        )
 
     def params(self, meta: Any, c: list[Any]) -> tuple[ir.Param, ...]:
         return tuple(p for p in c if p is not None)
 
     def param(self, meta: Any, c: list[Any]) -> ir.Param:
         name, type_, default = c
-        return ir.Param(name=str(name), type=type_, default=default, span=self._tok(name))
+        return ir.Param(
+            name=str(name), type=type_, default=default, span=self._tok(name)
+        )
 
     def type(self, meta: Any, c: list[Any]) -> ir.TypeRef:
         return ir.TypeRef(name=str(c[0]), arg=c[1], span=self._span(meta))
@@ -118,7 +126,9 @@ class _Lower(Transformer):
     def fassign(self, meta: Any, c: list[Any]) -> ir.FAssign:
         *targets, value = c
         return ir.FAssign(
-            targets=tuple(str(t) for t in targets), value=value, span=self._tok(targets[0])
+            targets=tuple(str(t) for t in targets),
+            value=value,
+            span=self._tok(targets[0]),
         )
 
     def freturn(self, meta: Any, c: list[Any]) -> ir.FReturn:
@@ -166,7 +176,9 @@ class _Lower(Transformer):
 
     def args(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
         return tuple(
-            a if isinstance(a, (ir.Keyword, ir.Splat)) else ir.Positional(value=a, span=a.span)
+            a
+            if isinstance(a, (ir.Keyword, ir.Splat))
+            else ir.Positional(value=a, span=a.span)
             for a in c
             if a is not None
         )
@@ -202,15 +214,22 @@ class _Lower(Transformer):
         return ir.Constant(value=None, span=self._span(meta))
 
     def list_(self, meta: Any, c: list[Any]) -> ir.ListExpr:
-        return ir.ListExpr(items=tuple(x for x in c if x is not None), span=self._span(meta))
+        return ir.ListExpr(
+            items=tuple(x for x in c if x is not None), span=self._span(meta)
+        )
 
     def tuple_(self, meta: Any, c: list[Any]) -> ir.TupleExpr:
-        return ir.TupleExpr(items=tuple(x for x in c if x is not None), span=self._span(meta))
+        return ir.TupleExpr(
+            items=tuple(x for x in c if x is not None), span=self._span(meta)
+        )
 
     def listcomp(self, meta: Any, c: list[Any]) -> ir.ListComp:
         elt, *targets, iterable = c
         return ir.ListComp(
-            elt=elt, targets=tuple(str(t) for t in targets), iter=iterable, span=self._span(meta)
+            elt=elt,
+            targets=tuple(str(t) for t in targets),
+            iter=iterable,
+            span=self._span(meta),
         )
 
 

@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 from ..source import Source
 
@@ -56,7 +61,9 @@ def explain_unexpected(source: Source, exc: UnexpectedInput) -> tuple[str, str |
     if isinstance(exc, UnexpectedEOF) or _is_end(exc):
         return "unexpected end of file", "a closing `}`, `)` or `]` may be missing"
     assert isinstance(exc, UnexpectedToken)
-    return f"unexpected {_describe_token(exc.token)}", _expected_hint(exc.accepts or exc.expected)
+    return f"unexpected {_describe_token(exc.token)}", _expected_hint(
+        exc.accepts or exc.expected
+    )
 
 
 def _is_end(exc: UnexpectedInput) -> bool:
@@ -66,7 +73,9 @@ def _is_end(exc: UnexpectedInput) -> bool:
 def _match_known(exc: UnexpectedInput) -> tuple[str, str] | None:
     from .parser import parser  # the parser module imports this one
 
-    examples = {message: samples for message, (_hint, samples) in KNOWN_MISTAKES.items()}
+    examples = {
+        message: samples for message, (_hint, samples) in KNOWN_MISTAKES.items()
+    }
     try:
         message = exc.match_examples(parser().parse, examples, use_accepts=True)
     except Exception:  # a table entry that stopped failing must not hide the real error

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import lark
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
@@ -96,7 +101,9 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     elif isinstance(exc, UnexpectedToken):
         token = exc.token
         start = token.start_pos or 0
-        span = Span.at_offsets(source, start, max(start + 1, token.end_pos or start + 1))
+        span = Span.at_offsets(
+            source, start, max(start + 1, token.end_pos or start + 1)
+        )
     elif isinstance(exc, UnexpectedCharacters):
         span = Span.at_offsets(source, exc.pos_in_stream, exc.pos_in_stream + 1)
     else:  # pragma: no cover - lark raises only the three above from parse()
