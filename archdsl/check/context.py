@@ -58,9 +58,6 @@ class DefInfo:
     def kind(self) -> str:
         return self.node.kind
 
-    def is_member(self, assign: ir.Assign) -> bool:
-        return assign.name in self.members
-
 
 @dataclass
 class Context:

@@ -2,6 +2,6 @@
 
 from .nodes import *  # noqa: F403 - the node types are the package
 from .nodes import EXPR_KINDS, Node, Program
-from .walk import iter_exprs, walk_expr
+from .walk import walk_expr
 
-__all__ = ["EXPR_KINDS", "Node", "Program", "iter_exprs", "walk_expr"]
+__all__ = ["EXPR_KINDS", "Node", "Program", "walk_expr"]

@@ -26,8 +26,3 @@ def walk_expr(expr: ir.Node) -> Iterator[ir.Node]:
         node = stack.pop()
         yield node
         stack.extend(reversed(list(children(node))))
-
-
-def iter_exprs(stmt: ir.Node) -> Iterator[ir.Node]:
-    """Every node reachable from a statement or definition."""
-    yield from walk_expr(stmt)

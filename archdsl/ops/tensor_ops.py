@@ -20,13 +20,8 @@ class TensorOp:
     name: str
     python: str  # what generated code calls
     signature: Signature
-    #: where the tensors arrive: "tensor" params take one, "tensors" a list of them
     needs_functional: bool = False  # uses `F.` in generated code
     helper: str | None = None  # a module-level helper the generated code defines
-
-    @property
-    def tensor_params(self) -> list[str]:
-        return [p.name for p in self.signature.params if p.types in (T, ("tensors",))]
 
 
 def _op(name: str, python: str, *params: ParamSpec, **extra: object) -> TensorOp:
