@@ -9,8 +9,10 @@ OPAQUE = "<opaque>"  # optional, with a default that is not a literal (a functio
 # name -> ((param, kind, default, types, choices), ...)
 #   kind: "pos" (positional or keyword), "kw" (keyword only), "var" (*args)
 #   default: a Python literal, REQUIRED or OPAQUE
-#   types: drawn from "int", "float", "bool", "str", "none", "tuple", "module", "any"
-#   choices: the allowed strings of a typing.Literal, or None
+#   types: a tuple drawn from "int", "float", "bool", "str", "none", "tuple", "module", "any"
+#   choices: a tuple of allowed strings (from typing.Literal), or None
+# A layer with no rows takes no arguments: its signature is only `(*args, **kwargs)`
+# (inherited from nn.Module, or ignored by Identity); the test builds each bare.
 NN_SIGNATURES = {
     "AdaptiveAvgPool1d": (
         ("output_size", "pos", REQUIRED, ("int", "none", "tuple"), None),
@@ -339,7 +341,7 @@ NN_SIGNATURES = {
         ("inplace", "pos", False, ("bool",), None),
     ),
     "ModuleList": (
-        ("modules", "pos", None, ("any",), None),
+        ("modules", "pos", None, ("any", "none"), None),
     ),
     "MultiheadAttention": (
         ("embed_dim", "pos", REQUIRED, ("any",), None),
