@@ -63,3 +63,13 @@ def test_same_ir_for_different_spellings():
     one = archdsl.parse("block A() {\n  fc = Linear(1, 2)\n  forward(x) = fc(x)\n}\n")
     two = archdsl.parse("block A() {fc = Linear(1,\n 2); forward(x) = fc(x)}\n")
     assert one.definitions == two.definitions  # spans stay out of equality
+
+
+def test_signature_hint_shows_computed_default_as_ellipsis():
+    spec = (
+        "block D(a: int, b: int = a) {\n f = Linear(a, b)\n forward(x) = f(x)\n}\n"
+        "model M() {\n d = D()\n forward(x) = d(x)\n}\n"
+    )
+    with pytest.raises(ArchError) as info:
+        archdsl.compile_spec(spec)
+    assert info.value.diagnostics[0].hint == "the signature is `D(a, b=...)`"

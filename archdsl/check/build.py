@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
-from ..ops.signature import REQUIRED, ParamSpec
+from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from . import types
 from .calls import bind
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
@@ -20,12 +20,22 @@ def def_signature(node: ir.Block | ir.Model | ir.Builder) -> Signature:
             ParamSpec(
                 p.name,
                 "pos",
-                REQUIRED if p.default is None else p.default,
+                _default_of(p),
                 (str(p.type),) if p.type else ("any",),
             )
             for p in node.params
         )
     )
+
+
+def _default_of(param: ir.Param) -> object:
+    """A literal default as its value; one computed from earlier parameters is
+    optional but has no literal to show."""
+    if param.default is None:
+        return REQUIRED
+    if isinstance(param.default, ir.Constant):
+        return param.default.value
+    return OPAQUE
 
 
 class BuildChecker(ExprChecker):

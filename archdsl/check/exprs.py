@@ -204,13 +204,9 @@ def _arith(op: str, a: str, b: str) -> str | None:
         if op == "/":
             return "float"
         return "int" if a == b == "int" else "float"
-    if (
-        op == "+"
-        and a == b
-        and a in ("str", "tuple")
-        or op == "+"
-        and "list" == types.base(a) == types.base(b)
-    ):
+    if op == "+" and a == b and a in ("str", "tuple"):
+        return a  # concatenation
+    if op == "+" and types.base(a) == types.base(b) == "list":
         return a if a == b else "list"
     if op == "*" and {types.base(a), b} == {"list", "int"}:
         return a if types.base(a) == "list" else b
