@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="generate Python modules from specs")
     build.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
     build.add_argument(
-        "-o", "--output", type=Path, help="OUT.py for one spec, or a directory (DIR/)"
+        "-o", "--output", help="OUT.py for one spec, or a directory (DIR/)"
     )
     build.set_defaults(run=_build)
 
@@ -77,13 +77,14 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _targets(specs: list[Path], output: Path | None) -> list[tuple[Path, Path]]:
+def _targets(specs: list[Path], output: str | None) -> list[tuple[Path, Path]]:
+    # A str, not a Path: Path("out/") drops the slash that says "a directory".
     as_dir = output is not None and (
-        len(specs) > 1 or str(output).endswith(("/", "\\")) or output.is_dir()
+        len(specs) > 1 or output.endswith(("/", "\\")) or Path(output).is_dir()
     )
     if output is not None and not as_dir:
-        return [(specs[0], output)]
-    folder = output if output is not None else Path(".")
+        return [(specs[0], Path(output))]
+    folder = Path(output) if output is not None else Path(".")
     return [(spec, folder / f"{spec.stem}.py") for spec in specs]
 
 

@@ -50,6 +50,7 @@ OP_CALLS = {
     "interpolate": dict(
         input=x, size=None, scale_factor=2.0, mode="nearest", align_corners=None
     ),
+    "adaptive_avg_pool2d": dict(input=x, output_size=(1, 1)),
 }
 
 

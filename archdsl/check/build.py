@@ -6,9 +6,12 @@ from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
+from ..bases import BaseTree
 from . import types
+from .base import base_tree, check_features, find_submodule
 from .calls import bind
-from .context import Context, DefInfo, ModuleRef, Symbol, Value
+from .consts import UNKNOWN, const_value
+from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
 from .names import why_reserved
 
@@ -59,6 +62,8 @@ class BuildChecker(ExprChecker):
                         param.default.span,
                     )
                 declared = declared or default.type
+                if isinstance(param.default, ir.Constant):
+                    self.info.known[param.name] = param.default.value
             self.define(param.name, "param", Value(declared or "any"), param.span)
 
     def _param_type(self, param: ir.Param) -> str | None:
@@ -88,13 +93,16 @@ class BuildChecker(ExprChecker):
                 self.assign(stmt)
             elif isinstance(stmt, ir.If):
                 self.if_stmt(stmt)
-            elif (
-                isinstance(stmt, (ir.Outputs, ir.InputDecl))
-                and self.info.kind != "model"
+            elif self.info.kind != "model" and isinstance(
+                stmt, (ir.Outputs, ir.InputDecl, ir.At, ir.Weights, ir.Freeze)
             ):
                 self.ctx.error(
                     f"`{stmt.kind.split('_')[0]}` belongs in a model", stmt.span
                 )
+            elif isinstance(stmt, ir.Weights):
+                self.weights(stmt)
+            elif isinstance(stmt, ir.Freeze):
+                self.freeze(stmt)
 
     def assign(self, stmt: ir.Assign) -> None:
         if stmt.target[0] == "self":
@@ -104,10 +112,15 @@ class BuildChecker(ExprChecker):
                 hint=f"write `{'.'.join(stmt.target[1:])} = ...`: archdsl adds `self.`",
             )
             stmt = stmt.model_copy(update={"target": stmt.target[1:]})
+        owner = self._base_owner(stmt.target[0])
+        if owner is not None and (len(stmt.target) > 1 or owner.prefix):
+            self.replace(stmt, owner)
+            return
         if len(stmt.target) > 1:
             self.ctx.error(
                 f"`{stmt.name}` is a submodule path; only a model that extends a base "
-                "model can replace submodules",
+                "model, or a member built from a torchvision model, has submodules "
+                "to replace",
                 stmt.span,
             )
             return
@@ -120,7 +133,119 @@ class BuildChecker(ExprChecker):
             self.ctx.error(
                 "tensors are computed in `forward`, not at build time", stmt.span
             )
+        if kind == "const":
+            known = const_value(stmt.value, self.info.known)
+            if known is not UNKNOWN:
+                self.info.known[stmt.name] = known
         self.define(stmt.name, kind, value, stmt.span)
+
+    # ---- torchvision models -------------------------------------------------------
+
+    def adopt_base(self, tree: BaseTree) -> None:
+        """A model extending `tree`'s model has its children as members."""
+        for child in tree.root.children:
+            node = tree.get(child)
+            assert node is not None
+            ref = ModuleRef(node.type, tree=tree, prefix=child)
+            symbol = Symbol(child, "member", Value("module", ref), self.info.node.span)
+            self.scope.symbols[child] = symbol
+            self.info.members[child] = symbol
+
+    def _base_owner(self, name: str) -> ModuleRef | None:
+        symbol = self.scope.lookup(name)
+        if symbol is None or symbol.kind != "member" or symbol.value.module is None:
+            return None
+        return symbol.value.module if symbol.value.module.tree else None
+
+    def replace(self, stmt: ir.Assign, owner: ModuleRef) -> None:
+        """`fc = ...`, `layer4.2.conv3 = ...`, `net.fc = ...`: a new submodule in
+        place of a torchvision one, keeping every other key."""
+        tree = owner.tree
+        assert tree is not None
+        path = owner.subpath(stmt.target[1:])
+        value = self.expr(stmt.value)
+        if value.type not in ("module", "any"):
+            self.ctx.error(
+                f"`{stmt.name}` must be replaced by a module, "
+                f"got {types.describe(value.type)}",
+                stmt.value.span,
+            )
+        node = find_submodule(self.ctx, tree, path, stmt.span)
+        if node is None:
+            return
+        if self.info.base is not None and path in self.info.base.replaced:
+            self.ctx.error(f"`{path}` is already replaced", stmt.span)
+            return
+        if self.info.base is not None and tree is self.info.base.tree:
+            self.info.base.replaced[path] = stmt
+        rewritten = any(
+            isinstance(s, ir.At) and s.dotted == path for s in self.info.node.body
+        )
+        if not rewritten:  # an `at` rewrite changes what arrives; trust it
+            check_features(self.ctx, tree, node, stmt.value, self.info.known)
+
+    # ---- weights and freezing -------------------------------------------------------
+
+    def weights(self, stmt: ir.Weights) -> None:
+        options = self._constant_args(
+            stmt, "weights", ("path", "strict", "allow_pickle")
+        )
+        if options is None:
+            return
+        path = options.get("path")
+        if not isinstance(path, str):
+            self.ctx.error("`weights` needs a file path", stmt.span,
+                           hint='`weights("resnet50.safetensors")`')  # fmt: skip
+            return
+        strict, allow_pickle = (
+            options.get("strict", True),
+            options.get("allow_pickle", False),
+        )
+        if not isinstance(strict, bool) or not isinstance(allow_pickle, bool):
+            self.ctx.error("`strict` and `allow_pickle` are True or False", stmt.span)
+            return
+        problem = weights_file_problem(path, allow_pickle)
+        if problem:
+            self.ctx.error(problem[0], stmt.span, hint=problem[1])
+        if self.info.weights is not None:
+            self.ctx.error("a model names one weights file", stmt.span)
+        self.info.weights = WeightsSpec(path, strict, allow_pickle)
+
+    def freeze(self, stmt: ir.Freeze) -> None:
+        patterns = []
+        for arg in stmt.args:
+            value = const_value(arg.value, self.info.known)
+            if not isinstance(arg, ir.Positional) or not isinstance(value, str):
+                self.ctx.error(
+                    "`freeze` takes parameter path patterns as strings",
+                    arg.span,
+                    hint='for example `freeze("conv1.*", "bn1.*", "layer1.*")`',
+                )
+                continue
+            patterns.append(value)
+        self.info.freeze += tuple(patterns)
+
+    def _constant_args(
+        self, stmt: ir.Weights, what: str, names: tuple[str, ...]
+    ) -> dict[str, object] | None:
+        options: dict[str, object] = {}
+        for index, arg in enumerate(stmt.args):
+            name = arg.name if isinstance(arg, ir.Keyword) else None
+            if name is None and isinstance(arg, ir.Positional) and index == 0:
+                name = names[0]
+            if name not in names:
+                self.ctx.error(
+                    f"`{what}` takes {', '.join(f'`{n}`' for n in names)}",
+                    arg.span,
+                    hint=did_you_mean(getattr(arg, "name", ""), names),
+                )
+                return None
+            value = const_value(arg.value, self.info.known)
+            if value is UNKNOWN:
+                self.ctx.error(f"`{name}` must be known at check time", arg.value.span)
+                return None
+            options[name] = value
+        return options
 
     def if_stmt(self, stmt: ir.If) -> None:
         self.expr(stmt.cond)
@@ -181,7 +306,7 @@ class BuildChecker(ExprChecker):
         values = self.args(expr)
         func = expr.func
         if isinstance(func, ir.Path):
-            return self._dotted_call(func)
+            return self._dotted_call(func, expr)
         if not isinstance(func, ir.Name):
             self.ctx.error(
                 "only layers, blocks, builders and builtins can be called", expr.span
@@ -220,7 +345,13 @@ class BuildChecker(ExprChecker):
         ref = ModuleRef(name, len(target.inputs), target.outputs, definition=name)
         return Value("module", ref)
 
-    def _dotted_call(self, func: ir.Path) -> Value:
+    def _dotted_call(self, func: ir.Path, expr: ir.Call) -> Value:
+        if func.parts[0] == "torchvision":
+            resolved = base_tree(self.ctx, expr, self.info.known)
+            if resolved is None:
+                return ANY
+            builder, tree = resolved
+            return Value("module", ModuleRef(builder, tree=tree))
         if func.parts[0] == "nn" and len(func.parts) == 2 and layer(func.parts[1]):
             self.ctx.error(
                 f"write `{func.parts[1]}`, not `{func.dotted}`",
@@ -230,3 +361,28 @@ class BuildChecker(ExprChecker):
         else:
             self.ctx.error(f"unknown layer or block `{func.dotted}`", func.span)
         return ANY
+
+
+#: Weights files archdsl reads without unpickling anything.
+SAFE_SUFFIXES = (".safetensors",)
+#: Pickle-based files: read only on request, and only with `weights_only=True`.
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+
+
+def weights_file_problem(path: str, allow_pickle: bool) -> tuple[str, str] | None:
+    """Why a weights file name is refused, with a hint; None when it is fine."""
+    lower = path.lower()
+    if lower.endswith(SAFE_SUFFIXES):
+        return None
+    if lower.endswith(PICKLE_SUFFIXES):
+        if allow_pickle:
+            return None
+        return (
+            f"`{path}` is a pickle file, and unpickling can run code",
+            "convert it to safetensors, or pass `allow_pickle=True` to load it "
+            "with torch.load(weights_only=True)",
+        )
+    return (
+        f"`{path}` is not a weights file archdsl reads",
+        "use a .safetensors file (or .pt/.pth with `allow_pickle=True`)",
+    )

@@ -118,3 +118,16 @@ def _check_type(
                 expr.span,
                 hint=did_you_mean(expr.value, param.choices),
             )
+
+
+def argument_for(sig: Signature, call: ir.Call, name: str) -> ir.Node | None:
+    """The expression `call` passes for parameter `name`, if it passes one (no
+    diagnostics: bind() has reported any problem with the call already)."""
+    for arg in call.args:
+        if isinstance(arg, ir.Keyword) and arg.name == name:
+            return arg.value
+    positional = [a for a in call.args if isinstance(a, ir.Positional)]
+    for param, arg in zip(sig.positional, positional, strict=False):
+        if param.name == name:
+            return arg.value
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
+from ..bases import BaseTree
 from ..errors import Diagnostic
 from ..source import Span
 
@@ -18,6 +19,13 @@ class ModuleRef:
     outputs: int | None = 1  # tensors it returns; None when unknown
     callable: bool = True
     definition: str | None = None  # the block/model it instantiates, if any
+    #: a torchvision model, or a submodule of one: its tree and this module's path
+    tree: BaseTree | None = None
+    prefix: str = ""
+
+    def subpath(self, parts: tuple[str, ...]) -> str:
+        """The tree path of `member.a.b`: `parts` are the parts after the member."""
+        return ".".join(p for p in (self.prefix, *parts) if p)
 
 
 @dataclass
@@ -37,6 +45,26 @@ class Symbol:
 
 
 @dataclass
+class BaseInfo:
+    """`model M extends torchvision.<builder>(...)`: what checks learned of the base."""
+
+    builder: str
+    call: ir.Call
+    tree: BaseTree
+    #: submodules replaced by the spec: tree path -> statement
+    replaced: dict[str, ir.Assign] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """`weights("file.safetensors", strict=False, allow_pickle=False)`."""
+
+    path: str
+    strict: bool = True
+    allow_pickle: bool = False
+
+
+@dataclass
 class DefInfo:
     """What the checks learned about one block, model or builder; codegen reads it."""
 
@@ -49,6 +77,14 @@ class DefInfo:
     stored: list[str] = field(default_factory=list)
     #: other definitions this one builds, with where (for the recursion check)
     uses: dict[str, Span | None] = field(default_factory=dict)
+    #: build-time names whose values are known at check time (literal defaults,
+    #: constants computed from them)
+    known: dict[str, object] = field(default_factory=dict)
+    base: BaseInfo | None = None  # a model that extends a torchvision model
+    #: the forward codegen writes: the spec's own, or one made from the base's steps
+    forward: ir.Forward | None = None
+    weights: WeightsSpec | None = None
+    freeze: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

@@ -7,7 +7,8 @@ from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from . import types
 from .calls import bind
-from .context import Context, DefInfo, Symbol, Value
+from .base import find_submodule
+from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope
 from .names import why_reserved
 
@@ -129,6 +130,8 @@ class ForwardChecker(ExprChecker):
 
     def call(self, expr: ir.Call) -> Value:
         func = expr.func
+        if isinstance(func, ir.Path) and self._submodule_of(func) is not None:
+            return self._submodule_call(func, expr)
         if isinstance(func, ir.Name):
             symbol = self.scope.lookup(func.id)
             if symbol is not None and symbol.kind == "member":
@@ -163,6 +166,22 @@ class ForwardChecker(ExprChecker):
             func.span,
             hint=did_you_mean(label, [*self.info.members, *TENSOR_OPS]),
         )
+        return ANY
+
+    def _submodule_of(self, func: ir.Path) -> ModuleRef | None:
+        symbol = self.scope.lookup(func.parts[0])
+        if symbol is None or symbol.kind != "member" or symbol.value.module is None:
+            return None
+        return symbol.value.module if symbol.value.module.tree else None
+
+    def _submodule_call(self, func: ir.Path, expr: ir.Call) -> Value:
+        """`layer3.1(x)`, `net.layer3(x)`: a submodule of a torchvision model."""
+        ref = self._submodule_of(func)
+        assert ref is not None and ref.tree is not None
+        for arg, value in zip(expr.args, self.args(expr), strict=True):
+            self._expect_tensors(value, arg.value, 1)
+        if find_submodule(self.ctx, ref.tree, ref.subpath(func.parts[1:]), func.span):
+            return TENSOR
         return ANY
 
     def _member_call(self, symbol: Symbol, expr: ir.Call) -> Value:

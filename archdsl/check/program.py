@@ -7,8 +7,10 @@ from collections.abc import Callable
 from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
+from ..ir.walk import walk_expr
+from .base import base_forward, base_tree, forward_statements_misplaced
 from .build import BuildChecker
-from .context import Context, DefInfo
+from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
 from .names import why_reserved
 
@@ -66,14 +68,51 @@ def check_definitions(ctx: Context, program: ir.Program) -> None:
             if value.type not in ("module", "any"):
                 ctx.error(f"builder `{node.name}` must return a module", node.body.span)
             continue
-        if isinstance(node, ir.Model) and node.base is not None:
-            ctx.error(
-                "`extends` (modifying a torchvision model) is not supported yet",
-                node.base.span,
-            )
-            continue
+        if isinstance(node, ir.Model):
+            forward_statements_misplaced(ctx, node)
+            if node.base is not None:
+                _check_extends(ctx, info, checker, node)
+                continue
         checker.body(node.body)
         _check_forward(ctx, info, checker)
+
+
+def _check_extends(
+    ctx: Context, info: DefInfo, checker: BuildChecker, node: ir.Model
+) -> None:
+    """`model M extends torchvision.resnet50() { ... }`"""
+    assert node.base is not None
+    resolved = base_tree(ctx, node.base, info.known)
+    if resolved is None:
+        return
+    builder, tree = resolved
+    info.base = BaseInfo(builder, node.base, tree)
+    checker.adopt_base(tree)
+    checker.body(node.body)
+    if any(isinstance(s, ir.Forward) for s in node.body):
+        _check_forward(ctx, info, checker)
+        return
+    forward = base_forward(ctx, info)
+    if forward is None:
+        return
+    info.forward = forward
+    info.inputs = tuple(i.name for i in forward.inputs)
+    info.outputs = len(next(_returns(forward.body)).values)
+    checker_forward = ForwardChecker(ctx, info, checker.scope)
+    checker_forward.check(forward)
+    _check_inputs_used(ctx, info, forward)
+
+
+def _check_inputs_used(ctx: Context, info: DefInfo, forward: ir.Forward) -> None:
+    read = {n.id for s in forward.body for n in walk_expr(s) if isinstance(n, ir.Name)}
+    for extra in forward.inputs[1:]:
+        if extra.name not in read:
+            ctx.error(
+                f"input `{extra.name}` is never used",
+                extra.span,
+                hint=f"use it in an `at` rewrite, e.g. `at fc(x) = fc(cat([x, "
+                f"{extra.name}], dim=1))`",
+            )
 
 
 def _check_forward(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
@@ -87,6 +126,7 @@ def _check_forward(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
         return
     for extra in forwards[1:]:
         ctx.error(f"{info.kind} `{info.name}` has more than one `forward`", extra.span)
+    info.forward = forwards[0]
     ForwardChecker(ctx, info, checker.scope).check(forwards[0])
 
 

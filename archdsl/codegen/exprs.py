@@ -133,6 +133,12 @@ class ExprWriter:
 
     def callee(self, func: ir.Node) -> str:
         if isinstance(func, ir.Path):
+            if func.parts[0] == "torchvision":  # torchvision.resnet50: a builder
+                self.uses.add("models")
+                return f"models.{func.parts[-1]}"
+            head, *rest = func.parts
+            if head in self.members:  # layer3.1 -> self.layer3[1]
+                return path_text((self.name(head), *rest))
             return path_text(func.parts)
         assert isinstance(func, ir.Name)
         name = func.id

@@ -37,7 +37,8 @@ class ForwardWriter:
         self.info = info
         self.out = out
         self.exprs = exprs
-        forward = next(s for s in info.node.body if isinstance(s, ir.Forward))
+        forward = info.forward
+        assert forward is not None
         self.forward = forward
         self.names = Namespace(
             _all_names(forward) | set(info.members) | set(info.stored)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import __version__, ir
 from ..check.context import Context, DefInfo
 from ..source import Source
-from .exprs import ExprWriter
+from .exprs import ExprWriter, literal, path_text
 from .forward import ForwardWriter
 from .pretty import Group
 from .writer import Writer
@@ -49,13 +49,19 @@ def _header(source: Source, uses: set[str]) -> str:
         "from __future__ import annotations",
         "",
     ]
+    stdlib = []
     if "OrderedDict" in uses:
-        lines += ["from collections import OrderedDict", ""]
+        stdlib.append("from collections import OrderedDict")
+    if "fnmatch" in uses:
+        stdlib.append("from fnmatch import fnmatch")
+    lines += [*stdlib, ""] if stdlib else []
     if "torch" in uses:
         lines.append("import torch")
     if "F" in uses or "pad_like" in uses:
         lines.append("import torch.nn.functional as F")
     lines.append("from torch import Tensor, nn")
+    if "models" in uses:
+        lines.append("from torchvision import models")
     return "\n".join(lines) + "\n"
 
 
@@ -85,11 +91,39 @@ def write_class(
         with out.indented():
             out.line("super().__init__()")
             _default_fixups(out, node, exprs)
+            if info.base is not None:
+                _adopt_base(out, info, exprs)
             _body(out, info, node.body, exprs)
             for name in info.stored:
                 out.line(f"self.{name} = {name}")
+            if info.freeze:
+                _freeze(out, info.freeze, exprs)
         out.blank()
         _forward(out, info, definitions, exprs.uses)
+
+
+def _adopt_base(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
+    """The base model's children become this model's, under the same names and in
+    the same order, so its state_dict keys are torchvision's."""
+    assert info.base is not None
+    out.line(f"# torchvision's {info.base.builder}, child by child: same names, "
+             "order and state_dict keys")  # fmt: skip
+    base = exprs.doc(info.base.call)
+    out.line(("for name, child in ", base, ".named_children():"))
+    with out.indented():
+        out.line("self.add_module(name, child)")
+
+
+def _freeze(out: Writer, patterns: tuple[str, ...], exprs: ExprWriter) -> None:
+    exprs.uses.add("fnmatch")
+    listed = Group("(", tuple(literal(p) for p in patterns), ")",
+                   one_tuple=len(patterns) == 1)  # fmt: skip
+    out.line("# frozen by the spec: these parameters are not trained")
+    out.line("for name, param in self.named_parameters():")
+    with out.indented():
+        out.line(("if any(fnmatch(name, pattern) for pattern in ", listed, "):"))
+        with out.indented():
+            out.line("param.requires_grad_(False)")
 
 
 def _params(node: ir.Node, exprs: ExprWriter, *, with_self: bool) -> Group:
@@ -126,7 +160,9 @@ def _body(
 ) -> None:
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
-            target = f"self.{stmt.name}" if stmt.name in info.members else stmt.name
+            target = path_text(stmt.target)
+            if stmt.target[0] in info.members:
+                target = f"self.{target}"
             out.line((target, " = ", exprs.doc(stmt.value)))
         elif isinstance(stmt, ir.If):
             _if(out, info, stmt, exprs)
@@ -151,7 +187,8 @@ def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
 
 
 def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) -> None:
-    forward = next(s for s in info.node.body if isinstance(s, ir.Forward))
+    forward = info.forward
+    assert forward is not None, "checked definitions have a forward"
     built = set(info.members) | set(info.stored)
     exprs = ExprWriter(
         lambda name: f"self.{name}" if name in built else name,

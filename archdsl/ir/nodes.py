@@ -266,8 +266,37 @@ class InputDecl(Node):
     shape: Shape
 
 
+class At(Node):
+    """`at fc(x) = expr`: in a model extending a base, the base forward's step through
+    `path` becomes `expr`, where `input` names the tensor arriving at that step."""
+
+    kind: Literal["at"] = "at"
+    path: tuple[str, ...]
+    input: str
+    value: Expr
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+class Weights(Node):
+    """`weights("file.safetensors", strict=False)`: the weights a model loads."""
+
+    kind: Literal["weights"] = "weights"
+    args: tuple[Arg, ...]
+
+
+class Freeze(Node):
+    """`freeze("conv1.*", "layer1.*")`: parameters (by path pattern) not trained."""
+
+    kind: Literal["freeze"] = "freeze"
+    args: tuple[Arg, ...]
+
+
 Stmt = Annotated[
-    Assign | If | Forward | Outputs | InputDecl, Field(discriminator="kind")
+    Assign | If | Forward | Outputs | InputDecl | At | Weights | Freeze,
+    Field(discriminator="kind"),
 ]
 
 

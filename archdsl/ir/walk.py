@@ -26,3 +26,22 @@ def walk_expr(expr: ir.Node) -> Iterator[ir.Node]:
         node = stack.pop()
         yield node
         stack.extend(reversed(list(children(node))))
+
+
+def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
+    """`expr` with the names in `names` renamed (a copy; IR nodes are frozen)."""
+    if isinstance(expr, ir.Name):
+        new = names.get(expr.id)
+        return expr.model_copy(update={"id": new}) if new else expr
+    if isinstance(expr, ir.ListComp):  # its loop names shadow
+        names = {k: v for k, v in names.items() if k not in expr.targets}
+    changes = {}
+    for field in type(expr).model_fields:
+        value = getattr(expr, field)
+        if isinstance(value, ir.Node):
+            changes[field] = rename(value, names)
+        elif isinstance(value, tuple) and any(isinstance(v, ir.Node) for v in value):
+            changes[field] = tuple(
+                rename(v, names) if isinstance(v, ir.Node) else v for v in value
+            )
+    return expr.model_copy(update=changes) if changes else expr

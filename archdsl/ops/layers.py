@@ -53,3 +53,27 @@ def layers() -> dict[str, Layer]:
 
 def layer(name: str) -> Layer | None:
     return layers().get(name)
+
+
+#: The constructor argument that fixes the size a layer's input must have, and at
+#: which dimension (tests/test_ops.py feeds each layer a tensor of that size).
+INPUT_FEATURES: dict[str, tuple[str, int]] = {
+    "Linear": ("in_features", -1),
+    "Bilinear": ("in1_features", -1),
+    **{f"Conv{d}d": ("in_channels", 1) for d in (1, 2, 3)},
+    **{f"ConvTranspose{d}d": ("in_channels", 1) for d in (1, 2, 3)},
+    **{f"BatchNorm{d}d": ("num_features", 1) for d in (1, 2, 3)},
+    **{f"InstanceNorm{d}d": ("num_features", 1) for d in (1, 2, 3)},
+    "GroupNorm": ("num_channels", 1),
+}
+
+#: Layers whose output has the shape of their input: a check looking for what the
+#: first layer of a Sequential expects looks past them.
+SHAPE_PRESERVING = frozenset(
+    {
+        "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+        "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
+        "Mish", "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus",
+        "Softsign", "Tanhshrink",
+    }
+)  # fmt: skip

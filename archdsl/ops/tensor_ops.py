@@ -76,6 +76,13 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("align_corners", ("bool", "none"), None),
             needs_functional=True,
         ),
+        _op(
+            "adaptive_avg_pool2d",
+            "F.adaptive_avg_pool2d",
+            _p("input", T),
+            _p("output_size", ("int", "tuple", "list")),
+            needs_functional=True,
+        ),
         # U-Net's Up: zero-pad `input` around its centre to `other`'s height and width.
         _op("pad_like", "pad_like", _p("input", T), _p("other", T), helper="pad_like"),
     )

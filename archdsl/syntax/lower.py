@@ -100,6 +100,21 @@ class _Lower(Transformer):
     def input_decl(self, meta: Any, c: list[Any]) -> ir.InputDecl:
         return ir.InputDecl(name=str(c[0]), shape=c[1], span=self._tok(c[0]))
 
+    def at_stmt(self, meta: Any, c: list[Any]) -> ir.At:
+        path, name, value = c
+        return ir.At(
+            path=tuple(str(path).split(".")),
+            input=str(name),
+            value=value,
+            span=self._tok(path),
+        )
+
+    def weights_stmt(self, meta: Any, c: list[Any]) -> ir.Weights:
+        return ir.Weights(args=c[0], span=self._span(meta))
+
+    def freeze_stmt(self, meta: Any, c: list[Any]) -> ir.Freeze:
+        return ir.Freeze(args=c[0], span=self._span(meta))
+
     # ---- forward -------------------------------------------------------------------
 
     def forward(self, meta: Any, c: list[Any]) -> ir.Forward:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -18,6 +17,7 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
+from ..cache import cache_dir
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
 from .messages import explain_unexpected
@@ -73,13 +73,10 @@ def parser() -> Lark:
 
 
 def _cache_file(grammar: str) -> Path | None:
-    """Parser tables cached in the user's own cache directory (never a shared temp
-    directory: lark's cache is a pickle, so only the user may write it)."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    folder = Path(root) / "archdsl"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
+    """Parser tables cached in the user's own cache directory: lark's cache is a
+    pickle, so only the user may write it."""
+    folder = cache_dir()
+    if folder is None:
         return None
     key = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
     return folder / f"grammar-{key}.lark-cache"

@@ -1,0 +1,377 @@
+"""Models built from torchvision models: `extends`, wrapped members, replaced
+submodules, taps (`outputs`), rewritten steps (`at`) and extra inputs.
+
+Every path is checked against the real module tree (archdsl/bases/tree.py). A model
+that extends a base and writes no `forward` gets one made here from the base's steps
+(archdsl/bases/catalog.py), as IR, so the ordinary forward checks and codegen treat
+it like one a person wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import ir
+from ..bases import BUILDERS, BaseError, BaseTree, SubModule, family_of, load_tree
+from ..errors import did_you_mean
+from ..ir.walk import rename
+from ..ops import layer
+from ..ops.layers import INPUT_FEATURES, SHAPE_PRESERVING
+from ..source import Span
+from .calls import argument_for
+from .consts import UNKNOWN, const_value
+from .context import BaseInfo, Context, DefInfo
+
+RUNNING = "x"  # the tensor flowing through a base model's forward
+
+
+def label(builder: str) -> str:
+    return f"torchvision's `{builder}`"
+
+
+# ---- the base model ---------------------------------------------------------------------
+
+
+def builder_name(ctx: Context, func: ir.Path) -> str | None:
+    """`torchvision.resnet50` or `torchvision.models.resnet50` -> "resnet50"."""
+    parts = func.parts
+    if (
+        parts[0] != "torchvision"
+        or len(parts) > 3
+        or parts[1:-1] not in ((), ("models",))
+    ):
+        ctx.error(f"unknown layer or block `{func.dotted}`", func.span)
+        return None
+    name = parts[-1]
+    if name not in BUILDERS:
+        ctx.error(
+            f"`{name}` is not a torchvision model archdsl supports",
+            func.span,
+            hint=did_you_mean(name, BUILDERS)
+            or "supported: ResNet, VGG, AlexNet, MobileNet v2/v3, EfficientNet, "
+            "ConvNeXt, DenseNet, SqueezeNet, ShuffleNetV2 and MNASNet builders",
+        )
+        return None
+    return name
+
+
+def base_tree(
+    ctx: Context, call: ir.Call, known: dict[str, object]
+) -> tuple[str, BaseTree] | None:
+    """Resolve `torchvision.<builder>(kw=...)` and learn its module tree."""
+    assert isinstance(call.func, ir.Path)
+    builder = builder_name(ctx, call.func)
+    if builder is None:
+        return None
+    kwargs: dict[str, object] = {}
+    spans: dict[str, Span | None] = {}
+    for arg in call.args:
+        if not isinstance(arg, ir.Keyword):
+            ctx.error(
+                "torchvision models take keyword arguments only",
+                arg.span,
+                hint="for example `num_classes=10`",
+            )
+            continue
+        if arg.name == "weights":
+            ctx.error(
+                "archdsl never downloads weights",
+                arg.span,
+                hint='load a file instead: `weights("resnet50.safetensors")` in the '
+                "model, or `archdsl build --weights FILE`",
+            )
+            continue
+        value = const_value(arg.value, known)
+        if value is UNKNOWN:
+            ctx.error(
+                f"`{arg.name}` of a base model must be known at check time",
+                arg.value.span,
+                hint="use a literal, or a parameter with a literal default",
+            )
+            continue
+        kwargs[arg.name] = value
+        spans[arg.name] = arg.span
+    try:
+        return builder, load_tree(builder, kwargs)
+    except BaseError as exc:
+        ctx.error(exc.message, spans.get(exc.keyword or "", call.span), exc.hint)
+        return None
+
+
+def find_submodule(
+    ctx: Context, tree: BaseTree, path: str, span: Span | None
+) -> SubModule | None:
+    """The submodule at `path`, or a diagnostic naming the paths that do exist."""
+    found = tree.get(path)
+    if found is not None:
+        return found
+    hint = did_you_mean(path, tree.paths()) or _children_hint(tree, path)
+    ctx.error(f"{label(tree.builder)} has no submodule `{path}`", span, hint=hint)
+    return None
+
+
+def _children_hint(tree: BaseTree, path: str) -> str:
+    parts = path.split(".")
+    while parts and tree.get(".".join(parts)) is None:
+        parts.pop()
+    parent = tree.get(".".join(parts))
+    assert parent is not None  # the root always exists
+    where = f"`{parent.path}`" if parent.path else "the model"
+    shown = ", ".join(f"`{c}`" for c in parent.children[:12])
+    more = ", ..." if len(parent.children) > 12 else ""
+    return f"{where} has {shown}{more}" if shown else f"{where} has no submodules"
+
+
+# ---- replacing a submodule --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expects:
+    """What a new module requires of the tensor it receives."""
+
+    count: int
+    dim: int
+    layer: str
+    param: str
+    arg: ir.Node
+
+
+def expected_input(expr: ir.Node, known: dict[str, object]) -> Expects | None:
+    """The input size a module expression fixes (a Linear's in_features, a Conv's
+    in_channels), looking through a Sequential to its first sizing layer."""
+    if not (isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name)):
+        return None
+    name = expr.func.id
+    if name == "Sequential":
+        for arg in expr.args:
+            child = arg.value
+            if not (
+                isinstance(child, ir.Call)
+                and isinstance(child.func, ir.Name)
+                and child.func.id in SHAPE_PRESERVING
+            ):
+                return expected_input(child, known)
+        return None
+    rule = INPUT_FEATURES.get(name)
+    found = layer(name)
+    if rule is None or found is None:
+        return None
+    param, dim = rule
+    arg = argument_for(found.signature, expr, param)
+    count = const_value(arg, known) if arg is not None else UNKNOWN
+    if not isinstance(count, int) or isinstance(count, bool):
+        return None
+    return Expects(count, dim, name, param, arg)
+
+
+def check_features(
+    ctx: Context, tree: BaseTree, node: SubModule, value: ir.Node, known
+) -> None:
+    """A new module at `node` must accept the features torchvision's model gives it."""
+    expects = expected_input(value, known)
+    shape = node.input
+    if expects is None or shape is None or len(shape) <= max(expects.dim, 1):
+        return
+    actual = shape[expects.dim]
+    if actual == expects.count:
+        return
+    dims = ", ".join(["N", *(str(d) for d in shape[1:])])
+    what = "features" if expects.dim == -1 else "channels"
+    ctx.error(
+        f"`{node.path}` of {label(tree.builder)} receives {actual} {what}, but "
+        f"`{expects.layer}` here expects {expects.param}={expects.count}",
+        expects.arg.span,
+        hint=f"the tensor arriving at `{node.path}` has shape [{dims}] "
+        f"(for a {'x'.join(str(d) for d in (1, 3, 224, 224))} input)",
+    )
+
+
+# ---- a forward made from the base's steps --------------------------------------------------
+
+
+def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
+    """The forward of a model that extends a base and writes none of its own."""
+    base = info.base
+    assert base is not None
+    node = info.node
+    stmts = node.body
+    taps = _taps(ctx, info, [s for s in stmts if isinstance(s, ir.Outputs)])
+    rewrites = _rewrites(ctx, [s for s in stmts if isinstance(s, ir.At)])
+    extra = [s for s in stmts if isinstance(s, ir.InputDecl)]
+    family = family_of(base.builder)
+    assert family is not None
+    points = {path: span for path, (_, span) in taps.items()}
+    points.update({path: at.span for path, at in rewrites.items()})
+    items = _unroll(ctx, base.tree, family.steps, points)
+    if items is None:
+        return None
+    span = base.call.span
+    body: list[ir.Node] = []
+    running = RUNNING
+    last_needed = max(
+        (i for i, item in enumerate(items) if item in taps), default=len(items) - 1
+    )
+    for index, item in enumerate(items):
+        if index > last_needed:
+            if item in rewrites:
+                ctx.warning(
+                    f"this rewrite of `{item}` never runs: the outputs are all "
+                    "computed before it",
+                    rewrites[item].span,
+                )
+            continue
+        value = _step_call(item, running, span)
+        if item in rewrites:
+            at = rewrites[item]
+            value = rename(at.value, {at.input: running})
+        target = taps[item][0] if item in taps else RUNNING
+        body.append(ir.FAssign(targets=(target,), value=value, span=span))
+        running = target
+    names = [name for name, _ in taps.values()] or [running]
+    body.append(
+        ir.FReturn(values=tuple(ir.Name(id=n, span=span) for n in names), span=span)
+    )
+    inputs = (ir.Input(name=RUNNING, span=span),) + tuple(
+        ir.Input(name=decl.name, shape=decl.shape, span=decl.span) for decl in extra
+    )
+    return ir.Forward(inputs=inputs, body=tuple(body), span=span)
+
+
+def _step_call(item: object, running: str, span: Span | None) -> ir.Call:
+    arg = ir.Positional(value=ir.Name(id=running, span=span), span=span)
+    if isinstance(item, str):
+        parts = tuple(item.split("."))
+        func = (
+            ir.Name(id=item, span=span)
+            if len(parts) == 1
+            else ir.Path(parts=parts, span=span)
+        )
+        return ir.Call(func=func, args=(arg,), span=span)
+    extra = tuple(
+        ir.Positional(value=_literal(value, span), span=span) for value in item.args
+    )
+    return ir.Call(func=ir.Name(id=item.op, span=span), args=(arg, *extra), span=span)
+
+
+def _literal(value: object, span: Span | None) -> ir.Node:
+    if isinstance(value, list):
+        return ir.ListExpr(items=tuple(_literal(v, span) for v in value), span=span)
+    if isinstance(value, tuple):
+        return ir.TupleExpr(items=tuple(_literal(v, span) for v in value), span=span)
+    return ir.Constant(value=value, span=span)
+
+
+def _taps(
+    ctx: Context, info: DefInfo, stmts: list[ir.Outputs]
+) -> dict[str, tuple[str, Span | None]]:
+    """`outputs(logits = fc, feat = layer3)` -> {path: (output name, span)}."""
+    taps: dict[str, tuple[str, Span | None]] = {}
+    for extra in stmts[1:]:
+        ctx.error("a model has one `outputs(...)`", extra.span)
+    for arg in stmts[0].args if stmts else ():
+        path = _path_of(arg.value if not isinstance(arg, ir.Splat) else None)
+        if not isinstance(arg, ir.Keyword) or path is None:
+            ctx.error(
+                "outputs are named submodule paths: `outputs(name = path, ...)`",
+                arg.span,
+                hint="for example `outputs(logits = fc, feat = layer3)`",
+            )
+            continue
+        if (
+            arg.name in info.members
+            or arg.name in info.consts
+            or (info.base and info.base.tree.get(arg.name))
+        ):
+            ctx.error(
+                f"output name `{arg.name}` is already a member of `{info.name}`",
+                arg.span,
+                hint=f"name the output another way, e.g. `{arg.name}_out = {path}`",
+            )
+            continue
+        if path in taps:
+            ctx.error(f"`{path}` is already an output", arg.span)
+            continue
+        taps[path] = (arg.name, arg.value.span)
+    return taps
+
+
+def _path_of(expr: ir.Node | None) -> str | None:
+    if isinstance(expr, ir.Name):
+        return expr.id
+    if isinstance(expr, ir.Path):
+        return expr.dotted
+    return None
+
+
+def _rewrites(ctx: Context, stmts: list[ir.At]) -> dict[str, ir.At]:
+    found: dict[str, ir.At] = {}
+    for at in stmts:
+        if at.dotted in found:
+            ctx.error(f"`{at.dotted}` is already rewritten", at.span)
+            continue
+        found[at.dotted] = at
+    return found
+
+
+def _unroll(
+    ctx: Context, tree: BaseTree, steps, points: dict[str, Span | None]
+) -> list[object] | None:
+    """The base's steps, with Sequentials opened where `points` need a child."""
+
+    def expand(path: str) -> list[object]:
+        inner = [p for p in points if p.startswith(path + ".")]
+        if not inner:
+            return [path]
+        node = tree.get(path)
+        assert node is not None
+        if node.type != "Sequential":
+            for point in inner:
+                if tree.get(point) is not None:
+                    ctx.error(
+                        f"`{point}` runs inside `{path}` ({node.type}), whose forward "
+                        "is not a plain sequence of its children",
+                        points[point],
+                        hint=f"tap or rewrite `{path}` itself",
+                    )
+            return [path]
+        return [q for child in node.children for q in expand(f"{path}.{child}")]
+
+    items: list[object] = []
+    for step in steps:
+        items.extend(expand(step.module) if step.module else [step])
+    ok = True
+    for point, span in points.items():
+        if point in items:
+            continue
+        ok = False
+        if tree.get(point) is None:
+            find_submodule(ctx, tree, point, span)
+        elif "." not in point:
+            ctx.error(
+                f"`{point}` is not a step of {label(tree.builder)}'s forward",
+                span,
+                hint="taps and rewrites apply to the modules its forward calls",
+            )
+    return items if ok else None
+
+
+def forward_statements_misplaced(ctx: Context, node: ir.Model) -> None:
+    """`outputs`, `at` and `input` rewrite a base's forward; elsewhere they are errors."""
+    own_forward = any(isinstance(s, ir.Forward) for s in node.body)
+    for stmt in node.body:
+        if not isinstance(stmt, (ir.Outputs, ir.At, ir.InputDecl)):
+            continue
+        word = {"outputs": "outputs", "at": "at", "input_decl": "input"}[stmt.kind]
+        if node.base is None:
+            ctx.error(
+                f"`{word}` changes a base model's forward; `{node.name}` extends none",
+                stmt.span,
+                hint="write it in the model's `forward`, or extend a torchvision model",
+            )
+        elif own_forward:
+            ctx.error(
+                f"`{word}` changes the base model's forward, but `{node.name}` writes "
+                "its own `forward`",
+                stmt.span,
+                hint="do it in your `forward`, or drop `forward` to keep the base's",
+            )
