@@ -20,7 +20,7 @@ from ..ops.layers import INPUT_FEATURES, SHAPE_PRESERVING
 from ..source import Span
 from .calls import argument_for
 from .consts import UNKNOWN, const_value
-from .context import BaseInfo, Context, DefInfo
+from .context import Context, DefInfo
 
 RUNNING = "x"  # the tensor flowing through a base model's forward
 

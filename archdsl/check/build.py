@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from .. import ir
+from ..bases import BaseTree
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
-from ..bases import BaseTree
 from . import types
 from .base import base_tree, check_features, find_submodule
 from .calls import bind

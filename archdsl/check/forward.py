@@ -6,8 +6,8 @@ from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from . import types
-from .calls import bind
 from .base import find_submodule
+from .calls import bind
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope
 from .names import why_reserved

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from .. import ir
 from ..errors import did_you_mean
-from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..ir.walk import walk_expr
+from ..ops import BUILTINS, TENSOR_OPS, layer
 from .base import base_forward, base_tree, forward_statements_misplaced
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
