@@ -9,7 +9,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import ArchError, Diagnostic
-from .pipeline import compile_spec, generate, load, parse
+from .pipeline import compile_spec, generate, instantiate, load, parse
 
 
 def check(spec: str) -> list[Diagnostic]:
@@ -33,6 +33,7 @@ __all__ = [
     "check",
     "compile_spec",
     "generate",
+    "instantiate",
     "load",
     "parse",
 ]

@@ -21,6 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `archdsl ... | head`: the reader left; not an error here
+        sys.stderr.close()
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +36,25 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
     build.add_argument(
         "-o", "--output", help="OUT.py for one spec, or a directory (DIR/)"
+    )
+    weights = build.add_argument_group(
+        "weights",
+        "load a weights file into the spec's model and write its state_dict, as "
+        "safetensors, next to the generated module (OUT.safetensors)",
+    )
+    weights.add_argument("--weights", metavar="FILE", help=".safetensors (or .pt/.pth)")
+    weights.add_argument(
+        "--partial",
+        action="store_true",
+        help="load what matches by name and shape, and report the rest",
+    )
+    weights.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read .pt/.pth files, with torch.load(weights_only=True) only",
+    )
+    weights.add_argument(
+        "--model", help="which model of the spec (default: its only one)"
     )
     build.set_defaults(run=_build)
 
@@ -71,10 +93,37 @@ def _build(args: argparse.Namespace) -> int:
 
     targets = _targets(args.specs, args.output)
     generated = [(target, generate(spec)) for spec, target in targets]  # all or nothing
+    converted = _convert_weights(args, targets)  # before any file is written
     for target, code in generated:
         write_atomic(target, code)
         print(f"wrote {target}")
+    if converted is not None:
+        from .weights import save_weights
+
+        model, target = converted
+        save_weights(model, target)
+        print(f"wrote {target}")
     return 0
+
+
+def _convert_weights(args: argparse.Namespace, targets):
+    """With --weights: the model with the file loaded, and where its state goes."""
+    if args.weights is None:
+        return None
+    if len(targets) != 1:
+        raise ArchError([Diagnostic("--weights goes with one spec at a time")])
+    from .pipeline import instantiate
+
+    spec, target = targets[0]
+    model, report = instantiate(
+        spec,
+        args.model,
+        weights=args.weights,
+        strict=not args.partial,
+        allow_pickle=args.allow_pickle,
+    )
+    print(f"weights {args.weights}: {report}")
+    return model, target.with_suffix(".safetensors")
 
 
 def _targets(specs: list[Path], output: str | None) -> list[tuple[Path, Path]]:

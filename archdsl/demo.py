@@ -10,11 +10,16 @@ from pathlib import Path
 from .output import write_atomic
 from .pipeline import generate
 
-# The model to run from each spec, its constructor arguments and an input shape.
+# The model to run from each spec, its constructor arguments and its inputs' shapes.
 EXAMPLES = {
-    "unet": ("UNet", (3, 2), (1, 3, 572, 572)),
-    "resnet18": ("ResNet18", (), (2, 3, 224, 224)),
-    "mlp": ("MLP", (), (8, 784)),
+    "unet": ("UNet", (3, 2), [(1, 3, 572, 572)]),
+    "resnet18": ("ResNet18", (), [(2, 3, 224, 224)]),
+    "mlp": ("MLP", (), [(8, 784)]),
+    "resnet50_head": ("ResNet50Head", (), [(2, 3, 224, 224)]),
+    "resnet50_extra_input": ("ResNet50ExtraInput", (), [(2, 3, 224, 224), (2,)]),
+    "resnet50_extra_output": ("ResNet50ExtraOutput", (), [(2, 3, 224, 224)]),
+    "resnet50_taps": ("ResNet50Taps", (), [(2, 3, 224, 224)]),
+    "resnet18_metadata": ("ResNet18Metadata", (), [(2, 3, 224, 224), (2, 8)]),
 }
 
 
@@ -45,15 +50,18 @@ def main(argv: list[str] | None = None) -> int:
 def run_example(path: Path, stem: str, device) -> None:
     import torch
 
-    name, args, shape = EXAMPLES[stem]
+    name, args, shapes = EXAMPLES[stem]
     module_spec = importlib.util.spec_from_file_location(f"demo_{stem}", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     model = getattr(module, name)(*args).to(device).eval()
     with torch.no_grad():
-        out = model(torch.randn(shape, device=device))
+        out = model(*(torch.randn(shape, device=device) for shape in shapes))
+    outs = out if isinstance(out, tuple) else (out,)
     params = sum(p.numel() for p in model.parameters())
-    print(f"  ran {name}{tuple(args)}: input {tuple(shape)} -> output {tuple(out.shape)}, "
+    shown_in = ", ".join(str(tuple(s)) for s in shapes)
+    shown_out = ", ".join(str(tuple(o.shape)) for o in outs)
+    print(f"  ran {name}{tuple(args)}: input {shown_in} -> output {shown_out}, "
           f"{params:,} parameters")  # fmt: skip
 
 

@@ -28,7 +28,9 @@ class Diagnostic:
         return str(self.span) if self.span else "<unknown>"
 
     def render(self) -> str:
-        head = f"{self.location}: {self.severity}: {self.message}"
+        head = f"{self.severity}: {self.message}"
+        if self.span is not None:
+            head = f"{self.location}: {head}"
         lines = [head, *_excerpt(self.span)]
         if self.hint:
             lines.append(f"  = hint: {self.hint}")

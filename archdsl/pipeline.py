@@ -86,3 +86,62 @@ def load(spec: str | Path, *, name: str = "<string>") -> types.ModuleType:
 def _identifier(stem: str) -> str:
     cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
     return cleaned if cleaned and not cleaned[0].isdigit() else f"spec_{cleaned}"
+
+
+def instantiate(
+    spec: str | Path,
+    model: str | None = None,
+    *args: object,
+    weights: str | Path | None = None,
+    strict: bool | None = None,
+    allow_pickle: bool | None = None,
+    **kwargs: object,
+):
+    """Build a spec's model and load its weights: the file named by `weights`, else
+    the one the spec names (`weights("x.safetensors")`, relative to the spec).
+    Returns `(model, report)`; the report is None when no weights were loaded."""
+    from .weights import load_weights
+
+    compiled = compile_spec(spec)
+    info = _model_info(compiled, model)
+    module = load(spec)
+    built = getattr(module, info.name)(*args, **kwargs)
+    named = info.weights
+    if weights is None and named is not None:
+        weights = Path(compiled.source.path).parent / named.path
+    if weights is None:
+        return built, None
+    report = load_weights(
+        built,
+        weights,
+        strict=strict if strict is not None else (named.strict if named else True),
+        allow_pickle=allow_pickle
+        if allow_pickle is not None
+        else (named.allow_pickle if named else False),
+    )
+    return built, report
+
+
+def _model_info(compiled: Compiled, name: str | None):
+    own = [
+        d.name
+        for d in compiled.program.definitions
+        if d.kind == "model" and d.span is not None
+        and d.span.path == compiled.source.path
+    ]  # fmt: skip
+    if name is None:
+        if len(own) != 1:
+            listed = ", ".join(f"`{n}`" for n in own) or "none"
+            raise ArchError(
+                [
+                    Diagnostic(
+                        f"{compiled.source.path} defines models {listed}; "
+                        "say which to build"
+                    )
+                ]  # fmt: skip
+            )
+        name = own[0]
+    info = compiled.context.defs.get(name)
+    if info is None or info.kind != "model":
+        raise ArchError([Diagnostic(f"{compiled.source.path} has no model `{name}`")])
+    return info

@@ -14,11 +14,16 @@ torchvision = pytest.importorskip("torchvision")
 from reference.unet import UNet as ReferenceUNet  # noqa: E402
 from torch import nn  # noqa: E402
 
-# How to build each spec's main model for the generic tests, with an input.
+# How to build each spec's main model for the generic tests, with its inputs' shapes.
 EXAMPLES = {
-    "unet": ("UNet", (3, 2), (2, 3, 64, 48)),
-    "resnet18": ("ResNet18", (), (2, 3, 64, 64)),
-    "mlp": ("MLP", (), (4, 784)),
+    "unet": ("UNet", (3, 2), [(2, 3, 64, 48)]),
+    "resnet18": ("ResNet18", (), [(2, 3, 64, 64)]),
+    "mlp": ("MLP", (), [(4, 784)]),
+    "resnet50_head": ("ResNet50Head", (), [(2, 3, 64, 64)]),
+    "resnet50_extra_input": ("ResNet50ExtraInput", (), [(2, 3, 64, 64), (2,)]),
+    "resnet50_extra_output": ("ResNet50ExtraOutput", (), [(2, 3, 64, 64)]),
+    "resnet50_taps": ("ResNet50Taps", (), [(2, 3, 64, 64)]),
+    "resnet18_metadata": ("ResNet18Metadata", (), [(2, 3, 64, 64), (2, 8)]),
 }
 
 
@@ -105,41 +110,50 @@ def test_every_spec_has_a_runtime_example(spec):
 
 
 def _build(modules, stem):
-    cls_name, args, shape = EXAMPLES[stem]
+    cls_name, args, shapes = EXAMPLES[stem]
     torch.manual_seed(0)
-    return getattr(modules[stem], cls_name)(*args), torch.randn(shape)
+    model = getattr(modules[stem], cls_name)(*args)
+    return model, tuple(torch.randn(shape) for shape in shapes)
+
+
+def _as_tuple(out):
+    return out if isinstance(out, tuple) else (out,)
 
 
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
 def test_backward_reaches_every_parameter(modules, stem):
-    model, x = _build(modules, stem)
-    out = model(x)
-    outputs = out if isinstance(out, tuple) else (out,)
-    sum(o.float().sum() for o in outputs).backward()
-    missing = [name for name, p in model.named_parameters() if p.grad is None]
-    assert not missing
+    model, xs = _build(modules, stem)
+    # sum of squares: a plain sum through a softmax has zero gradient everywhere
+    sum(o.float().pow(2).sum() for o in _as_tuple(model(*xs))).backward()
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    missing = [name for name, p in trained if p.grad is None]
+    assert trained and not missing
 
 
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
 def test_fx_symbolic_trace_agrees_with_eager(modules, stem):
-    model, x = _build(modules, stem)
+    model, xs = _build(modules, stem)
     model.eval()
     traced = torch.fx.symbolic_trace(model)
     with torch.no_grad():
-        torch.testing.assert_close(traced(x), model(x))
+        torch.testing.assert_close(traced(*xs), model(*xs))
 
 
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
 def test_state_dict_round_trips(modules, stem, tmp_path):
-    model, x = _build(modules, stem)
-    path = tmp_path / "weights.pt"
-    torch.save(model.state_dict(), path)
-    fresh, _ = _build(modules, stem)
-    fresh.load_state_dict(torch.load(path, weights_only=True), strict=True)
+    from archdsl.weights import load_weights, save_weights
+
+    model, xs = _build(modules, stem)
+    path = tmp_path / "weights.safetensors"
+    save_weights(model, path)
+    torch.manual_seed(1)
+    fresh = type(model)(*EXAMPLES[stem][1])
+    report = load_weights(fresh, path, strict=True)
+    assert report.complete and report.loaded == list(model.state_dict())
     model.eval()
     fresh.eval()
     with torch.no_grad():
-        torch.testing.assert_close(fresh(x), model(x), rtol=0, atol=0)
+        torch.testing.assert_close(fresh(*xs), model(*xs), rtol=0, atol=0)
 
 
 def test_load_from_string_shows_generated_lines_in_tracebacks():
@@ -159,17 +173,16 @@ def test_load_from_string_shows_generated_lines_in_tracebacks():
 @pytest.mark.cuda
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
 def test_cuda_forward_backward_bf16_channels_last(modules, stem):
-    model, x = _build(modules, stem)
+    model, xs = _build(modules, stem)
     model = model.cuda()
-    x = x.cuda()
-    if x.dim() == 4:
+    xs = [x.cuda() for x in xs]
+    if xs[0].dim() == 4:
         model = model.to(memory_format=torch.channels_last)
-        x = x.to(memory_format=torch.channels_last)
+        xs[0] = xs[0].to(memory_format=torch.channels_last)
     with torch.autocast("cuda", dtype=torch.bfloat16):
-        out = model(x)
-    outputs = out if isinstance(out, tuple) else (out,)
-    sum(o.float().sum() for o in outputs).backward()
-    assert all(p.grad is not None for p in model.parameters())
+        out = model(*xs)
+    sum(o.float().pow(2).sum() for o in _as_tuple(out)).backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
 
 @pytest.mark.cuda

@@ -9,6 +9,7 @@ it like one a person wrote.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from .. import ir
@@ -105,17 +106,36 @@ def find_submodule(
     found = tree.get(path)
     if found is not None:
         return found
-    hint = did_you_mean(path, tree.paths()) or _children_hint(tree, path)
-    ctx.error(f"{label(tree.builder)} has no submodule `{path}`", span, hint=hint)
+    ctx.error(
+        f"{label(tree.builder)} has no submodule `{path}`", span, hint=_hint(tree, path)
+    )
     return None
 
 
-def _children_hint(tree: BaseTree, path: str) -> str:
+def _hint(tree: BaseTree, path: str) -> str:
+    """Name the one close sibling of the first missing part, or list the siblings
+    (`layer5`: conv1 ... layer4 are all as close as each other, so list them)."""
     parts = path.split(".")
-    while parts and tree.get(".".join(parts)) is None:
-        parts.pop()
-    parent = tree.get(".".join(parts))
+    depth = next(
+        i for i in range(len(parts)) if tree.get(".".join(parts[: i + 1])) is None
+    )
+    parent = tree.get(".".join(parts[:depth]))
     assert parent is not None  # the root always exists
+    missing = parts[depth]
+    scored = sorted(
+        (
+            (difflib.SequenceMatcher(None, missing, c).ratio(), c)
+            for c in parent.children
+        ),
+        reverse=True,
+    )
+    if (
+        scored
+        and scored[0][0] >= 0.6
+        and (len(scored) == 1 or scored[0][0] > scored[1][0])
+    ):
+        fixed = ".".join([*parts[:depth], scored[0][1], *parts[depth + 1 :]])
+        return f"did you mean `{fixed}`?"
     where = f"`{parent.path}`" if parent.path else "the model"
     shown = ", ".join(f"`{c}`" for c in parent.children[:12])
     more = ", ..." if len(parent.children) > 12 else ""

@@ -379,8 +379,8 @@ def weights_file_problem(path: str, allow_pickle: bool) -> tuple[str, str] | Non
             return None
         return (
             f"`{path}` is a pickle file, and unpickling can run code",
-            "convert it to safetensors, or pass `allow_pickle=True` to load it "
-            "with torch.load(weights_only=True)",
+            "convert it to safetensors, or allow it (`allow_pickle=True`, or "
+            "`--allow-pickle`) to load it with torch.load(weights_only=True)",
         )
     return (
         f"`{path}` is not a weights file archdsl reads",

@@ -185,8 +185,8 @@ class ExprChecker:
 def _list_type(items: list[str]) -> str:
     if not items:
         return "list"
-    if all(t == "tensor" for t in items):
-        return "tensors"
+    if "tensor" in items and all(t in ("tensor", "any") for t in items):
+        return "tensors"  # an `any` came from an error already reported
     first = items[0]
     return f"list[{first}]" if all(t == first for t in items) else "list"
 

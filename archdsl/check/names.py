@@ -18,6 +18,15 @@ GENERATED_NAMES = frozenset(
         "Tensor",
         "OrderedDict",
         "pad_like",
+        # extends/freeze: `from torchvision import models`, `from fnmatch import
+        # fnmatchcase`, and the loop names of the adoption and freezing loops
+        "models",
+        "fnmatchcase",
+        "child_name",
+        "child",
+        "param_name",
+        "param",
+        "frozen",
     }
 )
 

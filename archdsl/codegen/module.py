@@ -52,8 +52,8 @@ def _header(source: Source, uses: set[str]) -> str:
     stdlib = []
     if "OrderedDict" in uses:
         stdlib.append("from collections import OrderedDict")
-    if "fnmatch" in uses:
-        stdlib.append("from fnmatch import fnmatch")
+    if "fnmatchcase" in uses:
+        stdlib.append("from fnmatch import fnmatchcase")
     lines += [*stdlib, ""] if stdlib else []
     if "torch" in uses:
         lines.append("import torch")
@@ -109,19 +109,20 @@ def _adopt_base(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
     out.line(f"# torchvision's {info.base.builder}, child by child: same names, "
              "order and state_dict keys")  # fmt: skip
     base = exprs.doc(info.base.call)
-    out.line(("for name, child in ", base, ".named_children():"))
+    out.line(("for child_name, child in ", base, ".named_children():"))
     with out.indented():
-        out.line("self.add_module(name, child)")
+        out.line("self.add_module(child_name, child)")
 
 
 def _freeze(out: Writer, patterns: tuple[str, ...], exprs: ExprWriter) -> None:
-    exprs.uses.add("fnmatch")
+    exprs.uses.add("fnmatchcase")
     listed = Group("(", tuple(literal(p) for p in patterns), ")",
                    one_tuple=len(patterns) == 1)  # fmt: skip
-    out.line("# frozen by the spec: these parameters are not trained")
-    out.line("for name, param in self.named_parameters():")
+    out.line("# parameters the spec keeps from training")
+    out.line(("frozen = ", listed))
+    out.line("for param_name, param in self.named_parameters():")
     with out.indented():
-        out.line(("if any(fnmatch(name, pattern) for pattern in ", listed, "):"))
+        out.line("if any(fnmatchcase(param_name, pattern) for pattern in frozen):")
         with out.indented():
             out.line("param.requires_grad_(False)")
 
