@@ -28,7 +28,7 @@ def _modules(*names: str) -> tuple[Step, ...]:
 
 FLATTEN = Step(op="flatten", args=(1,))
 GLOBAL_AVG_POOL = Step(op="adaptive_avg_pool2d", args=((1, 1),))
-SPATIAL_MEAN = Step(op="mean", args=([2, 3],))
+SPATIAL_MEAN = Step(op="mean", args=((2, 3),))
 
 
 @dataclass(frozen=True)
