@@ -240,3 +240,26 @@ def test_generated_code_uses_no_hooks_and_no_fx(spec):
     code = archdsl.generate(spec)
     for word in ("hook", "torch.fx", "feature_extraction", "getattr"):
         assert word not in code
+
+
+def test_at_adds_an_extra_input_after_an_internal_layer():
+    """An injection: a second input added to layer3's output, inside the base's
+    written-out forward."""
+    spec = """
+model Guided extends torchvision.resnet18() {
+    input guide: [N, 256, H, W]
+    at layer3(x) = layer3(x) + guide
+}
+"""
+    code = archdsl.generate(spec)
+    assert "def forward(self, x: Tensor, guide: Tensor) -> Tensor:" in code
+    generated = archdsl.load(spec).Guided().eval()
+    reference = models.resnet18().eval()
+    generated.load_state_dict(reference.state_dict(), strict=True)
+    x, guide = torch.randn(2, 3, 64, 64), torch.randn(2, 256, 4, 4)
+    with torch.no_grad():
+        h = reference.layer2(reference.layer1(reference.maxpool(
+            reference.relu(reference.bn1(reference.conv1(x))))))  # fmt: skip
+        h = reference.layer4(reference.layer3(h) + guide)
+        want = reference.fc(torch.flatten(reference.avgpool(h), 1))
+        same(generated(x, guide), want)

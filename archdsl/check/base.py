@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from .. import ir
 from ..bases import BUILDERS, BaseError, BaseTree, SubModule, family_of, load_tree
+from ..bases.tree import SAMPLE_INPUT
 from ..errors import did_you_mean
 from ..ir.walk import rename
 from ..ops import layer
-from ..ops.layers import INPUT_FEATURES, SHAPE_PRESERVING
+from ..ops.layers import INPUT_FEATURES, OUTPUT_FEATURES, SHAPE_PRESERVING
 from ..source import Span
 from .calls import argument_for
 from .consts import UNKNOWN, const_value
@@ -156,23 +157,24 @@ class Expects:
     arg: ir.Node
 
 
-def expected_input(expr: ir.Node, known: dict[str, object]) -> Expects | None:
-    """The input size a module expression fixes (a Linear's in_features, a Conv's
-    in_channels), looking through a Sequential to its first sizing layer."""
+def sizing(expr: ir.Node, known: dict[str, object], side: str) -> Expects | None:
+    """The size a module expression fixes on its input (`side="in"`: a Linear's
+    in_features, a Conv's in_channels) or its output (`"out"`), looking through a
+    Sequential to its first (or last) layer that fixes one."""
     if not (isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name)):
         return None
     name = expr.func.id
     if name == "Sequential":
-        for arg in expr.args:
-            child = arg.value
+        children = [arg.value for arg in expr.args]
+        for child in children if side == "in" else reversed(children):
             if not (
                 isinstance(child, ir.Call)
                 and isinstance(child.func, ir.Name)
                 and child.func.id in SHAPE_PRESERVING
             ):
-                return expected_input(child, known)
+                return sizing(child, known, side)
         return None
-    rule = INPUT_FEATURES.get(name)
+    rule = (INPUT_FEATURES if side == "in" else OUTPUT_FEATURES).get(name)
     found = layer(name)
     if rule is None or found is None:
         return None
@@ -184,12 +186,68 @@ def expected_input(expr: ir.Node, known: dict[str, object]) -> Expects | None:
     return Expects(count, dim, name, param, arg)
 
 
-def check_features(
-    ctx: Context, tree: BaseTree, node: SubModule, value: ir.Node, known
-) -> None:
-    """A new module at `node` must accept the features torchvision's model gives it."""
-    expects = expected_input(value, known)
-    shape = node.input
+def check_replacements(ctx: Context, info: DefInfo) -> None:
+    """Each new module must accept the features torchvision's model gives it, and,
+    unless it is the model's last layer, give what follows the same. When what
+    follows is replaced too (`classifier.3` then `classifier.6`), the two new
+    modules must agree with each other instead."""
+    rewritten = {s.dotted for s in info.node.body if isinstance(s, ir.At)}
+    trees = {id(tree): tree for tree, _, _ in info.replacements}
+    for tree in trees.values():
+        order = {path: i for i, path in enumerate(tree.modules)}
+        items = sorted(
+            ((n, v) for t, n, v in info.replacements if t is tree),
+            key=lambda item: order[item[0].path],
+        )
+        for k, (node, value) in enumerate(items):
+            if k == 0 and node.path not in rewritten:
+                expects = sizing(value, info.known, "in")
+                _check_side(ctx, tree, node, expects, "in", node.input)
+            if _is_last_layer(tree, node.path):
+                continue
+            gives = sizing(value, info.known, "out")
+            if k + 1 == len(items):
+                _check_side(ctx, tree, node, gives, "out", node.output)
+                continue
+            after, after_value = items[k + 1]
+            takes = sizing(after_value, info.known, "in")
+            if (
+                gives is not None
+                and takes is not None
+                and gives.dim == takes.dim
+                and gives.count != takes.count
+                and after.path not in rewritten
+                and _sizes_pass_between(tree, node.path, after.path, gives.dim)
+            ):
+                ctx.error(
+                    f"the new `{after.path}` expects {takes.param}={takes.count}, but "
+                    f"the new `{node.path}` before it gives {gives.param}={gives.count}",
+                    takes.arg.span,
+                )
+
+
+def _sizes_pass_between(tree: BaseTree, first: str, second: str, dim: int) -> bool:
+    """Whether every layer running between `first` and `second` keeps the size at
+    `dim` (ReLU, Dropout, pooling over channels...), so `second` gets what `first`
+    gives."""
+    paths = list(tree.modules)
+    between = paths[paths.index(first) + 1 : paths.index(second)]
+    for path in between:
+        node = tree.modules[path]
+        if (
+            node.children
+            or path.startswith(first + ".")
+            or second.startswith(path + ".")
+        ):
+            continue
+        if node.input is None or node.output is None:
+            return False
+        if len(node.input) != len(node.output) or node.input[dim] != node.output[dim]:
+            return False
+    return True
+
+
+def _check_side(ctx, tree, node, expects, side, shape) -> None:
     if expects is None or shape is None or len(shape) <= max(expects.dim, 1):
         return
     actual = shape[expects.dim]
@@ -197,13 +255,37 @@ def check_features(
         return
     dims = ", ".join(["N", *(str(d) for d in shape[1:])])
     what = "features" if expects.dim == -1 else "channels"
-    ctx.error(
-        f"`{node.path}` of {label(tree.builder)} receives {actual} {what}, but "
-        f"`{expects.layer}` here expects {expects.param}={expects.count}",
-        expects.arg.span,
-        hint=f"the tensor arriving at `{node.path}` has shape [{dims}] "
-        f"(for a {'x'.join(str(d) for d in (1, 3, 224, 224))} input)",
-    )
+    if side == "in":
+        message = (
+            f"`{node.path}` of {label(tree.builder)} receives {actual} {what}, "
+            f"but `{expects.layer}` here expects {expects.param}={expects.count}"
+        )
+        hint = f"the tensor arriving at `{node.path}` has shape [{dims}]"
+    else:
+        message = (
+            f"what follows `{node.path}` in {label(tree.builder)} expects "
+            f"{actual} {what}, but `{expects.layer}` here gives "
+            f"{expects.param}={expects.count}"
+        )
+        hint = f"`{node.path}` gave a tensor of shape [{dims}]"
+    sample = "x".join(str(d) for d in SAMPLE_INPUT)
+    ctx.error(message, expects.arg.span, hint=f"{hint} (for a {sample} input)")
+
+
+def _is_last_layer(tree: BaseTree, path: str) -> bool:
+    """Whether `path` computes the model's output: the last step of its forward, or
+    the last child (at every level) of that step. Its output size is free."""
+    family = family_of(tree.builder)
+    assert family is not None
+    last = next(s.module for s in reversed(family.steps) if s.module)
+    parts = path.split(".")
+    if parts[0] != last:
+        return False
+    for depth in range(1, len(parts)):
+        parent = tree.get(".".join(parts[:depth]))
+        if parent is None or parent.children[-1:] != (parts[depth],):
+            return False
+    return True
 
 
 # ---- a forward made from the base's steps --------------------------------------------------

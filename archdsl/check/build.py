@@ -8,7 +8,7 @@ from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from . import types
-from .base import base_tree, check_features, find_submodule
+from .base import base_tree, find_submodule
 from .calls import bind
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
@@ -47,6 +47,7 @@ class BuildChecker(ExprChecker):
     def __init__(self, ctx: Context, info: DefInfo) -> None:
         super().__init__(ctx, Scope())
         self.info = info
+        self.freeze_args: list[tuple[str, object]] = []
 
     # ---- parameters ----------------------------------------------------------------
 
@@ -178,11 +179,7 @@ class BuildChecker(ExprChecker):
             return
         if self.info.base is not None and tree is self.info.base.tree:
             self.info.base.replaced[path] = stmt
-        rewritten = any(
-            isinstance(s, ir.At) and s.dotted == path for s in self.info.node.body
-        )
-        if not rewritten:  # an `at` rewrite changes what arrives; trust it
-            check_features(self.ctx, tree, node, stmt.value, self.info.known)
+        self.info.replacements.append((tree, node, stmt.value))
 
     # ---- weights and freezing -------------------------------------------------------
 
@@ -223,7 +220,22 @@ class BuildChecker(ExprChecker):
                 )
                 continue
             patterns.append(value)
+            self.freeze_args.append((value, arg.span))
         self.info.freeze += tuple(patterns)
+
+    def check_freeze_names(self) -> None:
+        """`freeze("layr1.*")` would freeze nothing, silently: a pattern's first
+        part, when it is a plain name, must be a member."""
+        for pattern, span in self.freeze_args:
+            head = pattern.split(".")[0]
+            if any(c in head for c in "*?[") or head in self.info.members:
+                continue
+            self.ctx.error(
+                f"freeze pattern {pattern!r} names no member of `{self.info.name}`",
+                span,
+                hint=did_you_mean(head, self.info.members)
+                or "patterns match state_dict names, e.g. `layer1.*`",
+            )
 
     def _constant_args(
         self, stmt: ir.Weights, what: str, names: tuple[str, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..bases import BaseTree
+from ..bases import BaseTree, SubModule
 from ..errors import Diagnostic
 from ..source import Span
 
@@ -85,6 +85,11 @@ class DefInfo:
     forward: ir.Forward | None = None
     weights: WeightsSpec | None = None
     freeze: tuple[str, ...] = ()
+    #: submodules of torchvision models replaced in this definition, in order:
+    #: (tree, the submodule replaced, the new module expression)
+    replacements: list[tuple[BaseTree, SubModule, ir.Node]] = field(
+        default_factory=list
+    )
 
     @property
     def name(self) -> str:

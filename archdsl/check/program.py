@@ -8,7 +8,12 @@ from .. import ir
 from ..errors import did_you_mean
 from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
-from .base import base_forward, base_tree, forward_statements_misplaced
+from .base import (
+    base_forward,
+    base_tree,
+    check_replacements,
+    forward_statements_misplaced,
+)
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
@@ -60,21 +65,27 @@ def _returns(stmts):
 def check_definitions(ctx: Context, program: ir.Program) -> None:
     """Parameters, bodies and forwards of every definition."""
     for info in list(ctx.defs.values()):
-        node = info.node
         checker = BuildChecker(ctx, info)
         checker.params()
-        if isinstance(node, ir.Builder):
-            value = checker.expr(node.body)
-            if value.type not in ("module", "any"):
-                ctx.error(f"builder `{node.name}` must return a module", node.body.span)
-            continue
-        if isinstance(node, ir.Model):
-            forward_statements_misplaced(ctx, node)
-            if node.base is not None:
-                _check_extends(ctx, info, checker, node)
-                continue
-        checker.body(node.body)
-        _check_forward(ctx, info, checker)
+        _check_body(ctx, info, checker)
+        checker.check_freeze_names()
+        check_replacements(ctx, info)
+
+
+def _check_body(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
+    node = info.node
+    if isinstance(node, ir.Builder):
+        value = checker.expr(node.body)
+        if value.type not in ("module", "any"):
+            ctx.error(f"builder `{node.name}` must return a module", node.body.span)
+        return
+    if isinstance(node, ir.Model):
+        forward_statements_misplaced(ctx, node)
+        if node.base is not None:
+            _check_extends(ctx, info, checker, node)
+            return
+    checker.body(node.body)
+    _check_forward(ctx, info, checker)
 
 
 def _check_extends(

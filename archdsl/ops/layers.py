@@ -67,6 +67,17 @@ INPUT_FEATURES: dict[str, tuple[str, int]] = {
     "GroupNorm": ("num_channels", 1),
 }
 
+#: The constructor argument that fixes the size of a layer's output, and where.
+OUTPUT_FEATURES: dict[str, tuple[str, int]] = {
+    "Linear": ("out_features", -1),
+    "Bilinear": ("out_features", -1),
+    **{f"Conv{d}d": ("out_channels", 1) for d in (1, 2, 3)},
+    **{f"ConvTranspose{d}d": ("out_channels", 1) for d in (1, 2, 3)},
+    **{f"BatchNorm{d}d": ("num_features", 1) for d in (1, 2, 3)},
+    **{f"InstanceNorm{d}d": ("num_features", 1) for d in (1, 2, 3)},
+    "GroupNorm": ("num_channels", 1),
+}
+
 #: Layers whose output has the shape of their input: a check looking for what the
 #: first layer of a Sequential expects looks past them.
 SHAPE_PRESERVING = frozenset(
