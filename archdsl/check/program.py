@@ -40,6 +40,11 @@ def collect_definitions(ctx: Context, program: ir.Program) -> None:
 
 def _forward_arity(node: ir.Node) -> tuple[tuple[str, ...], int]:
     forward = _forward_of(node)
+    if forward is None and isinstance(node, ir.Model) and node.base is not None:
+        # the base's forward: `x`, any `input`s, and the `outputs` (or its one result)
+        extra = [s.name for s in node.body if isinstance(s, ir.InputDecl)]
+        taps = next((s for s in node.body if isinstance(s, ir.Outputs)), None)
+        return ("x", *extra), len(taps.args) if taps and taps.args else 1
     if forward is None:
         return (), 1
     first_return = next(_returns(forward.body), None)
