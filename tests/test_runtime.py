@@ -8,22 +8,18 @@ import pytest
 from conftest import ROOT, SPECS
 
 import archdsl
+from archdsl.demo import EXAMPLES as DEMO_EXAMPLES
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 from reference.unet import UNet as ReferenceUNet  # noqa: E402
 from torch import nn  # noqa: E402
 
-# How to build each spec's main model for the generic tests, with its inputs' shapes.
+# Each spec's main model and its inputs, as `make demo` runs them; the tests use
+# smaller images (2x3x64x48) to stay fast on CPUs.
 EXAMPLES = {
-    "unet": ("UNet", (3, 2), [(2, 3, 64, 48)]),
-    "resnet18": ("ResNet18", (), [(2, 3, 64, 64)]),
-    "mlp": ("MLP", (), [(4, 784)]),
-    "resnet50_head": ("ResNet50Head", (), [(2, 3, 64, 64)]),
-    "resnet50_extra_input": ("ResNet50ExtraInput", (), [(2, 3, 64, 64), (2,)]),
-    "resnet50_extra_output": ("ResNet50ExtraOutput", (), [(2, 3, 64, 64)]),
-    "resnet50_taps": ("ResNet50Taps", (), [(2, 3, 64, 64)]),
-    "resnet18_metadata": ("ResNet18Metadata", (), [(2, 3, 64, 64), (2, 8)]),
+    stem: (name, args, [(2, s[1], 64, 48) if len(s) == 4 else s for s in shapes])
+    for stem, (name, args, shapes) in DEMO_EXAMPLES.items()
 }
 
 
