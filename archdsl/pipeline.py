@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ir
-from .check import Context
+from .check import Context, Limits
 from .check import check as run_checks
 from .codegen import generate_module
 from .errors import ArchError, Diagnostic
@@ -54,15 +54,15 @@ def parse(spec: str | Path) -> ir.Program:
     return parse_source(read_source(spec))
 
 
-def compile_spec(spec: str | Path | Source) -> Compiled:
+def compile_spec(spec: str | Path | Source, limits: Limits | None = None) -> Compiled:
     source = spec if isinstance(spec, Source) else read_source(spec)
     program = resolve_imports(parse_source(source), source)
-    return Compiled(source, program, run_checks(program))
+    return Compiled(source, program, run_checks(program, limits))
 
 
-def generate(spec: str | Path | Source) -> str:
+def generate(spec: str | Path | Source, limits: Limits | None = None) -> str:
     """The generated Python module for a spec."""
-    compiled = compile_spec(spec)
+    compiled = compile_spec(spec, limits)
     return generate_module(compiled.program, compiled.context, compiled.source)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .check.build import PICKLE_SUFFIXES, weights_file_problem
 from .errors import ArchError, Diagnostic
-from .output import make_shareable
+from .output import WEIGHTS_MARK, make_shareable
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -150,7 +150,7 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        save_file(state, tmp)
+        save_file(state, tmp, metadata=dict([WEIGHTS_MARK]))
         make_shareable(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -5,20 +5,21 @@ from __future__ import annotations
 from .. import ir
 from ..errors import ArchError, Diagnostic
 from .context import Context, DefInfo
+from .limits import Limits
 from .program import PASSES
 
 
-def analyze(program: ir.Program) -> Context:
+def analyze(program: ir.Program, limits: Limits | None = None) -> Context:
     """Run every pass; the context holds all diagnostics (errors and warnings)."""
-    ctx = Context()
+    ctx = Context(limits=limits or Limits())
     for run in PASSES:
         run(ctx, program)
     return ctx
 
 
-def check(program: ir.Program) -> Context:
+def check(program: ir.Program, limits: Limits | None = None) -> Context:
     """Like analyze(), but raise ArchError when any error was found."""
-    ctx = analyze(program)
+    ctx = analyze(program, limits)
     errors = [d for d in ctx.diagnostics if d.severity == "error"]
     if errors:
         raise ArchError(sort_diagnostics(ctx.diagnostics))
@@ -33,4 +34,4 @@ def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=key)
 
 
-__all__ = ["ArchError", "Context", "DefInfo", "analyze", "check"]
+__all__ = ["ArchError", "Context", "DefInfo", "Limits", "analyze", "check"]

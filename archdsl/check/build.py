@@ -13,6 +13,7 @@ from .calls import bind
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
+from .limits import describe_count, parameter_count
 from .names import why_reserved
 
 
@@ -139,6 +140,33 @@ class BuildChecker(ExprChecker):
             if known is not UNKNOWN:
                 self.info.known[stmt.name] = known
         self.define(stmt.name, kind, value, stmt.span)
+
+    @property
+    def known(self) -> dict[str, object]:
+        return self.info.known
+
+    def _count(self, call: ir.Call, params: int) -> None:
+        """Count a module (and its parameters) built `self.repeat` times; refuse
+        once when a limit is crossed."""
+        info, limits = self.info, self.ctx.limits
+        before = (info.modules_built, info.params_built)
+        info.modules_built += self.repeat
+        info.params_built += params * self.repeat
+        if info.modules_built > limits.max_modules >= before[0]:
+            self.ctx.error(
+                f"`{info.name}` would build at least "
+                f"{describe_count(info.modules_built)} modules; the limit is {describe_count(limits.max_modules)}",
+                call.span,
+            )
+        if info.params_built > limits.max_params >= before[1]:
+            gigabytes = describe_count(round(info.params_built * 4 / 1e9))
+            self.ctx.error(
+                f"`{info.name}` would have about {describe_count(info.params_built)} "
+                f"parameters ({gigabytes} GB as float32); the limit is "
+                f"{describe_count(limits.max_params)}",
+                call.span,
+                hint="raise it with `--max-params N` if you mean it",
+            )
 
     # ---- torchvision models -------------------------------------------------------
 
@@ -330,6 +358,7 @@ class BuildChecker(ExprChecker):
         found = layer(name)
         if found is not None:
             bind(self.ctx, name, found.signature, expr, values)
+            self._count(expr, parameter_count(expr, self.known))
             return Value(
                 "module", ModuleRef(name, found.inputs, 1, callable=found.callable)
             )
@@ -350,6 +379,7 @@ class BuildChecker(ExprChecker):
 
     def _def_call(self, name: str, expr: ir.Call, values: list[Value]) -> Value:
         target = self.ctx.defs[name]
+        self._count(expr, 0)
         self.info.uses.setdefault(name, expr.func.span)
         bind(self.ctx, name, def_signature(target.node), expr, values)
         if target.kind == "builder":

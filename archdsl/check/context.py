@@ -8,6 +8,7 @@ from .. import ir
 from ..bases import BaseTree, SubModule
 from ..errors import Diagnostic
 from ..source import Span
+from .limits import Limits
 
 
 @dataclass
@@ -85,6 +86,9 @@ class DefInfo:
     forward: ir.Forward | None = None
     weights: WeightsSpec | None = None
     freeze: tuple[str, ...] = ()
+    #: what its constructor builds, counted against the limits (check/limits.py)
+    modules_built: int = 0
+    params_built: int = 0
     #: submodules of torchvision models replaced in this definition, in order:
     #: (tree, the submodule replaced, the new module expression)
     replacements: list[tuple[BaseTree, SubModule, ir.Node]] = field(
@@ -104,6 +108,7 @@ class DefInfo:
 class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     defs: dict[str, DefInfo] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))

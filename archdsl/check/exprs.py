@@ -10,7 +10,9 @@ from ..errors import did_you_mean
 from ..ops import BUILTINS
 from ..source import Span
 from . import types
+from .consts import const_value
 from .context import Context, Symbol, Value
+from .limits import describe_count, iterations
 
 ANY = Value("any")
 
@@ -41,6 +43,14 @@ class ExprChecker:
     def __init__(self, ctx: Context, scope: Scope) -> None:
         self.ctx = ctx
         self.scope = scope
+        #: how many times the expression being checked runs: the product of the
+        #: enclosing comprehensions' known lengths (for the resource limits)
+        self.repeat = 1
+
+    @property
+    def known(self) -> dict[str, object]:
+        """Build-time values known at check time (see check/consts.py)."""
+        return {}
 
     # ---- to be provided by subclasses ----------------------------------------------
 
@@ -92,7 +102,16 @@ class ExprChecker:
                 expr.iter.span,
                 hint="iterate over a list, `range(n)`, `zip(...)` or `enumerate(...)`",
             )
-        outer = self.scope
+        count = iterations(expr.iter, self.known)
+        if count is not None and count > self.ctx.limits.max_items:
+            self.ctx.error(
+                f"this repeats {describe_count(count)} times; the limit is "
+                f"{describe_count(self.ctx.limits.max_items)}",
+                expr.iter.span,
+            )
+            count = 1
+        outer, outer_repeat = self.scope, self.repeat
+        self.repeat *= count or 1
         self.scope = Scope(outer)
         element = types.item(iterable.type) if len(expr.targets) == 1 else "any"
         for target in expr.targets:
@@ -102,10 +121,11 @@ class ExprChecker:
         try:
             return Value(_list_type([self.expr(expr.elt).type]))
         finally:
-            self.scope = outer
+            self.scope, self.repeat = outer, outer_repeat
 
     def _binop(self, expr: ir.BinOp) -> Value:
         left, right = self.expr(expr.left), self.expr(expr.right)
+        self._check_size(expr)
         result = _arith(expr.op, left.type, right.type)
         if result is None:
             self.ctx.error(
@@ -153,6 +173,29 @@ class ExprChecker:
             return ANY
         self.ctx.error(f"cannot index {types.describe(container.type)}", expr.span)
         return ANY
+
+    def _check_size(self, expr: ir.BinOp) -> None:
+        """`[0] * 10**9` and `2 ** 10**9` would hang the generated constructor."""
+        if expr.op not in ("*", "**"):
+            return
+        right = const_value(expr.right, self.known)
+        left = const_value(expr.left, self.known)
+        if expr.op == "**" and isinstance(right, int) and abs(right) > 10_000:
+            self.ctx.error(
+                f"exponent {describe_count(right)} is too large to compute", expr.span
+            )
+            return
+        for side, count in ((expr.left, right), (expr.right, left)):
+            if (
+                isinstance(side, ir.ListExpr)
+                and isinstance(count, int)
+                and count * max(1, len(side.items)) > self.ctx.limits.max_items
+            ):
+                self.ctx.error(
+                    f"this list would have {describe_count(count * len(side.items))} "
+                    f"items; the limit is {describe_count(self.ctx.limits.max_items)}",
+                    expr.span,
+                )
 
     # ---- helpers for subclasses ----------------------------------------------------
 

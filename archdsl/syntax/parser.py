@@ -82,12 +82,41 @@ def _cache_file(grammar: str) -> Path | None:
     return folder / f"grammar-{key}.lark-cache"
 
 
+#: How deeply a spec may nest (brackets, operators, blocks): far beyond any real
+#: spec, and low enough that the recursive stages after parsing never run out of
+#: Python stack. Checked on the parse tree, iteratively, before anything recurses.
+MAX_DEPTH = 100
+
+
 def parse_tree(source: Source) -> Tree:
     """Parse a source, or raise ArchError with one diagnostic at the first syntax error."""
     try:
-        return parser().parse(source.text + "\n")
+        tree = parser().parse(source.text + "\n")
     except UnexpectedInput as exc:
         raise ArchError([_syntax_diagnostic(source, exc)]) from None
+    _check_depth(source, tree)
+    return tree
+
+
+def _check_depth(source: Source, tree: Tree) -> None:
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            start = getattr(meta, "start_pos", 0) if not meta.empty else 0
+            raise ArchError(
+                [
+                    Diagnostic(
+                        f"this is nested more than {MAX_DEPTH} levels deep",
+                        Span.at_offsets(source, start, start + 1),
+                        hint="split it into named values, constants or blocks",
+                    )
+                ]
+            )
+        stack.extend(
+            (child, depth + 1) for child in node.children if isinstance(child, Tree)
+        )
 
 
 def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
