@@ -26,7 +26,21 @@ def _key(source: Source) -> str:
 def _collect(program, source, out, seen, stack) -> None:
     base = Path(source.path).parent if source.path != "<string>" else Path.cwd()
     for imp in program.imports:
-        path = (base / imp.path).resolve()
+        if not imp.path.endswith(".arch"):
+            raise ArchError(
+                [
+                    Diagnostic(
+                        f"cannot import `{imp.path}`: only .arch files are imported",
+                        imp.span,
+                    )
+                ]
+            )
+        try:
+            path = (base / imp.path).resolve()
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            raise ArchError(
+                [Diagnostic(f"cannot import `{imp.path}`: {exc}", imp.span)]
+            ) from None
         key = str(path)
         if key in stack:
             raise ArchError(
@@ -37,8 +51,10 @@ def _collect(program, source, out, seen, stack) -> None:
         seen.add(key)
         try:
             imported = Source.from_file(path)
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             reason = getattr(exc, "strerror", None) or str(exc)
+            if isinstance(exc, UnicodeDecodeError):
+                reason = f"not UTF-8 text ({exc.reason})"
             raise ArchError(
                 [Diagnostic(f"cannot import `{imp.path}`: {reason}", imp.span)]
             ) from None

@@ -42,9 +42,10 @@ def read_source(spec: str | Path, *, name: str = "<string>") -> Source:
             raise ArchError(
                 [Diagnostic(f"{path} is not UTF-8 text ({exc.reason})")]
             ) from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            reason = getattr(exc, "strerror", None) or str(exc)
             raise ArchError(
-                [Diagnostic(f"cannot read {path}: {exc.strerror}")]
+                [Diagnostic(f"cannot read {path!s:.200}: {reason}")]
             ) from None
     return Source(name, spec)
 

@@ -6,6 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: Specs are small; anything larger is refused before it is parsed.
+MAX_SPEC_BYTES = 10_000_000
+
 
 @dataclass(frozen=True, eq=False)
 class Source:
@@ -20,7 +23,15 @@ class Source:
 
     @classmethod
     def from_file(cls, path: str | Path) -> Source:
-        raw = Path(path).read_bytes()
+        """Read a spec: a regular file (never a device or a FIFO, which could block
+        or never end) of at most MAX_SPEC_BYTES."""
+        target = Path(path)
+        if target.exists() and not target.is_file():
+            raise OSError(f"{path} is not a regular file")
+        with target.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise OSError(f"{path} is larger than {MAX_SPEC_BYTES // 1_000_000} MB")
         return cls(str(path), raw.decode("utf-8"))
 
     @property

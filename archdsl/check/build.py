@@ -113,6 +113,8 @@ class BuildChecker(ExprChecker):
                 stmt.span,
                 hint=f"write `{'.'.join(stmt.target[1:])} = ...`: archdsl adds `self.`",
             )
+            if len(stmt.target) == 1:
+                return  # `self = ...`: nothing left to define
             stmt = stmt.model_copy(update={"target": stmt.target[1:]})
         owner = self._base_owner(stmt.target[0])
         if owner is not None and (len(stmt.target) > 1 or owner.prefix):
@@ -172,6 +174,8 @@ class BuildChecker(ExprChecker):
 
     def adopt_base(self, tree: BaseTree) -> None:
         """A model extending `tree`'s model has its children as members."""
+        assert isinstance(self.info.node, ir.Model) and self.info.node.base is not None
+        self._count(self.info.node.base, tree.root.params)
         for child in tree.root.children:
             node = tree.get(child)
             assert node is not None
@@ -393,6 +397,7 @@ class BuildChecker(ExprChecker):
             if resolved is None:
                 return ANY
             builder, tree = resolved
+            self._count(expr, tree.root.params)
             return Value("module", ModuleRef(builder, tree=tree))
         if func.parts[0] == "nn" and len(func.parts) == 2 and layer(func.parts[1]):
             self.ctx.error(

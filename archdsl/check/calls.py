@@ -7,6 +7,7 @@ from ..errors import did_you_mean
 from ..ops.signature import ParamSpec, Signature
 from . import types
 from .context import Context, Value
+from .names import why_reserved
 
 
 def bind(
@@ -61,6 +62,13 @@ def _bind_keyword(
     bound: dict[str, ir.Node],
 ) -> None:
     if sig.named_children:  # Sequential(fc1=Linear(...)): the keyword names a child
+        reason = why_reserved(arg.name, attribute=True)
+        if reason:
+            ctx.error(
+                f"cannot name a child `{arg.name}`: {reason}",
+                arg.span,
+                hint="rename it",
+            )
         if value.type not in ("module", "any"):
             ctx.error(
                 f"child `{arg.name}` of `{label}` must be a module, "

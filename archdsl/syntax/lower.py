@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ast
+import re
 from typing import Any
 
 from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import VisitError
 
 from .. import ir
 from ..source import Source, Span
@@ -248,11 +249,17 @@ class _Lower(Transformer):
         )
 
 
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t"}
+
+
 def _string(token: Token) -> str:
     """A string literal's value. The grammar admits only plain characters and the
-    escapes \\" \\' \\\\ \\n \\t, so literal_eval sees nothing but a string literal."""
-    return ast.literal_eval(str(token))
+    escapes \\" \\' \\\\ \\n \\t; they are decoded here, without Python's parser."""
+    return re.sub(r"\\(.)", lambda m: _ESCAPES[m.group(1)], str(token)[1:-1])
 
 
 def lower(tree: Tree, source: Source) -> ir.Program:
-    return _Lower(source).transform(tree)
+    try:
+        return _Lower(source).transform(tree)
+    except VisitError as exc:  # lark wraps what a rule raised; re-raise that
+        raise exc.orig_exc from None
