@@ -384,3 +384,20 @@ def test_failed_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatch):
         write_atomic(target, "new\n")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.py"]
+
+
+def test_only_the_loader_executes_code():
+    """The one `exec` in archdsl runs archdsl's own generated module (load());
+    no `eval`, no `literal_eval`, no other `exec`."""
+    found = []
+    for path in sorted((ROOT / "archdsl").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func  # `model.eval()` is nn.Module's, not the builtin
+                name = func.id if isinstance(func, ast.Name) else ""
+                if isinstance(func, ast.Attribute) and func.attr == "literal_eval":
+                    name = "literal_eval"
+                if name in ("eval", "exec", "literal_eval", "__import__"):
+                    found.append((path.relative_to(ROOT).as_posix(), name))
+    assert found == [("archdsl/pipeline.py", "exec")]
