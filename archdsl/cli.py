@@ -76,30 +76,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The resource limits a user may raise: (field of Limits, what it counts)
+LIMIT_OPTIONS = (("max_params", "parameters"), ("max_modules", "modules built"))
+
+
 def _limit_options(command: argparse.ArgumentParser) -> None:
     from .check import Limits
 
-    default = Limits()
-    command.add_argument(
-        "--max-params",
-        type=int,
-        default=default.max_params,
-        metavar="N",
-        help=f"refuse models with more parameters (default {default.max_params:,})",
-    )
-    command.add_argument(
-        "--max-modules",
-        type=int,
-        default=default.max_modules,
-        metavar="N",
-        help=f"refuse models building more modules (default {default.max_modules:,})",
-    )
+    for field, what in LIMIT_OPTIONS:
+        default = getattr(Limits(), field)
+        command.add_argument(
+            f"--{field.replace('_', '-')}",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"refuse a model with more {what} (default {default:,})",
+        )
 
 
 def _limits(args: argparse.Namespace):
     from .check import Limits
 
-    return Limits(max_modules=args.max_modules, max_params=args.max_params)
+    return Limits(**{field: getattr(args, field) for field, _ in LIMIT_OPTIONS})
 
 
 def _check(args: argparse.Namespace) -> int:
