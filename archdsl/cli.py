@@ -70,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     _limit_options(check)
     check.set_defaults(run=_check)
 
+    export = commands.add_parser("export", help="export a spec's model as ONNX")
+    export.add_argument("spec", type=Path, metavar="SPEC")
+    export.add_argument("--onnx", type=Path, required=True, metavar="OUT.onnx")
+    export.add_argument(
+        "--model", help="which model of the spec (default: its only one)"
+    )
+    export.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="NAME=1,3,224,224",
+        help="an example input's shape (default: the shape the spec declares)",
+    )
+    export.set_defaults(run=_export)
+
     show_ir = commands.add_parser("ir", help="print a spec's IR as JSON")
     show_ir.add_argument("spec", type=Path, metavar="SPEC")
     show_ir.set_defaults(run=_ir)
@@ -188,6 +203,25 @@ def _targets(specs: list[Path], output: str | None) -> list[tuple[Path, Path]]:
         return [(specs[0], Path(output))]
     folder = Path(output) if output is not None else Path(".")
     return [(spec, folder / f"{spec.stem}.py") for spec in specs]
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_onnx
+
+    overrides = {}
+    for item in args.input_shape:
+        name, _, dims = item.partition("=")
+        try:
+            overrides[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            raise ArchError(
+                [Diagnostic(f"--input-shape {item!r}: write NAME=1,3,224,224")]
+            ) from None
+    inputs, outputs = export_onnx(args.spec, args.onnx, args.model, overrides)
+    print(
+        f"wrote {args.onnx}: inputs {', '.join(inputs)}; outputs {', '.join(outputs)}"
+    )
+    return 0
 
 
 def _ir(args: argparse.Namespace) -> int:

@@ -104,7 +104,7 @@ def instantiate(
     from .weights import load_weights
 
     compiled = compile_spec(spec)
-    info = _model_info(compiled, model)
+    info = model_info(compiled, model)
     module = load(spec)
     built = getattr(module, info.name)(*args, **kwargs)
     named = info.weights
@@ -123,7 +123,7 @@ def instantiate(
     return built, report
 
 
-def _model_info(compiled: Compiled, name: str | None):
+def model_info(compiled: Compiled, name: str | None):
     own = [
         d.name
         for d in compiled.program.definitions

@@ -1,0 +1,135 @@
+"""`archdsl export SPEC --onnx OUT.onnx`: a spec's model as ONNX, with the spec's own
+input and output names.
+
+Example inputs come from the shapes the spec declares (`forward(x: [N, 3, H, W])`):
+`N` is 1, `H` and `W` are 224, other names are the model's parameters (their
+defaults); `--input-shape x=1,3,128,128` overrides any of them. Needs the `onnx`
+extra (onnx and onnxscript; onnxruntime to check the file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+from . import ir
+from .check.context import DefInfo
+from .errors import ArchError, Diagnostic
+from .output import make_shareable
+from .pipeline import compile_spec, load, model_info
+
+#: What a dimension named so stands for in an example input.
+CONVENTIONAL_DIMS = {"N": 1, "B": 1, "C": 3, "H": 224, "W": 224}
+#: A forward input without a declared shape, as torchvision models take.
+IMAGE = (1, 3, 224, 224)
+
+
+def input_shapes(
+    info: DefInfo, overrides: dict[str, tuple[int, ...]]
+) -> dict[str, tuple[int, ...]]:
+    forward = info.forward
+    assert forward is not None
+    shapes = {}
+    for inp in forward.inputs:
+        if inp.name in overrides:
+            shapes[inp.name] = overrides[inp.name]
+        elif inp.shape is None:
+            shapes[inp.name] = IMAGE
+        else:
+            shapes[inp.name] = tuple(_dim(info, inp, d) for d in inp.shape.dims)
+    unknown = set(overrides) - set(shapes)
+    if unknown:
+        raise ArchError(
+            [Diagnostic(f"`{info.name}` has no input {', '.join(sorted(unknown))}")]
+        )
+    return shapes
+
+
+def _dim(info: DefInfo, inp: ir.Input, dim: ir.Dim) -> int:
+    if isinstance(dim.value, int):
+        return dim.value
+    value = info.known.get(dim.value, CONVENTIONAL_DIMS.get(dim.value))
+    if not isinstance(value, int):
+        raise ArchError(
+            [
+                Diagnostic(
+                    f"no size for `{dim.value}` in the shape of input `{inp.name}`",
+                    dim.span,
+                    hint=f"give one: `--input-shape {inp.name}=1,...`",
+                )
+            ]
+        )
+    return value
+
+
+def output_names(info: DefInfo, inputs: list[str]) -> list[str]:
+    """The names the forward returns (`return x10, x1000`, taps' names), made unique
+    and distinct from the inputs; `output`, `output_1`, ... otherwise."""
+    forward = info.forward
+    assert forward is not None
+    returned = next(s for s in _walk_returns(forward.body))
+    names: list[str] = []
+    for index, value in enumerate(returned.values):
+        name = value.id if isinstance(value, ir.Name) else ""
+        if not name or name in inputs or name in names:
+            name = "output" if len(returned.values) == 1 else f"output_{index}"
+        names.append(name)
+    return names
+
+
+def _walk_returns(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, ir.FReturn):
+            yield stmt
+        elif isinstance(stmt, ir.FIf):
+            yield from _walk_returns(stmt.then)
+            yield from _walk_returns(stmt.orelse)
+
+
+def export_onnx(
+    spec: str | Path,
+    out: Path,
+    model: str | None = None,
+    overrides: dict[str, tuple[int, ...]] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Write the ONNX file; returns its input and output names."""
+    try:
+        import onnxscript  # noqa: F401 - torch's exporter needs it
+        import torch
+    except ImportError as exc:
+        raise ArchError(
+            [
+                Diagnostic(
+                    f"ONNX export needs {exc.name}",
+                    hint="pip install 'archdsl[torch,onnx]'",
+                )
+            ]
+        ) from None
+    compiled = compile_spec(spec)
+    info = model_info(compiled, model)
+    shapes = input_shapes(info, overrides or {})
+    inputs = list(shapes)
+    outputs = output_names(info, inputs)
+    try:
+        built = getattr(load(spec), info.name)().eval()
+    except TypeError as exc:
+        raise ArchError(
+            [Diagnostic(f"cannot build `{info.name}` without arguments: {exc}")]
+        ) from None
+    examples = tuple(torch.randn(shape) for shape in shapes.values())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress lines
+        program = torch.onnx.export(
+            built, examples, input_names=inputs, output_names=outputs, dynamo=True,
+            verbose=False,
+        )  # fmt: skip
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        # One self-contained file (weights inside), written whole or not at all.
+        program.save(str(tmp), external_data=False)
+        make_shareable(tmp)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return inputs, outputs
