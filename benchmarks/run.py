@@ -1,0 +1,330 @@
+"""archdsl benchmarks: generated models against hand-written PyTorch, and the
+compiler front end. Everything is measured side by side in one process, interleaved,
+and reported as medians and ratios (generated / hand-written), never as a pass/fail.
+
+    .venv/bin/python benchmarks/run.py                 # the full run (a few minutes)
+    .venv/bin/python benchmarks/run.py --quick         # tiny sizes, one repetition
+    .venv/bin/python benchmarks/run.py --device cuda   # also channels_last + bf16
+
+Prints a table per section and writes every number to JSON (--json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # archdsl, and the references
+
+import archdsl  # noqa: E402
+from archdsl.check import check as run_checks  # noqa: E402
+from archdsl.codegen import generate_module  # noqa: E402
+from archdsl.imports import resolve_imports  # noqa: E402
+from archdsl.pipeline import read_source  # noqa: E402
+from archdsl.syntax import parse_source  # noqa: E402
+
+SPECS = ROOT / "specs"
+
+
+def median_time(fn: Callable[[], object], reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved(pairs: dict[str, Callable[[], object]], reps: int, sync) -> dict:
+    """Each callable once per round, in an order that alternates between rounds, so
+    drift in the machine's speed falls on both sides alike."""
+    times: dict[str, list[float]] = {name: [] for name in pairs}
+    names = list(pairs)
+    for fn in pairs.values():  # warm-up: allocator, caches, lazy init
+        fn()
+    sync()
+    for round_ in range(reps):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            start = time.perf_counter()
+            pairs[name]()
+            sync()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+# ---- generated vs hand-written models ----------------------------------------------------
+
+
+def model_pairs(quick: bool):
+    """(label, generated model, hand-written model, inputs) with equal weights."""
+    import torch
+    from reference import resnet_tutorials as ref
+    from reference.unet import UNet as ReferenceUNet
+    from torchvision import models
+    from torchvision.models.feature_extraction import create_feature_extractor
+
+    image = (1, 3, 64, 64) if quick else (1, 3, 256, 256)
+    photo = (2, 3, 64, 64) if quick else (2, 3, 224, 224)
+
+    def load(stem, name, *args):
+        return getattr(archdsl.load(SPECS / f"{stem}.arch"), name)(*args)
+
+    taps_ref = create_feature_extractor(
+        models.resnet50(), {"fc": "logits", "layer2": "feat2", "layer3": "feat3"}
+    )
+    pairs = [
+        ("unet", load("unet", "UNet", 3, 2), ReferenceUNet(3, 2), [image]),
+        ("unet_bilinear", load("unet", "UNet", 3, 2, True), ReferenceUNet(3, 2, True),
+         [image]),
+        ("resnet50_head", load("resnet50_head", "ResNet50Head"), ref.resnet50_head(),
+         [photo]),
+        ("resnet50_extra_input", load("resnet50_extra_input", "ResNet50ExtraInput"),
+         ref.ResNet50ExtraInput(), [photo, photo[:1]]),
+        ("resnet50_extra_output", load("resnet50_extra_output", "ResNet50ExtraOutput"),
+         ref.ResNet50ExtraOutput(), [photo]),
+        ("resnet50_taps (vs FX extractor)", load("resnet50_taps", "ResNet50Taps"),
+         taps_ref, [photo]),
+    ]  # fmt: skip
+    for _, generated, reference, _ in pairs:
+        generated.load_state_dict(reference.state_dict(), strict=True)
+    torch.manual_seed(0)
+    return [
+        (label, g, r, [torch.randn(s) for s in shapes]) for label, g, r, shapes in pairs
+    ]
+
+
+def _outputs(out):
+    if isinstance(out, dict):
+        return list(out.values())
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def runtime(quick: bool, reps: int, device: str) -> list[dict]:
+    import torch
+
+    rows = []
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    variants = [("eager", False)] + (
+        [("channels_last+bf16", True)] if device == "cuda" else []
+    )
+    for label, generated, reference, inputs in model_pairs(quick):
+        for variant, fast in variants:
+            models = {
+                "generated": generated.to(device),
+                "hand-written": reference.to(device),
+            }
+            xs = [x.to(device) for x in inputs]
+            if fast:
+                models = {
+                    k: m.to(memory_format=torch.channels_last)
+                    for k, m in models.items()
+                }
+                xs = [
+                    x.to(memory_format=torch.channels_last) if x.dim() == 4 else x
+                    for x in xs
+                ]
+            row = {"model": label, "device": device, "variant": variant}
+            for mode in ("eval forward", "train step"):
+                calls = {k: _step(m, xs, mode, fast, device) for k, m in models.items()}
+                medians = interleaved(calls, reps, sync)
+                row[mode] = {
+                    **medians,
+                    "ratio": medians["generated"] / medians["hand-written"],
+                }
+            rows.append(row)
+    return rows
+
+
+def _step(model, xs, mode: str, fast: bool, device: str):
+    import torch
+
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if fast
+                else torch.autocast("cpu", enabled=False))  # fmt: skip
+    if mode == "eval forward":
+        model.eval()
+
+        def run():
+            with torch.no_grad(), autocast:
+                model(*xs)
+
+        return run
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+
+    def train():
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            loss = sum(o.float().pow(2).mean() for o in _outputs(model(*xs)))
+        loss.backward()
+        optimizer.step()
+
+    return train
+
+
+def instantiation(reps: int) -> list[dict]:
+    from reference import resnet_tutorials as ref
+    from reference.unet import UNet as ReferenceUNet
+
+    unet = archdsl.load(SPECS / "unet.arch").UNet
+    head = archdsl.load(SPECS / "resnet50_head.arch").ResNet50Head
+    pairs = {
+        "unet": {
+            "generated": lambda: unet(3, 2),
+            "hand-written": lambda: ReferenceUNet(3, 2),
+        },
+        "resnet50_head": {"generated": head, "hand-written": ref.resnet50_head},
+    }
+    rows = []
+    for label, calls in pairs.items():
+        medians = interleaved(calls, reps, lambda: None)
+        rows.append({"model": label, **medians,
+                     "ratio": medians["generated"] / medians["hand-written"]})  # fmt: skip
+    return rows
+
+
+# ---- the compiler front end ---------------------------------------------------------------
+
+
+def front_end(reps: int) -> list[dict]:
+    rows = []
+    for spec in sorted(SPECS.glob("*.arch")):
+        source = read_source(spec)
+        program = resolve_imports(parse_source(source), source)
+        ctx = run_checks(program)
+        rows.append(
+            {
+                "spec": spec.name,
+                "parse": median_time(lambda: parse_source(source), reps),
+                "check": median_time(lambda: run_checks(program), reps),
+                "codegen": median_time(
+                    lambda: generate_module(program, ctx, source), reps
+                ),
+            }
+        )
+    return rows
+
+
+def cold_check(reps: int) -> list[dict]:
+    rows = []
+    for spec in ("unet.arch", "resnet50_head.arch"):
+        command = [sys.executable, "-m", "archdsl", "check", str(SPECS / spec)]
+        rows.append(
+            {
+                "spec": spec,
+                "process": median_time(
+                    lambda: subprocess.run(command, check=True, capture_output=True),
+                    reps,
+                ),
+            }  # fmt: skip
+        )
+    return rows
+
+
+def layered_spec(layers: int) -> str:
+    members = "\n".join(f"    l{i} = Linear(16, 16)" for i in range(layers))
+    steps = "\n".join(f"        x = l{i}(x)" for i in range(layers))
+    return f"model Deep {{\n{members}\n    forward(x) {{\n{steps}\n        return x\n    }}\n}}\n"
+
+
+def scaling(sizes: list[int], reps: int) -> list[dict]:
+    rows = []
+    for size in sizes:
+        text = layered_spec(size)
+        seconds = median_time(lambda: archdsl.generate(text), reps)
+        rows.append(
+            {"layers": size, "compile": seconds, "per_layer_us": seconds / size * 1e6}
+        )
+    return rows
+
+
+# ---- report -------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    import torch
+
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def print_table(title: str, rows: list[dict]) -> None:
+    print(f"\n{title}")
+    if not rows:
+        return
+    flat = [_flatten(row) for row in rows]
+    columns = list(flat[0])
+    cells = [[_fmt(row.get(c)) for c in columns] for row in flat]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _flatten(row: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}: "))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if value >= 0.1 else f"{value * 1000:.2f} ms"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, one repetition"
+    )
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--json", type=Path, default=ROOT / "out" / "benchmarks.json")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    results = {"machine": machine(), "quick": quick}
+    results["runtime"] = runtime(quick, 1 if quick else 7, "cpu")
+    if args.device == "cuda":
+        results["runtime"] += runtime(quick, 1 if quick else 20, "cuda")
+    results["instantiation"] = instantiation(1 if quick else 5)
+    results["front_end"] = front_end(1 if quick else 20)
+    results["cold_check"] = cold_check(1 if quick else 5)
+    results["scaling"] = scaling([10, 100] if quick else [10, 100, 1000, 10000],
+                                 1 if quick else 3)  # fmt: skip
+    print(json.dumps(results["machine"]))
+    print_table("generated vs hand-written: median seconds, ratio", results["runtime"])
+    print_table("instantiation: median seconds", results["instantiation"])
+    print_table("front end, in process: median seconds per spec", results["front_end"])
+    print_table("cold `archdsl check` process", results["cold_check"])
+    print_table(
+        "compile time by spec size (parse + check + codegen)", results["scaling"]
+    )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
