@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test golden lint clean
+.PHONY: demo test golden lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(if $(CUDA),--device cuda,)
+
 golden: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_golden.py --update-golden
 
 lint: $(STAMP)
-	$(BIN)/ruff check archdsl tests tools
-	$(BIN)/ruff format --check archdsl tests tools
+	$(BIN)/ruff check archdsl tests tools benchmarks
+	$(BIN)/ruff format --check archdsl tests tools benchmarks
 
 clean:
 	rm -rf $(VENV) out

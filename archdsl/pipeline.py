@@ -113,10 +113,12 @@ def instantiate(
     weights: str | Path | None = None,
     strict: bool | None = None,
     allow_pickle: bool | None = None,
+    device: object = None,
     **kwargs: object,
 ):
     """Build a spec's model and load its weights: the file named by `weights`, else
-    the one the spec names (`weights("x.safetensors")`, relative to the spec).
+    the one the spec names (`weights("x.safetensors")`, relative to the spec), then
+    move it to `device` ("cuda", "cpu", a torch.device) when one is given.
     Returns `(model, report)`; the report is None when no weights were loaded."""
     from .weights import load_weights
 
@@ -128,7 +130,7 @@ def instantiate(
     if weights is None and named is not None:
         weights = Path(compiled.source.path).parent / named.path
     if weights is None:
-        return built, None
+        return (built.to(device) if device is not None else built), None
     report = load_weights(
         built,
         weights,
@@ -137,7 +139,7 @@ def instantiate(
         if allow_pickle is not None
         else (named.allow_pickle if named else False),
     )
-    return built, report
+    return (built.to(device) if device is not None else built), report
 
 
 def model_info(compiled: Compiled, name: str | None):

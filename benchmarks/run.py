@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,11 +114,13 @@ def runtime(quick: bool, reps: int, device: str) -> list[dict]:
 
     rows = []
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    variants = [("eager", False)] + (
-        [("channels_last+bf16", True)] if device == "cuda" else []
+    # On CUDA also: channels_last with bf16 autocast, and torch.compile (inductor).
+    variants = ["eager"] + (
+        ["channels_last+bf16", "compiled"] if device == "cuda" else []
     )
     for label, generated, reference, inputs in model_pairs(quick):
-        for variant, fast in variants:
+        for variant in variants:
+            fast = variant == "channels_last+bf16"
             models = {
                 "generated": generated.to(device),
                 "hand-written": reference.to(device),
@@ -132,6 +135,8 @@ def runtime(quick: bool, reps: int, device: str) -> list[dict]:
                     x.to(memory_format=torch.channels_last) if x.dim() == 4 else x
                     for x in xs
                 ]
+            if variant == "compiled":
+                models = {k: torch.compile(m) for k, m in models.items()}
             row = {"model": label, "device": device, "variant": variant}
             for mode in ("eval forward", "train step"):
                 calls = {k: _step(m, xs, mode, fast, device) for k, m in models.items()}
@@ -203,10 +208,10 @@ def front_end(reps: int) -> list[dict]:
         rows.append(
             {
                 "spec": spec.name,
-                "parse": median_time(lambda: parse_source(source), reps),
-                "check": median_time(lambda: run_checks(program), reps),
+                "parse": median_time(partial(parse_source, source), reps),
+                "check": median_time(partial(run_checks, program), reps),
                 "codegen": median_time(
-                    lambda: generate_module(program, ctx, source), reps
+                    partial(generate_module, program, ctx, source), reps
                 ),
             }
         )
@@ -221,7 +226,7 @@ def cold_check(reps: int) -> list[dict]:
             {
                 "spec": spec,
                 "process": median_time(
-                    lambda: subprocess.run(command, check=True, capture_output=True),
+                    partial(subprocess.run, command, check=True, capture_output=True),
                     reps,
                 ),
             }  # fmt: skip
@@ -239,7 +244,7 @@ def scaling(sizes: list[int], reps: int) -> list[dict]:
     rows = []
     for size in sizes:
         text = layered_spec(size)
-        seconds = median_time(lambda: archdsl.generate(text), reps)
+        seconds = median_time(partial(archdsl.generate, text), reps)
         rows.append(
             {"layers": size, "compile": seconds, "per_layer_us": seconds / size * 1e6}
         )

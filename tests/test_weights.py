@@ -212,3 +212,17 @@ def test_cli_refuses_pickles_without_opt_in(tmp_path):
                "--allow-pickle", cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "r.safetensors").exists()
+
+
+def test_instantiate_takes_a_device():
+    spec = ROOT / "specs" / "mlp.arch"
+    model, report = archdsl.instantiate(spec, device="cpu")
+    assert report is None
+    assert next(model.parameters()).device.type == "cpu"
+
+
+@pytest.mark.cuda
+def test_instantiate_on_cuda():
+    model, _ = archdsl.instantiate(ROOT / "specs" / "resnet50_head.arch", device="cuda")
+    assert next(model.parameters()).is_cuda
+    assert model(torch.randn(2, 3, 64, 64, device="cuda")).shape == (2, 10)
