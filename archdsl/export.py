@@ -16,6 +16,7 @@ from pathlib import Path
 from . import ir
 from .check.context import DefInfo
 from .errors import ArchError, Diagnostic
+from .ir.walk import returns
 from .output import make_shareable
 from .pipeline import compile_spec, load, model_info
 
@@ -68,7 +69,7 @@ def output_names(info: DefInfo, inputs: list[str]) -> list[str]:
     and distinct from the inputs; `output`, `output_1`, ... otherwise."""
     forward = info.forward
     assert forward is not None
-    returned = next(s for s in _walk_returns(forward.body))
+    returned = next(returns(forward.body))
     names: list[str] = []
     for index, value in enumerate(returned.values):
         name = value.id if isinstance(value, ir.Name) else ""
@@ -76,15 +77,6 @@ def output_names(info: DefInfo, inputs: list[str]) -> list[str]:
             name = "output" if len(returned.values) == 1 else f"output_{index}"
         names.append(name)
     return names
-
-
-def _walk_returns(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, ir.FReturn):
-            yield stmt
-        elif isinstance(stmt, ir.FIf):
-            yield from _walk_returns(stmt.then)
-            yield from _walk_returns(stmt.orelse)
 
 
 def export_onnx(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .. import ir
 from ..errors import did_you_mean
-from ..ir.walk import walk_expr
+from ..ir.walk import returns, walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from .base import (
     base_forward,
@@ -47,7 +47,7 @@ def _forward_arity(node: ir.Node) -> tuple[tuple[str, ...], int]:
         return ("x", *extra), len(taps.args) if taps and taps.args else 1
     if forward is None:
         return (), 1
-    first_return = next(_returns(forward.body), None)
+    first_return = next(returns(forward.body), None)
     outputs = len(first_return.values) if first_return else 1
     return tuple(i.name for i in forward.inputs), outputs
 
@@ -56,15 +56,6 @@ def _forward_of(node: ir.Node) -> ir.Forward | None:
     if isinstance(node, ir.Builder):
         return None
     return next((s for s in node.body if isinstance(s, ir.Forward)), None)
-
-
-def _returns(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, ir.FReturn):
-            yield stmt
-        elif isinstance(stmt, ir.FIf):
-            yield from _returns(stmt.then)
-            yield from _returns(stmt.orelse)
 
 
 def check_definitions(ctx: Context, program: ir.Program) -> None:
@@ -113,7 +104,7 @@ def _check_extends(
         return
     info.forward = forward
     info.inputs = tuple(i.name for i in forward.inputs)
-    info.outputs = len(next(_returns(forward.body)).values)
+    info.outputs = len(next(returns(forward.body)).values)
     checker_forward = ForwardChecker(ctx, info, checker.scope)
     checker_forward.check(forward)
     _check_inputs_used(ctx, info, forward)

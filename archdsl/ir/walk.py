@@ -45,3 +45,13 @@ def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
                 rename(v, names) if isinstance(v, ir.Node) else v for v in value
             )
     return expr.model_copy(update=changes) if changes else expr
+
+
+def returns(stmts: tuple[ir.Node, ...]) -> Iterator[ir.FReturn]:
+    """The `return` statements of a forward body, inside `if`s too, in order."""
+    for stmt in stmts:
+        if isinstance(stmt, ir.FReturn):
+            yield stmt
+        elif isinstance(stmt, ir.FIf):
+            yield from returns(stmt.then)
+            yield from returns(stmt.orelse)
