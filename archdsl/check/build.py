@@ -206,11 +206,9 @@ class BuildChecker(ExprChecker):
         node = find_submodule(self.ctx, tree, path, stmt.span)
         if node is None:
             return
-        if self.info.base is not None and path in self.info.base.replaced:
-            self.ctx.error(f"`{path}` is already replaced", stmt.span)
+        if any(t is tree and n is node for t, n, _ in self.info.replacements):
+            self.ctx.error(f"`{stmt.name}` is already replaced", stmt.span)
             return
-        if self.info.base is not None and tree is self.info.base.tree:
-            self.info.base.replaced[path] = stmt
         self.info.replacements.append((tree, node, stmt.value))
 
     # ---- weights and freezing -------------------------------------------------------

@@ -52,8 +52,6 @@ class BaseInfo:
     builder: str
     call: ir.Call
     tree: BaseTree
-    #: submodules replaced by the spec: tree path -> statement
-    replaced: dict[str, ir.Assign] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from ..errors import did_you_mean
 from ..ir.walk import returns, walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from .base import (
+    RUNNING,
     base_forward,
     base_tree,
     check_replacements,
@@ -44,7 +45,7 @@ def _forward_arity(node: ir.Node) -> tuple[tuple[str, ...], int]:
         # the base's forward: `x`, any `input`s, and the `outputs` (or its one result)
         extra = [s.name for s in node.body if isinstance(s, ir.InputDecl)]
         taps = next((s for s in node.body if isinstance(s, ir.Outputs)), None)
-        return ("x", *extra), len(taps.args) if taps and taps.args else 1
+        return (RUNNING, *extra), len(taps.args) if taps and taps.args else 1
     if forward is None:
         return (), 1
     first_return = next(returns(forward.body), None)
@@ -102,9 +103,7 @@ def _check_extends(
     forward = base_forward(ctx, info)
     if forward is None:
         return
-    info.forward = forward
-    info.inputs = tuple(i.name for i in forward.inputs)
-    info.outputs = len(next(returns(forward.body)).values)
+    info.forward = forward  # its arity was set by collect_definitions
     checker_forward = ForwardChecker(ctx, info, checker.scope)
     checker_forward.check(forward)
     _check_inputs_used(ctx, info, forward)
