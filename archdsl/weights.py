@@ -16,12 +16,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .check.build import PICKLE_SUFFIXES, weights_file_problem
 from .errors import ArchError, Diagnostic
 from .output import WEIGHTS_MARK, make_shareable
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
+
+
+#: Weights files archdsl reads without unpickling anything.
+SAFE_SUFFIXES = (".safetensors",)
+#: Pickle-based files: read only on request, and only with `weights_only=True`.
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+
+
+def weights_file_problem(path: str, allow_pickle: bool) -> tuple[str, str] | None:
+    """Why a weights file name is refused, with a hint; None when it is fine."""
+    lower = path.lower()
+    if lower.endswith(SAFE_SUFFIXES):
+        return None
+    if lower.endswith(PICKLE_SUFFIXES):
+        if allow_pickle:
+            return None
+        return (
+            f"`{path}` is a pickle file, and unpickling can run code",
+            "convert it to safetensors, or allow it (`allow_pickle=True`, or "
+            "`--allow-pickle`) to load it with torch.load(weights_only=True)",
+        )
+    return (
+        f"`{path}` is not a weights file archdsl reads",
+        "use a .safetensors file (or .pt/.pth with `allow_pickle=True`)",
+    )
 
 
 class WeightsError(ArchError):

@@ -9,11 +9,13 @@ JSON, keyed by the torchvision version, so later checks need not import torch.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
 from ..cache import cache_dir
+from ..errors import did_you_mean
 from ..output import write_atomic
 from .catalog import family_of
 
@@ -115,8 +117,6 @@ def _build(builder: str, kwargs: dict[str, object]) -> BaseTree:
 
 
 def _check_keywords(cls: type, kwargs: dict[str, object]) -> None:
-    import inspect
-
     accepted = [
         p.name
         for p in inspect.signature(cls.__init__).parameters.values()
@@ -125,8 +125,6 @@ def _check_keywords(cls: type, kwargs: dict[str, object]) -> None:
     accepted = [name for name in accepted if name != "self"]
     for name in kwargs:
         if name not in accepted:
-            from ..errors import did_you_mean
-
             raise BaseError(
                 f"`{cls.__name__}` takes no argument `{name}`",
                 hint=did_you_mean(name, accepted)

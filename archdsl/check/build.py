@@ -7,6 +7,7 @@ from ..bases import BaseTree
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
+from ..weights import weights_file_problem
 from . import types
 from .base import base_tree, find_submodule
 from .calls import bind
@@ -406,28 +407,3 @@ class BuildChecker(ExprChecker):
         else:
             self.ctx.error(f"unknown layer or block `{func.dotted}`", func.span)
         return ANY
-
-
-#: Weights files archdsl reads without unpickling anything.
-SAFE_SUFFIXES = (".safetensors",)
-#: Pickle-based files: read only on request, and only with `weights_only=True`.
-PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
-
-
-def weights_file_problem(path: str, allow_pickle: bool) -> tuple[str, str] | None:
-    """Why a weights file name is refused, with a hint; None when it is fine."""
-    lower = path.lower()
-    if lower.endswith(SAFE_SUFFIXES):
-        return None
-    if lower.endswith(PICKLE_SUFFIXES):
-        if allow_pickle:
-            return None
-        return (
-            f"`{path}` is a pickle file, and unpickling can run code",
-            "convert it to safetensors, or allow it (`allow_pickle=True`, or "
-            "`--allow-pickle`) to load it with torch.load(weights_only=True)",
-        )
-    return (
-        f"`{path}` is not a weights file archdsl reads",
-        "use a .safetensors file (or .pt/.pth with `allow_pickle=True`)",
-    )
