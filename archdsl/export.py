@@ -18,7 +18,7 @@ from .check.context import DefInfo
 from .errors import ArchError, Diagnostic
 from .ir.walk import returns
 from .output import make_shareable
-from .pipeline import compile_spec, load, model_info
+from .pipeline import compile_spec, load_compiled, model_info
 
 #: What a dimension named so stands for in an example input.
 CONVENTIONAL_DIMS = {"N": 1, "B": 1, "C": 3, "H": 224, "W": 224}
@@ -104,7 +104,7 @@ def export_onnx(
     inputs = list(shapes)
     outputs = output_names(info, inputs)
     try:
-        built = getattr(load(spec), info.name)().eval()
+        built = getattr(load_compiled(compiled), info.name)().eval()
     except TypeError as exc:
         raise ArchError(
             [Diagnostic(f"cannot build `{info.name}` without arguments: {exc}")]

@@ -88,8 +88,13 @@ def load(spec: str | Path, *, name: str = "<string>") -> types.ModuleType:
     """Compile a spec and import the generated code as a module, without writing a
     file. Tracebacks show the generated lines: the code is registered in linecache
     under a file name that says where it came from."""
-    source = read_source(spec, name=name)
-    code = generate(source)
+    return load_compiled(compile_spec(read_source(spec, name=name)))
+
+
+def load_compiled(compiled: Compiled) -> types.ModuleType:
+    """load() for a spec already compiled (instantiate and export need both)."""
+    source = compiled.source
+    code = generate_module(compiled.program, compiled.context, source)
     stem = Path(source.path).stem if source.path != "<string>" else "spec"
     module_name = f"archdsl_generated.{_identifier(stem)}"
     filename = f"<archdsl:{source.path}>.py"
@@ -124,8 +129,7 @@ def instantiate(
 
     compiled = compile_spec(spec)
     info = model_info(compiled, model)
-    module = load(spec)
-    built = getattr(module, info.name)(*args, **kwargs)
+    built = getattr(load_compiled(compiled), info.name)(*args, **kwargs)
     named = info.weights
     if weights is None and named is not None:
         weights = Path(compiled.source.path).parent / named.path
