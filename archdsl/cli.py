@@ -138,11 +138,10 @@ def _build(args: argparse.Namespace) -> int:
     from .pipeline import generate
 
     targets = _targets(args.specs, args.output)
+    # Everything is generated, converted and checked before the first file is written.
     limits = _limits(args)
-    generated = [
-        (target, generate(spec, limits)) for spec, target in targets
-    ]  # all first
-    converted = _convert_weights(args, targets)  # before any file is written
+    generated = [(target, generate(spec, limits)) for spec, target in targets]
+    converted = _convert_weights(args, targets)
     outputs = [target for target, _ in generated]
     outputs += [converted[1]] if converted is not None else []
     _refuse_foreign(outputs, args.force)

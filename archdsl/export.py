@@ -17,7 +17,7 @@ from . import ir
 from .check.context import DefInfo
 from .errors import ArchError, Diagnostic
 from .ir.walk import returns
-from .output import make_shareable
+from .output import replacing
 from .pipeline import compile_spec, load_compiled, model_info
 
 #: What a dimension named so stands for in an example input.
@@ -110,18 +110,12 @@ def export_onnx(
             [Diagnostic(f"cannot build `{info.name}` without arguments: {exc}")]
         ) from None
     examples = tuple(torch.randn(shape) for shape in shapes.values())
-    out.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress lines
         program = torch.onnx.export(
             built, examples, input_names=inputs, output_names=outputs, dynamo=True,
             verbose=False,
         )  # fmt: skip
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        # One self-contained file (weights inside), written whole or not at all.
+    # One self-contained file (weights inside), written whole or not at all.
+    with replacing(out) as tmp:
         program.save(str(tmp), external_data=False)
-        make_shareable(tmp)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return inputs, outputs

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ArchError, Diagnostic
-from .output import WEIGHTS_MARK, make_shareable
+from .output import WEIGHTS_MARK, replacing
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -168,18 +167,9 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     """The model's state_dict as safetensors, written atomically."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata=dict([WEIGHTS_MARK]))
-        make_shareable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(Path(path)) as tmp:
+        save_file(state, str(tmp), metadata=dict([WEIGHTS_MARK]))
 
 
 def freeze(model: nn.Module, patterns: tuple[str, ...] | list[str]) -> list[str]:
