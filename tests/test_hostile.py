@@ -54,8 +54,13 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="module", autouse=True)
 def _torch_imported():
-    """Importing torchvision (about 4 s, once per process) is not the spec's time."""
+    """Importing torchvision (about 4 s, once per process) is not the spec's time.
+    At the end, the slowest input per fuzz test is printed (seen with -s)."""
     pytest.importorskip("torchvision")
+    yield
+    if SLOWEST:
+        slowest = {k: f"{v * 1000:.0f} ms" for k, v in SLOWEST.items()}
+        print("\nslowest fuzz case:", slowest)
 
 
 def compile_safely(spec, label: str) -> None:
@@ -126,15 +131,6 @@ def test_fuzz_arbitrary_bytes(tmp_path_factory, data):
     path = tmp_path_factory.getbasetemp() / "fuzz.arch"
     path.write_bytes(data)
     compile_safely(path, "bytes")
-
-
-def test_report_slowest_fuzz_case(capsys):
-    """Not a timing assertion: prints the slowest input per fuzz test (run with -s)."""
-    with capsys.disabled():
-        print(
-            "\nslowest fuzz case:",
-            {k: f"{v * 1000:.0f} ms" for k, v in SLOWEST.items()},
-        )
 
 
 # ---- injection -------------------------------------------------------------------------
