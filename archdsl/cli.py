@@ -182,13 +182,23 @@ def _convert_weights(args: argparse.Namespace, targets):
     from .pipeline import instantiate
 
     spec, target = targets[0]
-    model, report = instantiate(
-        spec,
-        args.model,
-        weights=args.weights,
-        strict=not args.partial,
-        allow_pickle=args.allow_pickle,
-    )
+    try:
+        model, report = instantiate(
+            spec,
+            args.model,
+            weights=args.weights,
+            strict=not args.partial,
+            allow_pickle=args.allow_pickle,
+        )
+    except ImportError as exc:  # a front-end-only install has no torch
+        raise ArchError(
+            [
+                Diagnostic(
+                    f"--weights needs {exc.name or 'torch'}",
+                    hint="pip install 'archdsl[torch]'",
+                )
+            ]
+        ) from None
     print(f"weights {args.weights}: {report}")
     return model, target.with_suffix(".safetensors")
 
