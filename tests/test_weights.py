@@ -226,3 +226,20 @@ def test_instantiate_on_cuda():
     model, _ = archdsl.instantiate(ROOT / "specs" / "resnet50_head.arch", device="cuda")
     assert next(model.parameters()).is_cuda
     assert model(torch.randn(2, 3, 64, 64, device="cuda")).shape == (2, 10)
+
+
+def test_cli_weights_without_torch_is_a_diagnostic(tmp_path, monkeypatch, capsys):
+    import archdsl.pipeline
+    from archdsl.cli import main
+
+    def no_torch(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(archdsl.pipeline, "instantiate", no_torch)
+    code = main(
+        ["build", str(HEAD), "-o", f"{tmp_path}/", "--weights", "w.safetensors"]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: --weights needs torch" in err and "archdsl[torch]" in err
+    assert list(tmp_path.iterdir()) == []
