@@ -68,7 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
     check.add_argument("--format", choices=("text", "json"), default="text")
     _limit_options(check)
+    _shape_options(
+        check, "check shapes for this input size (with --model when a spec has several)"
+    )
     check.set_defaults(run=_check)
+
+    summary = commands.add_parser(
+        "summary",
+        help="each module's output shape and parameters, without building the model",
+    )
+    summary.add_argument("spec", type=Path, metavar="SPEC")
+    _shape_options(summary, "the input's shape (default: as declared, symbolic)")
+    summary.add_argument(
+        "--depth", type=int, default=2, metavar="N",
+        help="show module calls nested up to N levels deep (default 2)",
+    )  # fmt: skip
+    summary.set_defaults(run=_summary)
 
     export = commands.add_parser("export", help="export a spec's model as ONNX")
     export.add_argument("spec", type=Path, metavar="SPEC")
@@ -89,6 +104,28 @@ def _parser() -> argparse.ArgumentParser:
     show_ir.add_argument("spec", type=Path, metavar="SPEC")
     show_ir.set_defaults(run=_ir)
     return parser
+
+
+def _shape_options(command: argparse.ArgumentParser, help_shape: str) -> None:
+    command.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="[NAME=]1,3,224,224",
+        help=help_shape,
+    )
+    command.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a model parameter's value (for sizes that depend on it)",
+    )
+    if not any(a.dest == "model" for a in command._actions):
+        command.add_argument(
+            "--model", help="which model (default: the spec's only one)"
+        )
 
 
 #: The resource limits a user may raise: (field of Limits, what it counts)
@@ -121,7 +158,10 @@ def _check(args: argparse.Namespace) -> int:
     found: list[Diagnostic] = []
     for spec in args.specs:
         try:
-            found += compile_spec(spec, _limits(args)).warnings
+            compiled = compile_spec(spec, _limits(args))
+            found += compiled.warnings
+            if args.input_shape or args.param:
+                found += _infer(compiled, args).diagnostics
         except ArchError as exc:
             found += exc.diagnostics
     _report(found, args)
@@ -231,6 +271,96 @@ def _export(args: argparse.Namespace) -> int:
         f"wrote {args.onnx}: inputs {', '.join(inputs)}; outputs {', '.join(outputs)}"
     )
     return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from .pipeline import compile_spec, model_info
+    from .shapes.summary import render_summary
+
+    compiled = compile_spec(args.spec)
+    result = _infer(compiled, args)
+    if result.errors:
+        raise ArchError(result.diagnostics)
+    info = model_info(compiled, args.model)
+    shown = {
+        name: "[" + ", ".join(str(d) for d in shape) + "]"
+        for name, shape in _input_shapes(args, info).items()
+    } or {"input": "as declared"}
+    print(render_summary(info.name, result, shown, args.depth))
+    return 0
+
+
+def _infer(compiled, args: argparse.Namespace):
+    """Shape inference for the chosen model, with the sizes the command line gives."""
+    from .pipeline import model_info
+    from .shapes.infer import InputShapeError, infer_model
+
+    info = model_info(compiled, args.model)
+    params = dict(_parse_param(item) for item in args.param)
+    unknown = [
+        name for name in params if name not in {p.name for p in info.node.params}
+    ]
+    if unknown:
+        raise ArchError(
+            [Diagnostic(f"`{info.name}` has no parameter `{unknown[0]}`",
+                        hint=f"its parameters: {', '.join(p.name for p in info.node.params) or 'none'}")]
+        )  # fmt: skip
+    try:
+        result = infer_model(
+            compiled.context, info, params, _input_shapes(args, info) or None
+        )
+    except InputShapeError as exc:
+        raise ArchError([Diagnostic(str(exc), info.node.span)]) from None
+    if result is None:
+        raise ArchError(
+            [Diagnostic(f"`{info.name}` declares no input shapes",
+                        info.node.span,
+                        hint="declare them (`forward(x: [N, 3, H, W])`) or pass --input-shape")]
+        )  # fmt: skip
+    return result
+
+
+def _input_shapes(args: argparse.Namespace, info) -> dict[str, tuple[int, ...]]:
+    names = [inp.name for inp in info.forward.inputs] if info.forward else []
+    shapes: dict[str, tuple[int, ...]] = {}
+    for index, item in enumerate(args.input_shape):
+        name, _, dims = item.rpartition("=")
+        name = name or (names[index] if index < len(names) else "")
+        if name not in names:
+            raise ArchError(
+                [Diagnostic(f"--input-shape {item!r}: `{info.name}` has no input "
+                            f"`{name}`", hint=f"its inputs: {', '.join(names)}")]
+            )  # fmt: skip
+        try:
+            shapes[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            raise ArchError(
+                [
+                    Diagnostic(
+                        f"--input-shape {item!r}: write 1,3,224,224 or x=1,3,224,224"
+                    )
+                ]
+            ) from None
+        if any(d < 0 for d in shapes[name]):
+            raise ArchError(
+                [Diagnostic(f"--input-shape {item!r}: sizes cannot be negative")]
+            )
+    return shapes
+
+
+def _parse_param(item: str) -> tuple[str, object]:
+    name, sep, text = item.partition("=")
+    if not sep or not name.isidentifier():
+        raise ArchError([Diagnostic(f"--param {item!r}: write NAME=VALUE")])
+    value: object = text
+    for convert in (int, float):
+        try:
+            return name, convert(text)
+        except ValueError:
+            pass
+    if text in ("True", "False"):
+        value = text == "True"
+    return name, value
 
 
 def _ir(args: argparse.Namespace) -> int:

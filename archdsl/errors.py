@@ -17,11 +17,31 @@ MAX_RENDERED = 20
 
 
 @dataclass(frozen=True)
+class Note:
+    """A place that explains a diagnostic: the call that led into a block."""
+
+    message: str
+    span: Span | None = None
+
+    def render(self) -> list[str]:
+        head = (
+            f"{self.span}: note: {self.message}"
+            if self.span
+            else f"note: {self.message}"
+        )
+        return [head, *_excerpt(self.span)]
+
+    def to_json(self) -> dict[str, object]:
+        return {"message": self.message, **_position(self.span)}
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     message: str
     span: Span | None = None
     hint: str | None = None
     severity: Severity = "error"
+    notes: tuple[Note, ...] = ()
 
     @property
     def location(self) -> str:
@@ -32,22 +52,30 @@ class Diagnostic:
         if self.span is not None:
             head = f"{self.location}: {head}"
         lines = [head, *_excerpt(self.span)]
+        for note in self.notes:
+            lines += note.render()
         if self.hint:
             lines.append(f"  = hint: {self.hint}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
-        span = self.span
         return {
             "severity": self.severity,
             "message": self.message,
             "hint": self.hint,
-            "path": span.path if span else None,
-            "line": span.line if span else None,
-            "column": span.column if span else None,
-            "end_line": span.end_line if span else None,
-            "end_column": span.end_column if span else None,
+            **_position(self.span),
+            "notes": [note.to_json() for note in self.notes],
         }
+
+
+def _position(span: Span | None) -> dict[str, object]:
+    return {
+        "path": span.path if span else None,
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_column if span else None,
+    }
 
 
 def _excerpt(span: Span | None) -> list[str]:

@@ -50,6 +50,7 @@ class SubModule:
 class BaseTree:
     builder: str
     modules: dict[str, SubModule] = field(default_factory=dict)
+    kwargs: dict[str, object] = field(default_factory=dict)  # the builder's arguments
 
     def get(self, path: str) -> SubModule | None:
         return self.modules.get(path)
@@ -65,22 +66,25 @@ class BaseTree:
 def load_tree(builder: str, kwargs: dict[str, object]) -> BaseTree:
     """The tree of `torchvision.models.<builder>(**kwargs)`; BaseError if it cannot
     be built. Cached on disk; building costs one torchvision import (~4 s)."""
-    cache_file = _cache_file(builder, kwargs)
-    if cache_file is not None and cache_file.exists():
+    path = cache_file(builder, kwargs)
+    if path is not None and path.exists():
         try:
-            return _from_json(json.loads(cache_file.read_text()))
+            tree = _from_json(json.loads(path.read_text()))
+            tree.kwargs = dict(kwargs)
+            return tree
         except (ValueError, KeyError, TypeError):
-            cache_file.unlink(missing_ok=True)  # damaged: rebuild it
+            path.unlink(missing_ok=True)  # damaged: rebuild it
     tree = _build(builder, kwargs)
-    if cache_file is not None:
+    tree.kwargs = dict(kwargs)
+    if path is not None:
         try:
-            write_atomic(cache_file, json.dumps(_to_json(tree)))
+            write_atomic(path, json.dumps(_to_json(tree)))
         except OSError:
             pass  # a read-only cache only costs time
     return tree
 
 
-def _cache_file(builder: str, kwargs: dict[str, object]):
+def cache_file(builder: str, kwargs: dict[str, object], suffix: str = ""):
     try:
         version = metadata.version("torchvision")
     except metadata.PackageNotFoundError:
@@ -90,7 +94,7 @@ def _cache_file(builder: str, kwargs: dict[str, object]):
         return None
     key = json.dumps(sorted(kwargs.items()), default=repr)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return folder / f"{builder}-{digest}.json"
+    return folder / f"{builder}-{digest}{suffix}.json"
 
 
 def _build(builder: str, kwargs: dict[str, object]) -> BaseTree:

@@ -171,6 +171,25 @@ def check_unknown_imports(ctx: Context, program: ir.Program) -> None:
                 )
 
 
+def check_shapes(ctx: Context, program: ir.Program) -> None:
+    """Shape inference over every forward whose inputs' shapes are declared: the
+    last pass, run once the program is otherwise sound."""
+    if any(d.severity == "error" for d in ctx.diagnostics):
+        return
+    from ..shapes.infer import infer_model
+
+    reported = set()
+    for info in list(ctx.defs.values()):
+        if info.kind == "builder":
+            continue
+        result = infer_model(ctx, info)
+        for found in result.diagnostics if result else ():
+            key = (found.span, found.message)
+            if key not in reported:
+                reported.add(key)
+                ctx.diagnostics.append(found)
+
+
 Pass = Callable[[Context, ir.Program], None]
 
 #: Order matters: later passes read what earlier ones recorded in the context.
@@ -179,4 +198,5 @@ PASSES: tuple[Pass, ...] = (
     check_unknown_imports,
     check_definitions,
     check_recursion,
+    check_shapes,
 )

@@ -1,0 +1,752 @@
+"""Shape and parameter rules, as data: one entry per layer and tensor operation.
+
+A shape rule takes the layer's bound constructor arguments (or the op's call
+arguments) and the shapes of the tensors it receives, and returns the shape it
+gives, or raises ShapeProblem saying what does not fit. Sizes are ints or symbolic
+sizes (archdsl/shapes/dims.py); a size nothing can be known about is UNKNOWN, which
+absorbs arithmetic. tests/test_shape_rules.py runs every rule against torch.
+
+A parameter rule counts the parameters a layer creates (what `sum(p.numel())`
+gives), so `archdsl summary` adds up to the real model without building it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..shapes.dims import Poly, Size, ceildiv, floordiv, show
+
+
+class _Unknown:
+    """A size nothing is known about: arithmetic on it stays unknown."""
+
+    def _same(self, *_: object) -> _Unknown:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __floordiv__ = __rfloordiv__ = __neg__ = _same
+
+    def __repr__(self) -> str:
+        return "?"
+
+
+UNKNOWN = _Unknown()
+
+Dims = tuple[Any, ...]  # Size or UNKNOWN per dimension
+Args = Mapping[str, Any]
+
+
+class ShapeProblem(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def known(size: object) -> bool:
+    return isinstance(size, (int, Poly)) and not isinstance(size, bool)
+
+
+def same(a: object, b: object) -> bool | None:
+    """Whether two sizes are equal: True, False, or None when it depends on the
+    input's size (or nothing is known)."""
+    if not (known(a) and known(b)):
+        return None
+    if a == b:
+        return True
+    diff = a - b  # type: ignore[operator]
+    return False if isinstance(diff, int) else None
+
+
+def describe(dims: Dims) -> str:
+    return "[" + ", ".join(show(d) for d in dims) + "]"
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _tuple(value: object, n: int) -> tuple[Any, ...]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ShapeProblem(f"expects {n} values, got {len(value)}")
+        return tuple(value)
+    return (value,) * n
+
+
+def _rank(dims: Dims, *ranks: int, what: str = "") -> None:
+    if len(dims) not in ranks:
+        wanted = " or ".join(f"{r}-d" for r in ranks)
+        raise ShapeProblem(
+            f"expects a {wanted} input{what}, receives a {len(dims)}-d tensor "
+            f"{describe(dims)}"
+        )
+
+
+def _check_size(expected: object, actual: object, what: str, hint: str | None = None):
+    verdict = same(expected, actual)
+    message = f"expects {show(expected)} {what}, receives {show(actual)}"
+    if verdict is False:
+        raise ShapeProblem(message, hint)
+    if verdict is None and known(expected) and known(actual):
+        raise ShapeDepends(message)
+
+
+def _dim(dim: object, rank: int) -> int:
+    if not isinstance(dim, int):
+        raise Unknowable
+    if not -rank <= dim < rank:
+        raise ShapeProblem(f"dim {dim} is out of range for a {rank}-d tensor")
+    return dim % rank
+
+
+def _product(sizes: Sequence[object]) -> object:
+    total: object = 1
+    for size in sizes:
+        total = total * size  # type: ignore[operator]
+    return total
+
+
+def _positive(size: object, what: str) -> object:
+    if isinstance(size, int) and size < 1:
+        raise ShapeProblem(
+            f"gives {what} {size}: the input is too small",
+            "use a larger input, or less downsampling",
+        )
+    return size
+
+
+class Unknowable(Exception):
+    """A rule cannot say the output shape (an argument is only known at run time)."""
+
+
+class ShapeDepends(Exception):
+    """Sizes that must agree are expressions that agree for some inputs only
+    (`Linear(25088, ...)` after flattening `[N, 512, H // 32, W // 32]`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _int(args: Args, name: str) -> Any:
+    value = args.get(name, UNKNOWN)
+    if value is UNKNOWN or not (known(value) or isinstance(value, (list, tuple))):
+        raise Unknowable
+    return value
+
+
+# ---- convolutions and pools -----------------------------------------------------------
+
+
+def _window(h, k, s, p, d=1) -> object:
+    return floordiv_any(h + 2 * p - d * (k - 1) - 1, s) + 1
+
+
+def floordiv_any(value: object, den: object) -> object:
+    if not isinstance(den, int) or den < 1:
+        raise Unknowable
+    if isinstance(value, _Unknown):
+        return UNKNOWN
+    return floordiv(value, den)  # type: ignore[arg-type]
+
+
+def _spatial(x: Dims, n: int) -> tuple[Dims, Dims]:
+    """Split into (leading dims, the last n spatial dims)."""
+    return x[:-n], x[-n:]
+
+
+def conv(n: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, n + 1, n + 2)
+        _check_size(
+            a["in_channels"], x[-n - 1], "input channels", "the channel dimension is 1"
+        )
+        k, s, d = (
+            _tuple(_int(a, key), n) for key in ("kernel_size", "stride", "dilation")
+        )
+        padding = a.get("padding", 0)
+        lead, space = _spatial(x, n)
+        if padding == "same":
+            out = space
+        else:
+            p = _tuple(0 if padding == "valid" else _int(a, "padding"), n)
+            out = tuple(
+                _positive(_window(h, *args), "a spatial size of")
+                for h, *args in zip(space, k, s, p, d, strict=True)
+            )
+        return (*lead[:-1], a["out_channels"], *out)
+
+    return rule
+
+
+def conv_transpose(n: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, n + 1, n + 2)
+        _check_size(a["in_channels"], x[-n - 1], "input channels")
+        keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
+        k, s, p, op, d = (_tuple(_int(a, key), n) for key in keys)
+        lead, space = _spatial(x, n)
+        out = tuple(
+            _positive(
+                (h - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + op_ + 1, "a spatial size of"
+            )
+            for h, k_, s_, p_, op_, d_ in zip(space, k, s, p, op, d, strict=True)
+        )
+        return (*lead[:-1], a["out_channels"], *out)
+
+    return rule
+
+
+def pool(n: int, dilated: bool) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, n + 1, n + 2)
+        k = _tuple(_int(a, "kernel_size"), n)
+        stride = a.get("stride")
+        s = k if stride is None or stride == [] else _tuple(_int(a, "stride"), n)
+        p = _tuple(_int(a, "padding"), n)
+        d = _tuple(_int(a, "dilation"), n) if dilated else (1,) * n
+        ceil = a.get("ceil_mode") is True
+        lead, space = _spatial(x, n)
+        out = tuple(
+            _positive(_pool_size(h, *args, ceil), "a spatial size of")
+            for h, *args in zip(space, k, s, p, d, strict=True)
+        )
+        return (*lead, *out)
+
+    return rule
+
+
+def _pool_size(h, k, s, p, d, ceil: bool) -> object:
+    """torch's pooling_output_shape, ceil_mode's last-window rule included."""
+    if not ceil:
+        return _window(h, k, s, p, d)
+    span = h + 2 * p - d * (k - 1) - 1
+    out = ceildiv(span, s) + 1 if known(span) else UNKNOWN
+    if not isinstance(out, int):
+        # the last window may start past the input only when p + s - 2 >= d*(k-1)
+        return out if p + s - 2 < d * (k - 1) else UNKNOWN
+    return out - 1 if (out - 1) * s >= h + p else out  # type: ignore[operator]
+
+
+def adaptive_pool(n: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, n + 1, n + 2)
+        lead, space = _spatial(x, n)
+        size = _tuple(_int(a, "output_size"), n)
+        return (
+            *lead,
+            *(h if o is None else o for h, o in zip(space, size, strict=True)),
+        )
+
+    return rule
+
+
+# ---- normalization, linear, embedding --------------------------------------------------
+
+
+def norm(ranks: tuple[int, ...], key: str, always: bool = True) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, *ranks)
+        if always or a.get("affine") is True:
+            channel = 1 if len(x) == max(ranks) else 0
+            _check_size(a[key], x[channel], "channels", "the channel dimension is 1")
+        return x
+
+    return rule
+
+
+def layer_norm(a: Args, x: Dims) -> Dims:
+    shape = _int(a, "normalized_shape")
+    shape = tuple(shape) if isinstance(shape, (list, tuple)) else (shape,)
+    if len(x) < len(shape) or any(
+        same(e, g) is False for e, g in zip(shape, x[-len(shape) :], strict=True)
+    ):
+        raise ShapeProblem(
+            f"normalizes the last dimensions {describe(shape)}, receives {describe(x)}"
+        )
+    return x
+
+
+def linear(a: Args, x: Dims) -> Dims:
+    if not x:
+        raise ShapeProblem("expects at least a 1-d input, receives a scalar")
+    _check_size(
+        a["in_features"], x[-1], "input features (the last dimension)",
+        "flatten the input first, e.g. `flatten(x, 1)`" if len(x) > 2 else None,
+    )  # fmt: skip
+    return (*x[:-1], a["out_features"])
+
+
+def bilinear(a: Args, x1: Dims, x2: Dims) -> Dims:
+    _check_size(a["in1_features"], x1[-1], "features in its first input")
+    _check_size(a["in2_features"], x2[-1], "features in its second input")
+    return (*x1[:-1], a["out_features"])
+
+
+def embedding(a: Args, x: Dims) -> Dims:
+    return (*x, a["embedding_dim"])
+
+
+def flatten_dims(x: Dims, start: object, end: object) -> Dims:
+    if not x:
+        return (1,)
+    first, last = _dim(start, len(x)), _dim(end, len(x))
+    if first > last:
+        raise ShapeProblem("start_dim comes after end_dim")
+    return (*x[:first], _product(x[first : last + 1]), *x[last + 1 :])
+
+
+def unflatten(a: Args, x: Dims) -> Dims:
+    dim = _dim(_int(a, "dim"), len(x))
+    sizes = tuple(_int(a, "unflattened_size"))
+    if -1 not in sizes:
+        _check_size(x[dim], _product(sizes), f"elements in dimension {dim}")
+    return (*x[:dim], *sizes, *x[dim + 1 :])
+
+
+# ---- resizing and padding --------------------------------------------------------------
+
+
+def resize(size: object, scale: object, x: Dims, spatial: int | None = None) -> Dims:
+    """Upsample / interpolate: `size` wins, else `scale_factor` per spatial dim."""
+    n = spatial or len(x) - 2
+    if n < 1:
+        raise ShapeProblem(f"resizes spatial dimensions; receives {describe(x)}")
+    lead, space = _spatial(x, n)
+    if size is not None:
+        return (*lead, *_tuple(size, n))
+    if scale is None:
+        raise ShapeProblem("needs `size` or `scale_factor`")
+    scales = _tuple(scale, n)
+    out = []
+    for h, factor in zip(space, scales, strict=True):
+        if not isinstance(factor, (int, float)):
+            out.append(UNKNOWN)
+        elif float(factor).is_integer():
+            out.append(h * int(factor))
+        else:
+            out.append(math.floor(h * factor) if isinstance(h, int) else UNKNOWN)
+    return (*lead, *out)
+
+
+def pad(n: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        value = _int(a, "padding")
+        pads = _tuple(value, 2 * n)  # (left, right, top, bottom, ...): last dim first
+        out = list(x)
+        for i in range(n):
+            out[len(x) - 1 - i] = _positive(
+                x[len(x) - 1 - i] + pads[2 * i] + pads[2 * i + 1], "a spatial size of"
+            )
+        return tuple(out)
+
+    return rule
+
+
+def pixel_shuffle(a: Args, x: Dims) -> Dims:
+    _rank(x, 3, 4)
+    r = _int(a, "upscale_factor")
+    *lead, c, h, w = x
+    if isinstance(c, int) and c % (r * r):
+        raise ShapeProblem(f"needs channels divisible by {r * r}, receives {c}")
+    return (*lead, floordiv_any(c, r * r), h * r, w * r)
+
+
+def pixel_unshuffle(a: Args, x: Dims) -> Dims:
+    _rank(x, 3, 4)
+    r = _int(a, "downscale_factor")
+    *lead, c, h, w = x
+    for size in (h, w):
+        if isinstance(size, int) and size % r:
+            raise ShapeProblem(
+                f"needs height and width divisible by {r}, receives {size}"
+            )
+    return (*lead, c * r * r, floordiv_any(h, r), floordiv_any(w, r))
+
+
+# ---- attention -------------------------------------------------------------------------
+
+
+def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]:
+    _rank(q, 2, 3)
+    _check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
+    batch_first = a.get("batch_first") is True
+    if len(q) == 2:
+        length, source = q[0], k[0]
+        weights: Dims = (length, source)
+    else:
+        length, source = (q[1], k[1]) if batch_first else (q[0], k[0])
+        weights = ((q[0] if batch_first else q[1]), length, source)
+    return q, weights
+
+
+def transformer_layer(a: Args, x: Dims, *memory: Dims) -> Dims:
+    _rank(x, 2, 3)
+    _check_size(a["d_model"], x[-1], "features (d_model, the last dimension)")
+    return x
+
+
+def same_shape(a: Args, x: Dims) -> Dims:
+    return x
+
+
+def prelu(a: Args, x: Dims) -> Dims:
+    count = a.get("num_parameters", 1)
+    if count != 1 and len(x) >= 2:
+        _check_size(count, x[1], "channels (num_parameters)")
+    return x
+
+
+LAYER_SHAPES: dict[str, Callable[..., Any]] = {
+    **{f"Conv{n}d": conv(n) for n in (1, 2, 3)},
+    **{f"ConvTranspose{n}d": conv_transpose(n) for n in (1, 2, 3)},
+    **{f"MaxPool{n}d": pool(n, dilated=True) for n in (1, 2, 3)},
+    **{f"AvgPool{n}d": pool(n, dilated=False) for n in (1, 2, 3)},
+    **{f"AdaptiveAvgPool{n}d": adaptive_pool(n) for n in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{n}d": adaptive_pool(n) for n in (1, 2, 3)},
+    "BatchNorm1d": norm((2, 3), "num_features"),
+    "BatchNorm2d": norm((4,), "num_features"),
+    "BatchNorm3d": norm((5,), "num_features"),
+    "InstanceNorm1d": norm((2, 3), "num_features", always=False),
+    "InstanceNorm2d": norm((3, 4), "num_features", always=False),
+    "InstanceNorm3d": norm((4, 5), "num_features", always=False),
+    "GroupNorm": norm(tuple(range(2, 9)), "num_channels"),
+    "LayerNorm": layer_norm,
+    "Linear": linear,
+    "Bilinear": bilinear,
+    "Embedding": embedding,
+    "Flatten": lambda a, x: flatten_dims(
+        x, a.get("start_dim", 1), a.get("end_dim", -1)
+    ),
+    "Unflatten": unflatten,
+    "Upsample": lambda a, x: resize(a.get("size"), a.get("scale_factor"), x),
+    "UpsamplingNearest2d": lambda a, x: resize(
+        a.get("size"), a.get("scale_factor"), x, 2
+    ),
+    "UpsamplingBilinear2d": lambda a, x: resize(
+        a.get("size"), a.get("scale_factor"), x, 2
+    ),
+    "ZeroPad2d": pad(2),
+    "ConstantPad2d": pad(2),
+    "ReflectionPad2d": pad(2),
+    "ReplicationPad2d": pad(2),
+    "PixelShuffle": pixel_shuffle,
+    "PixelUnshuffle": pixel_unshuffle,
+    "MultiheadAttention": multihead_attention,
+    "TransformerEncoderLayer": transformer_layer,
+    "TransformerDecoderLayer": transformer_layer,
+    "PReLU": prelu,
+    **{
+        name: same_shape
+        for name in (
+            "Identity",
+            "Dropout",
+            "Dropout1d",
+            "Dropout2d",
+            "Dropout3d",
+            "AlphaDropout",
+            "ReLU",
+            "ReLU6",
+            "LeakyReLU",
+            "ELU",
+            "SELU",
+            "CELU",
+            "GELU",
+            "SiLU",
+            "Mish",
+            "Sigmoid",
+            "Tanh",
+            "Hardswish",
+            "Hardsigmoid",
+            "Hardtanh",
+            "Softplus",
+            "Softsign",
+            "Tanhshrink",
+            "Threshold",
+            "Softmax",
+            "LogSoftmax",
+            "Softmax2d",
+            "LocalResponseNorm",
+            "ChannelShuffle",
+        )
+    },  # fmt: skip
+}
+
+#: Layers whose shape is not a rule: containers (their children's rules compose).
+CONTAINERS_WITHOUT_RULE = frozenset({"Sequential", "ModuleList"})
+
+
+# ---- tensor operations -----------------------------------------------------------------
+
+
+def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
+    first = tensors[0]
+    rank = len(first)
+    dim = _dim(a.get("dim", 0), rank)
+    for index, other in enumerate(tensors[1:], 1):
+        if len(other) != rank:
+            raise ShapeProblem(
+                f"joins tensors of different ranks: {describe(first)} and "
+                f"{describe(other)} (tensor {index})"
+            )
+        for axis, (s1, s2) in enumerate(zip(first, other, strict=True)):
+            if axis != dim and same(s1, s2) is False:
+                raise ShapeProblem(
+                    f"needs equal sizes outside dim {dim}: {describe(first)} and "
+                    f"{describe(other)} differ in dim {axis}",
+                    "pad or crop one of them first (`pad_like`), or join along "
+                    f"dim {axis}",
+                )
+    return (*first[:dim], _product_sum([t[dim] for t in tensors]), *first[dim + 1 :])
+
+
+def _product_sum(sizes: Sequence[object]) -> object:
+    total: object = 0
+    for size in sizes:
+        total = total + size  # type: ignore[operator]
+    return total
+
+
+def stack(a: Args, tensors: Sequence[Dims]) -> Dims:
+    first = tensors[0]
+    for other in tensors[1:]:
+        if len(other) != len(first) or any(
+            same(s1, s2) is False for s1, s2 in zip(first, other, strict=True)
+        ):
+            raise ShapeProblem(
+                f"needs tensors of one shape: {describe(first)} and {describe(other)}"
+            )
+    dim = _dim(a.get("dim", 0), len(first) + 1)
+    return (*first[:dim], len(tensors), *first[dim:])
+
+
+def unsqueeze(a: Args, x: Dims) -> Dims:
+    dim = _dim(a["dim"], len(x) + 1)
+    return (*x[:dim], 1, *x[dim:])
+
+
+def squeeze(a: Args, x: Dims) -> Dims:
+    dims = a.get("dim")
+    if dims is None:
+        if not all(isinstance(s, int) for s in x):
+            raise Unknowable  # which sizes are 1 depends on the input
+        return tuple(s for s in x if s != 1)
+    chosen = {
+        _dim(d, len(x)) for d in (dims if isinstance(dims, (list, tuple)) else [dims])
+    }
+    if any(not isinstance(x[d], int) for d in chosen):
+        raise Unknowable
+    return tuple(s for i, s in enumerate(x) if not (i in chosen and s == 1))
+
+
+def reshape(a: Args, x: Dims) -> Dims:
+    shape = list(_int(a, "shape"))
+    if shape.count(-1) > 1:
+        raise ShapeProblem("can infer only one dimension (-1)")
+    total = _product(x)
+    rest = _product([s for s in shape if s != -1])
+    if -1 in shape:
+        inferred = exact_div(total, rest)
+        if inferred is None:
+            raise ShapeProblem(
+                f"cannot reshape {describe(x)} ({show(total)} elements) into "
+                f"{describe(tuple(shape))}: {show(rest)} does not divide it"
+            )
+        shape[shape.index(-1)] = inferred
+    elif same(total, rest) is False:
+        raise ShapeProblem(
+            f"cannot reshape {describe(x)} ({show(total)} elements) into "
+            f"{describe(tuple(shape))} ({show(rest)} elements)"
+        )
+    return tuple(shape)
+
+
+def exact_div(total: object, part: object) -> object:
+    """total / part when it divides exactly; None when it cannot; UNKNOWN when it
+    depends on sizes not known."""
+    if not (known(total) and known(part)):
+        return UNKNOWN
+    if isinstance(part, int):
+        if part == 0:
+            return None
+        if isinstance(total, int):
+            return total // part if total % part == 0 else None
+        terms = dict(total.terms)
+        if all(c % part == 0 for c in terms.values()):
+            return floordiv(total, part)
+        return UNKNOWN
+    if len(part.terms) == 1:  # a single monomial: divide it out of every term
+        ((mono, coeff),) = part.terms
+        out: dict = {}
+        for m, c in total.terms if isinstance(total, Poly) else (((), total),):
+            rest = list(m)
+            for atom in mono:
+                if atom not in rest:
+                    return UNKNOWN
+                rest.remove(atom)
+            if c % coeff:
+                return UNKNOWN
+            out[tuple(rest)] = c // coeff
+        result: Size = 0
+        for m, c in out.items():
+            result = result + Poly({m: c}) if m else result + c
+        return result
+    return UNKNOWN
+
+
+def permute(a: Args, x: Dims) -> Dims:
+    dims = [_dim(d, len(x)) for d in _int(a, "dims")]
+    if sorted(dims) != list(range(len(x))):
+        raise ShapeProblem(
+            f"needs a permutation of the {len(x)} dimensions of {describe(x)}, got "
+            f"{list(_int(a, 'dims'))}"
+        )
+    return tuple(x[d] for d in dims)
+
+
+def transpose(a: Args, x: Dims) -> Dims:
+    d0, d1 = _dim(a["dim0"], len(x)), _dim(a["dim1"], len(x))
+    out = list(x)
+    out[d0], out[d1] = x[d1], x[d0]
+    return tuple(out)
+
+
+def mean(a: Args, x: Dims) -> Dims:
+    dims = a.get("dim")
+    keep = a.get("keepdim") is True
+    if dims is None:
+        return tuple(1 for _ in x) if keep else ()
+    chosen = {
+        _dim(d, len(x)) for d in (dims if isinstance(dims, (list, tuple)) else [dims])
+    }
+    return tuple(
+        1 if i in chosen else s for i, s in enumerate(x) if keep or i not in chosen
+    )
+
+
+def softmax(a: Args, x: Dims) -> Dims:
+    _dim(a["dim"], len(x))
+    return x
+
+
+def pad_like(a: Args, x: Dims, other: Dims) -> Dims:
+    if len(x) != 4 or len(other) != 4:
+        raise ShapeProblem(
+            f"pads 4-d tensors, receives {describe(x)} and {describe(other)}"
+        )
+    return (*x[:2], *other[2:])
+
+
+OP_SHAPES: dict[str, Callable[..., Any]] = {
+    "cat": cat,
+    "stack": stack,
+    "flatten": lambda a, x: flatten_dims(
+        x, a.get("start_dim", 0), a.get("end_dim", -1)
+    ),
+    "unsqueeze": unsqueeze,
+    "squeeze": squeeze,
+    "reshape": reshape,
+    "permute": permute,
+    "transpose": transpose,
+    "mean": mean,
+    "softmax": softmax,
+    "relu": same_shape,
+    "sigmoid": same_shape,
+    "tanh": same_shape,
+    "interpolate": lambda a, x: resize(a.get("size"), a.get("scale_factor"), x),
+    "adaptive_avg_pool2d": lambda a, x: adaptive_pool(2)(a, x),
+    "pad_like": pad_like,
+}
+
+
+def broadcast(x: Dims, y: Dims) -> Dims:
+    """`x + y`, `x * y`: sizes align from the right; each pair equal or one is 1."""
+    out = []
+    for i in range(1, max(len(x), len(y)) + 1):
+        a = x[-i] if i <= len(x) else 1
+        b = y[-i] if i <= len(y) else 1
+        if a == 1:
+            out.append(b)
+        elif b == 1 or same(a, b) is not False:
+            out.append(a if known(a) else b)
+        else:
+            raise ShapeProblem(
+                f"cannot broadcast {describe(x)} with {describe(y)}: dim {-i} is "
+                f"{show(a)} and {show(b)}",
+                "sizes must be equal, or 1",
+            )
+    return tuple(reversed(out))
+
+
+# ---- parameters ------------------------------------------------------------------------
+
+
+def _conv_params_nd(n: int) -> Callable[[Args], object]:
+    def count(a: Args) -> object:
+        k = a["kernel_size"]
+        kernel = _product(_tuple(k, n))
+        weight = floordiv_any(
+            a["in_channels"] * a["out_channels"] * kernel, a.get("groups", 1)
+        )
+        return weight + (a["out_channels"] if a.get("bias", True) else 0)
+
+    return count
+
+
+def _affine(key: str, flag: str = "affine") -> Callable[[Args], object]:
+    return lambda a: 2 * a[key] if a.get(flag) is True else 0
+
+
+def _layer_norm_params(a: Args) -> object:
+    if a.get("elementwise_affine") is not True:
+        return 0
+    shape = a["normalized_shape"]
+    size = _product(shape) if isinstance(shape, (list, tuple)) else shape
+    return size * (2 if a.get("bias", True) else 1)
+
+
+def _attention_params(a: Args) -> object:
+    e = a["embed_dim"]
+    kdim = a.get("kdim") or e
+    vdim = a.get("vdim") or e
+    bias = a.get("bias", True)
+    projections = e * e + e * kdim + e * vdim  # q, k, v (one packed weight if equal)
+    count = projections + (3 * e if bias else 0) + e * e + (e if bias else 0)
+    return count + (2 * e if a.get("add_bias_kv") is True else 0)
+
+
+def _transformer_params(decoder: bool) -> Callable[[Args], object]:
+    def count(a: Args) -> object:
+        d, ff = a["d_model"], a.get("dim_feedforward", 2048)
+        bias = a.get("bias", True)
+        attention = _attention_params({"embed_dim": d, "bias": bias})
+        feedforward = 2 * d * ff + ((ff + d) if bias else 0)
+        norms = (3 if decoder else 2) * d * (2 if bias else 1)
+        return attention * (2 if decoder else 1) + feedforward + norms
+
+    return count
+
+
+PARAMETERS: dict[str, Callable[[Args], object]] = {
+    **{f"Conv{n}d": _conv_params_nd(n) for n in (1, 2, 3)},
+    **{f"ConvTranspose{n}d": _conv_params_nd(n) for n in (1, 2, 3)},
+    "Linear": lambda a: (
+        a["in_features"] * a["out_features"]
+        + (a["out_features"] if a.get("bias", True) else 0)
+    ),
+    "Bilinear": lambda a: (
+        a["in1_features"] * a["in2_features"] * a["out_features"]
+        + (a["out_features"] if a.get("bias", True) else 0)
+    ),
+    "Embedding": lambda a: a["num_embeddings"] * a["embedding_dim"],
+    **{f"BatchNorm{n}d": _affine("num_features") for n in (1, 2, 3)},
+    **{f"InstanceNorm{n}d": _affine("num_features") for n in (1, 2, 3)},
+    "GroupNorm": _affine("num_channels"),
+    "LayerNorm": _layer_norm_params,
+    "PReLU": lambda a: a.get("num_parameters", 1),
+    "MultiheadAttention": _attention_params,
+    "TransformerEncoderLayer": _transformer_params(decoder=False),
+    "TransformerDecoderLayer": _transformer_params(decoder=True),
+}

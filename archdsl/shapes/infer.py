@@ -1,0 +1,549 @@
+"""Shape inference: run a model's `forward` on shapes instead of tensors.
+
+Each value gets a shape whose sizes are ints or expressions of the inputs' sizes
+(`N`, `H`, `W`) and of parameters nobody fixed (`n_classes`). Every layer and op
+contributes its registry rule (archdsl/ops/shapes.py); blocks are entered with the
+arguments their caller gave, so a problem inside a block is reported where it is
+and, as a note, at each call that led there. A size that depends on the input is
+only an error when it is wrong for every input; with a concrete input shape
+(`--input-shape`) every size is an int and every check is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import ir
+from ..bases import Step, SubModule, family_of
+from ..check.context import Context, DefInfo
+from ..errors import Diagnostic, Note
+from ..ops import BUILTINS, TENSOR_OPS
+from ..ops.shapes import (
+    LAYER_SHAPES,
+    OP_SHAPES,
+    UNKNOWN,
+    Dims,
+    ShapeDepends,
+    ShapeProblem,
+    Unknowable,
+    broadcast,
+    describe,
+    known,
+)
+from ..ops.signature import REQUIRED
+from ..source import Span
+from . import dims
+from .base_rules import base_rule
+from .modules import (
+    BaseModule,
+    BlockModule,
+    Evaluator,
+    LayerModule,
+    SeqModule,
+    count_parameters,
+    label_of,
+)
+
+
+@dataclass
+class Tensor:
+    dims: Dims | None  # None: not even the rank is known
+    origin: str = ""  # where it was made, for hints: "`down1(x1)` (line 56)"
+
+
+UNKNOWN_TENSOR = Tensor(None)
+
+
+@dataclass
+class Row:
+    """One module call, for `archdsl summary`."""
+
+    path: str
+    layer: str
+    output: Dims | None
+    params: Any
+    depth: int
+
+
+@dataclass
+class Result:
+    outputs: list[Tensor]
+    rows: list[Row]
+    params: Any  # the model's parameter count (int, symbolic, or UNKNOWN)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+class InputShapeError(Exception):
+    """An input shape given on the command line does not fit the declared one."""
+
+
+def infer_model(
+    ctx: Context,
+    info: DefInfo,
+    params: dict[str, Any] | None = None,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+) -> Result | None:
+    """Shapes through `info`'s forward; None when its inputs' shapes are unknown
+    (not declared and not given)."""
+    forward = info.forward
+    if forward is None:
+        return None
+    bound = dict(params or {})
+    declared = [_declared(info, inp) for inp in forward.inputs]
+    sizes: dict[str, int] = {}
+    if input_shapes is not None:
+        _unify(info, forward, declared, input_shapes, bound, sizes)
+    run = Inference(ctx, concrete=input_shapes is not None, sizes=sizes)
+    model = run.evaluator.instantiate(info, bound, info.node.span)
+    tensors = []
+    for inp, shape in zip(forward.inputs, declared, strict=True):
+        given = (input_shapes or {}).get(inp.name)
+        if given is not None:
+            tensors.append(Tensor(tuple(given), f"input `{inp.name}`"))
+        elif shape is not None:
+            tensors.append(
+                Tensor(run.declared_dims(shape, model), f"input `{inp.name}`")
+            )
+        else:
+            return None
+    outputs = run.forward(model, tensors, "")
+    return Result(
+        outputs if isinstance(outputs, list) else [outputs],
+        run.rows,
+        count_parameters(model),
+        run.diagnostics,
+    )
+
+
+def _declared(info: DefInfo, inp: ir.Input) -> ir.Shape | None:
+    if inp.shape is not None:
+        return inp.shape
+    if info.base is not None and inp.name == info.forward.inputs[0].name:  # type: ignore[union-attr]
+        return _IMAGE  # a torchvision model takes images
+    return None
+
+
+def _dim(value: int | str) -> ir.Dim:
+    return ir.Dim(value=value)
+
+
+_IMAGE = ir.Shape(dims=(_dim("N"), _dim(3), _dim("H"), _dim("W")))
+
+
+def _unify(info, forward, declared, given, bound, sizes) -> None:
+    """Concrete input shapes fix the sizes their declarations name (`N`, `H`, and
+    parameters such as `n_channels`)."""
+    params = {p.name for p in info.node.params}
+    for inp, shape in zip(forward.inputs, declared, strict=True):
+        actual = given.get(inp.name)
+        if actual is None or shape is None:
+            continue
+        if len(actual) != len(shape.dims):
+            raise InputShapeError(
+                f"input `{inp.name}` is declared {_show_declared(shape)} "
+                f"({len(shape.dims)} dimensions); the shape given has {len(actual)}"
+            )
+        for dim, size in zip(shape.dims, actual, strict=True):
+            name = dim.value
+            table = bound if name in params else sizes
+            if isinstance(name, int):
+                expected = name
+            elif name in table and known(table[name]) and isinstance(table[name], int):
+                expected = table[name]
+            else:
+                table[name] = size  # type: ignore[index]
+                continue
+            if expected != size:
+                raise InputShapeError(
+                    f"input `{inp.name}` is declared {_show_declared(shape)}, so "
+                    f"`{name}` is {expected}; the shape given has {size}"
+                )
+
+
+def _show_declared(shape: ir.Shape) -> str:
+    return "[" + ", ".join(str(d.value) for d in shape.dims) + "]"
+
+
+class Inference:
+    def __init__(self, ctx: Context, concrete: bool, sizes: dict[str, int]) -> None:
+        self.ctx = ctx
+        self.evaluator = Evaluator(ctx)
+        self.concrete = concrete
+        self.sizes = sizes
+        self.rows: list[Row] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.frames: list[Note] = []  # the calls that led to what runs now
+        self._reported: set[tuple[object, str]] = set()
+        self._counted: set[int] = set()
+
+    def declared_dims(self, shape: ir.Shape, model: BlockModule) -> Dims:
+        out = []
+        for dim in shape.dims:
+            value = dim.value
+            if isinstance(value, int):
+                out.append(value)
+            elif value in model.env and not isinstance(model.env[value], _Modules):
+                out.append(model.env[value])
+            else:
+                out.append(self.sizes.get(value, dims.symbol(value)))
+        return tuple(out)
+
+    # ---- diagnostics -------------------------------------------------------------------
+
+    def report(self, message: str, span: Span | None, hint: str | None,
+               severity: str = "error") -> None:  # fmt: skip
+        key = (span, message)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.diagnostics.append(
+            Diagnostic(
+                message, span, hint, severity, notes=tuple(reversed(self.frames))
+            )  # type: ignore[arg-type]
+        )
+
+    # ---- forward -----------------------------------------------------------------------
+
+    def forward(self, block: BlockModule, inputs: list[Tensor], path: str) -> Any:
+        forward = block.info.forward
+        if forward is None or len(forward.inputs) != len(inputs):
+            return UNKNOWN_TENSOR
+        values: dict[str, Any] = {
+            inp.name: tensor for inp, tensor in zip(forward.inputs, inputs, strict=True)
+        }
+        result = self.stmts(forward.body, values, block, path)
+        return UNKNOWN_TENSOR if result is None else result
+
+    def stmts(self, stmts, values, block, path) -> Any:
+        for stmt in stmts:
+            if isinstance(stmt, ir.FAssign):
+                value = self.expr(stmt.value, values, block, path)
+                if len(stmt.targets) == 1:
+                    values[stmt.targets[0]] = value
+                else:
+                    parts = value if isinstance(value, list) else []
+                    for i, target in enumerate(stmt.targets):
+                        values[target] = parts[i] if i < len(parts) else UNKNOWN_TENSOR
+            elif isinstance(stmt, ir.FReturn):
+                results = [self.expr(v, values, block, path) for v in stmt.values]
+                if len(results) == 1:
+                    return results[0]
+                return results
+            elif isinstance(stmt, ir.FIf):
+                cond = self.evaluator.expr(stmt.cond, block.env)
+                if isinstance(cond, bool):
+                    result = self.stmts(
+                        stmt.then if cond else stmt.orelse, values, block, path
+                    )
+                    if result is not None:
+                        return result
+                else:
+                    return UNKNOWN_TENSOR  # chosen by a value known only at run time
+        return None
+
+    def expr(self, node: ir.Node, values, block: BlockModule, path: str) -> Any:
+        if isinstance(node, ir.Name):
+            if node.id in values:
+                return values[node.id]
+            return block.env.get(node.id, UNKNOWN)
+        if isinstance(node, (ir.ListExpr, ir.TupleExpr)):
+            return [self.expr(item, values, block, path) for item in node.items]
+        if isinstance(node, ir.Call):
+            return self.call(node, values, block, path)
+        if isinstance(node, ir.BinOp):
+            left = self.expr(node.left, values, block, path)
+            right = self.expr(node.right, values, block, path)
+            return self.binop(node, left, right)
+        if isinstance(node, ir.UnaryOp):
+            operand = self.expr(node.operand, values, block, path)
+            return operand if isinstance(operand, Tensor) else UNKNOWN
+        if isinstance(node, ir.Subscript):
+            value = self.expr(node.value, values, block, path)
+            index = self.evaluator.expr(node.index, block.env)
+            if (
+                isinstance(value, list)
+                and isinstance(index, int)
+                and -len(value) <= index < len(value)
+            ):
+                return value[index]
+            return UNKNOWN_TENSOR
+        if isinstance(node, ir.IfExp):
+            cond = self.evaluator.expr(node.cond, block.env)
+            if isinstance(cond, bool):
+                return self.expr(
+                    node.then if cond else node.orelse, values, block, path
+                )
+            return UNKNOWN_TENSOR
+        return self.evaluator.expr(node, block.env)
+
+    def binop(self, node: ir.BinOp, left: Any, right: Any) -> Any:
+        tensors = [v for v in (left, right) if isinstance(v, Tensor)]
+        if not tensors:
+            return UNKNOWN
+        if len(tensors) == 1 or left.dims is None or right.dims is None:
+            return tensors[0] if len(tensors) == 1 else UNKNOWN_TENSOR
+        try:
+            result = broadcast(left.dims, right.dims)
+        except ShapeProblem as problem:
+            self.report(
+                f"`{node.op}` {problem.message}",
+                node.span,
+                f"{problem.hint}; the left side comes from {left.origin}, the right "
+                f"side from {right.origin}",
+            )
+            return UNKNOWN_TENSOR
+        return Tensor(result, _origin(node.span))
+
+    # ---- calls -------------------------------------------------------------------------
+
+    def call(self, node: ir.Call, values, block: BlockModule, path: str) -> Any:
+        func = node.func
+        args = [self.expr(a.value, values, block, path) for a in node.args]
+        if isinstance(func, ir.Path):
+            owner = block.env.get(func.parts[0])
+            module = (
+                owner.child(func.parts[1:])
+                if isinstance(owner, BaseModule)
+                else UNKNOWN
+            )
+            return self.apply(
+                module, args, node.span, _join(path, func.dotted), func.dotted
+            )
+        if not isinstance(func, ir.Name):
+            return UNKNOWN_TENSOR
+        if func.id in values:
+            return UNKNOWN_TENSOR
+        member = block.env.get(func.id)
+        if isinstance(member, _Modules):
+            return self.apply(member, args, node.span, _join(path, func.id), func.id)
+        if func.id in TENSOR_OPS:
+            return self.op(func.id, node, args)
+        if func.id in BUILTINS:
+            return self.evaluator.expr(node, block.env)
+        return UNKNOWN_TENSOR
+
+    def op(self, name: str, node: ir.Call, args: list[Any]) -> Any:
+        positional = [
+            v
+            for a, v in zip(node.args, args, strict=True)
+            if isinstance(a, ir.Positional)
+        ]
+        keywords = {
+            a.name: v
+            for a, v in zip(node.args, args, strict=True)
+            if isinstance(a, ir.Keyword)
+        }
+        bound = op_arguments(name, positional, keywords)
+        return self.run_op(name, bound, node.span, args)
+
+    def run_op(
+        self, name: str, bound: dict[str, Any], span: Span | None, args: list[Any]
+    ) -> Any:
+        op = TENSOR_OPS[name]
+        tensor_params = [
+            p.name
+            for p in op.signature.params
+            if p.types in (("tensor",), ("tensors",))
+        ]
+        inputs = []
+        for name_ in tensor_params:
+            value = bound.pop(name_, UNKNOWN)
+            if isinstance(value, list):
+                if not value or not all(
+                    isinstance(v, Tensor) and v.dims is not None for v in value
+                ):
+                    return UNKNOWN_TENSOR
+                inputs.append([v.dims for v in value])
+            elif isinstance(value, Tensor) and value.dims is not None:
+                inputs.append(value.dims)
+            else:
+                return UNKNOWN_TENSOR
+        return self.run_rule(
+            OP_SHAPES[name], bound, inputs, span, f"`{name}`", tensors=args
+        )
+
+    def run_rule(self, rule, args, inputs, span, who: str, tensors) -> Any:
+        try:
+            result = rule(args, *inputs)
+        except ShapeProblem as problem:
+            self.report(f"{who} {problem.message}", span, self._hint(problem, tensors))
+            return UNKNOWN_TENSOR
+        except ShapeDepends as problem:
+            self.report(
+                f"{who} {problem.message}, which depends on the input size",
+                span,
+                "check it for the size you use: `--input-shape`",
+                severity="warning",
+            )
+            return UNKNOWN_TENSOR
+        except (
+            Unknowable,
+            TypeError,
+            ValueError,
+            KeyError,
+            IndexError,
+            ZeroDivisionError,
+        ):
+            return UNKNOWN_TENSOR
+        if isinstance(result, tuple) and result and isinstance(result[0], tuple):
+            return [Tensor(r, _origin(span)) for r in result]
+        return Tensor(result, _origin(span))
+
+    def _hint(self, problem: ShapeProblem, tensors: list[Any]) -> str | None:
+        parts = [problem.hint] if problem.hint else []
+        flat = [t for v in tensors for t in (v if isinstance(v, list) else [v])]
+        shown = [t for t in flat if isinstance(t, Tensor) and t.dims is not None]
+        if len(shown) == 1:
+            parts.append(
+                f"the input {describe(shown[0].dims)} comes from {shown[0].origin}"
+            )
+        if self.concrete and self.sizes:
+            given = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+            parts.append(f"for the input size given ({given})")
+        return "; ".join(parts) or None
+
+    def apply(self, module: Any, args: list[Any], span: Span | None, path: str,
+              callee: str) -> Any:  # fmt: skip
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if len(tensors) != len(args) or any(t.dims is None for t in tensors):
+            return UNKNOWN_TENSOR
+        self._row(module, path, None)
+        row = self.rows[-1]
+        result = self._apply(module, tensors, span, path, callee)
+        first = result[0] if isinstance(result, list) and result else result
+        row.output = first.dims if isinstance(first, Tensor) else None
+        return result
+
+    def _row(self, module: Any, path: str, output: Dims | None) -> None:
+        params: Any = "shared"
+        if id(module) not in self._counted:
+            self._counted.add(id(module))
+            params = count_parameters(module)
+        self.rows.append(Row(path, label_of(module), output, params, path.count(".")))
+
+    def _apply(
+        self, module: Any, tensors: list[Tensor], span, path: str, callee: str
+    ) -> Any:
+        if isinstance(module, LayerModule):
+            rule = LAYER_SHAPES.get(module.name)
+            if rule is None:
+                return UNKNOWN_TENSOR
+            who = (
+                f"`{callee}` ({module.name})"
+                if callee != module.name
+                else f"`{callee}`"
+            )
+            return self.run_rule(
+                rule, module.args, [t.dims for t in tensors], span, who, tensors
+            )
+        if isinstance(module, SeqModule):
+            if module.kind != "Sequential":
+                return UNKNOWN_TENSOR
+            return self._sequence(module, tensors, span, path, callee)
+        if isinstance(module, BlockModule):
+            self.frames.append(
+                Note(f"in `{callee}` ({module.info.name}), called here", span)
+            )
+            try:
+                return self.forward(module, tensors, path)
+            finally:
+                self.frames.pop()
+        if isinstance(module, BaseModule):
+            return self._base(module, tensors, span, path, callee)
+        return UNKNOWN_TENSOR
+
+    def _sequence(self, module: SeqModule, tensors, span, path, callee) -> Any:
+        if len(tensors) != 1:
+            return UNKNOWN_TENSOR
+        value: Any = tensors[0]
+        self.frames.append(Note(f"in `{callee}` (Sequential), called here", span))
+        try:
+            for name, child in module.children:
+                if not isinstance(value, Tensor) or value.dims is None:
+                    return UNKNOWN_TENSOR
+                label = label_of(child)
+                value = self.apply(
+                    child,
+                    [value],
+                    getattr(child, "span", span),
+                    f"{path}.{name}",
+                    label,
+                )
+        finally:
+            self.frames.pop()
+        return value
+
+    def _base(self, module: BaseModule, tensors, span, path, callee) -> Any:
+        node = module.tree.get(module.path)
+        if node is None or len(tensors) != 1:
+            return UNKNOWN_TENSOR
+        inner = [
+            p
+            for p in module.replaced
+            if p.startswith(f"{module.path}.") or not module.path
+        ]
+        if inner:  # something inside was replaced: run its children step by step
+            return self._base_steps(module, node, tensors[0], span, path)
+        x = tensors[0].dims
+        rule = base_rule(module.tree, module.path)
+        if rule is None or x is None:
+            return UNKNOWN_TENSOR
+        return self.run_rule(
+            rule, {}, [x], span, f"`{callee}` ({node.type})", tensors=tensors
+        )
+
+    def _base_steps(
+        self, module: BaseModule, node: SubModule, x: Tensor, span, path
+    ) -> Any:
+        if module.path == "":
+            family = family_of(module.tree.builder)
+            steps = family.steps if family else ()
+        elif node.type == "Sequential":
+            steps = tuple(Step(module=f"{module.path}.{c}") for c in node.children)
+        else:
+            return UNKNOWN_TENSOR
+        value: Any = x
+        for step in steps:
+            if not isinstance(value, Tensor) or value.dims is None:
+                return UNKNOWN_TENSOR
+            if step.module:
+                relative = step.module[len(module.path) :].lstrip(".")
+                child = module.child(tuple(relative.split(".")))
+                value = self.apply(
+                    child, [value], span, _join(path, relative), relative
+                )
+            else:
+                bound = op_arguments(step.op, [value, *step.args], {})
+                value = self.run_op(step.op, bound, span, [value])
+        return value
+
+
+def op_arguments(
+    name: str, positional: list[Any], keywords: dict[str, Any]
+) -> dict[str, Any]:
+    """An op's arguments by parameter name, defaults filled in."""
+    params = TENSOR_OPS[name].signature.params
+    bound = {p.name: p.default for p in params if p.default is not REQUIRED}
+    bound.update(zip([p.name for p in params], positional, strict=False))
+    bound.update(keywords)
+    return bound
+
+
+_Modules = (LayerModule, SeqModule, BlockModule, BaseModule)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _origin(span: Span | None) -> str:
+    if span is None:
+        return "the base model"
+    text = span.source.line(span.line)
+    end = span.end_column if span.end_line == span.line else len(text) + 1
+    return f"`{text[span.column - 1 : end - 1].strip()}` (line {span.line})"
