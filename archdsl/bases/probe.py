@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..output import write_atomic
 from .tree import BaseTree, cache_file
 
-#: Input sizes probed: (h, h + 1), so height and width get separate evidence.
+#: Input sizes probed (square: a failure is then the same size on both axes).
 PROBE_SIZES = range(1, 97)
 
 
@@ -36,7 +36,8 @@ class Fit:
 @dataclass(frozen=True)
 class SubRule:
     """How one submodule maps shapes: each output dim is the batch ("N"), a
-    constant, or a Fit; `valid_from` is the smallest (h, w) input that ran."""
+    constant, or a Fit; `valid_from` is the smallest (h, w) past every input
+    that failed inside it."""
 
     input_rank: int
     input_channels: int | None
@@ -71,13 +72,15 @@ def _measure(tree: BaseTree) -> dict[str, SubRule]:
         model = getattr(models, tree.builder)(**tree.kwargs)
     model.eval()
     seen: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
-    entered: dict[str, list[tuple[int, ...]]] = {}
+    failed: dict[str, list[tuple[int, ...]]] = {}
+    pending: dict[str, tuple[int, ...]] = {}  # entered and not yet returned
 
     def hooks(path: str):
         def before(module, args):
-            entered.setdefault(path, []).append(tuple(args[0].shape))
+            pending[path] = tuple(args[0].shape)
 
         def after(module, args, output):
+            pending.pop(path, None)
             if isinstance(output, torch.Tensor):
                 seen.setdefault(path, []).append(
                     (tuple(args[0].shape), tuple(output.shape))
@@ -93,22 +96,24 @@ def _measure(tree: BaseTree) -> dict[str, SubRule]:
     try:
         with torch.no_grad():
             for h in PROBE_SIZES:
+                pending.clear()
                 try:
-                    model(torch.empty(1, 3, h, h + 1, device="meta"))
+                    model(torch.empty(1, 3, h, h, device="meta"))
                 except (RuntimeError, ValueError):
-                    continue  # too small for this model: the fits below say where
+                    for path, shape in pending.items():  # where it broke, and within
+                        failed.setdefault(path, []).append(shape)
     finally:
         for handle in handles:
             handle.remove()
     rules = {}
     for path, pairs in seen.items():
-        rule = _fit_module(pairs)
+        rule = _fit_module(pairs, failed.get(path, []))
         if rule is not None:
             rules[path] = rule
     return rules
 
 
-def _fit_module(pairs) -> SubRule | None:
+def _fit_module(pairs, failures) -> SubRule | None:
     first_in, first_out = pairs[0]
     if any(len(i) != len(first_in) or len(o) != len(first_out) for i, o in pairs):
         return None
@@ -126,7 +131,10 @@ def _fit_module(pairs) -> SubRule | None:
             output.append(fit)
     channels = {i[1] for i, _ in pairs} if len(first_in) >= 2 else set()
     spatial = range(2, len(first_in))
-    valid_from = tuple(min(i[axis] for i, _ in pairs) for axis in spatial)
+    # the smallest size that runs: past every input that failed inside this module
+    valid_from = tuple(
+        max((f[axis] + 1 for f in failures), default=1) for axis in spatial
+    )
     return SubRule(
         len(first_in), channels.pop() if len(channels) == 1 else None,
         tuple(output), valid_from,

@@ -19,6 +19,7 @@ from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
 from .names import why_reserved
+from .unused import check_unused
 
 
 def collect_definitions(ctx: Context, program: ir.Program) -> None:
@@ -198,5 +199,6 @@ PASSES: tuple[Pass, ...] = (
     check_unknown_imports,
     check_definitions,
     check_recursion,
+    check_unused,
     check_shapes,
 )

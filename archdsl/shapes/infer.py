@@ -41,6 +41,7 @@ from .modules import (
     Evaluator,
     LayerModule,
     SeqModule,
+    TooLarge,
     count_parameters,
     label_of,
 )
@@ -98,7 +99,27 @@ def infer_model(
     sizes: dict[str, int] = {}
     if input_shapes is not None:
         _unify(info, forward, declared, input_shapes, bound, sizes)
+    given = input_shapes or {}
+    if any(
+        s is None and i.name not in given
+        for i, s in zip(forward.inputs, declared, strict=True)
+    ):
+        return None  # where shapes would start is unknown
     run = Inference(ctx, concrete=input_shapes is not None, sizes=sizes)
+    try:
+        return _run(run, info, forward, bound, declared, input_shapes)
+    except (TooLarge, RecursionError):
+        why = Diagnostic(
+            f"shapes of `{info.name}` were not inferred: it builds more than "
+            f"{ctx.limits.max_modules:,} modules, blocks inside blocks counted",
+            info.node.span,
+            "raise the limit with --max-modules to check them",
+            severity="warning",
+        )
+        return Result([UNKNOWN_TENSOR], [], UNKNOWN, [why])
+
+
+def _run(run, info, forward, bound, declared, input_shapes) -> Result | None:
     model = run.evaluator.instantiate(info, bound, info.node.span)
     tensors = []
     for inp, shape in zip(forward.inputs, declared, strict=True):

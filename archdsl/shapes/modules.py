@@ -92,11 +92,23 @@ def label_of(module: object) -> str:
     return "?"
 
 
+class TooLarge(Exception):
+    """The model builds more modules than inference is willing to walk."""
+
+
 class Evaluator:
     """Evaluates build-time expressions and definition bodies to values."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        #: modules built so far, counted against the limit on modules (a block of
+        #: blocks multiplies, which the per-definition limit does not see)
+        self.built = 0
+
+    def _count(self) -> None:
+        self.built += 1
+        if self.built > self.ctx.limits.max_modules:
+            raise TooLarge
 
     # ---- definitions -----------------------------------------------------------------
 
@@ -112,6 +124,7 @@ class Evaluator:
                 env[param.name] = self.expr(param.default, env)
             else:
                 env[param.name] = _symbol_for(param)
+        self._count()
         block = BlockModule(info, env, span)
         if info.base is not None:
             base = BaseModule(info.base.tree, "", span)
@@ -303,6 +316,7 @@ class Evaluator:
                 args[param.name] = param.default
         args.update(zip([p.name for p in sig.positional], positional, strict=False))
         args.update(keywords)
+        self._count()
         return LayerModule(name, args, node.span)
 
     def _torchvision(self, node: ir.Call, env) -> Any:

@@ -1,0 +1,67 @@
+"""Warnings for what a definition builds or computes and never uses."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..ir.walk import walk_expr
+from .context import Context, DefInfo
+
+
+def check_unused(ctx: Context, program: ir.Program) -> None:
+    for info in ctx.defs.values():
+        if info.forward is None or isinstance(info.node, ir.Builder):
+            continue
+        read = _names_read(info)
+        own = any(isinstance(s, ir.Forward) for s in info.node.body)
+        if own:  # a base's forward is checked by its own rule (an unused `input`)
+            for inp in info.forward.inputs:
+                if inp.name not in read:
+                    ctx.warning(
+                        f"input `{inp.name}` is never used",
+                        inp.span,
+                        hint="remove it, or use it in `forward`",
+                    )
+            _unused_values(ctx, info.forward.body, read)
+        _unused_members(ctx, info, read)
+
+
+def _names_read(info: DefInfo) -> set[str]:
+    """Every name an expression of the definition reads (forward and body)."""
+    read: set[str] = set()
+    assert info.forward is not None
+    roots: list[ir.Node] = [info.forward, *info.node.body]
+    for root in roots:
+        for node in walk_expr(root):
+            if isinstance(node, ir.Name):
+                read.add(node.id)
+            elif isinstance(node, ir.Path):
+                read.add(node.parts[0])
+    return read
+
+
+def _unused_values(ctx: Context, body: tuple[ir.Node, ...], read: set[str]) -> None:
+    for stmt in body:
+        if isinstance(stmt, ir.FAssign):
+            for target in stmt.targets:
+                if target not in read and target != "_":
+                    ctx.warning(
+                        f"value `{target}` is computed but never used",
+                        stmt.span,
+                        hint="remove it, return it, or name it `_`",
+                    )
+        elif isinstance(stmt, ir.FIf):
+            _unused_values(ctx, stmt.then, read)
+            _unused_values(ctx, stmt.orelse, read)
+
+
+def _unused_members(ctx: Context, info: DefInfo, read: set[str]) -> None:
+    adopted = set(info.base.tree.root.children) if info.base else set()
+    for name, symbol in info.members.items():
+        if name in read or name in adopted:
+            continue
+        ctx.warning(
+            f"member `{name}` is never used",
+            symbol.span,
+            hint="its parameters are still in the state_dict; call it in `forward` "
+            "or remove it",
+        )

@@ -1,0 +1,145 @@
+"""Shape inference agrees with PyTorch, for every spec and random input sizes.
+
+For each spec's model, hypothesis draws a batch size and spatial sizes; inference
+runs with that concrete input shape, and the built model runs on a real tensor of
+it. Where inference finds no error, the model must run and give exactly the
+inferred output shapes (and the symbolic shapes, evaluated at those sizes, must
+say the same); where inference reports an error, the model must fail too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import archdsl
+from archdsl.demo import EXAMPLES
+from archdsl.pipeline import compile_spec, model_info
+from archdsl.shapes import dims
+from archdsl.shapes.infer import infer_model
+
+torch = pytest.importorskip("torch")
+
+SPECS = sorted(EXAMPLES)
+
+
+class Built:
+    """A spec compiled once, its model built once (eval mode), per test session."""
+
+    cache: dict[str, Built] = {}
+
+    def __init__(self, stem: str) -> None:
+        name, args, self.shapes = EXAMPLES[stem]
+        self.compiled = compile_spec(ROOT / "specs" / f"{stem}.arch")
+        self.info = model_info(self.compiled, name)
+        self.params = {
+            p.name: value for p, value in zip(self.info.node.params, args, strict=False)
+        }
+        torch.manual_seed(0)
+        module = archdsl.pipeline.load_compiled(self.compiled)
+        self.model = getattr(module, name)(*args).eval()
+        self.inputs = [i.name for i in self.info.forward.inputs]
+
+    @classmethod
+    def get(cls, stem: str) -> Built:
+        if stem not in cls.cache:
+            cls.cache[stem] = Built(stem)
+        return cls.cache[stem]
+
+    def infer(self, shapes=None):
+        given = dict(zip(self.inputs, shapes, strict=True)) if shapes else None
+        return infer_model(self.compiled.context, self.info, self.params, given)
+
+    def run(self, shapes) -> list[tuple[int, ...]] | None:
+        tensors = [torch.randn(shape) for shape in shapes]
+        try:
+            with torch.inference_mode():
+                out = self.model(*tensors)
+        except (RuntimeError, ValueError):
+            return None
+        return [tuple(o.shape) for o in (out if isinstance(out, tuple) else (out,))]
+
+
+def _sizes(shapes, n: int, spatial: list[int]) -> list[tuple[int, ...]]:
+    """The example shapes with batch `n` and, for images, the drawn height/width."""
+    drawn = []
+    for shape in shapes:
+        shape = (n, *shape[1:])
+        if len(shape) == 4:
+            shape = (*shape[:2], *spatial)
+        drawn.append(shape)
+    return drawn
+
+
+@pytest.mark.parametrize("stem", SPECS)
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(n=st.integers(1, 3), height=st.integers(1, 80), width=st.integers(1, 80))
+def test_inferred_shapes_equal_pytorch(stem, n, height, width):
+    built = Built.get(stem)
+    shapes = _sizes(built.shapes, n, [height, width])
+    inferred = built.infer(shapes)
+    actual = built.run(shapes)
+    if inferred.errors:
+        assert actual is None, (
+            f"inference said {shapes} fails ({inferred.errors[0].message}), "
+            f"but PyTorch gave {actual}"
+        )
+        return
+    assert actual is not None, f"PyTorch failed on {shapes}; inference found no error"
+    assert [t.dims for t in inferred.outputs] == actual
+    symbolic = built.infer()
+    env = {"N": n, "H": height, "W": width, **built.params}
+    evaluated = [tuple(dims.evaluate(d, env) for d in t.dims) for t in symbolic.outputs]
+    assert evaluated == actual
+
+
+@pytest.mark.parametrize("stem", SPECS)
+def test_invalid_sizes_are_found_and_fail_in_pytorch(stem):
+    """The smallest sizes: where the model stops working, inference says so."""
+    built = Built.get(stem)
+    verdicts = []
+    for size in (1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33):
+        shapes = _sizes(built.shapes, 1, [size, size])
+        inferred, actual = built.infer(shapes), built.run(shapes)
+        assert bool(inferred.errors) == (actual is None), (size, inferred.diagnostics)
+        verdicts.append(bool(inferred.errors))
+    if stem == "unet":  # four 2x2 poolings: 16 is the smallest input that runs
+        assert verdicts == [True] * 6 + [False] * 5
+
+
+@pytest.mark.parametrize("stem", SPECS)
+def test_parameter_count_equals_the_built_model(stem):
+    built = Built.get(stem)
+    real = sum(p.numel() for p in built.model.parameters())
+    assert built.infer(built.shapes).params == real
+
+
+def test_summary_total_equals_the_built_model(capsys):
+    from archdsl.cli import main
+
+    built = Built.get("unet")
+    real = sum(p.numel() for p in built.model.parameters())
+    spec = ROOT / "specs" / "unet.arch"
+    code = main(
+        ["summary", str(spec), "--input-shape", "1,3,572,572", "-p", "n_classes=2"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[-1].startswith(f"parameters: {real:,} ")
+    assert "output: [1, 2, 572, 572]" in out
+    assert any(line.split()[:2] == ["down4", "Down"] for line in out.splitlines())
+
+
+def test_symbolic_output_names_its_free_parameters():
+    compiled = compile_spec(ROOT / "specs" / "unet.arch")
+    result = infer_model(compiled.context, model_info(compiled, "UNet"))
+    (out,) = result.outputs
+    assert [str(d) for d in out.dims] == ["N", "n_classes", "H", "W"]
+    assert str(result.params) == "576*n_channels + 65*n_classes + 31035840"
