@@ -77,11 +77,12 @@ def _measure(tree: BaseTree) -> dict[str, SubRule]:
 
     def hooks(path: str):
         def before(module, args):
-            pending[path] = tuple(args[0].shape)
+            if args and isinstance(args[0], torch.Tensor):
+                pending[path] = tuple(args[0].shape)
 
         def after(module, args, output):
             pending.pop(path, None)
-            if isinstance(output, torch.Tensor):
+            if isinstance(output, torch.Tensor) and isinstance(args[0], torch.Tensor):
                 seen.setdefault(path, []).append(
                     (tuple(args[0].shape), tuple(output.shape))
                 )

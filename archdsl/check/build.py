@@ -363,7 +363,8 @@ class BuildChecker(ExprChecker):
             bind(self.ctx, name, found.signature, expr, values)
             self._count(expr, parameter_count(expr, self.known))
             return Value(
-                "module", ModuleRef(name, found.inputs, 1, callable=found.callable)
+                "module",
+                ModuleRef(name, found.inputs, found.outputs, callable=found.callable),
             )
         if name in BUILTINS:
             return self.builtin(name, expr, values)

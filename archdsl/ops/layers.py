@@ -19,6 +19,9 @@ CONTAINERS = frozenset({"Sequential", "ModuleList"})
 #: Layers whose forward takes more than one tensor.
 FORWARD_INPUTS = {"Bilinear": 2, "MultiheadAttention": 3, "TransformerDecoderLayer": 2}
 
+#: Layers whose forward returns a tuple: MultiheadAttention gives (output, weights).
+FORWARD_OUTPUTS = {"MultiheadAttention": 2}
+
 #: Containers that are not callable themselves (index or iterate them instead).
 NOT_CALLABLE = frozenset({"ModuleList"})
 
@@ -28,6 +31,7 @@ class Layer:
     name: str
     signature: Signature
     inputs: int = 1
+    outputs: int = 1
 
     @property
     def python(self) -> str:
@@ -46,6 +50,7 @@ def layers() -> dict[str, Layer]:
             name,
             Signature.from_table(rows, named_children=name == "Sequential"),
             FORWARD_INPUTS.get(name, 1),
+            FORWARD_OUTPUTS.get(name, 1),
         )
         for name, rows in NN_SIGNATURES.items()
     }

@@ -12,6 +12,7 @@ gives), so `archdsl summary` adds up to the real model without building it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -51,13 +52,32 @@ def known(size: object) -> bool:
 
 def same(a: object, b: object) -> bool | None:
     """Whether two sizes are equal: True, False, or None when it depends on the
-    input's size (or nothing is known)."""
+    input's size (or nothing is known).
+
+    Two different expressions count as never equal when they differ at every point
+    of a grid of sizes (each symbol from 1 to 64 and common image sizes up to
+    1024): `H` against `H // 2` is a mistake, not a question of input size."""
     if not (known(a) and known(b)):
         return None
     if a == b:
         return True
     diff = a - b  # type: ignore[operator]
-    return False if isinstance(diff, int) else None
+    if isinstance(diff, int):
+        return False
+    return False if _never_zero(diff) else None
+
+
+_GRID = (*range(1, 65), 96, 100, 128, 200, 224, 256, 299, 384, 448, 512, 572, 640, 1024)
+
+
+def _never_zero(diff: Poly) -> bool:
+    names = sorted(diff.symbols)
+    if len(names) > 2:
+        return False  # too many combinations to be sure of anything
+    for values in itertools.product(_GRID, repeat=len(names)):
+        if diff.evaluate(dict(zip(names, values, strict=True))) == 0:
+            return False
+    return True
 
 
 def describe(dims: Dims) -> str:
@@ -160,9 +180,7 @@ def _spatial(x: Dims, n: int) -> tuple[Dims, Dims]:
 def conv(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, n + 1, n + 2)
-        _check_size(
-            a["in_channels"], x[-n - 1], "input channels", "the channel dimension is 1"
-        )
+        _check_size(a["in_channels"], x[-n - 1], "input channels")
         k, s, d = (
             _tuple(_int(a, key), n) for key in ("kernel_size", "stride", "dilation")
         )
@@ -247,11 +265,22 @@ def adaptive_pool(n: int) -> Callable[..., Dims]:
 
 
 def norm(ranks: tuple[int, ...], key: str, always: bool = True) -> Callable[..., Dims]:
+    """Batch, instance and group norms: channels in dim 1 (dim 0 for an unbatched
+    instance norm input, the smallest rank it takes)."""
+
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, *ranks)
         if always or a.get("affine") is True:
-            channel = 1 if len(x) == max(ranks) else 0
-            _check_size(a[key], x[channel], "channels", "the channel dimension is 1")
+            channel = 0 if not always and len(x) == min(ranks) else 1
+            _check_size(a[key], x[channel], "channels")
+        return x
+
+    return rule
+
+
+def ranked(*ranks: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, *ranks)
         return x
 
     return rule
@@ -438,6 +467,7 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     "TransformerEncoderLayer": transformer_layer,
     "TransformerDecoderLayer": transformer_layer,
     "PReLU": prelu,
+    "Dropout1d": ranked(2, 3),
     **{
         name: same_shape
         for name in (
@@ -673,8 +703,8 @@ def broadcast(x: Dims, y: Dims) -> Dims:
             out.append(a if known(a) else b)
         else:
             raise ShapeProblem(
-                f"cannot broadcast {describe(x)} with {describe(y)}: dim {-i} is "
-                f"{show(a)} and {show(b)}",
+                f"cannot broadcast {describe(x)} with {describe(y)}: dim "
+                f"{max(len(x), len(y)) - i} is {show(a)} and {show(b)}",
                 "sizes must be equal, or 1",
             )
     return tuple(reversed(out))

@@ -282,7 +282,9 @@ class Inference:
             return self.binop(node, left, right)
         if isinstance(node, ir.UnaryOp):
             operand = self.expr(node.operand, values, block, path)
-            return operand if isinstance(operand, Tensor) else UNKNOWN
+            if isinstance(operand, Tensor):
+                return operand
+            return self.evaluator.expr(node, block.env)
         if isinstance(node, ir.Subscript):
             value = self.expr(node.value, values, block, path)
             index = self.evaluator.expr(node.index, block.env)
@@ -413,6 +415,8 @@ class Inference:
             return UNKNOWN_TENSOR
         if isinstance(result, tuple) and result and isinstance(result[0], tuple):
             return [Tensor(r, _origin(span)) for r in result]
+        if len(inputs) == 1 and result == inputs[0] and isinstance(tensors[0], Tensor):
+            return Tensor(result, tensors[0].origin)  # ReLU, BatchNorm: not news
         return Tensor(result, _origin(span))
 
     def _hint(self, problem: ShapeProblem, tensors: list[Any]) -> str | None:
@@ -471,9 +475,10 @@ class Inference:
                 Note(f"in `{callee}` ({module.info.name}), called here", span)
             )
             try:
-                return self.forward(module, tensors, path)
+                result = self.forward(module, tensors, path)
             finally:
                 self.frames.pop()
+            return _made_at(result, span)
         if isinstance(module, BaseModule):
             return self._base(module, tensors, span, path, callee)
         return UNKNOWN_TENSOR
@@ -556,6 +561,15 @@ def op_arguments(
 
 
 _Modules = (LayerModule, SeqModule, BlockModule, BaseModule)
+
+
+def _made_at(result: Any, span: Span | None) -> Any:
+    """A block's outputs, as its callers see them: made by the call."""
+    if isinstance(result, list):
+        return [_made_at(r, span) for r in result]
+    if isinstance(result, Tensor) and result.dims is not None:
+        return Tensor(result.dims, _origin(span))
+    return result
 
 
 def _join(path: str, name: str) -> str:

@@ -310,14 +310,8 @@ class Evaluator:
             children = [(str(i), child) for i, child in enumerate(items or [])]
             children += list(keywords.items())
             return SeqModule(name, children, node.span)
-        args: dict[str, Any] = {}
-        for param in sig.params:
-            if param.default not in (REQUIRED, OPAQUE) and param.kind != "var":
-                args[param.name] = param.default
-        args.update(zip([p.name for p in sig.positional], positional, strict=False))
-        args.update(keywords)
         self._count()
-        return LayerModule(name, args, node.span)
+        return LayerModule(name, layer_arguments(sig, positional, keywords), node.span)
 
     def _torchvision(self, node: ir.Call, env) -> Any:
         from ..check.base import base_tree
@@ -328,6 +322,20 @@ class Evaluator:
         if resolved is None:
             return UNKNOWN
         return BaseModule(resolved[1], "", node.span)
+
+
+def layer_arguments(
+    sig: Signature, positional: list[Any], keywords: dict[str, Any]
+) -> dict[str, Any]:
+    """A layer's arguments by parameter name, with torch's defaults filled in."""
+    args: dict[str, Any] = {
+        p.name: p.default
+        for p in sig.params
+        if p.default not in (REQUIRED, OPAQUE) and p.kind != "var"
+    }
+    args.update(zip([p.name for p in sig.positional], positional, strict=False))
+    args.update(keywords)
+    return args
 
 
 def _symbol_for(param: ir.Param) -> Any:

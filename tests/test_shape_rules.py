@@ -1,0 +1,204 @@
+"""Every layer and op in the registry has a shape rule, and each rule (and each
+parameter rule) gives what torch gives, on inputs chosen to exercise its arithmetic:
+strides, padding, dilation, ceil_mode, groups, odd sizes."""
+
+from __future__ import annotations
+
+import pytest
+
+from archdsl.ops import TENSOR_OPS, layers
+from archdsl.ops.shapes import (
+    CONTAINERS_WITHOUT_RULE,
+    LAYER_SHAPES,
+    OP_SHAPES,
+    PARAMETERS,
+    ShapeProblem,
+    broadcast,
+)
+from archdsl.shapes.modules import layer_arguments
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+# layer -> (constructor keywords, input shapes)
+LAYER_SAMPLES: dict[str, tuple[dict, list[tuple[int, ...]]]] = {
+    "Conv1d": (dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1), [(2, 4, 17)]),
+    "Conv2d": (
+        dict(in_channels=4, out_channels=6, kernel_size=(3, 5), stride=(2, 1),
+             padding=(1, 2), dilation=(1, 2), groups=2, bias=False),
+        [(2, 4, 17, 19)],
+    ),
+    "Conv3d": (dict(in_channels=2, out_channels=3, kernel_size=3, stride=2, padding="valid"), [(1, 2, 9, 10, 11)]),
+    "ConvTranspose1d": (
+        dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1, output_padding=1),
+        [(2, 4, 17)],
+    ),
+    "ConvTranspose2d": (
+        dict(in_channels=4, out_channels=2, kernel_size=(2, 3), stride=2, dilation=2, groups=2),
+        [(1, 4, 5, 6)],
+    ),
+    "ConvTranspose3d": (dict(in_channels=2, out_channels=3, kernel_size=2, stride=2), [(1, 2, 3, 4, 5)]),
+    "MaxPool1d": (dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), [(2, 4, 18)]),
+    "MaxPool2d": (dict(kernel_size=3, stride=2, ceil_mode=True, dilation=2), [(2, 4, 17, 18)]),
+    "MaxPool3d": (dict(kernel_size=2), [(1, 2, 9, 10, 11)]),
+    "AvgPool1d": (dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), [(2, 4, 17)]),
+    "AvgPool2d": (dict(kernel_size=2), [(2, 4, 7, 9)]),
+    "AvgPool3d": (dict(kernel_size=3, stride=2, padding=1), [(1, 2, 9, 10, 11)]),
+    "AdaptiveAvgPool1d": (dict(output_size=5), [(2, 4, 17)]),
+    "AdaptiveAvgPool2d": (dict(output_size=(3, None)), [(2, 4, 17, 9)]),
+    "AdaptiveAvgPool3d": (dict(output_size=2), [(1, 2, 9, 10, 11)]),
+    "AdaptiveMaxPool1d": (dict(output_size=5), [(2, 4, 17)]),
+    "AdaptiveMaxPool2d": (dict(output_size=(1, 1)), [(2, 4, 17, 9)]),
+    "AdaptiveMaxPool3d": (dict(output_size=2), [(1, 2, 9, 10, 11)]),
+    "BatchNorm1d": (dict(num_features=4), [(2, 4, 7)]),
+    "BatchNorm2d": (dict(num_features=4), [(2, 4, 5, 6)]),
+    "BatchNorm3d": (dict(num_features=4, affine=False), [(2, 4, 3, 5, 6)]),
+    "InstanceNorm1d": (dict(num_features=4, affine=True), [(2, 4, 7)]),
+    "InstanceNorm2d": (dict(num_features=4), [(2, 4, 5, 6)]),
+    "InstanceNorm3d": (dict(num_features=4, affine=True), [(2, 4, 3, 5, 6)]),
+    "GroupNorm": (dict(num_groups=2, num_channels=4), [(2, 4, 5, 6)]),
+    "LayerNorm": (dict(normalized_shape=[5, 6]), [(2, 4, 5, 6)]),
+    "LocalResponseNorm": (dict(size=2), [(2, 4, 5, 6)]),
+    "Linear": (dict(in_features=6, out_features=3), [(2, 5, 6)]),
+    "Bilinear": (dict(in1_features=4, in2_features=5, out_features=3), [(2, 4), (2, 5)]),
+    "Embedding": (dict(num_embeddings=10, embedding_dim=4), [(2, 7)]),
+    "Flatten": ({}, [(2, 3, 4, 5)]),
+    "Unflatten": (dict(dim=1, unflattened_size=(2, 3)), [(2, 6, 5)]),
+    "Upsample": (dict(scale_factor=2), [(1, 2, 5, 6)]),
+    "UpsamplingNearest2d": (dict(scale_factor=3), [(1, 2, 5, 6)]),
+    "UpsamplingBilinear2d": (dict(size=(8, 9)), [(1, 2, 5, 6)]),
+    "ZeroPad2d": (dict(padding=(1, 2, 3, 4)), [(1, 2, 5, 6)]),
+    "ConstantPad2d": (dict(padding=2, value=0.5), [(1, 2, 5, 6)]),
+    "ReflectionPad2d": (dict(padding=1), [(1, 2, 5, 6)]),
+    "ReplicationPad2d": (dict(padding=(1, 0, 2, 0)), [(1, 2, 5, 6)]),
+    "PixelShuffle": (dict(upscale_factor=2), [(1, 8, 3, 4)]),
+    "PixelUnshuffle": (dict(downscale_factor=2), [(1, 2, 4, 6)]),
+    "ChannelShuffle": (dict(groups=2), [(1, 4, 3, 3)]),
+    "MultiheadAttention": (dict(embed_dim=8, num_heads=2), [(5, 3, 8), (7, 3, 8), (7, 3, 8)]),
+    "TransformerEncoderLayer": (dict(d_model=8, nhead=2, dim_feedforward=16), [(5, 3, 8)]),
+    "TransformerDecoderLayer": (dict(d_model=8, nhead=2, dim_feedforward=16), [(5, 3, 8), (7, 3, 8)]),
+    "PReLU": (dict(num_parameters=4), [(2, 4, 5)]),
+    "Softmax": (dict(dim=1), [(2, 3, 4)]),
+    "LogSoftmax": (dict(dim=1), [(2, 3, 4)]),
+    "Threshold": (dict(threshold=0.1, value=0.0), [(2, 3, 4)]),
+    "Hardtanh": ({}, [(2, 3, 4)]),
+    "Dropout1d": ({}, [(2, 3, 4)]),
+}  # fmt: skip
+PLAIN = (2, 3, 4, 5)  # for the elementwise layers, built without arguments
+
+
+def _sample(name: str) -> tuple[dict, list[tuple[int, ...]]]:
+    return LAYER_SAMPLES.get(name, ({}, [PLAIN]))
+
+
+def test_every_layer_has_a_shape_rule():
+    assert set(layers()) == set(LAYER_SHAPES) | CONTAINERS_WITHOUT_RULE
+    assert not set(LAYER_SHAPES) & CONTAINERS_WITHOUT_RULE
+
+
+def test_every_op_has_a_shape_rule():
+    assert set(TENSOR_OPS) == set(OP_SHAPES)
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_SHAPES))
+def test_layer_rule_matches_torch(name):
+    kwargs, shapes = _sample(name)
+    module = getattr(nn, name)(**kwargs).eval()
+    inputs = [
+        torch.randint(0, 10, s) if name == "Embedding" else torch.randn(s)
+        for s in shapes
+    ]
+    with torch.no_grad():
+        out = module(*inputs)
+    args = layer_arguments(layers()[name].signature, [], kwargs)
+    inferred = LAYER_SHAPES[name](args, *shapes)
+    if isinstance(out, tuple):
+        assert list(inferred) == [tuple(o.shape) for o in out]
+    else:
+        assert tuple(inferred) == tuple(out.shape)
+    count = PARAMETERS[name](args) if name in PARAMETERS else 0
+    assert count == sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("Conv2d", dict(in_channels=3, out_channels=4, kernel_size=3), (1, 5, 8, 8)),
+        ("Conv2d", dict(in_channels=3, out_channels=4, kernel_size=5), (1, 3, 4, 8)),
+        ("Linear", dict(in_features=6, out_features=3), (2, 5)),
+        ("BatchNorm2d", dict(num_features=4), (2, 3, 5, 5)),
+        ("MaxPool2d", dict(kernel_size=2), (1, 3, 1, 4)),
+        ("LayerNorm", dict(normalized_shape=[5]), (2, 4)),
+        ("GroupNorm", dict(num_groups=2, num_channels=4), (2, 6, 3)),
+        ("PixelShuffle", dict(upscale_factor=2), (1, 6, 3, 3)),
+    ],
+)
+def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):
+    args = layer_arguments(layers()[name].signature, [], kwargs)
+    with pytest.raises(ShapeProblem):
+        LAYER_SHAPES[name](args, shape)
+    with pytest.raises((RuntimeError, ValueError)):
+        getattr(nn, name)(**kwargs)(torch.randn(shape))
+
+
+x = (2, 3, 4, 5)
+OP_SAMPLES = {
+    "cat": (dict(dim=1), [[x, (2, 2, 4, 5)]]),
+    "stack": (dict(dim=2), [[x, x, x]]),
+    "flatten": (dict(start_dim=1, end_dim=2), [x]),
+    "unsqueeze": (dict(dim=-1), [x]),
+    "squeeze": ({}, [(2, 1, 4, 1)]),
+    "reshape": (dict(shape=[2, -1, 5]), [x]),
+    "permute": (dict(dims=[0, 2, 3, 1]), [x]),
+    "transpose": (dict(dim0=1, dim1=-1), [x]),
+    "mean": (dict(dim=[2, 3], keepdim=False), [x]),
+    "softmax": (dict(dim=1), [x]),
+    "relu": ({}, [x]),
+    "sigmoid": ({}, [x]),
+    "tanh": ({}, [x]),
+    "interpolate": (dict(size=None, scale_factor=2.0, mode="nearest"), [x]),
+    "adaptive_avg_pool2d": (dict(output_size=[2, 3]), [x]),
+    "pad_like": ({}, [(2, 3, 4, 5), (2, 7, 9, 11)]),
+}
+
+
+def test_every_op_has_a_sample():
+    assert set(OP_SAMPLES) == set(OP_SHAPES)
+
+
+@pytest.mark.parametrize("name", sorted(OP_SAMPLES))
+def test_op_rule_matches_torch(name):
+    from archdsl.codegen.module import PAD_LIKE
+
+    kwargs, shapes = OP_SAMPLES[name]
+    tensors = [
+        [torch.randn(s) for s in shape]
+        if isinstance(shape, list)
+        else torch.randn(shape)
+        for shape in shapes
+    ]
+    op = TENSOR_OPS[name]
+    if name == "pad_like":
+        scope: dict = {}
+        exec(PAD_LIKE, {"F": torch.nn.functional, "Tensor": torch.Tensor}, scope)  # noqa: S102
+        func = scope["pad_like"]
+    else:
+        module, attr = op.python.split(".")
+        func = getattr({"torch": torch, "F": torch.nn.functional}[module], attr)
+    out = func(*tensors, **kwargs)
+    inferred = OP_SHAPES[name](kwargs, *shapes)
+    assert tuple(inferred) == tuple(out.shape)
+
+
+@pytest.mark.parametrize(
+    "a, b", [((2, 3, 4), (4,)), ((2, 1, 4), (3, 1)), ((5,), (2, 3, 5)), ((1,), (2, 2))]
+)
+def test_broadcast_matches_torch(a, b):
+    assert broadcast(a, b) == tuple((torch.randn(a) + torch.randn(b)).shape)
+
+
+def test_broadcast_refuses_what_torch_refuses():
+    with pytest.raises(ShapeProblem):
+        broadcast((2, 3), (4, 3, 2))
+    with pytest.raises(RuntimeError):
+        torch.randn(2, 3) + torch.randn(4, 3, 2)
