@@ -180,3 +180,67 @@ def test_demo_runs(tmp_path):
         == 0
     )
     assert (tmp_path / "out" / "mlp.py").exists()
+
+
+NESTED = ROOT / "tests" / "errors" / "shape_nested_blocks.arch"
+
+
+def test_check_json_carries_the_call_sites(capsys):
+    assert main(["check", "--format", "json", str(NESTED)]) == 1
+    (found,) = json.loads(capsys.readouterr().out)
+    assert (found["line"], found["column"]) == (2, 23)
+    assert found["message"] == "`Conv2d` expects 32 input channels, receives 64"
+    notes = [(n["line"], n["column"], n["message"]) for n in found["notes"]]
+    assert notes == [
+        (3, 18, "in `body` (Sequential), called here"),
+        (9, 18, "in `second` (ConvBN), called here"),
+        (14, 33, "in `stage` (Stage), called here"),
+    ]
+
+
+def test_check_with_an_input_shape(capsys):
+    args = ["check", str(UNET), "-p", "n_classes=2", "--input-shape"]
+    assert main([*args, "1,3,64,64"]) == 0
+    assert main([*args, "x=1,3,15,64"]) == 1
+    assert "`MaxPool2d` gives a spatial size of 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--input-shape", "1,3,64"], "input `x` is declared [N, n_channels, H, W] (4"),
+        (["--input-shape", "y=1,3,64,64"], "`UNet` has no input `y`"),
+        (["--input-shape", "1,3,a,b"], "write 1,3,224,224 or x=1,3,224,224"),
+        (["-p", "n_clases=2"], "`UNet` has no parameter `n_clases`"),
+        (["-p", "n_channels=4", "--input-shape", "1,3,64,64"], "so `n_channels` is 4"),
+    ],
+)
+def test_summary_usage_mistakes_are_diagnostics(extra, message):
+    result = run("summary", UNET, *extra)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_summary_of_a_model_without_declared_shapes(tmp_path):
+    spec = tmp_path / "plain.arch"
+    spec.write_text("model M() {\n    fc = Linear(4, 2)\n    forward(x) = fc(x)\n}\n")
+    assert "declares no input shapes" in run("summary", spec).stderr
+    result = run("summary", spec, "--input-shape", "3,4")
+    assert result.returncode == 0, result.stderr
+    assert "output: [3, 2]" in result.stdout
+    assert "parameters: 10 " in result.stdout
+
+
+def test_summary_and_check_need_no_torch():
+    code = (
+        "import sys\n"
+        "from archdsl.cli import main\n"
+        "rc = main(['summary', sys.argv[1], '--input-shape', '1,3,64,64'])\n"
+        "assert 'torch' not in sys.modules, 'summary imported torch'\n"
+        "sys.exit(rc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(UNET)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

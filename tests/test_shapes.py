@@ -143,3 +143,33 @@ def test_symbolic_output_names_its_free_parameters():
     (out,) = result.outputs
     assert [str(d) for d in out.dims] == ["N", "n_classes", "H", "W"]
     assert str(result.params) == "576*n_channels + 65*n_classes + 31035840"
+
+
+def _readme_sessions():
+    """The `$ archdsl ...` examples in the README's section on shapes."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Shapes, checked before anything runs", 1)[1].split(
+        "\n## "
+    )[0]
+    for block in section.split("```")[1::2]:
+        lines = block.strip("\n").splitlines()
+        if lines and lines[0].startswith("$ archdsl "):
+            yield lines[0][2:], "\n".join(lines[1:])
+
+
+@pytest.mark.parametrize(
+    "command, shown", list(_readme_sessions()), ids=lambda v: v[:40]
+)
+def test_readme_shows_real_output(command, shown, capsys, monkeypatch):
+    from archdsl.cli import main
+
+    monkeypatch.chdir(ROOT)
+    main(command.split()[1:])
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).strip() == shown.strip()
+
+
+def test_readme_has_both_examples():
+    commands = [c for c, _ in _readme_sessions()]
+    assert any(c.startswith("archdsl check") for c in commands)
+    assert any(c.startswith("archdsl summary") for c in commands)
