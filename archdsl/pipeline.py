@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import linecache
 import sys
 import types
@@ -15,6 +13,7 @@ from .check import Context, Limits
 from .check import check as run_checks
 from .codegen import generate_module
 from .errors import ArchError, Diagnostic
+from .gc_pause import no_gc_pauses
 from .imports import resolve_imports
 from .source import Source
 from .syntax import parse_source
@@ -59,23 +58,9 @@ def parse(spec: str | Path) -> ir.Program:
 
 def compile_spec(spec: str | Path | Source, limits: Limits | None = None) -> Compiled:
     source = spec if isinstance(spec, Source) else read_source(spec)
-    with _no_gc_pauses():
+    with no_gc_pauses():
         program = resolve_imports(parse_source(source), source)
         return Compiled(source, program, run_checks(program, limits))
-
-
-@contextlib.contextmanager
-def _no_gc_pauses():
-    """Compiling makes many small objects and frees few; the cyclic collector would
-    rescan them again and again (a third of the time of a 10,000-layer spec).
-    Reference counting still frees everything; the collector resumes after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def generate(spec: str | Path | Source, limits: Limits | None = None) -> str:

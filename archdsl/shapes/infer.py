@@ -18,6 +18,7 @@ from .. import ir
 from ..bases import Step, SubModule, family_of
 from ..check.context import Context, DefInfo
 from ..errors import Diagnostic, Note
+from ..gc_pause import no_gc_pauses
 from ..ops import BUILTINS, TENSOR_OPS
 from ..ops.shapes import (
     LAYER_SHAPES,
@@ -107,7 +108,8 @@ def infer_model(
         return None  # where shapes would start is unknown
     run = Inference(ctx, concrete=input_shapes is not None, sizes=sizes)
     try:
-        return _run(run, info, forward, bound, declared, input_shapes)
+        with no_gc_pauses():
+            return _run(run, info, forward, bound, declared, input_shapes)
     except (TooLarge, RecursionError):
         why = Diagnostic(
             f"shapes of `{info.name}` were not inferred: it builds more than "

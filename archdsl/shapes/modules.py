@@ -45,7 +45,7 @@ class BlockModule:
     info: DefInfo
     env: dict[str, Any]  # parameters, constants and members, once evaluated
     span: Span | None
-    members: list[str] = field(default_factory=list)
+    members: dict[str, None] = field(default_factory=dict)  # names, in order
 
 
 @dataclass(eq=False)
@@ -130,7 +130,7 @@ class Evaluator:
             base = BaseModule(info.base.tree, "", span)
             for child in info.base.tree.root.children:
                 env[child] = base.child((child,))
-                block.members.append(child)
+                block.members[child] = None
             block.env["__base__"] = base
         self.body(node.body, block)
         return block
@@ -160,8 +160,8 @@ class Evaluator:
         if isinstance(owner, BaseModule) and "__base__" in env:
             env["__base__"].replaced[first] = value  # `fc = ...` in an extends model
         env[first] = value
-        if _is_module(value) and first not in block.members:
-            block.members.append(first)
+        if _is_module(value):
+            block.members[first] = None
 
     # ---- expressions -----------------------------------------------------------------
 

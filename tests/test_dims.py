@@ -1,0 +1,63 @@
+"""Symbolic sizes: canonical forms compare equal exactly when the sizes are equal,
+and every expression evaluates as Python's integer arithmetic does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archdsl.shapes.dims import Poly, evaluate, symbol
+
+H, W = symbol("H"), symbol("W")
+
+# An expression is built by a list of steps applied to H (or W): the arithmetic a
+# chain of convolutions, pools, transposed convolutions and concatenations does.
+STEP = st.one_of(
+    st.tuples(st.just("+"), st.integers(-9, 9)),
+    st.tuples(st.just("*"), st.integers(1, 4)),
+    st.tuples(st.just("//"), st.integers(1, 8)),
+    st.tuples(st.just("+W"), st.just(0)),
+)
+
+
+def _apply(value, steps):
+    for op, k in steps:
+        if op == "+":
+            value = value + k
+        elif op == "*":
+            value = value * k
+        elif op == "//":
+            value = value // k
+        else:
+            value = value + (W if isinstance(value, Poly) else _apply.w)
+    return value
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(STEP, max_size=8), st.integers(-50, 300), st.integers(1, 300))
+def test_symbolic_arithmetic_evaluates_like_integers(steps, h, w):
+    _apply.w = w
+    expected = _apply(h, steps)
+    assert evaluate(_apply(H, steps), {"H": h, "W": w}) == expected
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    st.lists(STEP, max_size=6),
+    st.lists(STEP, max_size=6),
+)
+def test_equal_forms_mean_equal_sizes(first, second):
+    a, b = _apply(H, first), _apply(H, second)
+    if a == b:
+        for h in range(-20, 200):
+            for w in (1, 7, 64):
+                assert evaluate(a, {"H": h, "W": w}) == evaluate(b, {"H": h, "W": w})
+
+
+def test_known_identities_are_one_form():
+    assert (H - 1) // 2 + 1 == (H + 1) // 2  # a 3x3 stride-2 conv, padding 1
+    assert H // 2 // 2 == H // 4
+    assert ((H // 2) - 1) * 2 + 2 == 2 * (H // 2)  # pool, then transposed conv
+    assert (2 * H + 1) // 4 == H // 2
+    assert H * W - W * H == 0
+    assert str((H + 3) // 4) == "(H + 3) // 4"
