@@ -173,3 +173,42 @@ def test_readme_has_both_examples():
     commands = [c for c, _ in _readme_sessions()]
     assert any(c.startswith("archdsl check") for c in commands)
     assert any(c.startswith("archdsl summary") for c in commands)
+
+
+CONDITIONAL = """
+block B(cin: int, cout: int) {
+    conv = Conv2d(cin, cout, kernel_size=3, padding=1)
+    if cin != cout {
+        proj = Conv2d(cin, cout, kernel_size=1)
+    }
+    forward(x) {
+        identity = x
+        if cin != cout {
+            identity = proj(x)
+        }
+        return conv(x) + identity
+    }
+}
+model M(c: int) {
+    b = B(c, 8)
+    b3 = B(8, 4)
+    forward(x: [N, c, H, W]) = b3(b(x))
+}
+"""
+
+
+def test_a_choice_on_an_unknown_parameter_is_not_guessed():
+    compiled = compile_spec(CONDITIONAL)
+    info = model_info(compiled, "M")
+    vague = infer_model(compiled.context, info)
+    assert vague.outputs[0].dims is None and vague.params is dims_unknown()
+    exact = infer_model(compiled.context, info, {"c": 3}, {"x": (2, 3, 10, 10)})
+    model = archdsl.pipeline.load_compiled(compiled).M(3)
+    assert exact.params == sum(p.numel() for p in model.parameters())
+    assert exact.outputs[0].dims == tuple(model(torch.randn(2, 3, 10, 10)).shape)
+
+
+def dims_unknown():
+    from archdsl.ops.shapes import UNKNOWN
+
+    return UNKNOWN

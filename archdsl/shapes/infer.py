@@ -19,6 +19,7 @@ from ..bases import Step, SubModule, family_of
 from ..check.context import Context, DefInfo
 from ..errors import Diagnostic, Note
 from ..gc_pause import no_gc_pauses
+from ..ir.walk import returns
 from ..ops import BUILTINS, TENSOR_OPS
 from ..ops.shapes import (
     LAYER_SHAPES,
@@ -265,8 +266,11 @@ class Inference:
                     )
                     if result is not None:
                         return result
-                else:
+                elif _branch_returns(stmt):
                     return UNKNOWN_TENSOR  # chosen by a value known only at run time
+                else:  # neither branch is checked; what they set is unknown after
+                    for target in _targets(stmt):
+                        values[target] = UNKNOWN_TENSOR
         return None
 
     def expr(self, node: ir.Node, values, block: BlockModule, path: str) -> Any:
@@ -563,6 +567,20 @@ def op_arguments(
 
 
 _Modules = (LayerModule, SeqModule, BlockModule, BaseModule)
+
+
+def _targets(stmt: ir.FIf) -> set[str]:
+    found: set[str] = set()
+    for inner in (*stmt.then, *stmt.orelse):
+        if isinstance(inner, ir.FAssign):
+            found.update(inner.targets)
+        elif isinstance(inner, ir.FIf):
+            found |= _targets(inner)
+    return found
+
+
+def _branch_returns(stmt: ir.FIf) -> bool:
+    return any(True for _ in returns((stmt,)))
 
 
 def _made_at(result: Any, span: Span | None) -> Any:

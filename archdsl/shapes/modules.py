@@ -148,6 +148,7 @@ class Evaluator:
                     for inner in (*stmt.then, *stmt.orelse):
                         if isinstance(inner, ir.Assign) and len(inner.target) == 1:
                             env[inner.target[0]] = UNKNOWN
+                            block.members[inner.target[0]] = None  # perhaps one
 
     def assign(self, stmt: ir.Assign, block: BlockModule) -> None:
         env = block.env
@@ -373,6 +374,8 @@ def count_parameters(module: object, seen: set[int] | None = None) -> Any:
     """What `sum(p.numel() for p in module.parameters())` will give: an int, a
     symbolic size, or UNKNOWN. A module reachable twice counts once, as in torch."""
     seen = set() if seen is None else seen
+    if module is UNKNOWN:
+        return UNKNOWN
     if id(module) in seen:
         return 0
     seen.add(id(module))

@@ -54,5 +54,6 @@ def _count(value: Any) -> str:
 def _memory(params: Any) -> str:
     if not isinstance(params, int) or not known(params):
         return ""
-    megabytes = params * 4 / 1e6
-    return f" ({megabytes:,.1f} MB as float32)"
+    size = params * 4
+    shown = f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+    return f" ({shown} as float32)"
