@@ -352,15 +352,14 @@ def _parse_param(item: str) -> tuple[str, object]:
     name, sep, text = item.partition("=")
     if not sep or not name.isidentifier():
         raise ArchError([Diagnostic(f"--param {item!r}: write NAME=VALUE")])
-    value: object = text
     for convert in (int, float):
         try:
             return name, convert(text)
         except ValueError:
             pass
     if text in ("True", "False"):
-        value = text == "True"
-    return name, value
+        return name, text == "True"
+    return name, text
 
 
 def _ir(args: argparse.Namespace) -> int:

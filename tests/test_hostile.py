@@ -53,10 +53,16 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _torch_imported():
-    """Importing torchvision (about 4 s, once per process) is not the spec's time.
+def _torch_imported(tmp_path_factory):
+    """Importing torchvision (about 4 s, once per process) is not the spec's time,
+    nor is learning the base models specs/ uses (their trees and shape rules, a few
+    seconds once per builder and arguments, then cached).
     At the end, the slowest input per fuzz test is printed (seen with -s)."""
     pytest.importorskip("torchvision")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+        for spec in SPECS:
+            archdsl.compile_spec(spec)
     yield
     if SLOWEST:
         slowest = {k: f"{v * 1000:.0f} ms" for k, v in SLOWEST.items()}

@@ -120,9 +120,51 @@ def test_layer_rule_matches_torch(name):
     assert count == sum(p.numel() for p in module.parameters())
 
 
+# More cases per layer, each once a bug: the rule must still give torch's shapes.
+EDGE_CASES = [
+    ("Unflatten", dict(dim=1, unflattened_size=(2, -1)), [(2, 6)]),
+    ("MultiheadAttention", dict(embed_dim=8, num_heads=2, add_bias_kv=True,
+                                add_zero_attn=True, batch_first=True),
+     [(3, 5, 8), (3, 7, 8), (3, 7, 8)]),
+    ("MultiheadAttention", dict(embed_dim=8, num_heads=2, kdim=4, vdim=6),
+     [(5, 3, 8), (7, 3, 4), (7, 3, 6)]),
+    ("PixelShuffle", dict(upscale_factor=2), [(2, 2, 8, 3, 4)]),
+    ("MaxPool2d", dict(kernel_size=2, return_indices=True), [(1, 2, 5, 7)]),
+    ("AdaptiveMaxPool2d", dict(output_size=3, return_indices=True), [(1, 2, 5, 7)]),
+    ("Conv2d", dict(in_channels=2, out_channels=4, kernel_size=3, padding="same",
+                    dilation=2), [(1, 2, 9, 8)]),
+    ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), [(1, 1, 6, 7)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, kwargs, shapes", EDGE_CASES, ids=lambda v: str(v)[:30])
+def test_layer_edge_cases_match_torch(name, kwargs, shapes):
+    module = getattr(nn, name)(**kwargs).eval()
+    with torch.no_grad():
+        out = module(*[torch.randn(s) for s in shapes])
+    args = layer_arguments(layers()[name].signature, [], kwargs)
+    inferred = LAYER_SHAPES[name](args, *shapes)
+    if isinstance(out, tuple):
+        assert list(inferred) == [tuple(o.shape) for o in out]
+    else:
+        assert tuple(inferred) == tuple(out.shape)
+
+
 @pytest.mark.parametrize(
     "name, kwargs, shape",
     [
+        (
+            "Conv2d",
+            dict(
+                in_channels=3, out_channels=4, kernel_size=3, padding="same", stride=2
+            ),
+            (1, 3, 8, 8),
+        ),
+        ("Dropout1d", {}, (1, 3, 4, 4)),
+        ("ReflectionPad2d", dict(padding=3), (1, 1, 3, 8)),
+        ("Softmax", dict(dim=3), (1, 3, 4)),
+        ("Softmax2d", {}, (3, 4)),
+        ("Unflatten", dict(dim=1, unflattened_size=(4, -1)), (2, 6)),
         ("Conv2d", dict(in_channels=3, out_channels=4, kernel_size=3), (1, 5, 8, 8)),
         ("Conv2d", dict(in_channels=3, out_channels=4, kernel_size=5), (1, 3, 4, 8)),
         ("Linear", dict(in_features=6, out_features=3), (2, 5)),
@@ -137,7 +179,7 @@ def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):
     args = layer_arguments(layers()[name].signature, [], kwargs)
     with pytest.raises(ShapeProblem):
         LAYER_SHAPES[name](args, shape)
-    with pytest.raises((RuntimeError, ValueError)):
+    with pytest.raises((RuntimeError, ValueError, IndexError)):
         getattr(nn, name)(**kwargs)(torch.randn(shape))
 
 
@@ -160,6 +202,26 @@ OP_SAMPLES = {
     "adaptive_avg_pool2d": (dict(output_size=[2, 3]), [x]),
     "pad_like": ({}, [(2, 3, 4, 5), (2, 7, 9, 11)]),
 }
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [("mean", dict(dim=[1, -2]), (2, 3, 4)), ("softmax", dict(dim=2), (2, 3))],
+)
+def test_an_op_that_refuses_means_torch_refuses(name, kwargs, shape):
+    with pytest.raises(ShapeProblem):
+        OP_SHAPES[name](kwargs, shape)
+    with pytest.raises((RuntimeError, IndexError)):
+        getattr(torch, name)(torch.randn(shape), **kwargs)
+
+
+def test_zero_d_and_empty_dims_follow_torch():
+    scalar = torch.tensor(1.0)
+    assert OP_SHAPES["softmax"]({"dim": -1}, ()) == tuple(
+        torch.softmax(scalar, -1).shape
+    )
+    x = torch.randn(2, 3)
+    assert OP_SHAPES["mean"]({"dim": []}, (2, 3)) == tuple(torch.mean(x, dim=[]).shape)
 
 
 def test_every_op_has_a_sample():

@@ -212,3 +212,22 @@ def dims_unknown():
     from archdsl.ops.shapes import UNKNOWN
 
     return UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "conv = Conv2d(8, 8, kernel_size=3, padding=1, groups=g)",
+        "conv = Conv2d(8, 8, kernel_size=[3, 3, 3])",
+        "conv = Conv2d(8, 8, kernel_size=3, groups=0)",
+    ],
+)
+def test_odd_arguments_never_crash_inference(body):
+    """Once crashes (an exception other than ArchError out of compile_spec)."""
+    spec = f"model Net(g: int) {{\n    {body}\n    forward(x: [N, 8, H, W]) = conv(x)\n}}\n"
+    try:
+        compiled = compile_spec(spec)
+    except archdsl.ArchError:
+        return
+    result = infer_model(compiled.context, model_info(compiled, "Net"))
+    assert result is not None

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from ..output import write_atomic
 from .tree import BaseTree, cache_file
 
-#: Input sizes probed (square: a failure is then the same size on both axes).
-PROBE_SIZES = range(1, 97)
+#: Input sizes probed (square: a failure is then the same size on both axes). With
+#: strides multiplying to at most 32, every submodule sees at least stride + 1
+#: consecutive sizes; the tree's own 224x224 record is one more point each fit must
+#: reproduce, far from the probed ones.
+PROBE_SIZES = range(1, 65)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ def _measure(tree: BaseTree) -> dict[str, SubRule]:
             handle.remove()
     rules = {}
     for path, pairs in seen.items():
+        node = tree.get(path)
+        if node is not None and node.input is not None and node.output is not None:
+            pairs.append((node.input, node.output))  # the 224x224 record
         rule = _fit_module(pairs, failed.get(path, []))
         if rule is not None:
             rules[path] = rule

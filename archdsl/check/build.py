@@ -10,7 +10,7 @@ from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from ..weights import weights_file_problem
 from . import types
 from .base import base_tree, find_submodule
-from .calls import bind
+from .calls import argument_for, bind
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
@@ -362,9 +362,13 @@ class BuildChecker(ExprChecker):
         if found is not None:
             bind(self.ctx, name, found.signature, expr, values)
             self._count(expr, parameter_count(expr, self.known))
+            outputs = found.outputs
+            indices = argument_for(found.signature, expr, "return_indices")
+            if isinstance(indices, ir.Constant) and indices.value is True:
+                outputs = 2  # a pool giving its values and their indices
             return Value(
                 "module",
-                ModuleRef(name, found.inputs, found.outputs, callable=found.callable),
+                ModuleRef(name, found.inputs, outputs, callable=found.callable),
             )
         if name in BUILTINS:
             return self.builtin(name, expr, values)

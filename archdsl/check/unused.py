@@ -47,11 +47,11 @@ def _unused_values(ctx: Context, body: tuple[ir.Node, ...], read: set[str]) -> N
     for stmt in body:
         if isinstance(stmt, ir.FAssign):
             for target in stmt.targets:
-                if target not in read and target != "_":
+                if target not in read:
                     ctx.warning(
                         f"value `{target}` is computed but never used",
                         stmt.span,
-                        hint="remove it, return it, or name it `_`",
+                        hint="remove it, or return it",
                     )
         elif isinstance(stmt, ir.FIf):
             _unused_values(ctx, stmt.then, read)

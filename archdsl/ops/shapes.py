@@ -12,12 +12,11 @@ gives), so `archdsl summary` adds up to the real model without building it.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..shapes.dims import Poly, Size, ceildiv, floordiv, show
+from ..shapes.dims import Poly, Size, ceildiv, floordiv, never_zero, show
 
 
 class _Unknown:
@@ -52,32 +51,13 @@ def known(size: object) -> bool:
 
 def same(a: object, b: object) -> bool | None:
     """Whether two sizes are equal: True, False, or None when it depends on the
-    input's size (or nothing is known).
-
-    Two different expressions count as never equal when they differ at every point
-    of a grid of sizes (each symbol from 1 to 64 and common image sizes up to
-    1024): `H` against `H // 2` is a mistake, not a question of input size."""
+    input's size (or nothing is known). False only when provably never equal:
+    `H` against `H // 2`, or 64 against 128 (see dims.never_zero)."""
     if not (known(a) and known(b)):
         return None
     if a == b:
         return True
-    diff = a - b  # type: ignore[operator]
-    if isinstance(diff, int):
-        return False
-    return False if _never_zero(diff) else None
-
-
-_GRID = (*range(1, 65), 96, 100, 128, 200, 224, 256, 299, 384, 448, 512, 572, 640, 1024)
-
-
-def _never_zero(diff: Poly) -> bool:
-    names = sorted(diff.symbols)
-    if len(names) > 2:
-        return False  # too many combinations to be sure of anything
-    for values in itertools.product(_GRID, repeat=len(names)):
-        if diff.evaluate(dict(zip(names, values, strict=True))) == 0:
-            return False
-    return True
+    return False if never_zero(a - b) else None  # type: ignore[operator]
 
 
 def describe(dims: Dims) -> str:
@@ -104,6 +84,13 @@ def _rank(dims: Dims, *ranks: int, what: str = "") -> None:
         )
 
 
+def _at_least(dims: Dims, rank: int) -> None:
+    if len(dims) < rank:
+        raise ShapeProblem(
+            f"expects at least a {rank}-d input, receives {describe(dims)}"
+        )
+
+
 def _check_size(expected: object, actual: object, what: str, hint: str | None = None):
     verdict = same(expected, actual)
     message = f"expects {show(expected)} {what}, receives {show(actual)}"
@@ -116,6 +103,7 @@ def _check_size(expected: object, actual: object, what: str, hint: str | None = 
 def _dim(dim: object, rank: int) -> int:
     if not isinstance(dim, int):
         raise Unknowable
+    rank = max(rank, 1)  # a 0-d tensor takes dim 0 or -1, as torch allows
     if not -rank <= dim < rank:
         raise ShapeProblem(f"dim {dim} is out of range for a {rank}-d tensor")
     return dim % rank
@@ -187,6 +175,8 @@ def conv(n: int) -> Callable[..., Dims]:
         padding = a.get("padding", 0)
         lead, space = _spatial(x, n)
         if padding == "same":
+            if any(step != 1 for step in s):
+                raise ShapeProblem("cannot pad 'same' with a stride other than 1")
             out = space
         else:
             p = _tuple(0 if padding == "valid" else _int(a, "padding"), n)
@@ -231,6 +221,8 @@ def pool(n: int, dilated: bool) -> Callable[..., Dims]:
             _positive(_pool_size(h, *args, ceil), "a spatial size of")
             for h, *args in zip(space, k, s, p, d, strict=True)
         )
+        if a.get("return_indices") is True:
+            return ((*lead, *out), (*lead, *out))  # values and their indices
         return (*lead, *out)
 
     return rule
@@ -253,10 +245,11 @@ def adaptive_pool(n: int) -> Callable[..., Dims]:
         _rank(x, n + 1, n + 2)
         lead, space = _spatial(x, n)
         size = _tuple(_int(a, "output_size"), n)
-        return (
+        out = (
             *lead,
             *(h if o is None else o for h, o in zip(space, size, strict=True)),
         )
+        return (out, out) if a.get("return_indices") is True else out
 
     return rule
 
@@ -264,14 +257,17 @@ def adaptive_pool(n: int) -> Callable[..., Dims]:
 # ---- normalization, linear, embedding --------------------------------------------------
 
 
-def norm(ranks: tuple[int, ...], key: str, always: bool = True) -> Callable[..., Dims]:
+def norm(
+    ranks: tuple[int, ...], key: str, affine_only: bool = False
+) -> Callable[..., Dims]:
     """Batch, instance and group norms: channels in dim 1 (dim 0 for an unbatched
-    instance norm input, the smallest rank it takes)."""
+    instance norm input, the smallest rank it takes). Instance norms without affine
+    weights accept any channel count (torch only warns), hence `affine_only`."""
 
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, *ranks)
-        if always or a.get("affine") is True:
-            channel = 0 if not always and len(x) == min(ranks) else 1
+        if not affine_only or a.get("affine") is True:
+            channel = 0 if affine_only and len(x) == min(ranks) else 1
             _check_size(a[key], x[channel], "channels")
         return x
 
@@ -329,8 +325,15 @@ def flatten_dims(x: Dims, start: object, end: object) -> Dims:
 
 def unflatten(a: Args, x: Dims) -> Dims:
     dim = _dim(_int(a, "dim"), len(x))
-    sizes = tuple(_int(a, "unflattened_size"))
-    if -1 not in sizes:
+    sizes = list(_int(a, "unflattened_size"))
+    if -1 in sizes:
+        inferred = exact_div(x[dim], _product([s for s in sizes if s != -1]))
+        if inferred is None:
+            raise ShapeProblem(
+                f"cannot split dimension {dim} of {describe(x)} into {sizes}"
+            )
+        sizes[sizes.index(-1)] = inferred
+    else:
         _check_size(x[dim], _product(sizes), f"elements in dimension {dim}")
     return (*x[:dim], *sizes, *x[dim + 1 :])
 
@@ -360,12 +363,19 @@ def resize(size: object, scale: object, x: Dims, spatial: int | None = None) -> 
     return (*lead, *out)
 
 
-def pad(n: int) -> Callable[..., Dims]:
+def pad(n: int, reflect: bool = False) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         value = _int(a, "padding")
         pads = _tuple(value, 2 * n)  # (left, right, top, bottom, ...): last dim first
         out = list(x)
         for i in range(n):
+            size = x[len(x) - 1 - i]
+            widest = max(pads[2 * i], pads[2 * i + 1])
+            if reflect and isinstance(size, int) and widest >= size:
+                raise ShapeProblem(
+                    f"reflects a padding of {widest} in a dimension of size {size}; "
+                    "it must be smaller"
+                )
             out[len(x) - 1 - i] = _positive(
                 x[len(x) - 1 - i] + pads[2 * i] + pads[2 * i + 1], "a spatial size of"
             )
@@ -375,7 +385,7 @@ def pad(n: int) -> Callable[..., Dims]:
 
 
 def pixel_shuffle(a: Args, x: Dims) -> Dims:
-    _rank(x, 3, 4)
+    _at_least(x, 3)
     r = _int(a, "upscale_factor")
     *lead, c, h, w = x
     if isinstance(c, int) and c % (r * r):
@@ -384,7 +394,7 @@ def pixel_shuffle(a: Args, x: Dims) -> Dims:
 
 
 def pixel_unshuffle(a: Args, x: Dims) -> Dims:
-    _rank(x, 3, 4)
+    _at_least(x, 3)
     r = _int(a, "downscale_factor")
     *lead, c, h, w = x
     for size in (h, w):
@@ -401,14 +411,18 @@ def pixel_unshuffle(a: Args, x: Dims) -> Dims:
 def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]:
     _rank(q, 2, 3)
     _check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
+    _check_size(a.get("kdim") or a["embed_dim"], k[-1], "key features (kdim)")
+    _check_size(a.get("vdim") or a["embed_dim"], v[-1], "value features (vdim)")
     batch_first = a.get("batch_first") is True
     if len(q) == 2:
         length, source = q[0], k[0]
-        weights: Dims = (length, source)
     else:
         length, source = (q[1], k[1]) if batch_first else (q[0], k[0])
-        weights = ((q[0] if batch_first else q[1]), length, source)
-    return q, weights
+    # a learned key/value bias and a zero attention each add one source position
+    source = source + (a.get("add_bias_kv") is True) + (a.get("add_zero_attn") is True)
+    if len(q) == 2:
+        return q, (length, source)
+    return q, ((q[0] if batch_first else q[1]), length, source)
 
 
 def transformer_layer(a: Args, x: Dims, *memory: Dims) -> Dims:
@@ -428,7 +442,16 @@ def prelu(a: Args, x: Dims) -> Dims:
     return x
 
 
+#: Layers whose output has their input's shape (rank checks aside).
+ELEMENTWISE = (
+    "Identity", "Dropout", "Dropout2d", "Dropout3d", "AlphaDropout", "ReLU", "ReLU6",
+    "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
+    "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softsign", "Tanhshrink",
+    "Threshold", "LocalResponseNorm", "ChannelShuffle",
+)  # fmt: skip
+
 LAYER_SHAPES: dict[str, Callable[..., Any]] = {
+    **{name: same_shape for name in ELEMENTWISE},
     **{f"Conv{n}d": conv(n) for n in (1, 2, 3)},
     **{f"ConvTranspose{n}d": conv_transpose(n) for n in (1, 2, 3)},
     **{f"MaxPool{n}d": pool(n, dilated=True) for n in (1, 2, 3)},
@@ -438,9 +461,9 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     "BatchNorm1d": norm((2, 3), "num_features"),
     "BatchNorm2d": norm((4,), "num_features"),
     "BatchNorm3d": norm((5,), "num_features"),
-    "InstanceNorm1d": norm((2, 3), "num_features", always=False),
-    "InstanceNorm2d": norm((3, 4), "num_features", always=False),
-    "InstanceNorm3d": norm((4, 5), "num_features", always=False),
+    "InstanceNorm1d": norm((2, 3), "num_features", affine_only=True),
+    "InstanceNorm2d": norm((3, 4), "num_features", affine_only=True),
+    "InstanceNorm3d": norm((4, 5), "num_features", affine_only=True),
     "GroupNorm": norm(tuple(range(2, 9)), "num_channels"),
     "LayerNorm": layer_norm,
     "Linear": linear,
@@ -459,7 +482,7 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     ),
     "ZeroPad2d": pad(2),
     "ConstantPad2d": pad(2),
-    "ReflectionPad2d": pad(2),
+    "ReflectionPad2d": pad(2, reflect=True),
     "ReplicationPad2d": pad(2),
     "PixelShuffle": pixel_shuffle,
     "PixelUnshuffle": pixel_unshuffle,
@@ -468,40 +491,10 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     "TransformerDecoderLayer": transformer_layer,
     "PReLU": prelu,
     "Dropout1d": ranked(2, 3),
-    **{
-        name: same_shape
-        for name in (
-            "Identity",
-            "Dropout",
-            "Dropout1d",
-            "Dropout2d",
-            "Dropout3d",
-            "AlphaDropout",
-            "ReLU",
-            "ReLU6",
-            "LeakyReLU",
-            "ELU",
-            "SELU",
-            "CELU",
-            "GELU",
-            "SiLU",
-            "Mish",
-            "Sigmoid",
-            "Tanh",
-            "Hardswish",
-            "Hardsigmoid",
-            "Hardtanh",
-            "Softplus",
-            "Softsign",
-            "Tanhshrink",
-            "Threshold",
-            "Softmax",
-            "LogSoftmax",
-            "Softmax2d",
-            "LocalResponseNorm",
-            "ChannelShuffle",
-        )
-    },  # fmt: skip
+    "Softmax2d": ranked(3, 4),
+    "Softmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
+    "LogSoftmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
+    # fmt: skip
 }
 
 #: Layers whose shape is not a rule: containers (their children's rules compose).
@@ -646,11 +639,12 @@ def transpose(a: Args, x: Dims) -> Dims:
 def mean(a: Args, x: Dims) -> Dims:
     dims = a.get("dim")
     keep = a.get("keepdim") is True
-    if dims is None:
+    listed = list(dims) if isinstance(dims, (list, tuple)) else [dims]
+    if dims is None or listed == []:  # torch reduces every dimension
         return tuple(1 for _ in x) if keep else ()
-    chosen = {
-        _dim(d, len(x)) for d in (dims if isinstance(dims, (list, tuple)) else [dims])
-    }
+    chosen = [_dim(d, len(x)) for d in listed]
+    if len(set(chosen)) != len(chosen):
+        raise ShapeProblem(f"names a dimension twice: {listed}")
     return tuple(
         1 if i in chosen else s for i, s in enumerate(x) if keep or i not in chosen
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import total_ordering
 
 #: A monomial: the sorted atoms multiplied together; () is the constant term.
@@ -145,7 +146,7 @@ class Poly:
     def __str__(self) -> str:
         parts: list[str] = []
         for mono, coeff in sorted(self.terms, key=lambda t: t[0] == ()):
-            text = "*".join(_factor(a, len(mono) > 1 or coeff != 1) for a in mono)
+            text = "*".join(_factor(a, len(mono) > 1 or abs(coeff) != 1) for a in mono)
             if not mono:
                 text = str(abs(coeff))
             elif abs(coeff) != 1:
@@ -248,3 +249,63 @@ def evaluate(size: Size, env: dict[str, int]) -> int | None:
 
 def show(size: object) -> str:
     return str(size) if isinstance(size, (int, Poly)) else "?"
+
+
+# ---- deciding that a size can never be zero --------------------------------------------
+
+#: A real-valued polynomial over symbols: monomial (sorted symbol names) -> coefficient.
+_Bound = dict[tuple[str, ...], Fraction]
+
+
+def never_zero(size: Size) -> bool:
+    """Whether `size` is nonzero for every value of its symbols (all sizes >= 1).
+
+    Sound, not complete: each floor is replaced by the linear bound that makes the
+    expression smallest (or largest), and the bound is shown positive (or negative)
+    when all its non-constant coefficients share that sign and it holds with every
+    symbol at 1. `H - H // 2` is at least `H / 2`, so never zero; `H - 2*(H // 2)`
+    is zero for even H, and nothing is claimed."""
+    if isinstance(size, int):
+        return size != 0
+    low, high = _bounds(size)
+    if low is not None and _positive_everywhere(low):
+        return True
+    return high is not None and _positive_everywhere({m: -c for m, c in high.items()})
+
+
+def _bounds(poly: Poly) -> tuple[_Bound | None, _Bound | None]:
+    low: _Bound = {}
+    high: _Bound = {}
+    for mono, coeff in poly.terms:
+        floors = [a for a in mono if isinstance(a, Floor)]
+        names = tuple(sorted(a.name for a in mono if isinstance(a, Sym)))
+        if not floors:
+            _add(low, names, Fraction(coeff))
+            _add(high, names, Fraction(coeff))
+            continue
+        if len(mono) != 1:
+            return None, None  # a floor times something: no linear bound here
+        inner_low, inner_high = _bounds(floors[0].num)
+        if inner_low is None or inner_high is None:
+            return None, None
+        den = floors[0].den
+        # floor(P/d) lies in [P/d - (d-1)/d, P/d]
+        lower = {m: c / den for m, c in inner_low.items()}
+        _add(lower, (), -Fraction(den - 1, den))
+        upper = {m: c / den for m, c in inner_high.items()}
+        for target, source in ((low, lower if coeff > 0 else upper),
+                               (high, upper if coeff > 0 else lower)):  # fmt: skip
+            for m, c in source.items():
+                _add(target, m, c * coeff)
+    return low, high
+
+
+def _add(bound: _Bound, mono: tuple[str, ...], coeff: Fraction) -> None:
+    bound[mono] = bound.get(mono, Fraction(0)) + coeff
+
+
+def _positive_everywhere(bound: _Bound) -> bool:
+    """Positive for all symbols >= 1: non-negative slopes, positive at all ones."""
+    if any(c < 0 for m, c in bound.items() if m):
+        return False
+    return sum(bound.values(), Fraction(0)) > 0

@@ -18,7 +18,7 @@ from .. import ir
 from ..bases import BaseTree
 from ..check.context import Context, DefInfo
 from ..ops import BUILTINS, layer
-from ..ops.shapes import PARAMETERS, UNKNOWN, known
+from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
 from ..ops.signature import OPAQUE, REQUIRED, Signature
 from ..source import Span
 from . import dims
@@ -385,8 +385,15 @@ def count_parameters(module: object, seen: set[int] | None = None) -> Any:
             return 0
         try:
             return rule(module.args)
-        except (TypeError, KeyError):
-            return UNKNOWN
+        except (
+            TypeError,
+            KeyError,
+            ValueError,
+            ArithmeticError,
+            Unknowable,
+            ShapeProblem,
+        ):
+            return UNKNOWN  # the shape pass reports what is wrong with the arguments
     if isinstance(module, SeqModule):
         return _sum(count_parameters(child, seen) for _, child in module.children)
     if isinstance(module, BlockModule):
