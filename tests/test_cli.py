@@ -112,17 +112,22 @@ def test_missing_file_is_a_diagnostic():
     assert "no such file: no/such/file.arch" in result.stderr
 
 
-def test_python_m_and_front_end_without_torch():
+def run_without_torch(*args: str) -> subprocess.CompletedProcess:
+    """`archdsl ARGS` in a fresh process that fails if anything imported torch."""
     code = (
         "import sys\n"
         "from archdsl.cli import main\n"
-        "rc = main(['check', sys.argv[1]])\n"
+        "rc = main(sys.argv[1:])\n"
         "assert 'torch' not in sys.modules, 'the front end imported torch'\n"
         "sys.exit(rc)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(UNET)], capture_output=True, text=True
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True
     )
+
+
+def test_python_m_and_front_end_without_torch():
+    result = run_without_torch("check", str(UNET))
     assert result.returncode == 0, result.stderr
     assert run("check", UNET).returncode == 0
 
@@ -232,15 +237,6 @@ def test_summary_of_a_model_without_declared_shapes(tmp_path):
     assert "parameters: 10 " in result.stdout
 
 
-def test_summary_and_check_need_no_torch():
-    code = (
-        "import sys\n"
-        "from archdsl.cli import main\n"
-        "rc = main(['summary', sys.argv[1], '--input-shape', '1,3,64,64'])\n"
-        "assert 'torch' not in sys.modules, 'summary imported torch'\n"
-        "sys.exit(rc)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(UNET)], capture_output=True, text=True
-    )
+def test_summary_needs_no_torch():
+    result = run_without_torch("summary", str(UNET), "--input-shape", "1,3,64,64")
     assert result.returncode == 0, result.stderr

@@ -108,16 +108,23 @@ def test_layer_rule_matches_torch(name):
         torch.randint(0, 10, s) if name == "Embedding" else torch.randn(s)
         for s in shapes
     ]
+    args = _assert_rule_matches(name, kwargs, module, inputs)
+    count = PARAMETERS[name](args) if name in PARAMETERS else 0
+    assert count == sum(p.numel() for p in module.parameters())
+
+
+def _assert_rule_matches(name, kwargs, module, inputs) -> dict:
+    """The layer's rule gives the shapes `module` gives on `inputs`; returns the
+    bound arguments."""
     with torch.no_grad():
         out = module(*inputs)
     args = layer_arguments(layers()[name].signature, [], kwargs)
-    inferred = LAYER_SHAPES[name](args, *shapes)
+    inferred = LAYER_SHAPES[name](args, *[tuple(t.shape) for t in inputs])
     if isinstance(out, tuple):
         assert list(inferred) == [tuple(o.shape) for o in out]
     else:
         assert tuple(inferred) == tuple(out.shape)
-    count = PARAMETERS[name](args) if name in PARAMETERS else 0
-    assert count == sum(p.numel() for p in module.parameters())
+    return args
 
 
 # More cases per layer, each once a bug: the rule must still give torch's shapes.
@@ -140,14 +147,7 @@ EDGE_CASES = [
 @pytest.mark.parametrize("name, kwargs, shapes", EDGE_CASES, ids=lambda v: str(v)[:30])
 def test_layer_edge_cases_match_torch(name, kwargs, shapes):
     module = getattr(nn, name)(**kwargs).eval()
-    with torch.no_grad():
-        out = module(*[torch.randn(s) for s in shapes])
-    args = layer_arguments(layers()[name].signature, [], kwargs)
-    inferred = LAYER_SHAPES[name](args, *shapes)
-    if isinstance(out, tuple):
-        assert list(inferred) == [tuple(o.shape) for o in out]
-    else:
-        assert tuple(inferred) == tuple(out.shape)
+    _assert_rule_matches(name, kwargs, module, [torch.randn(s) for s in shapes])
 
 
 @pytest.mark.parametrize(
