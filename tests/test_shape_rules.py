@@ -7,15 +7,15 @@ from __future__ import annotations
 import pytest
 
 from archdsl.ops import TENSOR_OPS, layers
+from archdsl.ops.layers import CONTAINERS
 from archdsl.ops.shapes import (
-    CONTAINERS_WITHOUT_RULE,
     LAYER_SHAPES,
     OP_SHAPES,
     PARAMETERS,
     ShapeProblem,
     broadcast,
 )
-from archdsl.shapes.modules import layer_arguments
+from archdsl.shapes.modules import bind_arguments
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -92,8 +92,9 @@ def _sample(name: str) -> tuple[dict, list[tuple[int, ...]]]:
 
 
 def test_every_layer_has_a_shape_rule():
-    assert set(layers()) == set(LAYER_SHAPES) | CONTAINERS_WITHOUT_RULE
-    assert not set(LAYER_SHAPES) & CONTAINERS_WITHOUT_RULE
+    # containers have no rule of their own: their children's rules compose
+    assert set(layers()) == set(LAYER_SHAPES) | CONTAINERS
+    assert not set(LAYER_SHAPES) & CONTAINERS
 
 
 def test_every_op_has_a_shape_rule():
@@ -118,7 +119,7 @@ def _assert_rule_matches(name, kwargs, module, inputs) -> dict:
     bound arguments."""
     with torch.no_grad():
         out = module(*inputs)
-    args = layer_arguments(layers()[name].signature, [], kwargs)
+    args = bind_arguments(layers()[name].signature, [], kwargs)
     inferred = LAYER_SHAPES[name](args, *[tuple(t.shape) for t in inputs])
     if isinstance(out, tuple):
         assert list(inferred) == [tuple(o.shape) for o in out]
@@ -176,7 +177,7 @@ def test_layer_edge_cases_match_torch(name, kwargs, shapes):
     ],
 )
 def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):
-    args = layer_arguments(layers()[name].signature, [], kwargs)
+    args = bind_arguments(layers()[name].signature, [], kwargs)
     with pytest.raises(ShapeProblem):
         LAYER_SHAPES[name](args, shape)
     with pytest.raises((RuntimeError, ValueError, IndexError)):

@@ -20,8 +20,7 @@ def analyze(program: ir.Program, limits: Limits | None = None) -> Context:
 def check(program: ir.Program, limits: Limits | None = None) -> Context:
     """Like analyze(), but raise ArchError when any error was found."""
     ctx = analyze(program, limits)
-    errors = [d for d in ctx.diagnostics if d.severity == "error"]
-    if errors:
+    if ctx.has_errors:
         raise ArchError(sort_diagnostics(ctx.diagnostics))
     return ctx
 

@@ -12,7 +12,9 @@ from .. import ir
 
 UNKNOWN = object()
 
-_BINARY = {
+#: Python's arithmetic, by the spelling of its operator (the evaluator of shape
+#: inference applies the same table to symbolic sizes).
+BINARY_OPS = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
     "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
 }  # fmt: skip
@@ -32,14 +34,14 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
     if isinstance(expr, ir.UnaryOp) and expr.op == "-":
         value = const_value(expr.operand, known)
         return -value if isinstance(value, (int, float)) else UNKNOWN
-    if isinstance(expr, ir.BinOp) and expr.op in _BINARY:
+    if isinstance(expr, ir.BinOp) and expr.op in BINARY_OPS:
         left, right = const_value(expr.left, known), const_value(expr.right, known)
         if not all(isinstance(v, (int, float)) for v in (left, right)):
             return UNKNOWN
         if expr.op == "**" and abs(right) > 64:
             return UNKNOWN  # no 2 ** 10 ** 9 at check time
         try:
-            return _BINARY[expr.op](left, right)
+            return BINARY_OPS[expr.op](left, right)
         except (ArithmeticError, ValueError):
             return UNKNOWN
     return UNKNOWN

@@ -108,6 +108,10 @@ class Context:
     defs: dict[str, DefInfo] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
 
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))
 

@@ -175,7 +175,7 @@ def check_unknown_imports(ctx: Context, program: ir.Program) -> None:
 def check_shapes(ctx: Context, program: ir.Program) -> None:
     """Shape inference over every forward whose inputs' shapes are declared: the
     last pass, run once the program is otherwise sound."""
-    if any(d.severity == "error" for d in ctx.diagnostics):
+    if ctx.has_errors:
         return
     from ..shapes.infer import infer_model
 

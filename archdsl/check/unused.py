@@ -10,7 +10,7 @@ from .context import Context, DefInfo
 def check_unused(ctx: Context, program: ir.Program) -> None:
     """Only for a program without errors: next to a real mistake, "never used" is
     usually its echo (a value unused because the line reading it is wrong)."""
-    if any(d.severity == "error" for d in ctx.diagnostics):
+    if ctx.has_errors:
         return
     for info in ctx.defs.values():
         if info.forward is None or isinstance(info.node, ir.Builder):

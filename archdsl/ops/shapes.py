@@ -91,7 +91,7 @@ def _at_least(dims: Dims, rank: int) -> None:
         )
 
 
-def _check_size(expected: object, actual: object, what: str, hint: str | None = None):
+def check_size(expected: object, actual: object, what: str, hint: str | None = None):
     verdict = same(expected, actual)
     message = f"expects {show(expected)} {what}, receives {show(actual)}"
     if verdict is False:
@@ -168,7 +168,7 @@ def _spatial(x: Dims, n: int) -> tuple[Dims, Dims]:
 def conv(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, n + 1, n + 2)
-        _check_size(a["in_channels"], x[-n - 1], "input channels")
+        check_size(a["in_channels"], x[-n - 1], "input channels")
         k, s, d = (
             _tuple(_int(a, key), n) for key in ("kernel_size", "stride", "dilation")
         )
@@ -192,7 +192,7 @@ def conv(n: int) -> Callable[..., Dims]:
 def conv_transpose(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, n + 1, n + 2)
-        _check_size(a["in_channels"], x[-n - 1], "input channels")
+        check_size(a["in_channels"], x[-n - 1], "input channels")
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
         k, s, p, op, d = (_tuple(_int(a, key), n) for key in keys)
         lead, space = _spatial(x, n)
@@ -268,7 +268,7 @@ def norm(
         _rank(x, *ranks)
         if not affine_only or a.get("affine") is True:
             channel = 0 if affine_only and len(x) == min(ranks) else 1
-            _check_size(a[key], x[channel], "channels")
+            check_size(a[key], x[channel], "channels")
         return x
 
     return rule
@@ -297,7 +297,7 @@ def layer_norm(a: Args, x: Dims) -> Dims:
 def linear(a: Args, x: Dims) -> Dims:
     if not x:
         raise ShapeProblem("expects at least a 1-d input, receives a scalar")
-    _check_size(
+    check_size(
         a["in_features"], x[-1], "input features (the last dimension)",
         "flatten the input first, e.g. `flatten(x, 1)`" if len(x) > 2 else None,
     )  # fmt: skip
@@ -305,8 +305,8 @@ def linear(a: Args, x: Dims) -> Dims:
 
 
 def bilinear(a: Args, x1: Dims, x2: Dims) -> Dims:
-    _check_size(a["in1_features"], x1[-1], "features in its first input")
-    _check_size(a["in2_features"], x2[-1], "features in its second input")
+    check_size(a["in1_features"], x1[-1], "features in its first input")
+    check_size(a["in2_features"], x2[-1], "features in its second input")
     return (*x1[:-1], a["out_features"])
 
 
@@ -334,7 +334,7 @@ def unflatten(a: Args, x: Dims) -> Dims:
             )
         sizes[sizes.index(-1)] = inferred
     else:
-        _check_size(x[dim], _product(sizes), f"elements in dimension {dim}")
+        check_size(x[dim], _product(sizes), f"elements in dimension {dim}")
     return (*x[:dim], *sizes, *x[dim + 1 :])
 
 
@@ -410,9 +410,9 @@ def pixel_unshuffle(a: Args, x: Dims) -> Dims:
 
 def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]:
     _rank(q, 2, 3)
-    _check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
-    _check_size(a.get("kdim") or a["embed_dim"], k[-1], "key features (kdim)")
-    _check_size(a.get("vdim") or a["embed_dim"], v[-1], "value features (vdim)")
+    check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
+    check_size(a.get("kdim") or a["embed_dim"], k[-1], "key features (kdim)")
+    check_size(a.get("vdim") or a["embed_dim"], v[-1], "value features (vdim)")
     batch_first = a.get("batch_first") is True
     if len(q) == 2:
         length, source = q[0], k[0]
@@ -427,7 +427,7 @@ def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]
 
 def transformer_layer(a: Args, x: Dims, *memory: Dims) -> Dims:
     _rank(x, 2, 3)
-    _check_size(a["d_model"], x[-1], "features (d_model, the last dimension)")
+    check_size(a["d_model"], x[-1], "features (d_model, the last dimension)")
     return x
 
 
@@ -438,7 +438,7 @@ def same_shape(a: Args, x: Dims) -> Dims:
 def prelu(a: Args, x: Dims) -> Dims:
     count = a.get("num_parameters", 1)
     if count != 1 and len(x) >= 2:
-        _check_size(count, x[1], "channels (num_parameters)")
+        check_size(count, x[1], "channels (num_parameters)")
     return x
 
 
@@ -496,9 +496,6 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     "LogSoftmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
     # fmt: skip
 }
-
-#: Layers whose shape is not a rule: containers (their children's rules compose).
-CONTAINERS_WITHOUT_RULE = frozenset({"Sequential", "ModuleList"})
 
 
 # ---- tensor operations -----------------------------------------------------------------

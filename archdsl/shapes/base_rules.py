@@ -7,7 +7,7 @@ from typing import Any
 
 from ..bases import BaseTree
 from ..bases.probe import Fit, SubRule, load_rules
-from ..ops.shapes import Args, Dims, ShapeProblem, _check_size, describe, floordiv_any
+from ..ops.shapes import Args, Dims, ShapeProblem, check_size, describe, floordiv_any
 
 _loaded: dict[tuple[str, str], dict[str, SubRule]] = {}
 
@@ -28,7 +28,7 @@ def _apply(rule: SubRule) -> Callable[[Args, Dims], Dims]:
                 f"expects a {rule.input_rank}-d input, receives {describe(x)}"
             )
         if rule.input_channels is not None:
-            _check_size(rule.input_channels, x[1], "input channels")
+            check_size(rule.input_channels, x[1], "input channels")
         for axis, smallest in enumerate(rule.valid_from, start=2):
             size = x[axis]
             if isinstance(size, int) and size < smallest:

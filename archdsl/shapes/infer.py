@@ -33,19 +33,21 @@ from ..ops.shapes import (
     describe,
     known,
 )
-from ..ops.signature import REQUIRED
 from ..source import Span
 from . import dims
 from .base_rules import base_rule
 from .modules import (
+    MODULE_TYPES,
     BaseModule,
     BlockModule,
     Evaluator,
     LayerModule,
     SeqModule,
     TooLarge,
+    bind_arguments,
     count_parameters,
     label_of,
+    split_arguments,
 )
 
 
@@ -110,7 +112,7 @@ def infer_model(
     run = Inference(ctx, concrete=input_shapes is not None, sizes=sizes)
     try:
         with no_gc_pauses():
-            return _run(run, info, forward, bound, declared, input_shapes)
+            return _run(run, info, forward, bound, declared, given)
     except (TooLarge, RecursionError):
         why = Diagnostic(
             f"shapes of `{info.name}` were not inferred: it builds more than "
@@ -122,19 +124,18 @@ def infer_model(
         return Result([UNKNOWN_TENSOR], [], UNKNOWN, [why])
 
 
-def _run(run, info, forward, bound, declared, input_shapes) -> Result | None:
+def _run(run, info, forward, bound, declared, given) -> Result:
+    """Every input has a shape given or declared (infer_model made sure)."""
     model = run.evaluator.instantiate(info, bound, info.node.span)
-    tensors = []
-    for inp, shape in zip(forward.inputs, declared, strict=True):
-        given = (input_shapes or {}).get(inp.name)
-        if given is not None:
-            tensors.append(Tensor(tuple(given), f"input `{inp.name}`"))
-        elif shape is not None:
-            tensors.append(
-                Tensor(run.declared_dims(shape, model), f"input `{inp.name}`")
-            )
-        else:
-            return None
+    tensors = [
+        Tensor(
+            tuple(given[inp.name])
+            if inp.name in given
+            else run.declared_dims(shape, model),
+            f"input `{inp.name}`",
+        )
+        for inp, shape in zip(forward.inputs, declared, strict=True)
+    ]
     outputs = run.forward(model, tensors, "")
     return Result(
         outputs if isinstance(outputs, list) else [outputs],
@@ -211,7 +212,7 @@ class Inference:
             value = dim.value
             if isinstance(value, int):
                 out.append(value)
-            elif value in model.env and not isinstance(model.env[value], _Modules):
+            elif value in model.env and not isinstance(model.env[value], MODULE_TYPES):
                 out.append(model.env[value])
             else:
                 out.append(self.sizes.get(value, dims.symbol(value)))
@@ -348,7 +349,7 @@ class Inference:
         if func.id in values:
             return UNKNOWN_TENSOR
         member = block.env.get(func.id)
-        if isinstance(member, _Modules):
+        if isinstance(member, MODULE_TYPES):
             return self.apply(member, args, node.span, _join(path, func.id), func.id)
         if func.id in TENSOR_OPS:
             return self.op(func.id, node, args)
@@ -357,17 +358,11 @@ class Inference:
         return UNKNOWN_TENSOR
 
     def op(self, name: str, node: ir.Call, args: list[Any]) -> Any:
-        positional = [
-            v
-            for a, v in zip(node.args, args, strict=True)
-            if isinstance(a, ir.Positional)
-        ]
-        keywords = {
-            a.name: v
-            for a, v in zip(node.args, args, strict=True)
-            if isinstance(a, ir.Keyword)
-        }
-        bound = op_arguments(name, positional, keywords)
+        try:
+            positional, keywords = split_arguments(node, args)
+        except ValueError:
+            return UNKNOWN_TENSOR
+        bound = bind_arguments(TENSOR_OPS[name].signature, positional, keywords)
         return self.run_op(name, bound, node.span, args)
 
     def run_op(
@@ -443,19 +438,20 @@ class Inference:
         tensors = [a for a in args if isinstance(a, Tensor)]
         if len(tensors) != len(args) or any(t.dims is None for t in tensors):
             return UNKNOWN_TENSOR
-        self._row(module, path, None)
-        row = self.rows[-1]
+        row = self._row(module, path)
         result = self._apply(module, tensors, span, path, callee)
         first = result[0] if isinstance(result, list) and result else result
         row.output = first.dims if isinstance(first, Tensor) else None
         return result
 
-    def _row(self, module: Any, path: str, output: Dims | None) -> None:
+    def _row(self, module: Any, path: str) -> Row:
+        """A summary row for a module call; its output is filled in after."""
         params: Any = "shared"
         if id(module) not in self._counted:
             self._counted.add(id(module))
             params = count_parameters(module)
-        self.rows.append(Row(path, label_of(module), output, params, path.count(".")))
+        self.rows.append(Row(path, label_of(module), None, params, path.count(".")))
+        return self.rows[-1]
 
     def _apply(
         self, module: Any, tensors: list[Tensor], span, path: str, callee: str
@@ -514,12 +510,9 @@ class Inference:
         node = module.tree.get(module.path)
         if node is None or len(tensors) != 1:
             return UNKNOWN_TENSOR
-        inner = [
-            p
-            for p in module.replaced
-            if p.startswith(f"{module.path}.") or not module.path
-        ]
-        if inner:  # something inside was replaced: run its children step by step
+        inside = f"{module.path}."
+        if any(not module.path or p.startswith(inside) for p in module.replaced):
+            # something inside was replaced: run its children step by step
             return self._base_steps(module, node, tensors[0], span, path)
         x = tensors[0].dims
         rule = base_rule(module.tree, module.path)
@@ -550,23 +543,10 @@ class Inference:
                     child, [value], span, _join(path, relative), relative
                 )
             else:
-                bound = op_arguments(step.op, [value, *step.args], {})
+                signature = TENSOR_OPS[step.op].signature
+                bound = bind_arguments(signature, [value, *step.args], {})
                 value = self.run_op(step.op, bound, span, [value])
         return value
-
-
-def op_arguments(
-    name: str, positional: list[Any], keywords: dict[str, Any]
-) -> dict[str, Any]:
-    """An op's arguments by parameter name, defaults filled in."""
-    params = TENSOR_OPS[name].signature.params
-    bound = {p.name: p.default for p in params if p.default is not REQUIRED}
-    bound.update(zip([p.name for p in params], positional, strict=False))
-    bound.update(keywords)
-    return bound
-
-
-_Modules = (LayerModule, SeqModule, BlockModule, BaseModule)
 
 
 def _targets(stmt: ir.FIf) -> set[str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import ir
 from ..bases import BaseTree
+from ..check.consts import BINARY_OPS
 from ..check.context import Context, DefInfo
 from ..ops import BUILTINS, layer
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
@@ -46,6 +47,7 @@ class BlockModule:
     env: dict[str, Any]  # parameters, constants and members, once evaluated
     span: Span | None
     members: dict[str, None] = field(default_factory=dict)  # names, in order
+    base: BaseModule | None = None  # the torchvision model it extends, if any
 
 
 @dataclass(eq=False)
@@ -69,10 +71,6 @@ class BaseModule:
 
 Module = LayerModule | SeqModule | BlockModule | BaseModule
 
-_BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
-    "%": operator.mod, "/": operator.truediv, "**": operator.pow,
-}  # fmt: skip
 _COMPARE = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
@@ -131,7 +129,7 @@ class Evaluator:
             for child in info.base.tree.root.children:
                 env[child] = base.child((child,))
                 block.members[child] = None
-            block.env["__base__"] = base
+            block.base = base
         self.body(node.body, block)
         return block
 
@@ -158,10 +156,10 @@ class Evaluator:
         if rest and isinstance(owner, BaseModule):  # `net.fc = ...`, `layer4.2.conv3`
             owner.replaced[".".join((owner.path, *rest)).strip(".")] = value
             return
-        if isinstance(owner, BaseModule) and "__base__" in env:
-            env["__base__"].replaced[first] = value  # `fc = ...` in an extends model
+        if isinstance(owner, BaseModule) and block.base is not None:
+            block.base.replaced[first] = value  # `fc = ...` in an extends model
         env[first] = value
-        if _is_module(value):
+        if isinstance(value, MODULE_TYPES):
             block.members[first] = None
 
     # ---- expressions -----------------------------------------------------------------
@@ -214,7 +212,7 @@ class Evaluator:
             return UNKNOWN
         if node.op == "**" and isinstance(right, int) and abs(right) > 64:
             return UNKNOWN
-        result = _BINARY[node.op](left, right)
+        result = BINARY_OPS[node.op](left, right)
         return UNKNOWN if result is NotImplemented else result
 
     def _unary(self, node: ir.UnaryOp, env) -> Any:
@@ -290,19 +288,7 @@ class Evaluator:
         return UNKNOWN
 
     def _arguments(self, node: ir.Call, env) -> tuple[list[Any], dict[str, Any]]:
-        positional: list[Any] = []
-        keywords: dict[str, Any] = {}
-        for arg in node.args:
-            value = self.expr(arg.value, env)
-            if isinstance(arg, ir.Splat):
-                if not isinstance(value, (list, tuple)):
-                    raise ValueError("unknown splat")
-                positional.extend(value)
-            elif isinstance(arg, ir.Keyword):
-                keywords[arg.name] = value
-            else:
-                positional.append(value)
-        return positional, keywords
+        return split_arguments(node, [self.expr(a.value, env) for a in node.args])
 
     def _layer(self, name: str, sig: Signature, node: ir.Call, env) -> Any:
         positional, keywords = self._arguments(node, env)
@@ -312,7 +298,7 @@ class Evaluator:
             children += list(keywords.items())
             return SeqModule(name, children, node.span)
         self._count()
-        return LayerModule(name, layer_arguments(sig, positional, keywords), node.span)
+        return LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
 
     def _torchvision(self, node: ir.Call, env) -> Any:
         from ..check.base import base_tree
@@ -325,10 +311,29 @@ class Evaluator:
         return BaseModule(resolved[1], "", node.span)
 
 
-def layer_arguments(
+def split_arguments(
+    node: ir.Call, values: list[Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """A call's evaluated arguments as (positional, keywords), `*xs` spread out."""
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    for arg, value in zip(node.args, values, strict=True):
+        if isinstance(arg, ir.Splat):
+            if not isinstance(value, (list, tuple)):
+                raise ValueError("unknown splat")
+            positional.extend(value)
+        elif isinstance(arg, ir.Keyword):
+            keywords[arg.name] = value
+        else:
+            positional.append(value)
+    return positional, keywords
+
+
+def bind_arguments(
     sig: Signature, positional: list[Any], keywords: dict[str, Any]
 ) -> dict[str, Any]:
-    """A layer's arguments by parameter name, with torch's defaults filled in."""
+    """A layer's or op's arguments by parameter name, with torch's defaults filled
+    in."""
     args: dict[str, Any] = {
         p.name: p.default
         for p in sig.params
@@ -349,8 +354,8 @@ def _plain(value: object) -> bool:
     return isinstance(value, (bool, int, float, str)) or value is None
 
 
-def _is_module(value: object) -> bool:
-    return isinstance(value, (LayerModule, SeqModule, BlockModule, BaseModule))
+#: What a member holding a module may hold.
+MODULE_TYPES = (LayerModule, SeqModule, BlockModule, BaseModule)
 
 
 def _builtin(name: str, args: list[Any]) -> Any:
@@ -397,15 +402,11 @@ def count_parameters(module: object, seen: set[int] | None = None) -> Any:
     if isinstance(module, SeqModule):
         return _sum(count_parameters(child, seen) for _, child in module.children)
     if isinstance(module, BlockModule):
-        if "__base__" in module.env:
-            base = module.env["__base__"]
-            own = [
-                m
-                for m in module.members
-                if m not in module.info.base.tree.root.children
-            ]  # type: ignore[union-attr]
+        if module.base is not None:
+            adopted = module.base.tree.root.children
+            own = [m for m in module.members if m not in adopted]
             return _sum(
-                [count_parameters(base, seen)]
+                [count_parameters(module.base, seen)]
                 + [count_parameters(module.env[m], seen) for m in own]
             )
         return _sum(count_parameters(module.env.get(m), seen) for m in module.members)
