@@ -13,11 +13,9 @@ or the batch. Cached as JSON beside the tree; checks read the cache, never torch
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from ..output import write_atomic
-from .tree import BaseTree, cache_file
+from .tree import BaseTree, cache_file, cached_json
 
 #: Input sizes probed (square: a failure is then the same size on both axes). With
 #: strides multiplying to at most 32, every submodule sees at least stride + 1
@@ -50,21 +48,10 @@ class SubRule:
 
 def load_rules(tree: BaseTree) -> dict[str, SubRule]:
     path = cache_file(tree.builder, tree.kwargs, suffix="-shapes")
-    if path is not None and path.exists():
-        try:
-            return _from_json(json.loads(path.read_text()))
-        except (ValueError, KeyError, TypeError):
-            path.unlink(missing_ok=True)
     try:
-        rules = _measure(tree)
+        return cached_json(path, lambda: _measure(tree), _to_json, _from_json)
     except ImportError:
-        return {}
-    if path is not None:
-        try:
-            write_atomic(path, json.dumps(_to_json(rules)))
-        except OSError:
-            pass
-    return rules
+        return {}  # no torch to measure with: sizes through the base stay unknown
 
 
 def _measure(tree: BaseTree) -> dict[str, SubRule]:

@@ -66,22 +66,32 @@ class BaseTree:
 def load_tree(builder: str, kwargs: dict[str, object]) -> BaseTree:
     """The tree of `torchvision.models.<builder>(**kwargs)`; BaseError if it cannot
     be built. Cached on disk; building costs one torchvision import (~4 s)."""
-    path = cache_file(builder, kwargs)
+    tree = cached_json(
+        cache_file(builder, kwargs),
+        lambda: _build(builder, kwargs),
+        _to_json,
+        _from_json,
+    )
+    tree.kwargs = dict(kwargs)
+    return tree
+
+
+def cached_json(path, build, encode, decode):
+    """`decode` of the JSON at `path`, else what `build()` makes, then stored there
+    as `encode` gives it. A damaged file is rebuilt; a cache that cannot be written
+    (or no cache, `path` None) only costs time."""
     if path is not None and path.exists():
         try:
-            tree = _from_json(json.loads(path.read_text()))
-            tree.kwargs = dict(kwargs)
-            return tree
+            return decode(json.loads(path.read_text()))
         except (ValueError, KeyError, TypeError):
-            path.unlink(missing_ok=True)  # damaged: rebuild it
-    tree = _build(builder, kwargs)
-    tree.kwargs = dict(kwargs)
+            path.unlink(missing_ok=True)
+    value = build()
     if path is not None:
         try:
-            write_atomic(path, json.dumps(_to_json(tree)))
+            write_atomic(path, json.dumps(encode(value)))
         except OSError:
-            pass  # a read-only cache only costs time
-    return tree
+            pass
+    return value
 
 
 def cache_file(builder: str, kwargs: dict[str, object], suffix: str = ""):
