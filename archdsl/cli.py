@@ -161,7 +161,7 @@ def _check(args: argparse.Namespace) -> int:
             compiled = compile_spec(spec, _limits(args))
             found += compiled.warnings
             if args.input_shape or args.param:
-                found += _infer(compiled, args).diagnostics
+                found += _infer(compiled, args)[2].diagnostics
         except ArchError as exc:
             found += exc.diagnostics
     _report(found, args)
@@ -259,13 +259,12 @@ def _export(args: argparse.Namespace) -> int:
 
     overrides = {}
     for item in args.input_shape:
-        name, _, dims = item.partition("=")
-        try:
-            overrides[name] = tuple(int(d) for d in dims.split(","))
-        except ValueError:
+        name, dims = _parse_shape(item, "NAME=1,3,224,224")
+        if not name:
             raise ArchError(
                 [Diagnostic(f"--input-shape {item!r}: write NAME=1,3,224,224")]
-            ) from None
+            )
+        overrides[name] = dims
     inputs, outputs = export_onnx(args.spec, args.onnx, args.model, overrides)
     print(
         f"wrote {args.onnx}: inputs {', '.join(inputs)}; outputs {', '.join(outputs)}"
@@ -274,24 +273,23 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .pipeline import compile_spec, model_info
+    from .pipeline import compile_spec
     from .shapes.summary import render_summary
 
-    compiled = compile_spec(args.spec)
-    result = _infer(compiled, args)
+    info, shapes, result = _infer(compile_spec(args.spec), args)
     if result.errors:
         raise ArchError(result.diagnostics)
-    info = model_info(compiled, args.model)
     shown = {
         name: "[" + ", ".join(str(d) for d in shape) + "]"
-        for name, shape in _input_shapes(args, info).items()
+        for name, shape in shapes.items()
     } or {"input": "as declared"}
     print(render_summary(info.name, result, shown, args.depth))
     return 0
 
 
 def _infer(compiled, args: argparse.Namespace):
-    """Shape inference for the chosen model, with the sizes the command line gives."""
+    """Shape inference for the chosen model, with the sizes the command line gives:
+    (the model's DefInfo, the input shapes given, the result)."""
     from .pipeline import model_info
     from .shapes.infer import InputShapeError, infer_model
 
@@ -305,10 +303,9 @@ def _infer(compiled, args: argparse.Namespace):
             [Diagnostic(f"`{info.name}` has no parameter `{unknown[0]}`",
                         hint=f"its parameters: {', '.join(p.name for p in info.node.params) or 'none'}")]
         )  # fmt: skip
+    shapes = _input_shapes(args, info)
     try:
-        result = infer_model(
-            compiled.context, info, params, _input_shapes(args, info) or None
-        )
+        result = infer_model(compiled.context, info, params, shapes or None)
     except InputShapeError as exc:
         raise ArchError([Diagnostic(str(exc), info.node.span)]) from None
     if result is None:
@@ -317,35 +314,39 @@ def _infer(compiled, args: argparse.Namespace):
                         info.node.span,
                         hint="declare them (`forward(x: [N, 3, H, W])`) or pass --input-shape")]
         )  # fmt: skip
-    return result
+    return info, shapes, result
 
 
 def _input_shapes(args: argparse.Namespace, info) -> dict[str, tuple[int, ...]]:
+    """--input-shape values by input name; unnamed ones go to the inputs in order."""
     names = [inp.name for inp in info.forward.inputs] if info.forward else []
     shapes: dict[str, tuple[int, ...]] = {}
     for index, item in enumerate(args.input_shape):
-        name, _, dims = item.rpartition("=")
+        name, dims = _parse_shape(item, "1,3,224,224 or x=1,3,224,224")
         name = name or (names[index] if index < len(names) else "")
         if name not in names:
             raise ArchError(
                 [Diagnostic(f"--input-shape {item!r}: `{info.name}` has no input "
                             f"`{name}`", hint=f"its inputs: {', '.join(names)}")]
             )  # fmt: skip
-        try:
-            shapes[name] = tuple(int(d) for d in dims.split(","))
-        except ValueError:
-            raise ArchError(
-                [
-                    Diagnostic(
-                        f"--input-shape {item!r}: write 1,3,224,224 or x=1,3,224,224"
-                    )
-                ]
-            ) from None
-        if any(d < 0 for d in shapes[name]):
-            raise ArchError(
-                [Diagnostic(f"--input-shape {item!r}: sizes cannot be negative")]
-            )
+        shapes[name] = dims
     return shapes
+
+
+def _parse_shape(item: str, example: str) -> tuple[str, tuple[int, ...]]:
+    """`x=1,3,224,224` -> ("x", (1, 3, 224, 224)); the name may be empty."""
+    name, _, dims = item.rpartition("=")
+    try:
+        shape = tuple(int(d) for d in dims.split(","))
+    except ValueError:
+        raise ArchError(
+            [Diagnostic(f"--input-shape {item!r}: write {example}")]
+        ) from None
+    if any(d < 0 for d in shape):
+        raise ArchError(
+            [Diagnostic(f"--input-shape {item!r}: sizes cannot be negative")]
+        )
+    return name, shape
 
 
 def _parse_param(item: str) -> tuple[str, object]:
