@@ -15,7 +15,7 @@ from archdsl.ops.shapes import (
     ShapeProblem,
     broadcast,
 )
-from archdsl.shapes.modules import bind_arguments
+from archdsl.ops.signature import bind_arguments
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

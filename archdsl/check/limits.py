@@ -3,16 +3,19 @@
 A spec is untrusted input: `[Linear(8, 8) for _ in range(10**9)]` or
 `Linear(10**9, 10**9)` must be refused at check time, in milliseconds, not found
 out by a machine running out of memory. Counts use what is known at check time
-(literals, constants, parameter defaults); unknown sizes count as one.
+(literals, constants, parameter defaults); a layer whose sizes are not known counts
+as no parameters.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .. import ir
 from ..ops import layer
+from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
+from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
+from ..ops.signature import bind_arguments
 from .consts import UNKNOWN, const_value
 
 
@@ -44,46 +47,27 @@ def iterations(expr: ir.Node, known: dict[str, object]) -> int | None:
 
 
 def parameter_count(call: ir.Call, known: dict[str, object]) -> int:
-    """Parameters a layer call creates, from its sizes (0 when not known)."""
+    """Parameters a layer call creates, by the registry's parameter rule, from the
+    sizes known at check time (0 when they are not known)."""
     from .calls import argument_for  # calls -> context -> limits: import late
 
     if not isinstance(call.func, ir.Name):
         return 0
     found = layer(call.func.id)
-    rule = PARAMETER_RULES.get(call.func.id)
+    rule = PARAMETERS.get(call.func.id)
     if found is None or rule is None:
         return 0
-
-    def arg(name: str, default: object = UNKNOWN) -> object:
-        expr = argument_for(found.signature, call, name)
-        return const_value(expr, known) if expr is not None else default
-
+    args = bind_arguments(found.signature, [], {})
+    for param in found.signature.params:
+        expr = argument_for(found.signature, call, param.name)
+        if expr is not None:
+            value = const_value(expr, known)
+            args[param.name] = UNKNOWN_SIZE if value is UNKNOWN else value
     try:
-        count = rule(arg)
-    except (TypeError, ValueError, ZeroDivisionError):
+        count = rule(args)
+    except (TypeError, ValueError, KeyError, ArithmeticError, Unknowable, ShapeProblem):
         return 0
     return count if isinstance(count, int) and count > 0 else 0
-
-
-def _conv(arg) -> int:
-    kernel = arg("kernel_size")
-    dims = math.prod(kernel) if isinstance(kernel, (list, tuple)) else kernel
-    return arg("in_channels") * arg("out_channels") * dims // arg("groups", 1)
-
-
-def _linear(arg) -> int:
-    return arg("in_features") * arg("out_features")
-
-
-PARAMETER_RULES = {
-    "Linear": _linear,
-    "Bilinear": lambda arg: (
-        arg("in1_features") * arg("in2_features") * arg("out_features")
-    ),
-    "Embedding": lambda arg: arg("num_embeddings") * arg("embedding_dim"),
-    **{f"Conv{d}d": _conv for d in (1, 2, 3)},
-    **{f"ConvTranspose{d}d": _conv for d in (1, 2, 3)},
-}
 
 
 def describe_count(count: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from .nn_signatures import OPAQUE, REQUIRED
 
@@ -56,3 +56,18 @@ class Signature:
                 text += "=..." if p.default == OPAQUE else f"={p.default!r}"
             parts.append(text)
         return "(" + ", ".join(parts) + ")"
+
+
+def bind_arguments(
+    sig: Signature, positional: list[Any], keywords: dict[str, Any]
+) -> dict[str, Any]:
+    """A layer's or op's argument values by parameter name, with torch's literal
+    defaults filled in (what the shape and parameter rules read)."""
+    args: dict[str, Any] = {
+        p.name: p.default
+        for p in sig.params
+        if p.default not in (REQUIRED, OPAQUE) and p.kind != "var"
+    }
+    args.update(zip([p.name for p in sig.positional], positional, strict=False))
+    args.update(keywords)
+    return args

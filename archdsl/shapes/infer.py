@@ -33,6 +33,7 @@ from ..ops.shapes import (
     describe,
     known,
 )
+from ..ops.signature import bind_arguments
 from ..source import Span
 from . import dims
 from .base_rules import base_rule
@@ -44,7 +45,6 @@ from .modules import (
     LayerModule,
     SeqModule,
     TooLarge,
-    bind_arguments,
     count_parameters,
     label_of,
     split_arguments,

@@ -20,7 +20,7 @@ from ..check.consts import BINARY_OPS
 from ..check.context import Context, DefInfo
 from ..ops import BUILTINS, layer
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
-from ..ops.signature import OPAQUE, REQUIRED, Signature
+from ..ops.signature import Signature, bind_arguments
 from ..source import Span
 from . import dims
 
@@ -327,21 +327,6 @@ def split_arguments(
         else:
             positional.append(value)
     return positional, keywords
-
-
-def bind_arguments(
-    sig: Signature, positional: list[Any], keywords: dict[str, Any]
-) -> dict[str, Any]:
-    """A layer's or op's arguments by parameter name, with torch's defaults filled
-    in."""
-    args: dict[str, Any] = {
-        p.name: p.default
-        for p in sig.params
-        if p.default not in (REQUIRED, OPAQUE) and p.kind != "var"
-    }
-    args.update(zip([p.name for p in sig.positional], positional, strict=False))
-    args.update(keywords)
-    return args
 
 
 def _symbol_for(param: ir.Param) -> Any:
