@@ -519,10 +519,10 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
                     "pad or crop one of them first (`pad_like`), or join along "
                     f"dim {axis}",
                 )
-    return (*first[:dim], _product_sum([t[dim] for t in tensors]), *first[dim + 1 :])
+    return (*first[:dim], _sum_of([t[dim] for t in tensors]), *first[dim + 1 :])
 
 
-def _product_sum(sizes: Sequence[object]) -> object:
+def _sum_of(sizes: Sequence[object]) -> object:
     total: object = 0
     for size in sizes:
         total = total + size  # type: ignore[operator]
