@@ -303,6 +303,7 @@ def _infer(compiled, args: argparse.Namespace):
             [Diagnostic(f"`{info.name}` has no parameter `{unknown[0]}`",
                         hint=f"its parameters: {', '.join(p.name for p in info.node.params) or 'none'}")]
         )  # fmt: skip
+    _check_param_types(info, params)
     shapes = _input_shapes(args, info)
     try:
         result = infer_model(compiled.context, info, params, shapes or None)
@@ -315,6 +316,21 @@ def _infer(compiled, args: argparse.Namespace):
                         hint="declare them (`forward(x: [N, 3, H, W])`) or pass --input-shape")]
         )  # fmt: skip
     return info, shapes, result
+
+
+def _check_param_types(info, params: dict[str, object]) -> None:
+    """`-p n_classes=abc` for an `int` parameter is refused as the spec would be."""
+    from .check import types
+
+    for param in info.node.params:
+        if param.name in params and param.type is not None:
+            given = types.of_constant(params[param.name])
+            if not types.accepts((str(param.type),), given):
+                raise ArchError(
+                    [Diagnostic(f"--param {param.name}: `{info.name}` declares "
+                                f"`{param.name}: {param.type}`, got {types.describe(given)} "
+                                f"{params[param.name]!r}", param.span)]
+                )  # fmt: skip
 
 
 def _input_shapes(args: argparse.Namespace, info) -> dict[str, tuple[int, ...]]:

@@ -218,6 +218,9 @@ def test_check_with_an_input_shape(capsys):
         (["--input-shape", "1,3,a,b"], "write 1,3,224,224 or x=1,3,224,224"),
         (["-p", "n_clases=2"], "`UNet` has no parameter `n_clases`"),
         (["-p", "n_channels=4", "--input-shape", "1,3,64,64"], "so `n_channels` is 4"),
+        (["-p", "n_classes=abc"], "declares `n_classes: int`, got str 'abc'"),
+        (["-p", "bilinear=1"], "declares `bilinear: bool`, got int 1"),
+        (["--input-shape", "1,3,-4,64"], "sizes cannot be negative"),
     ],
 )
 def test_summary_usage_mistakes_are_diagnostics(extra, message):

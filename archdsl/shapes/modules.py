@@ -374,7 +374,8 @@ def count_parameters(module: object, seen: set[int] | None = None) -> Any:
         if rule is None:
             return 0
         try:
-            return rule(module.args)
+            count = rule(module.args)
+            return count if known(count) else UNKNOWN  # e.g. a str where a size goes
         except (
             TypeError,
             KeyError,
