@@ -231,3 +231,33 @@ def test_odd_arguments_never_crash_inference(body):
         return
     result = infer_model(compiled.context, model_info(compiled, "Net"))
     assert result is not None
+
+
+@pytest.mark.parametrize(
+    "stem, channels",
+    [
+        ("shape_flatten_depends_on_input", 3),  # Linear: right for 31x31 and 32x32
+        ("shape_skip_without_padding", 8),  # cat: right for even sizes
+        ("shape_residual_stride", 16),  # +: right where the stride leaves 1 or H
+    ],
+)
+def test_input_dependent_warning_is_exact_for_concrete_sizes(stem, channels):
+    """A size that agrees for some inputs is a warning; with a concrete input the
+    same check is an error exactly where PyTorch fails."""
+    compiled = compile_spec(ROOT / "tests" / "errors" / f"{stem}.arch")
+    assert [w.severity for w in compiled.warnings] == ["warning"]
+    info = model_info(compiled, None)
+    model = getattr(archdsl.pipeline.load_compiled(compiled), info.node.name)()
+    runs = 0
+    for height in range(1, 34):
+        shape = (2, channels, height, height + height % 2)
+        inferred = infer_model(compiled.context, info, {}, {"x": shape})
+        try:
+            with torch.inference_mode():
+                model(torch.randn(shape))
+            runs += 1
+        except RuntimeError:
+            assert inferred.errors, f"{shape}: PyTorch fails, inference found nothing"
+            continue
+        assert not inferred.errors, f"{shape}: {inferred.errors[0].message}"
+    assert 0 < runs < 33  # the warning was right: some sizes work, some do not

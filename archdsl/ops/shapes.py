@@ -45,6 +45,11 @@ class ShapeProblem(Exception):
         self.hint = hint
 
 
+class ArgumentProblem(ShapeProblem):
+    """A layer's own argument does not fit the tensor's rank (a 3-tuple kernel for
+    Conv2d): the mistake is where the layer is made, not where it is called."""
+
+
 def known(size: object) -> bool:
     return isinstance(size, (int, Poly)) and not isinstance(size, bool)
 
@@ -67,10 +72,15 @@ def describe(dims: Dims) -> str:
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _tuple(value: object, n: int) -> tuple[Any, ...]:
+def _tuple(value: object, n: int, name: str) -> tuple[Any, ...]:
+    """An int for every dimension, or one value per dimension (kernel_size=3 or
+    kernel_size=(3, 5))."""
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ShapeProblem(f"expects {n} values, got {len(value)}")
+            raise ArgumentProblem(
+                f"gets {len(value)} values for `{name}`, expects {n}",
+                f"give {n} values, or a single int for all",
+            )
         return tuple(value)
     return (value,) * n
 
@@ -97,7 +107,7 @@ def check_size(expected: object, actual: object, what: str, hint: str | None = N
     if verdict is False:
         raise ShapeProblem(message, hint)
     if verdict is None and known(expected) and known(actual):
-        raise ShapeDepends(message)
+        raise ShapeDepends(f"{message}, which depends on the input size")
 
 
 def _dim(dim: object, rank: int) -> int:
@@ -105,7 +115,10 @@ def _dim(dim: object, rank: int) -> int:
         raise Unknowable
     rank = max(rank, 1)  # a 0-d tensor takes dim 0 or -1, as torch allows
     if not -rank <= dim < rank:
-        raise ShapeProblem(f"dim {dim} is out of range for a {rank}-d tensor")
+        raise ShapeProblem(
+            f"dim {dim} is out of range for a {rank}-d tensor",
+            f"its dims are 0 to {rank - 1} (or -{rank} to -1 from the end)",
+        )
     return dim % rank
 
 
@@ -133,9 +146,13 @@ class ShapeDepends(Exception):
     """Sizes that must agree are expressions that agree for some inputs only
     (`Linear(25088, ...)` after flattening `[N, 512, H // 32, W // 32]`)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, result: Dims | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
+        self.result = result  # the shape it gives where the sizes do agree
 
 
 def _int(args: Args, name: str) -> Any:
@@ -170,7 +187,8 @@ def conv(n: int) -> Callable[..., Dims]:
         _rank(x, n + 1, n + 2)
         check_size(a["in_channels"], x[-n - 1], "input channels")
         k, s, d = (
-            _tuple(_int(a, key), n) for key in ("kernel_size", "stride", "dilation")
+            _tuple(_int(a, key), n, key)
+            for key in ("kernel_size", "stride", "dilation")
         )
         padding = a.get("padding", 0)
         lead, space = _spatial(x, n)
@@ -179,7 +197,7 @@ def conv(n: int) -> Callable[..., Dims]:
                 raise ShapeProblem("cannot pad 'same' with a stride other than 1")
             out = space
         else:
-            p = _tuple(0 if padding == "valid" else _int(a, "padding"), n)
+            p = _tuple(0 if padding == "valid" else _int(a, "padding"), n, "padding")
             out = tuple(
                 _positive(_window(h, *args), "a spatial size of")
                 for h, *args in zip(space, k, s, p, d, strict=True)
@@ -194,7 +212,7 @@ def conv_transpose(n: int) -> Callable[..., Dims]:
         _rank(x, n + 1, n + 2)
         check_size(a["in_channels"], x[-n - 1], "input channels")
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
-        k, s, p, op, d = (_tuple(_int(a, key), n) for key in keys)
+        k, s, p, op, d = (_tuple(_int(a, key), n, key) for key in keys)
         lead, space = _spatial(x, n)
         out = tuple(
             _positive(
@@ -210,11 +228,15 @@ def conv_transpose(n: int) -> Callable[..., Dims]:
 def pool(n: int, dilated: bool) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, n + 1, n + 2)
-        k = _tuple(_int(a, "kernel_size"), n)
+        k = _tuple(_int(a, "kernel_size"), n, "kernel_size")
         stride = a.get("stride")
-        s = k if stride is None or stride == [] else _tuple(_int(a, "stride"), n)
-        p = _tuple(_int(a, "padding"), n)
-        d = _tuple(_int(a, "dilation"), n) if dilated else (1,) * n
+        s = (
+            k
+            if stride is None or stride == []
+            else _tuple(_int(a, "stride"), n, "stride")
+        )
+        p = _tuple(_int(a, "padding"), n, "padding")
+        d = _tuple(_int(a, "dilation"), n, "dilation") if dilated else (1,) * n
         ceil = a.get("ceil_mode") is True
         lead, space = _spatial(x, n)
         out = tuple(
@@ -244,7 +266,7 @@ def adaptive_pool(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, n + 1, n + 2)
         lead, space = _spatial(x, n)
-        size = _tuple(_int(a, "output_size"), n)
+        size = _tuple(_int(a, "output_size"), n, "output_size")
         out = (
             *lead,
             *(h if o is None else o for h, o in zip(space, size, strict=True)),
@@ -297,9 +319,10 @@ def layer_norm(a: Args, x: Dims) -> Dims:
 def linear(a: Args, x: Dims) -> Dims:
     if not x:
         raise ShapeProblem("expects at least a 1-d input, receives a scalar")
+    flattened = same(a["in_features"], _product(x[1:])) and len(x) > 2
     check_size(
         a["in_features"], x[-1], "input features (the last dimension)",
-        "flatten the input first, e.g. `flatten(x, 1)`" if len(x) > 2 else None,
+        "flatten the input first, e.g. `flatten(x, 1)`" if flattened else None,
     )  # fmt: skip
     return (*x[:-1], a["out_features"])
 
@@ -334,7 +357,11 @@ def unflatten(a: Args, x: Dims) -> Dims:
             )
         sizes[sizes.index(-1)] = inferred
     else:
-        check_size(x[dim], _product(sizes), f"elements in dimension {dim}")
+        check_size(
+            _product(sizes),
+            x[dim],
+            f"elements in dimension {dim} (to split into {sizes})",
+        )
     return (*x[:dim], *sizes, *x[dim + 1 :])
 
 
@@ -348,10 +375,10 @@ def resize(size: object, scale: object, x: Dims, spatial: int | None = None) -> 
         raise ShapeProblem(f"resizes spatial dimensions; receives {describe(x)}")
     lead, space = _spatial(x, n)
     if size is not None:
-        return (*lead, *_tuple(size, n))
+        return (*lead, *_tuple(size, n, "size"))
     if scale is None:
         raise ShapeProblem("needs `size` or `scale_factor`")
-    scales = _tuple(scale, n)
+    scales = _tuple(scale, n, "scale_factor")
     out = []
     for h, factor in zip(space, scales, strict=True):
         if not isinstance(factor, (int, float)):
@@ -366,7 +393,9 @@ def resize(size: object, scale: object, x: Dims, spatial: int | None = None) -> 
 def pad(n: int, reflect: bool = False) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         value = _int(a, "padding")
-        pads = _tuple(value, 2 * n)  # (left, right, top, bottom, ...): last dim first
+        pads = _tuple(
+            value, 2 * n, "padding"
+        )  # (left, right, top, bottom, ...): last dim first
         out = list(x)
         for i in range(n):
             size = x[len(x) - 1 - i]
@@ -505,11 +534,13 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
     first = tensors[0]
     rank = len(first)
     dim = _dim(a.get("dim", 0), rank)
+    depends = None
     for index, other in enumerate(tensors[1:], 1):
         if len(other) != rank:
             raise ShapeProblem(
                 f"joins tensors of different ranks: {describe(first)} and "
-                f"{describe(other)} (tensor {index})"
+                f"{describe(other)} (tensor {index})",
+                "give them one rank first (`flatten`, `unsqueeze`, or pooling)",
             )
         for axis, (s1, s2) in enumerate(zip(first, other, strict=True)):
             if axis != dim and same(s1, s2) is False:
@@ -519,7 +550,20 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
                     "pad or crop one of them first (`pad_like`), or join along "
                     f"dim {axis}",
                 )
-    return (*first[:dim], _sum_of([t[dim] for t in tensors]), *first[dim + 1 :])
+            if axis != dim and depends is None and _depends(s1, s2):
+                depends = (
+                    f"needs equal sizes outside dim {dim}: {describe(first)} and "
+                    f"{describe(other)} differ in dim {axis} for some input sizes"
+                )
+    out = (*first[:dim], _sum_of([t[dim] for t in tensors]), *first[dim + 1 :])
+    if depends:
+        raise ShapeDepends(depends, "pad or crop one of them (`pad_like`)", out)
+    return out
+
+
+def _depends(a: object, b: object) -> bool:
+    """Two sizes equal for some inputs and not for others (`H`, `2*(H // 2)`)."""
+    return known(a) and known(b) and same(a, b) is None
 
 
 def _sum_of(sizes: Sequence[object]) -> object:
@@ -543,7 +587,14 @@ def stack(a: Args, tensors: Sequence[Dims]) -> Dims:
 
 
 def unsqueeze(a: Args, x: Dims) -> Dims:
-    dim = _dim(a["dim"], len(x) + 1)
+    dim = a["dim"]
+    if isinstance(dim, int) and not -len(x) - 1 <= dim <= len(x):
+        raise ShapeProblem(
+            f"dim {dim} is out of range for a {len(x)}-d tensor",
+            f"the new dim goes before dim 0 to {len(x)} (or -{len(x) + 1} to -1 from "
+            "the end)",
+        )
+    dim = _dim(dim, len(x) + 1)
     return (*x[:dim], 1, *x[dim:])
 
 
@@ -683,22 +734,35 @@ OP_SHAPES: dict[str, Callable[..., Any]] = {
 
 
 def broadcast(x: Dims, y: Dims) -> Dims:
-    """`x + y`, `x * y`: sizes align from the right; each pair equal or one is 1."""
+    """`x + y`, `x * y`: sizes align from the right; each pair equal or one is 1.
+    Raises ShapeDepends (with the shape) when a pair is equal for some inputs only."""
     out = []
+    depends = None
     for i in range(1, max(len(x), len(y)) + 1):
         a = x[-i] if i <= len(x) else 1
         b = y[-i] if i <= len(y) else 1
+        dim = max(len(x), len(y)) - i
         if a == 1:
             out.append(b)
         elif b == 1 or same(a, b) is not False:
             out.append(a if known(a) else b)
+            if b != 1 and _depends(a, b):  # right to left: the first dim wins
+                depends = f"dim {dim} is {show(a)} and {show(b)}"
         else:
             raise ShapeProblem(
                 f"cannot broadcast {describe(x)} with {describe(y)}: dim "
-                f"{max(len(x), len(y)) - i} is {show(a)} and {show(b)}",
+                f"{dim} is {show(a)} and {show(b)}",
                 "sizes must be equal, or 1",
             )
-    return tuple(reversed(out))
+    result = tuple(reversed(out))
+    if depends:
+        raise ShapeDepends(
+            f"cannot broadcast {describe(x)} with {describe(y)} for some input "
+            f"sizes: {depends}",
+            "sizes must be equal, or 1",
+            result,
+        )
+    return result
 
 
 # ---- parameters ------------------------------------------------------------------------
@@ -707,7 +771,7 @@ def broadcast(x: Dims, y: Dims) -> Dims:
 def _conv_params_nd(n: int) -> Callable[[Args], object]:
     def count(a: Args) -> object:
         k = a["kernel_size"]
-        kernel = _product(_tuple(k, n))
+        kernel = _product(_tuple(k, n, "kernel_size"))
         weight = floordiv_any(
             a["in_channels"] * a["out_channels"] * kernel, a.get("groups", 1)
         )

@@ -25,6 +25,7 @@ from ..ops.shapes import (
     LAYER_SHAPES,
     OP_SHAPES,
     UNKNOWN,
+    ArgumentProblem,
     Dims,
     ShapeDepends,
     ShapeProblem,
@@ -319,6 +320,9 @@ class Inference:
             return tensors[0] if len(tensors) == 1 else UNKNOWN_TENSOR
         try:
             result = broadcast(left.dims, right.dims)
+        except ShapeDepends as problem:
+            self.warn_depends(f"`{node.op}`", problem, node.span)
+            result = problem.result
         except ShapeProblem as problem:
             self.report(
                 f"`{node.op}` {problem.message}",
@@ -391,20 +395,21 @@ class Inference:
             OP_SHAPES[name], bound, inputs, span, f"`{name}`", tensors=args
         )
 
-    def run_rule(self, rule, args, inputs, span, who: str, tensors) -> Any:
+    def run_rule(self, rule, args, inputs, span, who: str, tensors,
+                 defined_at: Span | None = None) -> Any:  # fmt: skip
         try:
             result = rule(args, *inputs)
+        except ArgumentProblem as problem:
+            self.report_argument(who, problem, span, defined_at)
+            return UNKNOWN_TENSOR
         except ShapeProblem as problem:
             self.report(f"{who} {problem.message}", span, self._hint(problem, tensors))
             return UNKNOWN_TENSOR
         except ShapeDepends as problem:
-            self.report(
-                f"{who} {problem.message}, which depends on the input size",
-                span,
-                "check it for the size you use: `--input-shape`",
-                severity="warning",
-            )
-            return UNKNOWN_TENSOR
+            self.warn_depends(who, problem, span)
+            if problem.result is None:
+                return UNKNOWN_TENSOR
+            result = problem.result
         except (
             Unknowable,
             TypeError,
@@ -419,6 +424,29 @@ class Inference:
         if len(inputs) == 1 and result == inputs[0] and isinstance(tensors[0], Tensor):
             return Tensor(result, tensors[0].origin)  # ReLU, BatchNorm: not news
         return Tensor(result, _origin(span))
+
+    def report_argument(self, who: str, problem: ArgumentProblem, span,
+                        defined_at: Span | None) -> None:  # fmt: skip
+        """Shown where the layer is made; the call that revealed it is a note."""
+        if defined_at is None or defined_at == span:
+            self.report(f"{who} {problem.message}", span, problem.hint)
+            return
+        self.frames.append(Note(f"{who} is called here", span))
+        try:
+            self.report(f"{who} {problem.message}", defined_at, problem.hint)
+        finally:
+            self.frames.pop()
+
+    def warn_depends(self, who: str, problem: ShapeDepends, span) -> None:
+        """Sizes that agree for some inputs only: a warning, since the user may
+        feed only those (`--input-shape` makes it exact)."""
+        hint = "check it for the size you use: `--input-shape`"
+        self.report(
+            f"{who} {problem.message}",
+            span,
+            f"{problem.hint}; {hint}" if problem.hint else hint,
+            severity="warning",
+        )
 
     def _hint(self, problem: ShapeProblem, tensors: list[Any]) -> str | None:
         parts = [problem.hint] if problem.hint else []
@@ -465,8 +493,9 @@ class Inference:
                 if callee != module.name
                 else f"`{callee}`"
             )
+            dims = [t.dims for t in tensors]
             return self.run_rule(
-                rule, module.args, [t.dims for t in tensors], span, who, tensors
+                rule, module.args, dims, span, who, tensors, defined_at=module.span
             )
         if isinstance(module, SeqModule):
             if module.kind != "Sequential":
