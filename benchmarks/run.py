@@ -5,6 +5,7 @@ and reported as medians and ratios (generated / hand-written), never as a pass/f
     .venv/bin/python benchmarks/run.py                 # the full run (a few minutes)
     .venv/bin/python benchmarks/run.py --quick         # tiny sizes, one repetition
     .venv/bin/python benchmarks/run.py --device cuda   # also channels_last + bf16
+    .venv/bin/python benchmarks/run.py --only front_end cold_check scaling
 
 Prints a table per section and writes every number to JSON (--json).
 """
@@ -31,6 +32,7 @@ from archdsl.check import check as run_checks  # noqa: E402
 from archdsl.codegen import generate_module  # noqa: E402
 from archdsl.imports import resolve_imports  # noqa: E402
 from archdsl.pipeline import read_source  # noqa: E402
+from archdsl.shapes.infer import infer_model  # noqa: E402
 from archdsl.syntax import parse_source  # noqa: E402
 
 SPECS = ROOT / "specs"
@@ -210,12 +212,20 @@ def front_end(reps: int) -> list[dict]:
                 "spec": spec.name,
                 "parse": median_time(partial(parse_source, source), reps),
                 "check": median_time(partial(run_checks, program), reps),
+                "of which shapes": median_time(partial(infer_all, ctx), reps),
                 "codegen": median_time(
                     partial(generate_module, program, ctx, source), reps
                 ),
             }
         )
     return rows
+
+
+def infer_all(ctx) -> None:
+    """The shape pass alone: inference over every block and model, as check runs it."""
+    for info in ctx.defs.values():
+        if info.kind != "builder":
+            infer_model(ctx, info)
 
 
 def cold_check(reps: int) -> list[dict]:
@@ -299,6 +309,15 @@ def _fmt(value) -> str:
     return str(value)
 
 
+TITLES = {
+    "runtime": "generated vs hand-written: median seconds, ratio",
+    "instantiation": "instantiation: median seconds",
+    "front_end": "front end, in process: median seconds per spec",
+    "cold_check": "cold `archdsl check` process",
+    "scaling": "compile time by spec size (parse + check + codegen)",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -306,25 +325,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--json", type=Path, default=ROOT / "out" / "benchmarks.json")
+    parser.add_argument(
+        "--only", nargs="+", choices=list(TITLES), default=list(TITLES),
+        help="run these sections only",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     quick = args.quick
     results = {"machine": machine(), "quick": quick}
-    results["runtime"] = runtime(quick, 1 if quick else 7, "cpu")
-    if args.device == "cuda":
-        results["runtime"] += runtime(quick, 1 if quick else 20, "cuda")
-    results["instantiation"] = instantiation(1 if quick else 5)
-    results["front_end"] = front_end(1 if quick else 20)
-    results["cold_check"] = cold_check(1 if quick else 5)
-    results["scaling"] = scaling([10, 100] if quick else [10, 100, 1000, 10000],
-                                 1 if quick else 3)  # fmt: skip
+    sections: dict[str, Callable[[], list[dict]]] = {
+        "runtime": lambda: (
+            runtime(quick, 1 if quick else 7, "cpu")
+            + (
+                runtime(quick, 1 if quick else 20, "cuda")
+                if args.device == "cuda"
+                else []
+            )
+        ),
+        "instantiation": lambda: instantiation(1 if quick else 5),
+        "front_end": lambda: front_end(1 if quick else 20),
+        "cold_check": lambda: cold_check(1 if quick else 5),
+        "scaling": lambda: scaling(
+            [10, 100] if quick else [10, 100, 1000, 10000], 1 if quick else 3
+        ),
+    }
+    for name in TITLES:
+        if name in args.only:
+            results[name] = sections[name]()
     print(json.dumps(results["machine"]))
-    print_table("generated vs hand-written: median seconds, ratio", results["runtime"])
-    print_table("instantiation: median seconds", results["instantiation"])
-    print_table("front end, in process: median seconds per spec", results["front_end"])
-    print_table("cold `archdsl check` process", results["cold_check"])
-    print_table(
-        "compile time by spec size (parse + check + codegen)", results["scaling"]
-    )
+    for name, title in TITLES.items():
+        if name in results:
+            print_table(title, results[name])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.json}")
