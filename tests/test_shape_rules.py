@@ -12,10 +12,12 @@ from archdsl.ops.shapes import (
     LAYER_SHAPES,
     OP_SHAPES,
     PARAMETERS,
+    ShapeDepends,
     ShapeProblem,
     broadcast,
 )
 from archdsl.ops.signature import bind_arguments
+from archdsl.shapes import dims
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -174,6 +176,13 @@ def test_layer_edge_cases_match_torch(name, kwargs, shapes):
         ("LayerNorm", dict(normalized_shape=[5]), (2, 4)),
         ("GroupNorm", dict(num_groups=2, num_channels=4), (2, 6, 3)),
         ("PixelShuffle", dict(upscale_factor=2), (1, 6, 3, 3)),
+        ("Unflatten", dict(dim=1, unflattened_size=(4, 4)), (2, 32)),
+        (
+            "Conv2d",
+            dict(in_channels=3, out_channels=4, kernel_size=(3, 3, 3)),
+            (1, 3, 8, 8),
+        ),
+        ("MaxPool2d", dict(kernel_size=2, stride=(2, 2, 2)), (1, 3, 8, 8)),
     ],
 )
 def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):
@@ -207,13 +216,29 @@ OP_SAMPLES = {
 
 @pytest.mark.parametrize(
     "name, kwargs, shape",
-    [("mean", dict(dim=[1, -2]), (2, 3, 4)), ("softmax", dict(dim=2), (2, 3))],
+    [
+        ("mean", dict(dim=[1, -2]), (2, 3, 4)),
+        ("softmax", dict(dim=2), (2, 3)),
+        ("unsqueeze", dict(dim=3), (2, 8)),
+        ("unsqueeze", dict(dim=-4), (2, 8)),
+        ("transpose", dict(dim0=1, dim1=4), (2, 3, 4, 5)),
+        ("interpolate", dict(size=(8, 8, 8)), (1, 3, 4, 4)),
+    ],
 )
 def test_an_op_that_refuses_means_torch_refuses(name, kwargs, shape):
     with pytest.raises(ShapeProblem):
         OP_SHAPES[name](kwargs, shape)
-    with pytest.raises((RuntimeError, IndexError)):
-        getattr(torch, name)(torch.randn(shape), **kwargs)
+    module, attr = TENSOR_OPS[name].python.split(".")
+    func = getattr({"torch": torch, "F": torch.nn.functional}[module], attr)
+    with pytest.raises((RuntimeError, IndexError, ValueError)):
+        func(torch.randn(shape), **kwargs)
+
+
+def test_unsqueeze_takes_one_more_dim_than_the_input_has():
+    for dim in (-3, 2):
+        assert OP_SHAPES["unsqueeze"]({"dim": dim}, (2, 8)) == tuple(
+            torch.randn(2, 8).unsqueeze(dim).shape
+        )
 
 
 def test_zero_d_and_empty_dims_follow_torch():
@@ -258,6 +283,24 @@ def test_op_rule_matches_torch(name):
 )
 def test_broadcast_matches_torch(a, b):
     assert broadcast(a, b) == tuple((torch.randn(a) + torch.randn(b)).shape)
+
+
+def test_sizes_equal_for_some_inputs_warn_and_keep_the_shape():
+    """`H` against `2*(H // 2)`: right for even H only, so a ShapeDepends (a
+    warning) that still says what the shape is where the sizes do agree."""
+    h = dims.symbol("H")
+    x, y = (2, 8, h), (2, 8, 2 * dims.floordiv(h, 2))
+    with pytest.raises(ShapeDepends) as joined:
+        OP_SHAPES["cat"]({"dim": 1}, [x, y])
+    assert joined.value.result == (2, 16, h)
+    with pytest.raises(ShapeDepends) as added:
+        broadcast(x, y)
+    assert added.value.result == x
+    with pytest.raises(ShapeDepends):  # H // 2 is 1 for H = 2 or 3: it broadcasts
+        broadcast(x, (2, 8, dims.floordiv(h, 2)))
+    assert torch.broadcast_shapes((2, 8, 3), (2, 8, 3 // 2)) == (2, 8, 3)
+    with pytest.raises(ShapeProblem):  # neither is ever 1, and they never agree
+        broadcast((2, 8, 2 * h), (2, 8, 2 * h + 2))
 
 
 def test_broadcast_refuses_what_torch_refuses():

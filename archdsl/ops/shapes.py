@@ -561,6 +561,12 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
     return out
 
 
+def _may_be_one(size: object) -> bool:
+    """A symbolic size that is 1 for some input (`H // 2` for H = 2 or 3), and so
+    broadcasts against anything there."""
+    return isinstance(size, Poly) and not never_zero(size - 1)
+
+
 def _depends(a: object, b: object) -> bool:
     """Two sizes equal for some inputs and not for others (`H`, `2*(H // 2)`)."""
     return known(a) and known(b) and same(a, b) is None
@@ -742,12 +748,14 @@ def broadcast(x: Dims, y: Dims) -> Dims:
         a = x[-i] if i <= len(x) else 1
         b = y[-i] if i <= len(y) else 1
         dim = max(len(x), len(y)) - i
+        verdict = same(a, b)
         if a == 1:
             out.append(b)
-        elif b == 1 or same(a, b) is not False:
+        elif b == 1 or verdict is True or not (known(a) and known(b)):
             out.append(a if known(a) else b)
-            if b != 1 and _depends(a, b):  # right to left: the first dim wins
-                depends = f"dim {dim} is {show(a)} and {show(b)}"
+        elif verdict is None or _may_be_one(a) or _may_be_one(b):
+            out.append(a)  # right for some inputs; right to left, the first dim wins
+            depends = f"dim {dim} is {show(a)} and {show(b)}"
         else:
             raise ShapeProblem(
                 f"cannot broadcast {describe(x)} with {describe(y)}: dim "
