@@ -159,9 +159,10 @@ def _check(args: argparse.Namespace) -> int:
     for spec in args.specs:
         try:
             compiled = compile_spec(spec, _limits(args))
-            found += compiled.warnings
             if args.input_shape or args.param:
-                found += _infer(compiled, args)[2].diagnostics
+                found += _concrete_check(compiled, args)
+            else:
+                found += compiled.warnings
         except ArchError as exc:
             found += exc.diagnostics
     _report(found, args)
@@ -171,6 +172,20 @@ def _check(args: argparse.Namespace) -> int:
             f"ok: {len(args.specs)} spec{'s' if len(args.specs) != 1 else ''} checked"
         )
     return 1 if failed else 0
+
+
+def _concrete_check(compiled, args: argparse.Namespace) -> list[Diagnostic]:
+    """The model's diagnostics for the sizes and parameters given. They replace what
+    the symbolic pass said about it ("depends on the input size"), which the given
+    sizes have now decided; other warnings (unused values, other models) stay."""
+    from .shapes.infer import infer_model
+
+    info, _, result = _infer(compiled, args)
+    symbolic = infer_model(compiled.context, info)
+    decided = {(d.span, d.message) for d in symbolic.diagnostics} if symbolic else set()
+    kept = [w for w in compiled.warnings if (w.span, w.message) not in decided]
+    found = kept + [d for d in result.diagnostics if d not in kept]
+    return list(dict.fromkeys(found))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -308,7 +323,7 @@ def _infer(compiled, args: argparse.Namespace):
     try:
         result = infer_model(compiled.context, info, params, shapes or None)
     except InputShapeError as exc:
-        raise ArchError([Diagnostic(str(exc), info.node.span)]) from None
+        raise ArchError([Diagnostic(str(exc), exc.span or info.node.span)]) from None
     if result is None:
         raise ArchError(
             [Diagnostic(f"`{info.name}` declares no input shapes",
@@ -339,7 +354,13 @@ def _input_shapes(args: argparse.Namespace, info) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     for index, item in enumerate(args.input_shape):
         name, dims = _parse_shape(item, "1,3,224,224 or x=1,3,224,224")
-        name = name or (names[index] if index < len(names) else "")
+        if not name and index >= len(names):
+            raise ArchError(
+                [Diagnostic(f"--input-shape {item!r}: `{info.name}` takes "
+                            f"{len(names)} input(s), and this is shape {index + 1}",
+                            hint=f"its inputs: {', '.join(names) or 'none'}")]
+            )  # fmt: skip
+        name = name or names[index]
         if name not in names:
             raise ArchError(
                 [Diagnostic(f"--input-shape {item!r}: `{info.name}` has no input "
@@ -376,6 +397,18 @@ def _parse_param(item: str) -> tuple[str, object]:
             pass
     if text in ("True", "False"):
         return name, text == "True"
+    if text.startswith("["):  # a list[int] parameter: -p widths=[64,128]
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, list) or not all(
+            isinstance(v, (int, float, str)) for v in value
+        ):
+            raise ArchError(
+                [Diagnostic(f"--param {item!r}: write a list as [1, 2, 3]")]
+            )
+        return name, value
     return name, text
 
 

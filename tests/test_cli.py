@@ -221,6 +221,11 @@ def test_check_with_an_input_shape(capsys):
         (["-p", "n_classes=abc"], "declares `n_classes: int`, got str 'abc'"),
         (["-p", "bilinear=1"], "declares `bilinear: bool`, got int 1"),
         (["--input-shape", "1,3,-4,64"], "sizes cannot be negative"),
+        (
+            ["--input-shape", "1,3,64,64", "--input-shape", "1,3,64,64"],
+            "`UNet` takes 1 input(s), and this is shape 2",
+        ),
+        (["-p", "n_classes=[2, 3]"], "declares `n_classes: int`, got list[int] [2, 3]"),
     ],
 )
 def test_summary_usage_mistakes_are_diagnostics(extra, message):
@@ -243,3 +248,36 @@ def test_summary_of_a_model_without_declared_shapes(tmp_path):
 def test_summary_needs_no_torch():
     result = run_without_torch("summary", str(UNET), "--input-shape", "1,3,64,64")
     assert result.returncode == 0, result.stderr
+
+
+LISTED = """\
+model Widths(widths: list[int] = [8, 16]) {
+    fc1 = Linear(4, widths[0])
+    fc2 = Linear(widths[0], widths[1])
+    forward(x: [N, 4]) = fc2(fc1(x))
+}
+"""
+
+
+def test_a_list_parameter_has_a_default_and_takes_p(tmp_path):
+    spec = tmp_path / "widths.arch"
+    spec.write_text(LISTED)
+    assert run("check", spec).returncode == 0
+    result = run("summary", spec, "-p", "widths=[8, 32]", "--input-shape", "2,4")
+    assert result.returncode == 0, result.stderr
+    assert "output: [2, 32]" in result.stdout
+    assert "parameters: 328 " in result.stdout  # 4*8+8 + 8*32+32
+    wrong = run("summary", spec, "-p", "widths=[8, 2.5]")
+    assert "declares `widths: list[int]`, got list[float] [8, 2.5]" in wrong.stderr
+
+
+def test_an_input_size_decides_what_depended_on_it(capsys):
+    """The symbolic warning ("depends on the input size") is replaced by the exact
+    verdict for the size given, and is never printed twice."""
+    spec = str(ROOT / "tests" / "errors" / "shape_flatten_depends_on_input.arch")
+    assert main(["check", spec, "--input-shape", "1,3,32,32"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["check", spec, "--input-shape", "1,3,30,32"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "warning" not in err
+    assert "receives 3840" in err

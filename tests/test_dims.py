@@ -28,6 +28,8 @@ def _apply(value, steps):
             value = value * k
         elif op == "//":
             value = value // k
+        elif op == "neg":
+            value = -value
         else:
             value = value + (W if isinstance(value, Poly) else _apply.w)
     return value
@@ -52,6 +54,18 @@ def test_equal_forms_mean_equal_sizes(first, second):
         for h in range(-20, 200):
             for w in (1, 7, 64):
                 assert evaluate(a, {"H": h, "W": w}) == evaluate(b, {"H": h, "W": w})
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.one_of(STEP, st.tuples(st.just("neg"), st.just(0))), max_size=8))
+def test_printed_sizes_read_back_as_python(steps):
+    """What diagnostics and the summary print is a Python expression meaning the
+    same size: `-((H + 1) // 2)`, never `-(H + 1) // 2`."""
+    size = _apply(H, steps)
+    for h in (1, 2, 7, 64):
+        for w in (1, 5):
+            printed = str(size).replace("H", str(h)).replace("W", str(w))
+            assert eval(printed) == evaluate(size, {"H": h, "W": w}), str(size)  # noqa: S307
 
 
 def test_known_identities_are_one_form():

@@ -12,8 +12,10 @@ from archdsl.ops.shapes import (
     LAYER_SHAPES,
     OP_SHAPES,
     PARAMETERS,
+    UNKNOWN,
     ShapeDepends,
     ShapeProblem,
+    Unknowable,
     broadcast,
 )
 from archdsl.ops.signature import bind_arguments
@@ -130,6 +132,42 @@ def _assert_rule_matches(name, kwargs, module, inputs) -> dict:
     return args
 
 
+def _symbolic_variants(shapes):
+    """Each input dim in turn replaced by a symbol `S` (its value: the sample's)."""
+    for i, shape in enumerate(shapes):
+        for axis, size in enumerate(shape):
+            variant = [list(s) for s in shapes]
+            variant[i][axis] = dims.symbol("S")
+            yield [tuple(v) for v in variant], {"S": size}
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shapes",
+    [(name, *_sample(name)) for name in sorted(LAYER_SHAPES)],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_symbolic_sizes_give_what_the_sample_gives(name, kwargs, shapes):
+    """With any one input size symbolic, a rule either says the output in terms of
+    it, which evaluates to the concrete output, or needs that size known (a
+    channel count). Once it silently gave up (a bool added to a symbolic size)."""
+    args = bind_arguments(layers()[name].signature, [], kwargs)
+    concrete = LAYER_SHAPES[name](args, *shapes)
+    for variant, env in _symbolic_variants(shapes):
+        try:
+            inferred = LAYER_SHAPES[name](args, *variant)
+        except (ShapeDepends, Unknowable):
+            continue  # this size must equal an argument, or decides the rank
+        flat = inferred if isinstance(inferred[0], tuple) else [inferred]
+        expected = concrete if isinstance(concrete[0], tuple) else [concrete]
+        for got, want in zip(flat, expected, strict=True):
+            values = [d if d is UNKNOWN else dims.evaluate(d, env) for d in got]
+            assert all(v in (UNKNOWN, w) for v, w in zip(values, want, strict=True)), (
+                variant,
+                got,
+                want,
+            )
+
+
 # More cases per layer, each once a bug: the rule must still give torch's shapes.
 EDGE_CASES = [
     ("Unflatten", dict(dim=1, unflattened_size=(2, -1)), [(2, 6)]),
@@ -183,14 +221,92 @@ def test_layer_edge_cases_match_torch(name, kwargs, shapes):
             (1, 3, 8, 8),
         ),
         ("MaxPool2d", dict(kernel_size=2, stride=(2, 2, 2)), (1, 3, 8, 8)),
+        ("MaxPool2d", dict(kernel_size=2, stride=2, padding=2), (1, 3, 8, 8)),
+        ("AvgPool2d", dict(kernel_size=3, stride=1, padding=2), (1, 3, 8, 8)),
+        (
+            "ConvTranspose2d",
+            dict(
+                in_channels=8, out_channels=4, kernel_size=3, stride=2, output_padding=2
+            ),
+            (1, 8, 5, 5),
+        ),  # fmt: skip
+        (
+            "Conv2d",
+            dict(in_channels=3, out_channels=8, kernel_size=3, groups=2),
+            (1, 3, 8, 8),
+        ),  # fmt: skip
+        ("GroupNorm", dict(num_groups=3, num_channels=8), (2, 8, 4, 4)),
+        ("Upsample", dict(size=(16, 16), scale_factor=2.0), (1, 3, 8, 8)),
+        ("Upsample", dict(scale_factor=2.0, mode="bilinear"), (1, 8, 5)),
+        ("Upsample", dict(scale_factor=2.0, mode="linear"), (1, 8, 5, 5)),
+        (
+            "Conv2d",
+            dict(
+                in_channels=3,
+                out_channels=8,
+                kernel_size=3,
+                padding=2,
+                padding_mode="reflect",
+            ),
+            (1, 3, 2, 2),
+        ),  # fmt: skip
+        (
+            "Conv2d",
+            dict(
+                in_channels=3,
+                out_channels=8,
+                kernel_size=3,
+                padding=3,
+                padding_mode="circular",
+            ),
+            (1, 3, 2, 2),
+        ),  # fmt: skip
+        ("InstanceNorm2d", dict(num_features=8), (2, 8, 1, 1)),
+        ("PixelShuffle", dict(upscale_factor=0), (1, 4, 3, 3)),
     ],
 )
 def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):
     args = bind_arguments(layers()[name].signature, [], kwargs)
     with pytest.raises(ShapeProblem):
         LAYER_SHAPES[name](args, shape)
-    with pytest.raises((RuntimeError, ValueError, IndexError)):
+    with pytest.raises((RuntimeError, ValueError, IndexError, NotImplementedError)):
         getattr(nn, name)(**kwargs)(torch.randn(shape))
+
+
+@pytest.mark.parametrize(
+    "kwargs, shapes",
+    [
+        (dict(embed_dim=30, num_heads=4), [(5, 2, 30)] * 3),
+        (dict(embed_dim=8, num_heads=2), [(5, 2, 8), (7, 2, 8), (6, 2, 8)]),
+        (
+            dict(embed_dim=8, num_heads=2, batch_first=True),
+            [(2, 5, 8), (2, 7, 8), (2, 6, 8)],
+        ),  # fmt: skip
+    ],
+)
+def test_attention_refuses_what_torch_refuses(kwargs, shapes):
+    args = bind_arguments(layers()["MultiheadAttention"].signature, [], kwargs)
+    with pytest.raises(ShapeProblem):
+        LAYER_SHAPES["MultiheadAttention"](args, *shapes)
+    with pytest.raises((AssertionError, RuntimeError)):
+        nn.MultiheadAttention(**kwargs)(*[torch.randn(s) for s in shapes])
+
+
+def test_limits_that_torch_accepts_are_accepted():
+    """The edges of the new refusals: torch runs these, so the rules must too."""
+    cases = [
+        ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, dilation=2), (1, 3, 8, 8)),
+        ("ConvTranspose2d", dict(in_channels=2, out_channels=2, kernel_size=3,
+                                 stride=1, dilation=3, output_padding=2), (1, 2, 5, 5)),
+        ("Conv2d", dict(in_channels=3, out_channels=8, kernel_size=3, padding=1,
+                        padding_mode="reflect"), (1, 3, 2, 2)),
+        ("Conv2d", dict(in_channels=3, out_channels=8, kernel_size=5, padding=2,
+                        padding_mode="circular"), (1, 3, 2, 2)),
+        ("InstanceNorm2d", dict(num_features=8, track_running_stats=True), (2, 8, 1, 1)),
+    ]  # fmt: skip
+    for name, kwargs, shape in cases:
+        module = getattr(nn, name)(**kwargs).eval()
+        _assert_rule_matches(name, kwargs, module, [torch.randn(shape)])
 
 
 x = (2, 3, 4, 5)

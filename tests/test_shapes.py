@@ -261,3 +261,24 @@ def test_input_dependent_warning_is_exact_for_concrete_sizes(stem, channels):
             continue
         assert not inferred.errors, f"{shape}: {inferred.errors[0].message}"
     assert 0 < runs < 33  # the warning was right: some sizes work, some do not
+
+
+def test_a_replaced_layer_followed_only_by_size_agnostic_layers_chooses_the_output():
+    """SqueezeNet's head is `classifier.1`, a 1x1 Conv2d followed by ReLU and
+    pooling: replacing it is how one changes the class count."""
+    torchvision = pytest.importorskip("torchvision")
+    spec = (
+        "model SQ extends torchvision.squeezenet1_0() {\n"
+        "    classifier.1 = Conv2d(512, 3, kernel_size=1)\n"
+        "}\n"
+    )
+    compiled = compile_spec(spec)
+    inferred = infer_model(
+        compiled.context, model_info(compiled, "SQ"), {}, {"x": (2, 3, 97, 120)}
+    )
+    reference = torchvision.models.squeezenet1_0()
+    reference.classifier[1] = torch.nn.Conv2d(512, 3, kernel_size=1)
+    with torch.inference_mode():
+        out = reference(torch.randn(2, 3, 97, 120))
+    assert [t.dims for t in inferred.outputs] == [tuple(out.shape)]
+    assert inferred.params == sum(p.numel() for p in reference.parameters())

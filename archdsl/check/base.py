@@ -18,7 +18,12 @@ from ..bases.tree import SAMPLE_INPUT
 from ..errors import did_you_mean
 from ..ir.walk import rename
 from ..ops import layer
-from ..ops.layers import INPUT_FEATURES, OUTPUT_FEATURES, SHAPE_PRESERVING
+from ..ops.layers import (
+    INPUT_FEATURES,
+    OUTPUT_FEATURES,
+    SHAPE_PRESERVING,
+    SIZE_AGNOSTIC,
+)
 from ..source import Span
 from .calls import argument_for
 from .consts import UNKNOWN, const_value
@@ -203,7 +208,7 @@ def check_replacements(ctx: Context, info: DefInfo) -> None:
             if k == 0 and node.path not in rewritten:
                 expects = sizing(value, info.known, "in")
                 _check_side(ctx, tree, node, expects, "in", node.input)
-            if _is_last_layer(tree, node.path):
+            if _is_last_layer(tree, node.path) or _nothing_after_fixes(tree, node.path):
                 continue
             gives = sizing(value, info.known, "out")
             if k + 1 == len(items):
@@ -270,6 +275,18 @@ def _check_side(ctx, tree, node, expects, side, shape) -> None:
         hint = f"`{node.path}` gave a tensor of shape [{dims}]"
     sample = "x".join(str(d) for d in SAMPLE_INPUT)
     ctx.error(message, expects.arg.span, hint=f"{hint} (for a {sample} input)")
+
+
+def _nothing_after_fixes(tree: BaseTree, path: str) -> bool:
+    """Whether every layer after `path` takes any size (ReLU, pooling, flatten), so
+    its output size is the model's to choose, as if it were the last layer."""
+    paths = list(tree.modules)
+    after = paths[paths.index(path) + 1 :]
+    return all(
+        tree.modules[p].type in SIZE_AGNOSTIC
+        for p in after
+        if not tree.modules[p].children and not p.startswith(path + ".")
+    )
 
 
 def _is_last_layer(tree: BaseTree, path: str) -> bool:

@@ -231,7 +231,11 @@ def _list_type(items: list[str]) -> str:
     if "tensor" in items and all(t in ("tensor", "any") for t in items):
         return "tensors"  # an `any` came from an error already reported
     first = items[0]
-    return f"list[{first}]" if all(t == first for t in items) else "list"
+    if all(t == first for t in items):
+        return f"list[{first}]"
+    if all(t in _NUMBERS for t in items):
+        return "list[float]"  # [0.5, 1]: an int is a fine float
+    return "list"
 
 
 _NUMBERS = ("int", "float")

@@ -44,8 +44,8 @@ def why_reserved(name: str, *, attribute: bool = False) -> str | None:
 
     `attribute` names become `self.<name>`, so they must also stay clear of every
     nn.Module attribute (`forward`, `training`, `to`, `state_dict`, ...)."""
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        return f"`{name}` is a Python keyword"
+    if keyword.iskeyword(name) or (keyword.issoftkeyword(name) and name != "_"):
+        return f"`{name}` is a Python keyword"  # `_` is fine: a value thrown away
     if name.startswith("__") and name.endswith("__"):
         return f"`{name}` is a dunder name"
     if name in GENERATED_NAMES:

@@ -199,6 +199,6 @@ PASSES: tuple[Pass, ...] = (
     check_unknown_imports,
     check_definitions,
     check_recursion,
-    check_unused,
     check_shapes,
+    check_unused,  # last: its warnings only count for a program without errors
 )

@@ -12,6 +12,11 @@ LIST_ITEM_TYPES = PARAM_TYPES
 def of_constant(value: object) -> str:
     if value is None:
         return "none"
+    if isinstance(value, (list, tuple)):
+        items = {of_constant(v) for v in value}
+        if items == {"int", "float"}:
+            items = {"float"}
+        return f"list[{items.pop()}]" if len(items) == 1 else "list"
     return type(value).__name__  # bool, int, float, str
 
 
@@ -33,8 +38,17 @@ def accepts(expected: Iterable[str], actual: str) -> bool:
     kind = base(actual)
     if kind == "any" or "any" in expected or kind in expected:
         return True
+    if kind in ("list", "tuple") and any(_list_accepts(e, actual) for e in expected):
+        return True
     widen = {"int": "float", "list": "tuple", "tuple": "list"}
     return widen.get(kind) in expected
+
+
+def _list_accepts(expected: str, actual: str) -> bool:
+    """`list[int]` takes a list whose items are ints (or not known)."""
+    if not expected.startswith("list["):
+        return False
+    return item(actual) == "any" or accepts((item(expected),), item(actual))
 
 
 def join(a: str, b: str) -> str:

@@ -47,11 +47,13 @@ def _unused_values(ctx: Context, body: tuple[ir.Node, ...], read: set[str]) -> N
     for stmt in body:
         if isinstance(stmt, ir.FAssign):
             for target in stmt.targets:
-                if target not in read:
+                if target not in read and target != "_":
                     ctx.warning(
                         f"value `{target}` is computed but never used",
                         stmt.span,
-                        hint="remove it, or return it",
+                        hint="name it `_` to show it is not needed"
+                        if len(stmt.targets) > 1
+                        else "remove it, or return it",
                     )
         elif isinstance(stmt, ir.FIf):
             _unused_values(ctx, stmt.then, read)

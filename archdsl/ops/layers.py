@@ -93,3 +93,15 @@ SHAPE_PRESERVING = frozenset(
         "Softsign", "Tanhshrink",
     }
 )  # fmt: skip
+
+#: Layers that take any channel or feature count: a replaced layer followed only by
+#: these (SqueezeNet's `classifier.1`, then ReLU and pooling) chooses the output.
+SIZE_AGNOSTIC = (
+    (SHAPE_PRESERVING - {"PReLU"})
+    | {
+        f"{kind}{n}d"
+        for kind in ("MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool")
+        for n in (1, 2, 3)
+    }
+    | {"Flatten"}
+)

@@ -177,13 +177,56 @@ def floordiv_any(value: object, den: object) -> object:
     return floordiv(value, den)  # type: ignore[arg-type]
 
 
+def _ints(*per_dim: Dims) -> list[tuple[int, ...]]:
+    """The dims where every argument is a known int (a parameter may be symbolic)."""
+    return [
+        values
+        for values in zip(*per_dim, strict=True)
+        if all(isinstance(v, int) for v in values)
+    ]
+
+
 def _spatial(x: Dims, n: int) -> tuple[Dims, Dims]:
     """Split into (leading dims, the last n spatial dims)."""
     return x[:-n], x[-n:]
 
 
+def _groups_divide(a: Args) -> None:
+    groups = a.get("groups", 1)
+    if not isinstance(groups, int) or groups < 1:
+        return
+    for key in ("in_channels", "out_channels"):
+        if isinstance(a[key], int) and a[key] % groups:
+            raise ArgumentProblem(
+                f"splits {key}={a[key]} into groups={groups}, which does not divide it",
+                "in_channels and out_channels must both be multiples of groups",
+            )
+
+
+def _padding_fits(mode: object, pads: Dims, space: Dims) -> None:
+    """Reflect padding must be smaller than the size it reflects; circular padding
+    may wrap around once at most."""
+    for p, h in zip(pads, space, strict=True):
+        if not (isinstance(p, int) and isinstance(h, int)):
+            continue
+        hint = "use a larger input, less padding, or padding_mode='zeros'"
+        if mode == "reflect" and p >= h:
+            raise ShapeProblem(
+                f"reflects a padding of {p} in a dimension of size {h}; it must be "
+                "smaller",
+                hint,
+            )
+        if mode == "circular" and p > h:
+            raise ShapeProblem(
+                f"wraps a padding of {p} around a dimension of size {h}; it can be "
+                f"at most {h}",
+                hint,
+            )
+
+
 def conv(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
+        _groups_divide(a)
         _rank(x, n + 1, n + 2)
         check_size(a["in_channels"], x[-n - 1], "input channels")
         k, s, d = (
@@ -198,6 +241,7 @@ def conv(n: int) -> Callable[..., Dims]:
             out = space
         else:
             p = _tuple(0 if padding == "valid" else _int(a, "padding"), n, "padding")
+            _padding_fits(a.get("padding_mode"), p, space)
             out = tuple(
                 _positive(_window(h, *args), "a spatial size of")
                 for h, *args in zip(space, k, s, p, d, strict=True)
@@ -209,10 +253,19 @@ def conv(n: int) -> Callable[..., Dims]:
 
 def conv_transpose(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
+        _groups_divide(a)
         _rank(x, n + 1, n + 2)
         check_size(a["in_channels"], x[-n - 1], "input channels")
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
         k, s, p, op, d = (_tuple(_int(a, key), n, key) for key in keys)
+        for op_, s_, d_ in _ints(op, s, d):
+            if op_ >= s_ and op_ >= d_:
+                raise ArgumentProblem(
+                    f"gets output_padding={op_}, which must be smaller than the stride "
+                    f"({s_}) or the dilation ({d_})",
+                    "output_padding picks one of the stride's possible sizes: "
+                    "0 to stride - 1",
+                )
         lead, space = _spatial(x, n)
         out = tuple(
             _positive(
@@ -237,6 +290,13 @@ def pool(n: int, dilated: bool) -> Callable[..., Dims]:
         )
         p = _tuple(_int(a, "padding"), n, "padding")
         d = _tuple(_int(a, "dilation"), n, "dilation") if dilated else (1,) * n
+        for k_, p_, d_ in _ints(k, p, d):
+            if p_ > (d_ * (k_ - 1) + 1) // 2:
+                raise ArgumentProblem(
+                    f"pads {p_} around a window of {d_ * (k_ - 1) + 1}; padding can be "
+                    "at most half the window",
+                    f"use padding={(d_ * (k_ - 1) + 1) // 2} or less",
+                )
         ceil = a.get("ceil_mode") is True
         lead, space = _spatial(x, n)
         out = tuple(
@@ -287,13 +347,34 @@ def norm(
     weights accept any channel count (torch only warns), hence `affine_only`."""
 
     def rule(a: Args, x: Dims) -> Dims:
+        groups, channels = a.get("num_groups"), a[key]
+        if isinstance(groups, int) and isinstance(channels, int) and groups > 0:
+            if channels % groups:
+                raise ArgumentProblem(
+                    f"splits num_channels={channels} into num_groups={groups}, "
+                    "which does not divide it",
+                    "num_channels must be a multiple of num_groups",
+                )
         _rank(x, *ranks)
+        channel = 0 if affine_only and len(x) == min(ranks) else 1
         if not affine_only or a.get("affine") is True:
-            channel = 0 if affine_only and len(x) == min(ranks) else 1
-            check_size(a[key], x[channel], "channels")
+            check_size(channels, x[channel], "channels")
+        if affine_only and a.get("track_running_stats") is not True:
+            _more_than_one(x[channel + 1 :])
         return x
 
     return rule
+
+
+def _more_than_one(space: Dims) -> None:
+    """An instance norm's statistics over a single element are undefined; torch
+    refuses them in eval mode too unless it tracks running statistics."""
+    if space and all(isinstance(s, int) for s in space) and _product(space) == 1:
+        raise ShapeProblem(
+            f"needs more than one spatial element per channel, receives "
+            f"{describe(space)}",
+            "normalize before pooling to 1x1, or use a larger input",
+        )
 
 
 def ranked(*ranks: int) -> Callable[..., Dims]:
@@ -313,6 +394,13 @@ def layer_norm(a: Args, x: Dims) -> Dims:
         raise ShapeProblem(
             f"normalizes the last dimensions {describe(shape)}, receives {describe(x)}"
         )
+    if any(_depends(e, g) for e, g in zip(shape, x[-len(shape) :], strict=True)):
+        raise ShapeDepends(
+            f"normalizes the last dimensions {describe(shape)}, receives "
+            f"{describe(x)}, which fits some input sizes only",
+            None,
+            x,
+        )
     return x
 
 
@@ -320,11 +408,15 @@ def linear(a: Args, x: Dims) -> Dims:
     if not x:
         raise ShapeProblem("expects at least a 1-d input, receives a scalar")
     flattened = same(a["in_features"], _product(x[1:])) and len(x) > 2
-    check_size(
-        a["in_features"], x[-1], "input features (the last dimension)",
-        "flatten the input first, e.g. `flatten(x, 1)`" if flattened else None,
-    )  # fmt: skip
-    return (*x[:-1], a["out_features"])
+    out = (*x[:-1], a["out_features"])
+    try:
+        check_size(
+            a["in_features"], x[-1], "input features (the last dimension)",
+            "flatten the input first, e.g. `flatten(x, 1)`" if flattened else None,
+        )  # fmt: skip
+    except ShapeDepends as depends:  # right for some sizes: the output is still known
+        raise ShapeDepends(depends.message, depends.hint, out) from None
+    return out
 
 
 def bilinear(a: Args, x1: Dims, x2: Dims) -> Dims:
@@ -368,8 +460,24 @@ def unflatten(a: Args, x: Dims) -> Dims:
 # ---- resizing and padding --------------------------------------------------------------
 
 
-def resize(size: object, scale: object, x: Dims, spatial: int | None = None) -> Dims:
-    """Upsample / interpolate: `size` wins, else `scale_factor` per spatial dim."""
+#: Interpolation modes that take one input rank only.
+MODE_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+
+
+def resize(size: object, scale: object, x: Dims, spatial: int | None = None,
+           mode: object = None) -> Dims:  # fmt: skip
+    """Upsample / interpolate: `size`, or `scale_factor` per spatial dim."""
+    if size is not None and scale is not None:
+        raise ArgumentProblem(
+            "gets both `size` and `scale_factor`", "give one of them, not both"
+        )
+    rank = MODE_RANKS.get(mode)  # type: ignore[arg-type]
+    if rank is not None and len(x) != rank:
+        raise ShapeProblem(
+            f"with mode '{mode}' needs a {rank}-d input, receives {describe(x)}",
+            "'linear' is for [N, C, L], 'bilinear' and 'bicubic' for [N, C, H, W], "
+            "'trilinear' for [N, C, D, H, W]",
+        )
     n = spatial or len(x) - 2
     if n < 1:
         raise ShapeProblem(f"resizes spatial dimensions; receives {describe(x)}")
@@ -413,9 +521,16 @@ def pad(n: int, reflect: bool = False) -> Callable[..., Dims]:
     return rule
 
 
+def _factor(a: Args, key: str) -> Any:
+    r = _int(a, key)
+    if isinstance(r, int) and r < 1:
+        raise ArgumentProblem(f"gets {key}={r}", f"{key} must be 1 or more")
+    return r
+
+
 def pixel_shuffle(a: Args, x: Dims) -> Dims:
     _at_least(x, 3)
-    r = _int(a, "upscale_factor")
+    r = _factor(a, "upscale_factor")
     *lead, c, h, w = x
     if isinstance(c, int) and c % (r * r):
         raise ShapeProblem(f"needs channels divisible by {r * r}, receives {c}")
@@ -424,7 +539,7 @@ def pixel_shuffle(a: Args, x: Dims) -> Dims:
 
 def pixel_unshuffle(a: Args, x: Dims) -> Dims:
     _at_least(x, 3)
-    r = _int(a, "downscale_factor")
+    r = _factor(a, "downscale_factor")
     *lead, c, h, w = x
     for size in (h, w):
         if isinstance(size, int) and size % r:
@@ -438,26 +553,42 @@ def pixel_unshuffle(a: Args, x: Dims) -> Dims:
 
 
 def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]:
+    _heads_divide(a["embed_dim"], a["num_heads"], "embed_dim")
     _rank(q, 2, 3)
     check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
     check_size(a.get("kdim") or a["embed_dim"], k[-1], "key features (kdim)")
     check_size(a.get("vdim") or a["embed_dim"], v[-1], "value features (vdim)")
     batch_first = a.get("batch_first") is True
-    if len(q) == 2:
-        length, source = q[0], k[0]
-    else:
-        length, source = (q[1], k[1]) if batch_first else (q[0], k[0])
+    at = 1 if batch_first and len(q) == 3 else 0  # where the positions are
+    length, source = q[at], k[at]
+    if len(v) == len(k):
+        check_size(source, v[at], "value positions (as many as the key has)")
     # a learned key/value bias and a zero attention each add one source position
-    source = source + (a.get("add_bias_kv") is True) + (a.get("add_zero_attn") is True)
+    source = source + int(a.get("add_bias_kv") is True)
+    source = source + int(a.get("add_zero_attn") is True)
     if len(q) == 2:
         return q, (length, source)
     return q, ((q[0] if batch_first else q[1]), length, source)
 
 
 def transformer_layer(a: Args, x: Dims, *memory: Dims) -> Dims:
+    _heads_divide(a["d_model"], a["nhead"], "d_model")
     _rank(x, 2, 3)
     check_size(a["d_model"], x[-1], "features (d_model, the last dimension)")
     return x
+
+
+def _heads_divide(width: object, heads: object, name: str) -> None:
+    if (
+        isinstance(width, int)
+        and isinstance(heads, int)
+        and heads > 0
+        and width % heads
+    ):
+        raise ArgumentProblem(
+            f"splits {name}={width} into {heads} heads, which does not divide it",
+            f"make {name} a multiple of the number of heads",
+        )
 
 
 def same_shape(a: Args, x: Dims) -> Dims:
@@ -502,7 +633,9 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
         x, a.get("start_dim", 1), a.get("end_dim", -1)
     ),
     "Unflatten": unflatten,
-    "Upsample": lambda a, x: resize(a.get("size"), a.get("scale_factor"), x),
+    "Upsample": lambda a, x: resize(
+        a.get("size"), a.get("scale_factor"), x, mode=a.get("mode")
+    ),
     "UpsamplingNearest2d": lambda a, x: resize(
         a.get("size"), a.get("scale_factor"), x, 2
     ),
@@ -589,7 +722,16 @@ def stack(a: Args, tensors: Sequence[Dims]) -> Dims:
                 f"needs tensors of one shape: {describe(first)} and {describe(other)}"
             )
     dim = _dim(a.get("dim", 0), len(first) + 1)
-    return (*first[:dim], len(tensors), *first[dim:])
+    out = (*first[:dim], len(tensors), *first[dim:])
+    for other in tensors[1:]:
+        if any(_depends(s1, s2) for s1, s2 in zip(first, other, strict=True)):
+            raise ShapeDepends(
+                f"needs tensors of one shape: {describe(first)} and {describe(other)} "
+                "differ for some input sizes",
+                None,
+                out,
+            )
+    return out
 
 
 def unsqueeze(a: Args, x: Dims) -> Dims:
@@ -733,7 +875,9 @@ OP_SHAPES: dict[str, Callable[..., Any]] = {
     "relu": same_shape,
     "sigmoid": same_shape,
     "tanh": same_shape,
-    "interpolate": lambda a, x: resize(a.get("size"), a.get("scale_factor"), x),
+    "interpolate": lambda a, x: resize(
+        a.get("size"), a.get("scale_factor"), x, mode=a.get("mode")
+    ),
     "adaptive_avg_pool2d": lambda a, x: adaptive_pool(2)(a, x),
     "pad_like": pad_like,
 }
@@ -743,7 +887,7 @@ def broadcast(x: Dims, y: Dims) -> Dims:
     """`x + y`, `x * y`: sizes align from the right; each pair equal or one is 1.
     Raises ShapeDepends (with the shape) when a pair is equal for some inputs only."""
     out = []
-    depends = None
+    depends: list[str] = []
     for i in range(1, max(len(x), len(y)) + 1):
         a = x[-i] if i <= len(x) else 1
         b = y[-i] if i <= len(y) else 1
@@ -754,8 +898,8 @@ def broadcast(x: Dims, y: Dims) -> Dims:
         elif b == 1 or verdict is True or not (known(a) and known(b)):
             out.append(a if known(a) else b)
         elif verdict is None or _may_be_one(a) or _may_be_one(b):
-            out.append(a)  # right for some inputs; right to left, the first dim wins
-            depends = f"dim {dim} is {show(a)} and {show(b)}"
+            out.append(a)  # right for some inputs only
+            depends.insert(0, f"dim {dim} is {show(a)} and {show(b)}")
         else:
             raise ShapeProblem(
                 f"cannot broadcast {describe(x)} with {describe(y)}: dim "
@@ -766,7 +910,7 @@ def broadcast(x: Dims, y: Dims) -> Dims:
     if depends:
         raise ShapeDepends(
             f"cannot broadcast {describe(x)} with {describe(y)} for some input "
-            f"sizes: {depends}",
+            f"sizes: {', '.join(depends)}",
             "sizes must be equal, or 1",
             result,
         )

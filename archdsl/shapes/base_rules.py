@@ -7,6 +7,7 @@ from typing import Any
 
 from ..bases import BaseTree
 from ..bases.probe import Fit, SubRule, load_rules
+from ..ops.layers import SIZE_AGNOSTIC
 from ..ops.shapes import Args, Dims, ShapeProblem, check_size, describe, floordiv_any
 
 _loaded: dict[tuple[str, str], dict[str, SubRule]] = {}
@@ -18,16 +19,23 @@ def base_rule(tree: BaseTree, path: str) -> Callable[[Args, Dims], Dims] | None:
     if rules is None:
         rules = _loaded[key] = load_rules(tree)
     rule = rules.get(path)
-    return None if rule is None else _apply(rule)
+    if rule is None:
+        return None
+    node = tree.get(path)
+    return _apply(rule, any_channels=node is not None and node.type in SIZE_AGNOSTIC)
 
 
-def _apply(rule: SubRule) -> Callable[[Args, Dims], Dims]:
+def _apply(rule: SubRule, any_channels: bool) -> Callable[[Args, Dims], Dims]:
+    """The measured rule; a layer that takes any channel count (ReLU, pooling) was
+    measured at one, and passes on whatever it receives (after a replacement)."""
+
     def apply(args: Args, x: Dims) -> Dims:
         if len(x) != rule.input_rank:
             raise ShapeProblem(
                 f"expects a {rule.input_rank}-d input, receives {describe(x)}"
             )
-        if rule.input_channels is not None:
+        channels_pass = any_channels and len(rule.output) == len(x) >= 2
+        if rule.input_channels is not None and not channels_pass:
             check_size(rule.input_channels, x[1], "input channels")
         for axis, smallest in enumerate(rule.valid_from, start=2):
             size = x[axis]
@@ -37,7 +45,8 @@ def _apply(rule: SubRule) -> Callable[[Args, Dims], Dims]:
                     f"{describe(x)}",
                     "use a larger input",
                 )
-        return tuple(_size(out, x) for out in rule.output)
+        out = tuple(_size(o, x) for o in rule.output)
+        return (out[0], x[1], *out[2:]) if channels_pass else out
 
     return apply
 

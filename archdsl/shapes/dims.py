@@ -146,7 +146,10 @@ class Poly:
     def __str__(self) -> str:
         parts: list[str] = []
         for mono, coeff in sorted(self.terms, key=lambda t: t[0] == ()):
-            text = "*".join(_factor(a, len(mono) > 1 or abs(coeff) != 1) for a in mono)
+            # a floor after a leading minus is grouped: -((H + 1) // 2), which is
+            # not -(H + 1) // 2 in Python
+            grouped = len(mono) > 1 or abs(coeff) != 1 or (coeff < 0 and not parts)
+            text = "*".join(_factor(a, grouped) for a in mono)
             if not mono:
                 text = str(abs(coeff))
             elif abs(coeff) != 1:

@@ -87,6 +87,10 @@ class Result:
 class InputShapeError(Exception):
     """An input shape given on the command line does not fit the declared one."""
 
+    def __init__(self, message: str, span: Span | None) -> None:
+        super().__init__(message)
+        self.span = span  # the input's declaration
+
 
 def infer_model(
     ctx: Context,
@@ -172,9 +176,10 @@ def _unify(info, forward, declared, given, bound, sizes) -> None:
         if len(actual) != len(shape.dims):
             raise InputShapeError(
                 f"input `{inp.name}` is declared {_show_declared(shape)} "
-                f"({len(shape.dims)} dimensions); the shape given has {len(actual)}"
+                f"({len(shape.dims)} dimensions); the shape given has {len(actual)}",
+                inp.span,
             )
-        for dim, size in zip(shape.dims, actual, strict=True):
+        for index, (dim, size) in enumerate(zip(shape.dims, actual, strict=True)):
             name = dim.value
             table = bound if name in params else sizes
             if isinstance(name, int):
@@ -185,9 +190,15 @@ def _unify(info, forward, declared, given, bound, sizes) -> None:
                 table[name] = size  # type: ignore[index]
                 continue
             if expected != size:
+                fixed = (
+                    f": dim {index} is {expected}"
+                    if isinstance(name, int)
+                    else f", so `{name}` is {expected}"
+                )
                 raise InputShapeError(
-                    f"input `{inp.name}` is declared {_show_declared(shape)}, so "
-                    f"`{name}` is {expected}; the shape given has {size}"
+                    f"input `{inp.name}` is declared {_show_declared(shape)}{fixed}; "
+                    f"the shape given has {size} there",
+                    inp.span,
                 )
 
 
