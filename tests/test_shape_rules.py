@@ -263,6 +263,7 @@ def test_layer_edge_cases_match_torch(name, kwargs, shapes):
         ),  # fmt: skip
         ("InstanceNorm2d", dict(num_features=8), (2, 8, 1, 1)),
         ("PixelShuffle", dict(upscale_factor=0), (1, 4, 3, 3)),
+        ("AvgPool3d", dict(kernel_size=3, stride=1, padding=1), (1, 4, 2, 5, 5)),
     ],
 )
 def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):

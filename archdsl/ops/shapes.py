@@ -299,6 +299,14 @@ def pool(n: int, dilated: bool) -> Callable[..., Dims]:
                 )
         ceil = a.get("ceil_mode") is True
         lead, space = _spatial(x, n)
+        if n == 3 and not dilated:  # torch's avg_pool3d also wants the input unpadded
+            for h, k_ in _ints(space, k):
+                if h < k_:
+                    raise ShapeProblem(
+                        f"needs every spatial size to be at least the kernel size "
+                        f"{describe(k)}, receives {describe(x)}",
+                        "use a larger input or a smaller kernel",
+                    )
         out = tuple(
             _positive(_pool_size(h, *args, ceil), "a spatial size of")
             for h, *args in zip(space, k, s, p, d, strict=True)
