@@ -191,6 +191,9 @@ def test_layer_edge_cases_match_torch(name, kwargs, shapes):
     _assert_rule_matches(name, kwargs, module, [torch.randn(s) for s in shapes])
 
 
+CONV = dict(in_channels=3, out_channels=8, kernel_size=3)
+
+
 @pytest.mark.parametrize(
     "name, kwargs, shape",
     [
@@ -239,28 +242,8 @@ def test_layer_edge_cases_match_torch(name, kwargs, shapes):
         ("Upsample", dict(size=(16, 16), scale_factor=2.0), (1, 3, 8, 8)),
         ("Upsample", dict(scale_factor=2.0, mode="bilinear"), (1, 8, 5)),
         ("Upsample", dict(scale_factor=2.0, mode="linear"), (1, 8, 5, 5)),
-        (
-            "Conv2d",
-            dict(
-                in_channels=3,
-                out_channels=8,
-                kernel_size=3,
-                padding=2,
-                padding_mode="reflect",
-            ),
-            (1, 3, 2, 2),
-        ),  # fmt: skip
-        (
-            "Conv2d",
-            dict(
-                in_channels=3,
-                out_channels=8,
-                kernel_size=3,
-                padding=3,
-                padding_mode="circular",
-            ),
-            (1, 3, 2, 2),
-        ),  # fmt: skip
+        ("Conv2d", {**CONV, "padding": 2, "padding_mode": "reflect"}, (1, 3, 2, 2)),
+        ("Conv2d", {**CONV, "padding": 3, "padding_mode": "circular"}, (1, 3, 2, 2)),
         ("InstanceNorm2d", dict(num_features=8), (2, 8, 1, 1)),
         ("PixelShuffle", dict(upscale_factor=0), (1, 4, 3, 3)),
         ("AvgPool3d", dict(kernel_size=3, stride=1, padding=1), (1, 4, 2, 5, 5)),
