@@ -282,3 +282,24 @@ def test_a_replaced_layer_followed_only_by_size_agnostic_layers_chooses_the_outp
         out = reference(torch.randn(2, 3, 97, 120))
     assert [t.dims for t in inferred.outputs] == [tuple(out.shape)]
     assert inferred.params == sum(p.numel() for p in reference.parameters())
+
+
+def test_summary_rows_of_a_base_entered_child_by_child():
+    """A tap inside `layer3` runs its children one by one: `layer3` still gets one
+    row with its own parameters, and no child is mistaken for a shared module."""
+    spec = (
+        "model M extends torchvision.resnet18() {\n"
+        "    outputs(logits = fc, mid = layer3.0)\n"
+        "}\n"
+    )
+    compiled = compile_spec(spec)
+    result = infer_model(compiled.context, model_info(compiled, "M"))
+    top = [row for row in result.rows if row.depth == 0]
+    assert [row.path for row in top] == [
+        "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4",
+        "avgpool", "fc",
+    ]  # fmt: skip
+    assert "shared" not in [row.params for row in result.rows]
+    assert sum(row.params for row in top) == result.params == 11_689_512
+    layer3 = next(row for row in top if row.path == "layer3")
+    assert layer3.output == next(r for r in result.rows if r.path == "layer3.1").output

@@ -216,7 +216,8 @@ class Inference:
         self.diagnostics: list[Diagnostic] = []
         self.frames: list[Note] = []  # the calls that led to what runs now
         self._reported: set[tuple[object, str]] = set()
-        self._counted: set[int] = set()
+        self._counted: set[object] = set()
+        self._row_at: dict[str, Row] = {}  # the first row for each module path
 
     def declared_dims(self, shape: ir.Shape, model: BlockModule) -> Dims:
         out = []
@@ -477,20 +478,39 @@ class Inference:
         tensors = [a for a in args if isinstance(a, Tensor)]
         if len(tensors) != len(args) or any(t.dims is None for t in tensors):
             return UNKNOWN_TENSOR
-        row = self._row(module, path)
+        rows = [*self._parent_rows(module, path), self._row(module, path)]
         result = self._apply(module, tensors, span, path, callee)
         first = result[0] if isinstance(result, list) and result else result
-        row.output = first.dims if isinstance(first, Tensor) else None
+        for row in rows:  # a parent entered child by child gives its last child's
+            row.output = first.dims if isinstance(first, Tensor) else None
         return result
 
     def _row(self, module: Any, path: str) -> Row:
         """A summary row for a module call; its output is filled in after."""
         params: Any = "shared"
-        if id(module) not in self._counted:
-            self._counted.add(id(module))
+        if _identity(module) not in self._counted:
+            self._counted.add(_identity(module))
             params = count_parameters(module)
-        self.rows.append(Row(path, label_of(module), None, params, path.count(".")))
-        return self.rows[-1]
+        row = Row(path, label_of(module), None, params, path.count("."))
+        self.rows.append(row)
+        self._row_at.setdefault(path, row)
+        return row
+
+    def _parent_rows(self, module: Any, path: str) -> list[Row]:
+        """Rows for the base submodules that a forward enters child by child (a
+        tap at `features.5`, a wrapper's `body.layer1(x)`): each gets one, before
+        its first child, with its own parameters."""
+        if not (isinstance(module, BaseModule) and module.path and "." in path):
+            return []
+        parent = BaseModule(
+            module.tree, module.path.rpartition(".")[0], module.span, module.replaced
+        )
+        parent_path = path.rpartition(".")[0]
+        above = self._parent_rows(parent, parent_path)
+        row = self._row_at.get(parent_path)
+        if row is None:
+            row = self._row(parent, parent_path)
+        return [*above, row]
 
     def _apply(
         self, module: Any, tensors: list[Tensor], span, path: str, callee: str
@@ -587,6 +607,14 @@ class Inference:
                 bound = bind_arguments(signature, [value, *step.args], {})
                 value = self.run_op(step.op, bound, span, [value])
         return value
+
+
+def _identity(module: Any) -> object:
+    """What makes two calls the same module: submodules of a base are made afresh
+    at each lookup, so they are told apart by their base instance and path."""
+    if isinstance(module, BaseModule):
+        return (id(module.replaced), module.path)
+    return id(module)
 
 
 def _targets(stmt: ir.FIf) -> set[str]:
