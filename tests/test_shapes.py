@@ -303,3 +303,30 @@ def test_summary_rows_of_a_base_entered_child_by_child():
     assert sum(row.params for row in top) == result.params == 11_689_512
     layer3 = next(row for row in top if row.path == "layer3")
     assert layer3.output == next(r for r in result.rows if r.path == "layer3.1").output
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "model Gray extends torchvision.resnet18(num_classes=2) {\n"
+        "    conv1 = Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)\n"
+        "}\n",
+        "model Gray() {\n"
+        "    net = torchvision.resnet18(num_classes=2)\n"
+        "    net.conv1 = Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)\n"
+        "    forward(x: [N, 1, H, W]) = net(x)\n"
+        "}\n",
+    ],
+    ids=["extends", "wrapper"],
+)
+def test_a_replaced_stem_sets_the_input_channels(spec):
+    """A grayscale ResNet: the layer that receives the image decides its channels."""
+    compiled = compile_spec(spec)
+    assert not compiled.warnings
+    info = model_info(compiled, "Gray")
+    assert infer_model(compiled.context, info).outputs[0].dims[1] == 2
+    exact = infer_model(compiled.context, info, {}, {"x": (2, 1, 64, 48)})
+    model = archdsl.pipeline.load_compiled(compiled).Gray().eval()
+    with torch.inference_mode():
+        out = model(torch.randn(2, 1, 64, 48))
+    assert exact.outputs[0].dims == tuple(out.shape) == (2, 2)

@@ -205,7 +205,9 @@ def check_replacements(ctx: Context, info: DefInfo) -> None:
             key=lambda item: order[item[0].path],
         )
         for k, (node, value) in enumerate(items):
-            if k == 0 and node.path not in rewritten:
+            if _takes_the_image(node):
+                pass  # its in_channels say what the model takes (a grayscale stem)
+            elif k == 0 and node.path not in rewritten:
                 expects = sizing(value, info.known, "in")
                 _check_side(ctx, tree, node, expects, "in", node.input)
             if _is_last_layer(tree, node.path) or _nothing_after_fixes(tree, node.path):
@@ -229,6 +231,22 @@ def check_replacements(ctx: Context, info: DefInfo) -> None:
                     f"the new `{node.path}` before it gives {gives.param}={gives.count}",
                     takes.arg.span,
                 )
+
+
+def _takes_the_image(node: SubModule) -> bool:
+    """Whether the submodule receives the model's input itself (ResNet's `conv1`)."""
+    return node.input is not None and tuple(node.input) == SAMPLE_INPUT
+
+
+def image_channels(info: DefInfo) -> int:
+    """The channels a model that extends a base takes: 3, unless the layer that
+    receives the image was replaced (`conv1 = Conv2d(1, 64, ...)`)."""
+    for _, node, value in info.replacements:
+        if _takes_the_image(node):
+            expects = sizing(value, info.known, "in")
+            if expects is not None and expects.dim == 1:
+                return expects.count
+    return SAMPLE_INPUT[1]
 
 
 def _sizes_pass_between(tree: BaseTree, first: str, second: str, dim: int) -> bool:

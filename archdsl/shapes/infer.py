@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import ir
 from ..bases import Step, SubModule, family_of
+from ..check.base import image_channels
 from ..check.context import Context, DefInfo
 from ..errors import Diagnostic, Note
 from ..gc_pause import no_gc_pauses
@@ -154,15 +155,13 @@ def _declared(info: DefInfo, inp: ir.Input) -> ir.Shape | None:
     if inp.shape is not None:
         return inp.shape
     if info.base is not None and inp.name == info.forward.inputs[0].name:  # type: ignore[union-attr]
-        return _IMAGE  # a torchvision model takes images
+        channels = _dim(image_channels(info))
+        return ir.Shape(dims=(_dim("N"), channels, _dim("H"), _dim("W")))  # images
     return None
 
 
 def _dim(value: int | str) -> ir.Dim:
     return ir.Dim(value=value)
-
-
-_IMAGE = ir.Shape(dims=(_dim("N"), _dim(3), _dim("H"), _dim("W")))
 
 
 def _unify(info, forward, declared, given, bound, sizes) -> None:
