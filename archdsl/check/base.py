@@ -348,6 +348,9 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
     last_needed = max(
         (i for i, item in enumerate(items) if item in taps), default=len(items) - 1
     )
+    # A step that runs a replacement is placed at the replacement's line; shape
+    # inference reports the base's own steps that it feeds there too.
+    replaced = {node.path: value.span for _, node, value in info.replacements}
     for index, item in enumerate(items):
         if index > last_needed:
             if item in rewrites:
@@ -357,7 +360,8 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
                     rewrites[item].span,
                 )
             continue
-        value = _step_call(item, running, span)
+        here = replaced.get(item) if isinstance(item, str) else None
+        value = _step_call(item, running, here or span)
         if item in rewrites:
             at = rewrites[item]
             value = rename(at.value, {at.input: running})

@@ -36,7 +36,8 @@ def _apply(rule: SubRule, any_channels: bool) -> Callable[[Args, Dims], Dims]:
             )
         channels_pass = any_channels and len(rule.output) == len(x) >= 2
         if rule.input_channels is not None and not channels_pass:
-            check_size(rule.input_channels, x[1], "input channels")
+            what = "input features" if len(x) == 2 else "input channels"
+            check_size(rule.input_channels, x[1], what)
         for axis, smallest in enumerate(rule.valid_from, start=2):
             size = x[axis]
             if isinstance(size, int) and size < smallest:

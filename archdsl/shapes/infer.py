@@ -57,6 +57,9 @@ from .modules import (
 class Tensor:
     dims: Dims | None  # None: not even the rank is known
     origin: str = ""  # where it was made, for hints: "`down1(x1)` (line 56)"
+    #: in a forward written out from a torchvision base: the replacement (or `at`
+    #: rewrite) this was made by or from, where the base's own steps report
+    cause: Span | None = None
 
 
 UNKNOWN_TENSOR = Tensor(None)
@@ -217,6 +220,7 @@ class Inference:
         self._reported: set[tuple[object, str]] = set()
         self._counted: set[object] = set()
         self._row_at: dict[str, Row] = {}  # the first row for each module path
+        self._report_at: Span | None = None  # see call(): a base step's problems
 
     def declared_dims(self, shape: ir.Shape, model: BlockModule) -> Dims:
         out = []
@@ -234,6 +238,7 @@ class Inference:
 
     def report(self, message: str, span: Span | None, hint: str | None,
                severity: str = "error") -> None:  # fmt: skip
+        span = self._report_at or span
         key = (span, message)
         if key in self._reported:
             return
@@ -347,8 +352,26 @@ class Inference:
     # ---- calls -------------------------------------------------------------------------
 
     def call(self, node: ir.Call, values, block: BlockModule, path: str) -> Any:
-        func = node.func
         args = [self.expr(a.value, values, block, path) for a in node.args]
+        written = _written_out(block)
+        if written is None:
+            return self._call(node, args, values, block, path)
+        if node.span != written:  # a replacement's line, or an `at` rewrite's
+            return _caused(self._call(node, args, values, block, path), node.span)
+        # one of the base's own steps: written at the `extends` line
+        cause = next((a.cause for a in args if isinstance(a, Tensor) and a.cause), None)
+        outer = self._report_at
+        self._report_at = cause or outer
+        try:
+            result = self._call(node, args, values, block, path)
+        finally:
+            self._report_at = outer
+        name = node.func.dotted if isinstance(node.func, ir.Path) else node.func.id
+        origin = f"the base's `{name}` (line {written.line})"
+        return _caused(_renamed(result, origin), cause)
+
+    def _call(self, node: ir.Call, args, values, block: BlockModule, path: str) -> Any:
+        func = node.func
         if isinstance(func, ir.Path):
             owner = block.env.get(func.parts[0])
             module = (
@@ -628,6 +651,33 @@ def _targets(stmt: ir.FIf) -> set[str]:
 
 def _branch_returns(stmt: ir.FIf) -> bool:
     return any(True for _ in returns((stmt,)))
+
+
+def _written_out(block: BlockModule) -> Span | None:
+    """For a model that extends a base without a forward of its own: the span its
+    written-out forward gives the base's steps (the `extends` clause)."""
+    forward = block.info.forward
+    if block.base is None or forward is None:
+        return None
+    if any(isinstance(s, ir.Forward) for s in block.info.node.body):
+        return None
+    return forward.span
+
+
+def _caused(result: Any, cause: Span | None) -> Any:
+    if isinstance(result, list):
+        return [_caused(r, cause) for r in result]
+    if isinstance(result, Tensor) and result.dims is not None and cause is not None:
+        return Tensor(result.dims, result.origin, cause)
+    return result
+
+
+def _renamed(result: Any, origin: str) -> Any:
+    if isinstance(result, list):
+        return [_renamed(r, origin) for r in result]
+    if isinstance(result, Tensor) and result.dims is not None:
+        return Tensor(result.dims, origin, result.cause)
+    return result
 
 
 def _made_at(result: Any, span: Span | None) -> Any:
