@@ -17,6 +17,7 @@ from archdsl.ops.shapes import (
     ShapeProblem,
     Unknowable,
     broadcast,
+    check_arguments,
 )
 from archdsl.ops.signature import bind_arguments
 from archdsl.shapes import dims
@@ -408,3 +409,31 @@ def test_broadcast_refuses_what_torch_refuses():
         broadcast((2, 3), (4, 3, 2))
     with pytest.raises(RuntimeError):
         torch.randn(2, 3) + torch.randn(4, 3, 2)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("Linear", dict(in_features=4, out_features=-3), (2, 4)),
+        ("Conv2d", dict(in_channels=3, out_channels=0, kernel_size=3), (1, 3, 8, 8)),
+        ("Conv2d", dict(in_channels=3, out_channels=8, kernel_size=0), (1, 3, 8, 8)),
+        ("Conv2d", {**CONV, "stride": 0}, (1, 3, 8, 8)),
+        ("MaxPool2d", dict(kernel_size=2, stride=0), (1, 3, 8, 8)),
+        ("BatchNorm2d", dict(num_features=-1), (1, 3, 8, 8)),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_arguments_torch_refuses_are_refused(name, kwargs, shape):
+    args = bind_arguments(layers()[name].signature, [], kwargs)
+    with pytest.raises(ShapeProblem):
+        check_arguments(name, args)
+    with pytest.raises(RuntimeError):
+        getattr(nn, name)(**kwargs)(torch.randn(shape))
+
+
+def test_an_empty_linear_is_allowed_as_in_torch():
+    args = bind_arguments(
+        layers()["Linear"].signature, [], dict(in_features=4, out_features=0)
+    )
+    check_arguments("Linear", args)
+    assert LAYER_SHAPES["Linear"](args, (2, 4)) == (2, 0)

@@ -199,8 +199,8 @@ class ForwardChecker(ExprChecker):
             )
         for arg, value in zip(expr.args, values, strict=True):
             self._expect_tensors(value, arg.value, 1)
-        if module is None:
-            return TENSOR
+        if module is None:  # its constructor was already reported (unknown layer)
+            return ANY
         if not module.callable:
             self.ctx.error(
                 f"`{symbol.name}` is a {module.label} and cannot be called", expr.span

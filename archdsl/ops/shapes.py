@@ -69,6 +69,40 @@ def describe(dims: Dims) -> str:
     return "[" + ", ".join(show(d) for d in dims) + "]"
 
 
+# ---- constructor arguments ---------------------------------------------------------------
+
+#: Arguments that count something: a negative one would make a tensor of negative
+#: size, which torch refuses when it builds the layer.
+COUNTS = (
+    "in_channels", "out_channels", "in_features", "out_features", "in1_features",
+    "in2_features", "num_features", "num_channels", "num_groups", "num_embeddings",
+    "embedding_dim", "embed_dim", "num_heads", "d_model", "nhead", "dim_feedforward",
+    "num_parameters",
+)  # fmt: skip
+#: Window arguments, 1 or more in every dimension.
+WINDOWS = ("kernel_size", "stride", "dilation")
+
+
+def check_arguments(layer: str, a: Args) -> None:
+    """What torch refuses in any layer's arguments, whatever the input."""
+    for key in COUNTS:
+        value = a.get(key)
+        least = 1 if layer.startswith("Conv") and key.endswith("channels") else 0
+        if _is_int(value) and value < least:
+            raise ArgumentProblem(
+                f"gets {key}={value}", f"{key} must be {least} or more"
+            )
+    for key in WINDOWS:
+        value = a.get(key)
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if _is_int(item) and item < 1:
+                raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 1 or more")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 # ---- helpers ---------------------------------------------------------------------------
 
 

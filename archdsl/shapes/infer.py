@@ -32,6 +32,7 @@ from ..ops.shapes import (
     ShapeProblem,
     Unknowable,
     broadcast,
+    check_arguments,
     describe,
     known,
 )
@@ -430,8 +431,10 @@ class Inference:
         )
 
     def run_rule(self, rule, args, inputs, span, who: str, tensors,
-                 defined_at: Span | None = None) -> Any:  # fmt: skip
+                 defined_at: Span | None = None, layer: str = "") -> Any:  # fmt: skip
         try:
+            if layer:
+                check_arguments(layer, args)
             result = rule(args, *inputs)
         except ArgumentProblem as problem:
             self.report_argument(who, problem, span, defined_at)
@@ -548,8 +551,9 @@ class Inference:
             )
             dims = [t.dims for t in tensors]
             return self.run_rule(
-                rule, module.args, dims, span, who, tensors, defined_at=module.span
-            )
+                rule, module.args, dims, span, who, tensors,
+                defined_at=module.span, layer=module.name,
+            )  # fmt: skip
         if isinstance(module, SeqModule):
             if module.kind != "Sequential":
                 return UNKNOWN_TENSOR
