@@ -330,3 +330,20 @@ def test_a_replaced_stem_sets_the_input_channels(spec):
     with torch.inference_mode():
         out = model(torch.randn(2, 1, 64, 48))
     assert exact.outputs[0].dims == tuple(out.shape) == (2, 2)
+
+
+def test_a_reshape_that_fits_some_batch_sizes_is_exact_for_each():
+    """75 channels reshaped as if there were 3 * 85: only batches of 17k fit."""
+    compiled = compile_spec(ROOT / "tests" / "errors" / "shape_reshape_head.arch")
+    info = model_info(compiled, None)
+    model = archdsl.pipeline.load_compiled(compiled).Head().eval()
+    for n in (1, 2, 17, 34):
+        inferred = infer_model(compiled.context, info, {}, {"x": (n, 256, 13, 13)})
+        try:
+            with torch.inference_mode():
+                out = model(torch.randn(n, 256, 13, 13))
+        except RuntimeError:
+            assert inferred.errors, n
+            continue
+        assert not inferred.errors and inferred.outputs[0].dims == tuple(out.shape)
+        assert n % 17 == 0

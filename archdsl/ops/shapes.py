@@ -804,6 +804,7 @@ def squeeze(a: Args, x: Dims) -> Dims:
 
 def reshape(a: Args, x: Dims) -> Dims:
     shape = list(_int(a, "shape"))
+    asked = describe(tuple(shape))
     if shape.count(-1) > 1:
         raise ShapeProblem("can infer only one dimension (-1)")
     total = _product(x)
@@ -816,10 +817,25 @@ def reshape(a: Args, x: Dims) -> Dims:
                 f"{describe(tuple(shape))}: {show(rest)} does not divide it"
             )
         shape[shape.index(-1)] = inferred
+        if inferred is UNKNOWN and isinstance(total, Poly) and isinstance(rest, int):
+            raise ShapeDepends(
+                f"cannot reshape {describe(x)} ({show(total)} elements) into "
+                f"{asked} for every input size: {rest} divides it for some only",
+                None,
+                tuple(shape),
+            )
     elif same(total, rest) is False:
         raise ShapeProblem(
             f"cannot reshape {describe(x)} ({show(total)} elements) into "
             f"{describe(tuple(shape))} ({show(rest)} elements)"
+        )
+    elif _depends(total, rest):
+        raise ShapeDepends(
+            f"reshapes {describe(x)} ({show(total)} elements) into "
+            f"{describe(tuple(shape))} ({show(rest)} elements), which fits some "
+            "input sizes only",
+            None,
+            tuple(shape),
         )
     return tuple(shape)
 
