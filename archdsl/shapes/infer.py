@@ -11,7 +11,7 @@ only an error when it is wrong for every input; with a concrete input shape
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import ir
@@ -151,7 +151,7 @@ def _run(run, info, forward, bound, declared, given) -> Result:
         outputs if isinstance(outputs, list) else [outputs],
         run.rows,
         count_parameters(model),
-        run.diagnostics,
+        run.all_diagnostics(),
     )
 
 
@@ -222,6 +222,20 @@ class Inference:
         self._counted: set[object] = set()
         self._row_at: dict[str, Row] = {}  # the first row for each module path
         self._report_at: Span | None = None  # see call(): a base step's problems
+        #: an error inside a block, by line: the first call that hit it, and the
+        #: outermost calls that hit it again (seven branches of one bad block)
+        self._first_at: dict[Span, int] = {}
+        self._again: dict[int, list[Note]] = {}
+
+    def all_diagnostics(self) -> list[Diagnostic]:
+        """The diagnostics, each error inside a block once, with a note naming the
+        other calls that fail on the same line."""
+        found = list(self.diagnostics)
+        for index, calls in self._again.items():
+            named = ", ".join(_call_named(note) for note in calls)
+            also = Note(f"the same line fails in {len(calls)} more call(s): {named}")
+            found[index] = replace(found[index], notes=(*found[index].notes, also))
+        return found
 
     def declared_dims(self, shape: ir.Shape, model: BlockModule) -> Dims:
         out = []
@@ -244,6 +258,11 @@ class Inference:
         if key in self._reported:
             return
         self._reported.add(key)
+        if severity == "error" and self.frames and span is not None:
+            first = self._first_at.setdefault(span, len(self.diagnostics))
+            if first != len(self.diagnostics):
+                self._again.setdefault(first, []).append(self.frames[0])
+                return
         self.diagnostics.append(
             Diagnostic(
                 message, span, hint, severity, notes=tuple(reversed(self.frames))
@@ -655,6 +674,12 @@ def _targets(stmt: ir.FIf) -> set[str]:
 
 def _branch_returns(stmt: ir.FIf) -> bool:
     return any(True for _ in returns((stmt,)))
+
+
+def _call_named(note: Note) -> str:
+    """ "in `b2` (ConvBN), called here" at line 15 -> "`b2` (line 15)"."""
+    name = note.message.removeprefix("in ").split(" (", 1)[0]
+    return f"{name} (line {note.span.line})" if note.span else name
 
 
 def _written_out(block: BlockModule) -> Span | None:
