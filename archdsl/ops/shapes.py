@@ -717,14 +717,20 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
                 f"{describe(other)} (tensor {index})",
                 "give them one rank first (`flatten`, `unsqueeze`, or pooling)",
             )
+        differ = [
+            axis
+            for axis, (s1, s2) in enumerate(zip(first, other, strict=True))
+            if axis != dim and same(s1, s2) is False
+        ]
+        if differ:
+            ways = ["pad or crop one of them first (`pad_like`)"] * (differ[-1] >= 2)
+            ways += [f"join along dim {differ[0]}"] * (len(differ) == 1)
+            raise ShapeProblem(
+                f"needs equal sizes outside dim {dim}: {describe(first)} and "
+                f"{describe(other)} differ in dim {differ[0]}",
+                ", or ".join(ways) or None,
+            )
         for axis, (s1, s2) in enumerate(zip(first, other, strict=True)):
-            if axis != dim and same(s1, s2) is False:
-                raise ShapeProblem(
-                    f"needs equal sizes outside dim {dim}: {describe(first)} and "
-                    f"{describe(other)} differ in dim {axis}",
-                    "pad or crop one of them first (`pad_like`), or join along "
-                    f"dim {axis}",
-                )
             if axis != dim and depends is None and _depends(s1, s2):
                 depends = (
                     f"needs equal sizes outside dim {dim}: {describe(first)} and "
@@ -962,17 +968,30 @@ def broadcast(x: Dims, y: Dims) -> Dims:
             raise ShapeProblem(
                 f"cannot broadcast {describe(x)} with {describe(y)}: dim "
                 f"{dim} is {show(a)} and {show(b)}",
-                "sizes must be equal, or 1",
+                _broadcast_hint(x, y),
             )
     result = tuple(reversed(out))
     if depends:
         raise ShapeDepends(
             f"cannot broadcast {describe(x)} with {describe(y)} for some input "
             f"sizes: {', '.join(depends)}",
-            "sizes must be equal, or 1",
+            _broadcast_hint(x, y),
             result,
         )
     return result
+
+
+def _broadcast_hint(x: Dims, y: Dims) -> str:
+    """Of a lower-rank operand, the usual intent: line it up with the leading dims
+    (a FiLM scale [N, C] against [N, C, H, W])."""
+    short, long = sorted((x, y), key=len)
+    if len(short) == len(long) or not short:
+        return "sizes must be equal, or 1"
+    lined_up = describe((*short, *(1,) * (len(long) - len(short))))
+    return (
+        f"sizes align from the right; to match {describe(short)} with the leading "
+        f"dims, make it {lined_up} first (`reshape` or `unsqueeze`)"
+    )
 
 
 # ---- parameters ------------------------------------------------------------------------
