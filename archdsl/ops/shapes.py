@@ -141,7 +141,7 @@ def check_size(expected: object, actual: object, what: str, hint: str | None = N
     if verdict is False:
         raise ShapeProblem(message, hint)
     if verdict is None and known(expected) and known(actual):
-        raise ShapeDepends(f"{message}, which depends on the input size")
+        raise ShapeDepends(f"{message}, which depends on the input size", hint)
 
 
 def _dim(dim: object, rank: int) -> int:
@@ -258,11 +258,21 @@ def _padding_fits(mode: object, pads: Dims, space: Dims) -> None:
             )
 
 
+def _channels_last_hint(channels: object, x: Dims, at: int) -> str | None:
+    """A sequence [N, T, C] given to a layer that wants [N, C, T]."""
+    if len(x) >= 3 and at % len(x) != len(x) - 1 and same(channels, x[-1]):
+        return f"the channels look like the last dim: `transpose(x, {at % len(x)}, -1)` first"
+    return None
+
+
 def conv(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _groups_divide(a)
         _rank(x, n + 1, n + 2)
-        check_size(a["in_channels"], x[-n - 1], "input channels")
+        check_size(
+            a["in_channels"], x[-n - 1], "input channels",
+            _channels_last_hint(a["in_channels"], x, -n - 1),
+        )  # fmt: skip
         k, s, d = (
             _tuple(_int(a, key), n, key)
             for key in ("kernel_size", "stride", "dilation")
@@ -289,7 +299,10 @@ def conv_transpose(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _groups_divide(a)
         _rank(x, n + 1, n + 2)
-        check_size(a["in_channels"], x[-n - 1], "input channels")
+        check_size(
+            a["in_channels"], x[-n - 1], "input channels",
+            _channels_last_hint(a["in_channels"], x, -n - 1),
+        )  # fmt: skip
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
         k, s, p, op, d = (_tuple(_int(a, key), n, key) for key in keys)
         for op_, s_, d_ in _ints(op, s, d):
@@ -400,7 +413,10 @@ def norm(
         _rank(x, *ranks)
         channel = 0 if affine_only and len(x) == min(ranks) else 1
         if not affine_only or a.get("affine") is True:
-            check_size(channels, x[channel], "channels")
+            check_size(
+                channels, x[channel], "channels",
+                _channels_last_hint(channels, x, channel),
+            )  # fmt: skip
         if affine_only and a.get("track_running_stats") is not True:
             _more_than_one(x[channel + 1 :])
         return x
