@@ -599,7 +599,12 @@ class Inference:
             for name, child in module.children:
                 if not isinstance(value, Tensor) or value.dims is None:
                     return UNKNOWN_TENSOR
-                label = label_of(child)
+                # a block is named by its place (`layer2.0`), a layer by its type
+                label = (
+                    f"{callee}.{name}"
+                    if isinstance(child, BlockModule)
+                    else label_of(child)
+                )
                 value = self.apply(
                     child,
                     [value],
