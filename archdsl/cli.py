@@ -80,8 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("spec", type=Path, metavar="SPEC")
     _shape_options(summary, "the input's shape (default: as declared, symbolic)")
     summary.add_argument(
-        "--depth", type=int, default=2, metavar="N",
-        help="show module calls nested up to N levels deep (default 2)",
+        "--depth", type=_levels, default=2, metavar="N",
+        help="show module calls nested up to N levels deep (default 2; 1: the "
+        "model's own members)",
     )  # fmt: skip
     summary.set_defaults(run=_summary)
 
@@ -150,6 +151,17 @@ def _limits(args: argparse.Namespace):
     from .check import Limits
 
     return Limits(**{field: getattr(args, field) for field, _ in LIMIT_OPTIONS})
+
+
+def _levels(text: str) -> int:
+    """--depth: 1 or more (0 would show an empty table)."""
+    try:
+        levels = int(text)
+    except ValueError:
+        levels = 0
+    if levels < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
+    return levels
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -84,8 +84,14 @@ def test_ir_prints_json(capsys):
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["frobnicate"], ["build"], ["check", "--format", "xml", "x.arch"]],
-    ids=["nothing", "unknown-command", "no-spec", "bad-format"],
+    [
+        [],
+        ["frobnicate"],
+        ["build"],
+        ["check", "--format", "xml", "x.arch"],
+        ["summary", "x.arch", "--depth", "0"],
+    ],
+    ids=["nothing", "unknown-command", "no-spec", "bad-format", "depth-0"],
 )
 def test_usage_errors_exit_2(args):
     result = run(*args)
