@@ -112,11 +112,31 @@ class ForwardChecker(ExprChecker):
 
     # ---- names and calls -------------------------------------------------------------
 
+    def _size_names(self) -> set[str]:
+        forward = self.info.forward
+        inputs = forward.inputs if forward is not None else ()
+        return {
+            dim.value
+            for inp in inputs
+            if inp.shape is not None
+            for dim in inp.shape.dims
+            if isinstance(dim.value, str)
+        }
+
     def name(self, expr: ir.Name) -> Value:
         symbol = self.scope.lookup(expr.id)
         if symbol is None:
             if expr.id in TENSOR_OPS or layer(expr.id) or expr.id in self.ctx.defs:
                 self.ctx.error(f"`{expr.id}` must be called", expr.span)
+                return ANY
+            if expr.id in self._size_names():
+                self.ctx.error(
+                    f"`{expr.id}` names a size in an input's declared shape, not a "
+                    "value",
+                    expr.span,
+                    hint="sizes known only at run time are not values in a spec; "
+                    "write -1 for the one size `reshape` should work out",
+                )
                 return ANY
             return self.undefined(expr.id, expr.span)
         if symbol.kind == "member":
