@@ -10,6 +10,7 @@ it like one a person wrote.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 
 from .. import ir
@@ -278,12 +279,21 @@ def _check_side(ctx, tree, node, expects, side, shape) -> None:
         return
     dims = ", ".join(["N", *(str(d) for d in shape[1:])])
     what = "features" if expects.dim == -1 else "channels"
+    if actual == 1:
+        what = what[:-1]
+    advice = ""
     if side == "in":
         message = (
             f"`{node.path}` of {label(tree.builder)} receives {actual} {what}, "
             f"but `{expects.layer}` here expects {expects.param}={expects.count}"
         )
         hint = f"the tensor arriving at `{node.path}` has shape [{dims}]"
+        if (
+            expects.dim == -1
+            and len(shape) > 2
+            and math.prod(shape[1:]) == expects.count
+        ):
+            advice = "; flatten it first: `Sequential(Flatten(), ...)`"
     else:
         message = (
             f"what follows `{node.path}` in {label(tree.builder)} expects "
@@ -292,7 +302,7 @@ def _check_side(ctx, tree, node, expects, side, shape) -> None:
         )
         hint = f"`{node.path}` gave a tensor of shape [{dims}]"
     sample = "x".join(str(d) for d in SAMPLE_INPUT)
-    ctx.error(message, expects.arg.span, hint=f"{hint} (for a {sample} input)")
+    ctx.error(message, expects.arg.span, hint=f"{hint} (for a {sample} input){advice}")
 
 
 def _nothing_after_fixes(tree: BaseTree, path: str) -> bool:
