@@ -265,14 +265,19 @@ def _channels_last_hint(channels: object, x: Dims, at: int) -> str | None:
     return None
 
 
+def _conv_input(a: Args, x: Dims, n: int) -> None:
+    """What a convolution or a transposed one needs of its input and groups."""
+    _groups_divide(a)
+    _rank(x, n + 1, n + 2)
+    check_size(
+        a["in_channels"], x[-n - 1], "input channels",
+        _channels_last_hint(a["in_channels"], x, -n - 1),
+    )  # fmt: skip
+
+
 def conv(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
-        _groups_divide(a)
-        _rank(x, n + 1, n + 2)
-        check_size(
-            a["in_channels"], x[-n - 1], "input channels",
-            _channels_last_hint(a["in_channels"], x, -n - 1),
-        )  # fmt: skip
+        _conv_input(a, x, n)
         k, s, d = (
             _tuple(_int(a, key), n, key)
             for key in ("kernel_size", "stride", "dilation")
@@ -297,12 +302,7 @@ def conv(n: int) -> Callable[..., Dims]:
 
 def conv_transpose(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
-        _groups_divide(a)
-        _rank(x, n + 1, n + 2)
-        check_size(
-            a["in_channels"], x[-n - 1], "input channels",
-            _channels_last_hint(a["in_channels"], x, -n - 1),
-        )  # fmt: skip
+        _conv_input(a, x, n)
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
         k, s, p, op, d = (_tuple(_int(a, key), n, key) for key in keys)
         for op_, s_, d_ in _ints(op, s, d):
