@@ -261,6 +261,42 @@ def scaling(sizes: list[int], reps: int) -> list[dict]:
     return rows
 
 
+def _infer_with(run: Callable[[], object], pause) -> None:
+    import archdsl.shapes.infer as infer
+
+    shipped = infer.no_gc_pauses
+    infer.no_gc_pauses = pause
+    try:
+        run()
+    finally:
+        infer.no_gc_pauses = shipped
+
+
+def shape_inference(sizes: list[int], reps: int) -> list[dict]:
+    """Shape inference alone on the layered specs, with the cyclic GC paused (as
+    archdsl runs it) and running, interleaved."""
+    import contextlib
+
+    import archdsl.shapes.infer as infer
+    from archdsl.pipeline import compile_spec, model_info
+
+    rows = []
+    paused = infer.no_gc_pauses
+    for size in sizes:  # the paused side runs as shipped
+        text = layered_spec(size).replace("forward(x)", "forward(x: [N, 16])")
+        compiled = compile_spec(text)
+        info = model_info(compiled, "Deep")
+        run = partial(infer.infer_model, compiled.context, info)
+        medians = interleaved(
+            {"gc paused": partial(_infer_with, run, paused),
+             "gc running": partial(_infer_with, run, contextlib.nullcontext)},
+            reps, lambda: None,
+        )  # fmt: skip
+        rows.append({"layers": size, **medians,
+                     "ratio": medians["gc running"] / medians["gc paused"]})  # fmt: skip
+    return rows
+
+
 # ---- report -------------------------------------------------------------------------------
 
 
@@ -315,6 +351,7 @@ TITLES = {
     "front_end": "front end, in process: median seconds per spec",
     "cold_check": "cold `archdsl check` process",
     "scaling": "compile time by spec size (parse + check + codegen)",
+    "shapes": "shape inference alone: median seconds, GC running / paused",
 }
 
 
@@ -346,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         "cold_check": lambda: cold_check(1 if quick else 5),
         "scaling": lambda: scaling(
             [10, 100] if quick else [10, 100, 1000, 10000], 1 if quick else 3
+        ),
+        "shapes": lambda: shape_inference(
+            [100] if quick else [1000, 10000], 1 if quick else 5
         ),
     }
     for name in TITLES:
