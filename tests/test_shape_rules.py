@@ -9,6 +9,7 @@ import pytest
 from archdsl.ops import TENSOR_OPS, layers
 from archdsl.ops.layers import CONTAINERS
 from archdsl.ops.shapes import (
+    ARGUMENT_RULES,
     LAYER_SHAPES,
     OP_SHAPES,
     PARAMETERS,
@@ -100,6 +101,10 @@ def test_every_layer_has_a_shape_rule():
     # containers have no rule of their own: their children's rules compose
     assert set(layers()) == set(LAYER_SHAPES) | CONTAINERS
     assert not set(LAYER_SHAPES) & CONTAINERS
+
+
+def test_argument_rules_are_for_real_layers():
+    assert set(ARGUMENT_RULES) <= set(LAYER_SHAPES)
 
 
 def test_every_op_has_a_shape_rule():

@@ -173,18 +173,22 @@ def check_unknown_imports(ctx: Context, program: ir.Program) -> None:
 
 
 def check_shapes(ctx: Context, program: ir.Program) -> None:
-    """Shape inference over every forward whose inputs' shapes are declared: the
-    last pass, run once the program is otherwise sound."""
+    """Shape inference over every forward whose inputs' shapes are declared, and
+    the layers' own arguments in every model: run once the program is otherwise
+    sound."""
     if ctx.has_errors:
         return
-    from ..shapes.infer import infer_model
+    from ..shapes.infer import argument_diagnostics, infer_model
 
     reported = set()
     for info in list(ctx.defs.values()):
         if info.kind == "builder":
             continue
         result = infer_model(ctx, info)
-        for found in result.diagnostics if result else ():
+        found_here = list(result.diagnostics) if result else []
+        if info.kind == "model":  # blocks are built by the models that use them
+            found_here += argument_diagnostics(ctx, info)
+        for found in found_here:
             key = (found.span, found.message)
             if key not in reported:
                 reported.add(key)

@@ -97,6 +97,9 @@ def check_arguments(layer: str, a: Args) -> None:
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if _is_int(item) and item < 1:
                 raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 1 or more")
+    rule = ARGUMENT_RULES.get(layer)
+    if rule is not None:
+        rule(a)
 
 
 def _is_int(value: object) -> bool:
@@ -266,8 +269,7 @@ def _channels_last_hint(channels: object, x: Dims, at: int) -> str | None:
 
 
 def _conv_input(a: Args, x: Dims, n: int) -> None:
-    """What a convolution or a transposed one needs of its input and groups."""
-    _groups_divide(a)
+    """What a convolution or a transposed one needs of its input."""
     _rank(x, n + 1, n + 2)
     check_size(
         a["in_channels"], x[-n - 1], "input channels",
@@ -305,14 +307,6 @@ def conv_transpose(n: int) -> Callable[..., Dims]:
         _conv_input(a, x, n)
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
         k, s, p, op, d = (_tuple(_int(a, key), n, key) for key in keys)
-        for op_, s_, d_ in _ints(op, s, d):
-            if op_ >= s_ and op_ >= d_:
-                raise ArgumentProblem(
-                    f"gets output_padding={op_}, which must be smaller than the stride "
-                    f"({s_}) or the dilation ({d_})",
-                    "output_padding picks one of the stride's possible sizes: "
-                    "0 to stride - 1",
-                )
         lead, space = _spatial(x, n)
         out = tuple(
             _positive(
@@ -337,13 +331,6 @@ def pool(n: int, dilated: bool) -> Callable[..., Dims]:
         )
         p = _tuple(_int(a, "padding"), n, "padding")
         d = _tuple(_int(a, "dilation"), n, "dilation") if dilated else (1,) * n
-        for k_, p_, d_ in _ints(k, p, d):
-            if p_ > (d_ * (k_ - 1) + 1) // 2:
-                raise ArgumentProblem(
-                    f"pads {p_} around a window of {d_ * (k_ - 1) + 1}; padding can be "
-                    "at most half the window",
-                    f"use padding={(d_ * (k_ - 1) + 1) // 2} or less",
-                )
         ceil = a.get("ceil_mode") is True
         lead, space = _spatial(x, n)
         if n == 3 and not dilated:  # torch's avg_pool3d also wants the input unpadded
@@ -402,14 +389,7 @@ def norm(
     weights accept any channel count (torch only warns), hence `affine_only`."""
 
     def rule(a: Args, x: Dims) -> Dims:
-        groups, channels = a.get("num_groups"), a[key]
-        if isinstance(groups, int) and isinstance(channels, int) and groups > 0:
-            if channels % groups:
-                raise ArgumentProblem(
-                    f"splits num_channels={channels} into num_groups={groups}, "
-                    "which does not divide it",
-                    "num_channels must be a multiple of num_groups",
-                )
+        channels = a[key]
         _rank(x, *ranks)
         channel = 0 if affine_only and len(x) == min(ranks) else 1
         if not affine_only or a.get("affine") is True:
@@ -611,7 +591,6 @@ def pixel_unshuffle(a: Args, x: Dims) -> Dims:
 
 
 def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]:
-    _heads_divide(a["embed_dim"], a["num_heads"], "embed_dim")
     _rank(q, 2, 3)
     check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
     check_size(a.get("kdim") or a["embed_dim"], k[-1], "key features (kdim)")
@@ -630,7 +609,6 @@ def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]
 
 
 def transformer_layer(a: Args, x: Dims, *memory: Dims) -> Dims:
-    _heads_divide(a["d_model"], a["nhead"], "d_model")
     _rank(x, 2, 3)
     check_size(a["d_model"], x[-1], "features (d_model, the last dimension)")
     return x
@@ -667,6 +645,134 @@ ELEMENTWISE = (
     "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softsign", "Tanhshrink",
     "Threshold", "LocalResponseNorm", "ChannelShuffle",
 )  # fmt: skip
+
+# ---- argument rules ----------------------------------------------------------------------
+# What a layer's own arguments must satisfy, whatever it receives: checked for every
+# member a model builds (check_arguments), and by the layer's shape rule.
+
+
+def _per_dim(*keys: str) -> Callable[[int], Callable[[Args], None]]:
+    """Tuple arguments of an n-d layer hold n values (or one int for all)."""
+
+    def for_rank(n: int) -> Callable[[Args], None]:
+        def check(a: Args) -> None:
+            for key in keys:
+                value = a.get(key)
+                if isinstance(value, (list, tuple)) and value:
+                    _tuple(value, n, key)
+
+        return check
+
+    return for_rank
+
+
+def _output_padding_fits(n: int) -> Callable[[Args], None]:
+    def check(a: Args) -> None:
+        keys = ("output_padding", "stride", "dilation")
+        values = [a.get(key) for key in keys]
+        if not all(_is_int(v) or isinstance(v, (list, tuple)) for v in values):
+            return
+        op, s, d = (_tuple(v, n, key) for v, key in zip(values, keys, strict=True))
+        for op_, s_, d_ in _ints(op, s, d):
+            if op_ >= s_ and op_ >= d_:
+                raise ArgumentProblem(
+                    f"gets output_padding={op_}, which must be smaller than the stride "
+                    f"({s_}) or the dilation ({d_})",
+                    "output_padding picks one of the stride's possible sizes: "
+                    "0 to stride - 1",
+                )
+
+    return check
+
+
+def _pool_padding_fits(n: int, dilated: bool) -> Callable[[Args], None]:
+    def check(a: Args) -> None:
+        keys = ("kernel_size", "padding", *(("dilation",) if dilated else ()))
+        values = [a.get(key) for key in keys]
+        if not all(_is_int(v) or isinstance(v, (list, tuple)) for v in values):
+            return
+        k, p, *rest = (_tuple(v, n, key) for v, key in zip(values, keys, strict=True))
+        d = rest[0] if rest else (1,) * n
+        for k_, p_, d_ in _ints(k, p, d):
+            window = d_ * (k_ - 1) + 1
+            if p_ > window // 2:
+                raise ArgumentProblem(
+                    f"pads {p_} around a window of {window}; padding can be at most "
+                    "half the window",
+                    f"use padding={window // 2} or less",
+                )
+
+    return check
+
+
+def _groups_split(a: Args) -> None:
+    groups, channels = a.get("num_groups"), a.get("num_channels")
+    if _is_int(groups) and _is_int(channels) and groups > 0 and channels % groups:
+        raise ArgumentProblem(
+            f"splits num_channels={channels} into num_groups={groups}, which does "
+            "not divide it",
+            "num_channels must be a multiple of num_groups",
+        )
+
+
+def _one_of_size_or_scale(a: Args) -> None:
+    if a.get("size") is not None and a.get("scale_factor") is not None:
+        raise ArgumentProblem(
+            "gets both `size` and `scale_factor`", "give one of them, not both"
+        )
+
+
+def _all(*checks: Callable[[Args], None]) -> Callable[[Args], None]:
+    def check(a: Args) -> None:
+        for one in checks:
+            one(a)
+
+    return check
+
+
+_CONV_ARGS = _per_dim("kernel_size", "stride", "dilation", "padding")
+_CONV_T_ARGS = _per_dim(
+    "kernel_size", "stride", "dilation", "padding", "output_padding"
+)
+_POOL_ARGS = _per_dim("kernel_size", "stride", "padding", "dilation")
+
+ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
+    **{f"Conv{n}d": _all(_CONV_ARGS(n), _groups_divide) for n in (1, 2, 3)},
+    **{
+        f"ConvTranspose{n}d": _all(
+            _CONV_T_ARGS(n), _groups_divide, _output_padding_fits(n)
+        )
+        for n in (1, 2, 3)
+    },
+    **{
+        f"MaxPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n, True))
+        for n in (1, 2, 3)
+    },
+    **{
+        f"AvgPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n, False))
+        for n in (1, 2, 3)
+    },
+    **{
+        f"Adaptive{kind}Pool{n}d": _per_dim("output_size")(n)
+        for kind in ("Avg", "Max")
+        for n in (1, 2, 3)
+    },
+    "GroupNorm": _groups_split,
+    "MultiheadAttention": lambda a: _heads_divide(
+        a.get("embed_dim"), a.get("num_heads"), "embed_dim"
+    ),
+    "TransformerEncoderLayer": lambda a: _heads_divide(
+        a.get("d_model"), a.get("nhead"), "d_model"
+    ),
+    "TransformerDecoderLayer": lambda a: _heads_divide(
+        a.get("d_model"), a.get("nhead"), "d_model"
+    ),
+    "Upsample": _one_of_size_or_scale,
+    "UpsamplingNearest2d": _one_of_size_or_scale,
+    "UpsamplingBilinear2d": _one_of_size_or_scale,
+    "PixelShuffle": lambda a: _factor(a, "upscale_factor"),
+    "PixelUnshuffle": lambda a: _factor(a, "downscale_factor"),
+}
 
 LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     **{name: same_shape for name in ELEMENTWISE},
@@ -716,6 +822,19 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     "LogSoftmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
     # fmt: skip
 }
+
+
+def _checked(layer: str, rule: Callable[..., Any]) -> Callable[..., Any]:
+    """A layer's shape rule, after the checks of its own arguments."""
+
+    def checked(a: Args, *inputs: Any) -> Any:
+        check_arguments(layer, a)
+        return rule(a, *inputs)
+
+    return checked
+
+
+LAYER_SHAPES = {layer: _checked(layer, rule) for layer, rule in LAYER_SHAPES.items()}
 
 
 # ---- tensor operations -----------------------------------------------------------------

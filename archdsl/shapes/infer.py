@@ -134,6 +134,44 @@ def infer_model(
         return Result([UNKNOWN_TENSOR], [], UNKNOWN, [why])
 
 
+def argument_diagnostics(ctx: Context, info: DefInfo) -> list[Diagnostic]:
+    """Arguments torch would refuse in the layers a model builds (groups that do not
+    divide the channels, a negative count): found whether or not its inputs'
+    shapes are known, at the line where each layer is made."""
+    try:
+        with no_gc_pauses():
+            model = Evaluator(ctx).instantiate(info, {}, info.node.span)
+    except (TooLarge, RecursionError):
+        return []
+    found = []
+    for who, layer in _layers(model, None, set()):
+        try:
+            check_arguments(layer.name, layer.args)
+        except ShapeProblem as problem:
+            found.append(
+                Diagnostic(f"{who} {problem.message}", layer.span, problem.hint)
+            )
+        except (Unknowable, TypeError, ValueError, KeyError, IndexError):
+            continue
+    return found
+
+
+def _layers(module: Any, name: str | None, seen: set[int]):
+    """(how diagnostics name it, layer) for every layer under `module`, once each."""
+    if id(module) in seen:
+        return
+    seen.add(id(module))
+    if isinstance(module, LayerModule):
+        who = f"`{name}` ({module.name})" if name and name != module.name else None
+        yield who or f"`{module.name}`", module
+    elif isinstance(module, SeqModule):
+        for _, child in module.children:
+            yield from _layers(child, None, seen)
+    elif isinstance(module, BlockModule):
+        for member in module.members:
+            yield from _layers(module.env.get(member), member, seen)
+
+
 def _run(run, info, forward, bound, declared, given) -> Result:
     """Every input has a shape given or declared (infer_model made sure)."""
     model = run.evaluator.instantiate(info, bound, info.node.span)
@@ -450,10 +488,8 @@ class Inference:
         )
 
     def run_rule(self, rule, args, inputs, span, who: str, tensors,
-                 defined_at: Span | None = None, layer: str = "") -> Any:  # fmt: skip
+                 defined_at: Span | None = None) -> Any:  # fmt: skip
         try:
-            if layer:
-                check_arguments(layer, args)
             result = rule(args, *inputs)
         except ArgumentProblem as problem:
             self.report_argument(who, problem, span, defined_at)
@@ -571,7 +607,7 @@ class Inference:
             dims = [t.dims for t in tensors]
             return self.run_rule(
                 rule, module.args, dims, span, who, tensors,
-                defined_at=module.span, layer=module.name,
+                defined_at=module.span,
             )  # fmt: skip
         if isinstance(module, SeqModule):
             if module.kind != "Sequential":
