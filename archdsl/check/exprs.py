@@ -226,16 +226,9 @@ class ExprChecker:
 
 
 def _list_type(items: list[str]) -> str:
-    if not items:
-        return "list"
-    if "tensor" in items and all(t in ("tensor", "any") for t in items):
+    if items and "tensor" in items and all(t in ("tensor", "any") for t in items):
         return "tensors"  # an `any` came from an error already reported
-    first = items[0]
-    if all(t == first for t in items):
-        return f"list[{first}]"
-    if all(t in _NUMBERS for t in items):
-        return "list[float]"  # [0.5, 1]: an int is a fine float
-    return "list"
+    return types.list_of(items)
 
 
 _NUMBERS = ("int", "float")

@@ -13,11 +13,21 @@ def of_constant(value: object) -> str:
     if value is None:
         return "none"
     if isinstance(value, (list, tuple)):
-        items = {of_constant(v) for v in value}
-        if items == {"int", "float"}:
-            items = {"float"}
-        return f"list[{items.pop()}]" if len(items) == 1 else "list"
+        return list_of([of_constant(v) for v in value])
     return type(value).__name__  # bool, int, float, str
+
+
+def list_of(items: list[str]) -> str:
+    """The type of a list whose items have these types: "list[int]", or "list"
+    when they differ; [0.5, 1] is a list[float], as an int is a fine float."""
+    if not items:
+        return "list"
+    first = items[0]
+    if all(t == first for t in items):
+        return f"list[{first}]"
+    if all(t in ("int", "float") for t in items):
+        return "list[float]"
+    return "list"
 
 
 def base(type_: str) -> str:
