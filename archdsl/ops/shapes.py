@@ -138,13 +138,15 @@ def _at_least(dims: Dims, rank: int) -> None:
         )
 
 
-def check_size(expected: object, actual: object, what: str, hint: str | None = None):
+def check_size(expected: object, actual: object, what: str, hint: str | None = None,
+               result: Dims | None = None):  # fmt: skip
+    """`result`: the rule's output where the sizes agree, kept by a warning."""
     verdict = same(expected, actual)
     message = f"expects {show(expected)} {what}, receives {show(actual)}"
     if verdict is False:
         raise ShapeProblem(message, hint)
     if verdict is None and known(expected) and known(actual):
-        raise ShapeDepends(f"{message}, which depends on the input size", hint)
+        raise ShapeDepends(f"{message}, which depends on the input size", hint, result)
 
 
 def _dim(dim: object, rank: int) -> int:
@@ -447,13 +449,11 @@ def linear(a: Args, x: Dims) -> Dims:
         raise ShapeProblem("expects at least a 1-d input, receives a scalar")
     flattened = same(a["in_features"], _product(x[1:])) and len(x) > 2
     out = (*x[:-1], a["out_features"])
-    try:
-        check_size(
-            a["in_features"], x[-1], "input features (the last dimension)",
-            "flatten the input first, e.g. `flatten(x, 1)`" if flattened else None,
-        )  # fmt: skip
-    except ShapeDepends as depends:  # right for some sizes: the output is still known
-        raise ShapeDepends(depends.message, depends.hint, out) from None
+    check_size(
+        a["in_features"], x[-1], "input features (the last dimension)",
+        "flatten the input first, e.g. `flatten(x, 1)`" if flattened else None,
+        out,
+    )  # fmt: skip
     return out
 
 
