@@ -329,6 +329,7 @@ OP_SAMPLES = {
         ("unsqueeze", dict(dim=-4), (2, 8)),
         ("transpose", dict(dim0=1, dim1=4), (2, 3, 4, 5)),
         ("interpolate", dict(size=(8, 8, 8)), (1, 3, 4, 4)),
+        ("interpolate", dict(size=(8, 8), scale_factor=2.0), (1, 3, 4, 4)),
     ],
 )
 def test_an_op_that_refuses_means_torch_refuses(name, kwargs, shape):

@@ -232,10 +232,10 @@ def _spatial(x: Dims, n: int) -> tuple[Dims, Dims]:
 
 def _groups_divide(a: Args) -> None:
     groups = a.get("groups", 1)
-    if not isinstance(groups, int) or groups < 1:
+    if not _is_int(groups) or groups < 1:
         return
     for key in ("in_channels", "out_channels"):
-        if isinstance(a[key], int) and a[key] % groups:
+        if _is_int(a[key]) and a[key] % groups:
             raise ArgumentProblem(
                 f"splits {key}={a[key]} into groups={groups}, which does not divide it",
                 "in_channels and out_channels must both be multiples of groups",
@@ -504,11 +504,8 @@ MODE_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 def resize(size: object, scale: object, x: Dims, spatial: int | None = None,
            mode: object = None) -> Dims:  # fmt: skip
-    """Upsample / interpolate: `size`, or `scale_factor` per spatial dim."""
-    if size is not None and scale is not None:
-        raise ArgumentProblem(
-            "gets both `size` and `scale_factor`", "give one of them, not both"
-        )
+    """Upsample / interpolate: `size`, or `scale_factor` per spatial dim (never
+    both: _one_of_size_or_scale)."""
     rank = MODE_RANKS.get(mode)  # type: ignore[arg-type]
     if rank is not None and len(x) != rank:
         raise ShapeProblem(
@@ -559,16 +556,9 @@ def pad(n: int, reflect: bool = False) -> Callable[..., Dims]:
     return rule
 
 
-def _factor(a: Args, key: str) -> Any:
-    r = _int(a, key)
-    if isinstance(r, int) and r < 1:
-        raise ArgumentProblem(f"gets {key}={r}", f"{key} must be 1 or more")
-    return r
-
-
 def pixel_shuffle(a: Args, x: Dims) -> Dims:
     _at_least(x, 3)
-    r = _factor(a, "upscale_factor")
+    r = _int(a, "upscale_factor")
     *lead, c, h, w = x
     if isinstance(c, int) and c % (r * r):
         raise ShapeProblem(f"needs channels divisible by {r * r}, receives {c}")
@@ -577,7 +567,7 @@ def pixel_shuffle(a: Args, x: Dims) -> Dims:
 
 def pixel_unshuffle(a: Args, x: Dims) -> Dims:
     _at_least(x, 3)
-    r = _factor(a, "downscale_factor")
+    r = _int(a, "downscale_factor")
     *lead, c, h, w = x
     for size in (h, w):
         if isinstance(size, int) and size % r:
@@ -666,14 +656,18 @@ def _per_dim(*keys: str) -> Callable[[int], Callable[[Args], None]]:
     return for_rank
 
 
+def _spread(a: Args, n: int, keys: tuple[str, ...]) -> list[tuple[Any, ...]] | None:
+    """Each of `keys` as n values; None when one is not given as ints."""
+    values = [a.get(key) for key in keys]
+    if not all(_is_int(v) or isinstance(v, (list, tuple)) for v in values):
+        return None
+    return [_tuple(v, n, key) for v, key in zip(values, keys, strict=True)]
+
+
 def _output_padding_fits(n: int) -> Callable[[Args], None]:
     def check(a: Args) -> None:
-        keys = ("output_padding", "stride", "dilation")
-        values = [a.get(key) for key in keys]
-        if not all(_is_int(v) or isinstance(v, (list, tuple)) for v in values):
-            return
-        op, s, d = (_tuple(v, n, key) for v, key in zip(values, keys, strict=True))
-        for op_, s_, d_ in _ints(op, s, d):
+        spread = _spread(a, n, ("output_padding", "stride", "dilation"))
+        for op_, s_, d_ in _ints(*spread) if spread else ():
             if op_ >= s_ and op_ >= d_:
                 raise ArgumentProblem(
                     f"gets output_padding={op_}, which must be smaller than the stride "
@@ -687,12 +681,10 @@ def _output_padding_fits(n: int) -> Callable[[Args], None]:
 
 def _pool_padding_fits(n: int, dilated: bool) -> Callable[[Args], None]:
     def check(a: Args) -> None:
-        keys = ("kernel_size", "padding", *(("dilation",) if dilated else ()))
-        values = [a.get(key) for key in keys]
-        if not all(_is_int(v) or isinstance(v, (list, tuple)) for v in values):
+        spread = _spread(a, n, ("kernel_size", "padding", "dilation")[: 2 + dilated])
+        if spread is None:
             return
-        k, p, *rest = (_tuple(v, n, key) for v, key in zip(values, keys, strict=True))
-        d = rest[0] if rest else (1,) * n
+        k, p, d = (*spread, (1,) * n)[:3]
         for k_, p_, d_ in _ints(k, p, d):
             window = d_ * (k_ - 1) + 1
             if p_ > window // 2:
@@ -713,6 +705,14 @@ def _groups_split(a: Args) -> None:
             "not divide it",
             "num_channels must be a multiple of num_groups",
         )
+
+
+def _factor(key: str) -> Callable[[Args], None]:
+    def check(a: Args) -> None:
+        if _is_int(a.get(key)) and a[key] < 1:
+            raise ArgumentProblem(f"gets {key}={a[key]}", f"{key} must be 1 or more")
+
+    return check
 
 
 def _one_of_size_or_scale(a: Args) -> None:
@@ -770,8 +770,8 @@ ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
     "Upsample": _one_of_size_or_scale,
     "UpsamplingNearest2d": _one_of_size_or_scale,
     "UpsamplingBilinear2d": _one_of_size_or_scale,
-    "PixelShuffle": lambda a: _factor(a, "upscale_factor"),
-    "PixelUnshuffle": lambda a: _factor(a, "downscale_factor"),
+    "PixelShuffle": _factor("upscale_factor"),
+    "PixelUnshuffle": _factor("downscale_factor"),
 }
 
 LAYER_SHAPES: dict[str, Callable[..., Any]] = {
@@ -875,6 +875,11 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
     if depends:
         raise ShapeDepends(depends, "pad or crop one of them (`pad_like`)", out)
     return out
+
+
+def interpolate(a: Args, x: Dims) -> Dims:
+    _one_of_size_or_scale(a)  # as the Upsample layers' argument rule does
+    return resize(a.get("size"), a.get("scale_factor"), x, mode=a.get("mode"))
 
 
 def _may_be_one(size: object) -> bool:
@@ -1074,9 +1079,7 @@ OP_SHAPES: dict[str, Callable[..., Any]] = {
     "relu": same_shape,
     "sigmoid": same_shape,
     "tanh": same_shape,
-    "interpolate": lambda a, x: resize(
-        a.get("size"), a.get("scale_factor"), x, mode=a.get("mode")
-    ),
+    "interpolate": interpolate,
     "adaptive_avg_pool2d": lambda a, x: adaptive_pool(2)(a, x),
     "pad_like": pad_like,
 }
