@@ -187,7 +187,7 @@ def check_shapes(ctx: Context, program: ir.Program) -> None:
         result = infer_model(ctx, info)
         found_here = list(result.diagnostics) if result else []
         if info.kind == "model":  # blocks are built by the models that use them
-            found_here += argument_diagnostics(ctx, info)
+            found_here += argument_diagnostics(ctx, info, result and result.model)
         for found in found_here:
             key = (found.span, found.message)
             if key not in reported:

@@ -83,6 +83,7 @@ class Result:
     rows: list[Row]
     params: Any  # the model's parameter count (int, symbolic, or UNKNOWN)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    model: BlockModule | None = None  # as evaluated for this inference
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -134,15 +135,19 @@ def infer_model(
         return Result([UNKNOWN_TENSOR], [], UNKNOWN, [why])
 
 
-def argument_diagnostics(ctx: Context, info: DefInfo) -> list[Diagnostic]:
+def argument_diagnostics(
+    ctx: Context, info: DefInfo, model: BlockModule | None = None
+) -> list[Diagnostic]:
     """Arguments torch would refuse in the layers a model builds (groups that do not
     divide the channels, a negative count): found whether or not its inputs'
-    shapes are known, at the line where each layer is made."""
-    try:
-        with no_gc_pauses():
-            model = Evaluator(ctx).instantiate(info, {}, info.node.span)
-    except (TooLarge, RecursionError):
-        return []
+    shapes are known, at the line where each layer is made. `model`: the model as
+    inference evaluated it, when it ran."""
+    if model is None:
+        try:
+            with no_gc_pauses():
+                model = Evaluator(ctx).instantiate(info, {}, info.node.span)
+        except (TooLarge, RecursionError):
+            return []
     found = []
     for who, layer in _layers(model, None, set()):
         try:
@@ -190,6 +195,7 @@ def _run(run, info, forward, bound, declared, given) -> Result:
         run.rows,
         count_parameters(model),
         run.all_diagnostics(),
+        model,
     )
 
 
