@@ -421,7 +421,8 @@ class Inference:
         if written is None:
             return self._call(node, args, values, block, path)
         if node.span != written:  # a replacement's line, or an `at` rewrite's
-            return _caused(self._call(node, args, values, block, path), node.span)
+            result = self._call(node, args, values, block, path)
+            return _retagged(result, cause=node.span) if node.span else result
         # one of the base's own steps: written at the `extends` line
         cause = next((a.cause for a in args if isinstance(a, Tensor) and a.cause), None)
         outer = self._report_at
@@ -431,8 +432,12 @@ class Inference:
         finally:
             self._report_at = outer
         name = node.func.dotted if isinstance(node.func, ir.Path) else node.func.id
-        origin = f"the base's `{name}` (line {written.line})"
-        return _caused(_renamed(result, origin), cause)
+        changes: dict[str, Any] = {
+            "origin": f"the base's `{name}` (line {written.line})"
+        }
+        if cause is not None:  # else what the step's output already carries
+            changes["cause"] = cause
+        return _retagged(result, **changes)
 
     def _call(self, node: ir.Call, args, values, block: BlockModule, path: str) -> Any:
         func = node.func
@@ -627,7 +632,8 @@ class Inference:
                 result = self.forward(module, tensors, path)
             finally:
                 self.frames.pop()
-            return _made_at(result, span)
+            # a block's outputs, as its callers see them: made by the call
+            return _retagged(result, origin=_origin(span), cause=None)
         if isinstance(module, BaseModule):
             return self._base(module, tensors, span, path, callee)
         return UNKNOWN_TENSOR
@@ -740,28 +746,13 @@ def _written_out(block: BlockModule) -> Span | None:
     return forward.span
 
 
-def _caused(result: Any, cause: Span | None) -> Any:
+def _retagged(result: Any, **changes: Any) -> Any:
+    """A call's output tensors (one, or a list) with `origin` or `cause` changed;
+    tensors of unknown shape stay as they are."""
     if isinstance(result, list):
-        return [_caused(r, cause) for r in result]
-    if isinstance(result, Tensor) and result.dims is not None and cause is not None:
-        return Tensor(result.dims, result.origin, cause)
-    return result
-
-
-def _renamed(result: Any, origin: str) -> Any:
-    if isinstance(result, list):
-        return [_renamed(r, origin) for r in result]
+        return [_retagged(r, **changes) for r in result]
     if isinstance(result, Tensor) and result.dims is not None:
-        return Tensor(result.dims, origin, result.cause)
-    return result
-
-
-def _made_at(result: Any, span: Span | None) -> Any:
-    """A block's outputs, as its callers see them: made by the call."""
-    if isinstance(result, list):
-        return [_made_at(r, span) for r in result]
-    if isinstance(result, Tensor) and result.dims is not None:
-        return Tensor(result.dims, _origin(span))
+        return replace(result, **changes)
     return result
 
 
