@@ -84,18 +84,20 @@ WINDOWS = ("kernel_size", "stride", "dilation")
 
 
 def check_arguments(layer: str, a: Args) -> None:
-    """What torch refuses in any layer's arguments, whatever the input."""
+    """What torch refuses in any layer's arguments, whatever the input. Every call
+    of a layer asks, so the usual case (all sizes 1 or more) is kept cheap."""
     for key in COUNTS:
         value = a.get(key)
-        least = 1 if layer.startswith("Conv") and key.endswith("channels") else 0
-        if _is_int(value) and value < least:
-            raise ArgumentProblem(
-                f"gets {key}={value}", f"{key} must be {least} or more"
-            )
+        if type(value) is int and value < 1:  # `type`: a bool is not a count
+            least = 1 if layer.startswith("Conv") and key.endswith("channels") else 0
+            if value < least:
+                raise ArgumentProblem(
+                    f"gets {key}={value}", f"{key} must be {least} or more"
+                )
     for key in WINDOWS:
         value = a.get(key)
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if _is_int(item) and item < 1:
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if type(item) is int and item < 1:
                 raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 1 or more")
     rule = ARGUMENT_RULES.get(layer)
     if rule is not None:
@@ -264,7 +266,10 @@ def _padding_fits(mode: object, pads: Dims, space: Dims) -> None:
 
 
 def _channels_last_hint(channels: object, x: Dims, at: int) -> str | None:
-    """A sequence [N, T, C] given to a layer that wants [N, C, T]."""
+    """A sequence [N, T, C] given to a layer that wants [N, C, T]. Worked out only
+    when the channels do not plainly match: every conv and norm call asks."""
+    if x and same(channels, x[at]) is True:
+        return None
     if len(x) >= 3 and at % len(x) != len(x) - 1 and same(channels, x[-1]):
         return f"the channels look like the last dim: `transpose(x, {at % len(x)}, -1)` first"
     return None
