@@ -65,10 +65,11 @@ def test_header_names_source_and_sha256():
     spec = ROOT / "specs" / "unet.arch"
     import hashlib
 
-    head = archdsl.generate(spec).splitlines()[:3]
+    head = archdsl.generate(spec).splitlines()[:4]
     digest = hashlib.sha256(spec.read_bytes()).hexdigest()
-    assert "from unet.arch" in head[0]
-    assert head[2] == f"# Source sha256: {digest}"
+    assert head[1] == "# -*- coding: utf-8 -*-"
+    assert head[2] == "# Source: 'unet.arch'"
+    assert head[3] == f"# Source sha256: {digest}"
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None and not (ROOT / ".venv/bin/ruff").exists(),

@@ -41,15 +41,22 @@ def generate_module(program: ir.Program, ctx: Context, source: Source) -> str:
     return "\n\n".join(part.rstrip("\n") + "\n" for part in parts)
 
 
-def _header(source: Source, uses: set[str]) -> str:
-    lines = [
-        f"{GENERATED_MARK} {__version__} from {source.name}. Do not edit:",
-        "# change the spec and rebuild it with `archdsl build`.",
+def header_comment(source: Source) -> list[str]:
+    """The comment opening every generated module. Python reads a source-encoding
+    declaration (PEP 263) from the first two lines, so those two are fixed text and
+    the second declares UTF-8 itself; the spec's file name, which anyone can choose
+    (`model(coding=utf-7).arch`, a newline, quotes), comes only after them, escaped
+    as an ASCII Python string literal."""
+    return [
+        f"{GENERATED_MARK} {__version__}. Do not edit: change the spec and rebuild it.",
+        "# -*- coding: utf-8 -*-",
+        f"# Source: {ascii(source.name)}",
         f"# Source sha256: {source.sha256}",
-        "",
-        "from __future__ import annotations",
-        "",
     ]
+
+
+def _header(source: Source, uses: set[str]) -> str:
+    lines = [*header_comment(source), "", "from __future__ import annotations", ""]
     stdlib = []
     if "OrderedDict" in uses:
         stdlib.append("from collections import OrderedDict")
