@@ -1,0 +1,29 @@
+"""Multi-head attention and transformer layers."""
+
+from __future__ import annotations
+
+from .core import Args, Dims, _rank, check_size
+
+
+def multihead_attention(a: Args, q: Dims, k: Dims, v: Dims) -> tuple[Dims, Dims]:
+    _rank(q, 2, 3)
+    check_size(a["embed_dim"], q[-1], "features (embed_dim, the last dimension)")
+    check_size(a.get("kdim") or a["embed_dim"], k[-1], "key features (kdim)")
+    check_size(a.get("vdim") or a["embed_dim"], v[-1], "value features (vdim)")
+    batch_first = a.get("batch_first") is True
+    at = 1 if batch_first and len(q) == 3 else 0  # where the positions are
+    length, source = q[at], k[at]
+    if len(v) == len(k):
+        check_size(source, v[at], "value positions (as many as the key has)")
+    # a learned key/value bias and a zero attention each add one source position
+    source = source + int(a.get("add_bias_kv") is True)
+    source = source + int(a.get("add_zero_attn") is True)
+    if len(q) == 2:
+        return q, (length, source)
+    return q, ((q[0] if batch_first else q[1]), length, source)
+
+
+def transformer_layer(a: Args, x: Dims, *memory: Dims) -> Dims:
+    _rank(x, 2, 3)
+    check_size(a["d_model"], x[-1], "features (d_model, the last dimension)")
+    return x

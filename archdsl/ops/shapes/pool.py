@@ -1,0 +1,81 @@
+"""Pooling, fixed-window and adaptive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ...shapes.dims import ceildiv
+from .core import (
+    UNKNOWN,
+    Args,
+    Dims,
+    ShapeProblem,
+    _int,
+    _ints,
+    _positive,
+    _rank,
+    _spatial,
+    _tuple,
+    _window,
+    describe,
+    known,
+)
+
+
+def pool(n: int, dilated: bool) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, n + 1, n + 2)
+        k = _tuple(_int(a, "kernel_size"), n, "kernel_size")
+        stride = a.get("stride")
+        s = (
+            k
+            if stride is None or stride == []
+            else _tuple(_int(a, "stride"), n, "stride")
+        )
+        p = _tuple(_int(a, "padding"), n, "padding")
+        d = _tuple(_int(a, "dilation"), n, "dilation") if dilated else (1,) * n
+        ceil = a.get("ceil_mode") is True
+        lead, space = _spatial(x, n)
+        if n == 3 and not dilated:  # torch's avg_pool3d also wants the input unpadded
+            for h, k_ in _ints(space, k):
+                if h < k_:
+                    raise ShapeProblem(
+                        f"needs every spatial size to be at least the kernel size "
+                        f"{describe(k)}, receives {describe(x)}",
+                        "use a larger input or a smaller kernel",
+                    )
+        out = tuple(
+            _positive(_pool_size(h, *args, ceil), "a spatial size of")
+            for h, *args in zip(space, k, s, p, d, strict=True)
+        )
+        if a.get("return_indices") is True:
+            return ((*lead, *out), (*lead, *out))  # values and their indices
+        return (*lead, *out)
+
+    return rule
+
+
+def _pool_size(h, k, s, p, d, ceil: bool) -> object:
+    """torch's pooling_output_shape, ceil_mode's last-window rule included."""
+    if not ceil:
+        return _window(h, k, s, p, d)
+    span = h + 2 * p - d * (k - 1) - 1
+    out = ceildiv(span, s) + 1 if known(span) else UNKNOWN
+    if not isinstance(out, int):
+        # the last window may start past the input only when p + s - 2 >= d*(k-1)
+        return out if p + s - 2 < d * (k - 1) else UNKNOWN
+    return out - 1 if (out - 1) * s >= h + p else out  # type: ignore[operator]
+
+
+def adaptive_pool(n: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _rank(x, n + 1, n + 2)
+        lead, space = _spatial(x, n)
+        size = _tuple(_int(a, "output_size"), n, "output_size")
+        out = (
+            *lead,
+            *(h if o is None else o for h, o in zip(space, size, strict=True)),
+        )
+        return (out, out) if a.get("return_indices") is True else out
+
+    return rule

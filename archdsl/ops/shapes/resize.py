@@ -1,0 +1,104 @@
+"""Resizing and padding: Upsample/interpolate, pads, pixel shuffles."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .arguments import _one_of_size_or_scale
+from .core import (
+    UNKNOWN,
+    Args,
+    Dims,
+    ShapeProblem,
+    _at_least,
+    _int,
+    _positive,
+    _spatial,
+    _tuple,
+    describe,
+    floordiv_any,
+)
+
+#: Interpolation modes that take one input rank only.
+MODE_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+
+
+def resize(size: object, scale: object, x: Dims, spatial: int | None = None,
+           mode: object = None) -> Dims:  # fmt: skip
+    """Upsample / interpolate: `size`, or `scale_factor` per spatial dim (never
+    both: _one_of_size_or_scale)."""
+    rank = MODE_RANKS.get(mode)  # type: ignore[arg-type]
+    if rank is not None and len(x) != rank:
+        raise ShapeProblem(
+            f"with mode '{mode}' needs a {rank}-d input, receives {describe(x)}",
+            "'linear' is for [N, C, L], 'bilinear' and 'bicubic' for [N, C, H, W], "
+            "'trilinear' for [N, C, D, H, W]",
+        )
+    n = spatial or len(x) - 2
+    if n < 1:
+        raise ShapeProblem(f"resizes spatial dimensions; receives {describe(x)}")
+    lead, space = _spatial(x, n)
+    if size is not None:
+        return (*lead, *_tuple(size, n, "size"))
+    if scale is None:
+        raise ShapeProblem("needs `size` or `scale_factor`")
+    scales = _tuple(scale, n, "scale_factor")
+    out = []
+    for h, factor in zip(space, scales, strict=True):
+        if not isinstance(factor, (int, float)):
+            out.append(UNKNOWN)
+        elif float(factor).is_integer():
+            out.append(h * int(factor))
+        else:
+            out.append(math.floor(h * factor) if isinstance(h, int) else UNKNOWN)
+    return (*lead, *out)
+
+
+def pad(n: int, reflect: bool = False) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        value = _int(a, "padding")
+        pads = _tuple(
+            value, 2 * n, "padding"
+        )  # (left, right, top, bottom, ...): last dim first
+        out = list(x)
+        for i in range(n):
+            size = x[len(x) - 1 - i]
+            widest = max(pads[2 * i], pads[2 * i + 1])
+            if reflect and isinstance(size, int) and widest >= size:
+                raise ShapeProblem(
+                    f"reflects a padding of {widest} in a dimension of size {size}; "
+                    "it must be smaller"
+                )
+            out[len(x) - 1 - i] = _positive(
+                x[len(x) - 1 - i] + pads[2 * i] + pads[2 * i + 1], "a spatial size of"
+            )
+        return tuple(out)
+
+    return rule
+
+
+def pixel_shuffle(a: Args, x: Dims) -> Dims:
+    _at_least(x, 3)
+    r = _int(a, "upscale_factor")
+    *lead, c, h, w = x
+    if isinstance(c, int) and c % (r * r):
+        raise ShapeProblem(f"needs channels divisible by {r * r}, receives {c}")
+    return (*lead, floordiv_any(c, r * r), h * r, w * r)
+
+
+def pixel_unshuffle(a: Args, x: Dims) -> Dims:
+    _at_least(x, 3)
+    r = _int(a, "downscale_factor")
+    *lead, c, h, w = x
+    for size in (h, w):
+        if isinstance(size, int) and size % r:
+            raise ShapeProblem(
+                f"needs height and width divisible by {r}, receives {size}"
+            )
+    return (*lead, c * r * r, floordiv_any(h, r), floordiv_any(w, r))
+
+
+def interpolate(a: Args, x: Dims) -> Dims:
+    _one_of_size_or_scale(a)  # as the Upsample layers' argument rule does
+    return resize(a.get("size"), a.get("scale_factor"), x, mode=a.get("mode"))
