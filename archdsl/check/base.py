@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import ir
@@ -26,7 +27,7 @@ from ..ops.layers import (
     SIZE_AGNOSTIC,
 )
 from ..source import Span
-from .calls import argument_for
+from .arguments import argument_for
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo
 
@@ -344,7 +345,7 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
     stmts = node.body
     taps = _taps(ctx, info, [s for s in stmts if isinstance(s, ir.Outputs)])
     rewrites = _rewrites(ctx, [s for s in stmts if isinstance(s, ir.At)])
-    extra = [s for s in stmts if isinstance(s, ir.InputDecl)]
+    extra = _inputs(ctx, [s for s in stmts if isinstance(s, ir.InputDecl)], taps)
     family = family_of(base.builder)
     assert family is not None
     points = {path: span for path, (_, span) in taps.items()}
@@ -442,8 +443,40 @@ def _taps(
         if path in taps:
             ctx.error(f"`{path}` is already an output", arg.span)
             continue
+        if not _fresh_name(ctx, arg.name, "output", taps.values(), arg.span):
+            continue
         taps[path] = (arg.name, arg.value.span)
     return taps
+
+
+def _fresh_name(
+    ctx: Context, name: str, what: str, taken: Iterable[tuple[str, object]], span
+) -> bool:
+    """Outputs and inputs name values of the base's forward, whose running tensor
+    is `x`: two values with one name would silently read the wrong tensor."""
+    if name == RUNNING:
+        ctx.error(
+            f"{what} name `{name}` is the base model's input",
+            span,
+            hint=f"name the {what} another way, e.g. `{name}_{what}`",
+        )
+        return False
+    if any(name == other for other, _ in taken):
+        ctx.error(f"`{name}` already names an output or input", span)
+        return False
+    return True
+
+
+def _inputs(
+    ctx: Context, decls: list[ir.InputDecl], taps: dict[str, tuple[str, Span | None]]
+) -> list[ir.InputDecl]:
+    """`input meta: [N, 8]` declarations with names of their own."""
+    kept: list[ir.InputDecl] = []
+    for decl in decls:
+        taken = [*taps.values(), *((d.name, None) for d in kept)]
+        if _fresh_name(ctx, decl.name, "input", taken, decl.span):
+            kept.append(decl)
+    return kept
 
 
 def _path_of(expr: ir.Node | None) -> str | None:

@@ -9,8 +9,9 @@ from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from ..weights import weights_file_problem
 from . import types
+from .arguments import argument_for
 from .base import base_tree, find_submodule
-from .calls import argument_for, bind
+from .calls import bind
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope

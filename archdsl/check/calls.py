@@ -6,8 +6,11 @@ from .. import ir
 from ..errors import did_you_mean
 from ..ops.signature import ParamSpec, Signature
 from . import types
+from .arguments import argument_for
 from .context import Context, Value
 from .names import why_reserved
+
+__all__ = ["argument_for", "bind"]
 
 
 def bind(
@@ -20,12 +23,11 @@ def bind(
     positional_params = sig.positional
     variadic = sig.variadic
     index = 0
+    if sig.named_children:
+        _check_children_form(ctx, label, call)
     for arg, value in zip(call.args, values, strict=True):
         if isinstance(arg, ir.Splat):
-            if types.base(value.type) not in ("list", "any"):
-                ctx.error(
-                    f"`*` needs a list, got {types.describe(value.type)}", arg.span
-                )
+            _check_splat(ctx, label, variadic, arg, value)
             continue
         if isinstance(arg, ir.Keyword):
             _bind_keyword(ctx, label, sig, arg, value, bound)
@@ -128,14 +130,36 @@ def _check_type(
             )
 
 
-def argument_for(sig: Signature, call: ir.Call, name: str) -> ir.Node | None:
-    """The expression `call` passes for parameter `name`, if it passes one (no
-    diagnostics: bind() has reported any problem with the call already)."""
-    for arg in call.args:
-        if isinstance(arg, ir.Keyword) and arg.name == name:
-            return arg.value
-    positional = [a for a in call.args if isinstance(a, ir.Positional)]
-    for param, arg in zip(sig.positional, positional, strict=False):
-        if param.name == name:
-            return arg.value
-    return None
+def _check_children_form(ctx: Context, label: str, call: ir.Call) -> None:
+    """torch's Sequential takes modules, or one OrderedDict of named ones, never
+    both: `Sequential(Linear(2, 8), out=Linear(8, 3))` has no meaning."""
+    named = [a for a in call.args if isinstance(a, ir.Keyword)]
+    unnamed = [a for a in call.args if not isinstance(a, ir.Keyword)]
+    if named and unnamed:
+        ctx.error(
+            f"`{label}` children are either all named or all unnamed",
+            unnamed[0].span,
+            hint=f"name this one too (`{label}(a=..., b=...)`), or drop the names",
+        )
+
+
+def _check_splat(
+    ctx: Context, label: str, variadic: ParamSpec | None, arg: ir.Splat, value: Value
+) -> None:
+    """`*xs` needs a list; into `Sequential(*xs)` a list of modules."""
+    if types.base(value.type) not in ("list", "any"):
+        ctx.error(f"`*` needs a list, got {types.describe(value.type)}", arg.span)
+        return
+    item = types.item(value.type)
+    if (
+        variadic is not None
+        and item != "any"
+        and not types.accepts(variadic.types, item)
+    ):
+        ctx.error(
+            f"`*` spreads this list into `{label}`, which takes "
+            f"{types.describe_expected(variadic.types)}; the list holds "
+            f"{types.describe(item)}",
+            arg.span,
+            hint=f"`*` spreads each item into `{label}` as one argument",
+        )

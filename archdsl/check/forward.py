@@ -25,6 +25,9 @@ class ForwardChecker(ExprChecker):
 
     def check(self, forward: ir.Forward) -> None:
         for inp in forward.inputs:
+            if inp.name in self.scope.symbols:  # Python: "duplicate argument"
+                self.ctx.error(f"`forward` has two inputs named `{inp.name}`", inp.span)
+                continue
             self.bind_value(inp.name, "input", TENSOR, inp.span)
         self.stmts(forward.body)
         if not self.returns:
@@ -39,6 +42,13 @@ class ForwardChecker(ExprChecker):
     def _stmt_fassign(self, stmt: ir.FAssign) -> None:
         value = self.expr(stmt.value)
         self._expect_tensors(value, stmt.value, len(stmt.targets))
+        named = [t for t in stmt.targets if t != "_"]
+        for twice in sorted({t for t in named if named.count(t) > 1}):
+            self.ctx.error(
+                f"`{twice}` is assigned twice in one statement",
+                stmt.span,
+                hint="give each value its own name, or `_` for one you do not use",
+            )
         for target in stmt.targets:
             self.bind_value(target, "value", TENSOR, stmt.span)
 
