@@ -122,3 +122,111 @@ def test_base_forward_names_are_unique(statements: str, fragment: str) -> None:
     refused(
         f"model M extends torchvision.resnet18() {{\n    {statements}\n}}\n", fragment
     )
+
+
+# ---- names defined under a build-time condition ----------------------------------------
+
+
+class _HalfDefined(nn.Module):
+    """What a member defined in one branch only means in PyTorch."""
+
+    def __init__(self, proj: bool) -> None:
+        super().__init__()
+        if proj:
+            self.shortcut = nn.Conv2d(8, 8, 1)
+
+    def forward(self, x):
+        return self.shortcut(x)
+
+
+CONDITIONAL_REFUSED = {
+    "member used unconditionally": (
+        "block A(proj: bool) {\n"
+        "    if proj { shortcut = Conv2d(8, 8, 1) }\n"
+        "    forward(x) = shortcut(x)\n"
+        "}\n",
+        "`shortcut` is defined only when `proj`",
+    ),
+    "member used under another condition": (
+        "block A(a: bool, b: bool) {\n"
+        "    if a { up = Conv2d(8, 8, 1) }\n"
+        "    forward(x) {\n"
+        "        if b { x = up(x) }\n"
+        "        return x\n"
+        "    }\n"
+        "}\n",
+        "`up` is defined only when `a`",
+    ),
+    "constant from one branch": (
+        "block A(wide: bool) {\n"
+        "    if wide { width = 64 }\n"
+        "    conv = Conv2d(3, width, 3)\n"
+        "    forward(x) = conv(x)\n"
+        "}\n",
+        "`width` is defined only when `wide`",
+    ),
+    "value from one branch": (
+        "block A(p: bool) {\n"
+        "    proj = Conv2d(8, 8, 1)\n"
+        "    forward(x) {\n"
+        "        if p { identity = proj(x) }\n"
+        "        return x + identity\n"
+        "    }\n"
+        "}\n",
+        "`identity` is defined only when `p`",
+    ),
+    "negated condition": (
+        "block A(a: bool) {\n"
+        "    if not a { up = Conv2d(8, 8, 1) }\n"
+        "    forward(x) {\n"
+        "        if a { return up(x) }\n"
+        "        return x\n"
+        "    }\n"
+        "}\n",
+        "`up` is defined only when not `a`",
+    ),
+}
+
+
+def test_half_defined_member_fails_in_pytorch() -> None:
+    with pytest.raises(AttributeError):
+        _HalfDefined(False)(torch.randn(1, 8, 4, 4))
+
+
+@pytest.mark.parametrize("case", sorted(CONDITIONAL_REFUSED))
+def test_use_outside_the_defining_condition_is_refused(case: str) -> None:
+    refused(*CONDITIONAL_REFUSED[case])
+
+
+def test_uses_under_the_same_condition_build_and_match_torch() -> None:
+    module = build(
+        "block Up(bilinear: bool) {\n"
+        "    if bilinear {\n"
+        '        up = Upsample(scale_factor=2, mode="nearest")\n'
+        "        k = 1\n"
+        "    } else {\n"
+        "        up = ConvTranspose2d(8, 8, 2, stride=2)\n"
+        "        k = 3\n"
+        "    }\n"
+        "    conv = Conv2d(8, 8, k, padding=k // 2)\n"
+        "    if not bilinear { extra = Conv2d(8, 8, 1) }\n"
+        "    forward(x) {\n"
+        "        if bilinear { return conv(up(x)) }\n"
+        "        y = up(x)\n"
+        "        if not bilinear { y = extra(y) }\n"
+        "        return conv(y)\n"
+        "    }\n"
+        "}\n"
+        "model M(bilinear: bool = False) {\n"
+        "    up = Up(bilinear)\n"
+        "    forward(x: [N, 8, H, W]) = up(x)\n"
+        "}\n"
+    )
+    x = torch.randn(2, 8, 5, 6)
+    for bilinear in (False, True):
+        model = module.M(bilinear=bilinear).eval()
+        up = model.up
+        expected = up.conv(up.up(x) if bilinear else up.extra(up.up(x)))
+        assert up.conv.kernel_size == ((1, 1) if bilinear else (3, 3))
+        assert hasattr(up, "extra") is not bilinear
+        torch.testing.assert_close(model(x), expected)

@@ -15,6 +15,7 @@ from .calls import bind
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
+from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
 from .limits import describe_count, parameter_count
 from .names import why_reserved
 
@@ -51,6 +52,7 @@ class BuildChecker(ExprChecker):
         super().__init__(ctx, Scope())
         self.info = info
         self.freeze_args: list[tuple[str, object]] = []
+        self.guard: Guard = ALWAYS  # the `if` conditions around the statement
 
     # ---- parameters ----------------------------------------------------------------
 
@@ -293,16 +295,24 @@ class BuildChecker(ExprChecker):
 
     def if_stmt(self, stmt: ir.If) -> None:
         self.expr(stmt.cond)
-        outer = self.scope
+        outer, outer_guard = self.scope, self.guard
+        taken = condition(stmt.cond)
         branches = []
-        for branch in (stmt.then, stmt.orelse):
-            self.scope = Scope(outer)
+        for branch, test in ((stmt.then, taken), (stmt.orelse, taken.negated())):
+            self.scope, self.guard = Scope(outer), outer_guard | {test}
             self.body(branch)
             branches.append(self.scope.symbols)
-        self.scope = outer
+        self.scope, self.guard = outer, outer_guard
         then, orelse = branches
         for name, symbol in {**orelse, **then}.items():
-            symbol.conditional = not (name in then and name in orelse)
+            none: Guards = ()
+            symbol.guards = merge(
+                then[name].guards if name in then else none,
+                orelse[name].guards if name in orelse else none,
+                taken,
+            )
+            if name in orelse:  # the member tables hold the last one defined
+                orelse[name].guards = symbol.guards
             outer.symbols[name] = symbol
 
     def define(self, name: str, kind: str, value: Value, span) -> None:
@@ -323,7 +333,7 @@ class BuildChecker(ExprChecker):
         if name in self.ctx.defs or layer(name) is not None:
             what = "a block" if name in self.ctx.defs else "a torch.nn layer"
             self.ctx.error(f"`{name}` is {what}; pick another name", span)
-        symbol = Symbol(name, kind, value, span)
+        symbol = Symbol(name, kind, value, span, (self.guard,))
         self.scope.symbols[name] = symbol
         table = {"member": self.info.members, "const": self.info.consts}.get(kind)
         if table is not None:
@@ -338,6 +348,9 @@ class BuildChecker(ExprChecker):
                 self.ctx.error(
                     f"member `{expr.id}` can only be used in `forward`", expr.span
                 )
+            missing = missing_where(expr.id, symbol.guards, self.guard)
+            if missing:
+                self.ctx.error(missing[0], expr.span, hint=missing[1])
             return symbol.value
         if expr.id in self.ctx.defs or layer(expr.id) or expr.id in BUILTINS:
             self.ctx.error(

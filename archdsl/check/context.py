@@ -8,6 +8,7 @@ from .. import ir
 from ..bases import BaseTree, SubModule
 from ..errors import Diagnostic
 from ..source import Span
+from .guards import EVERYWHERE, Guards
 from .limits import Limits
 
 
@@ -42,7 +43,8 @@ class Symbol:
     kind: str  # param, const, member, loop, input, value
     value: Value
     span: Span | None
-    conditional: bool = False  # defined in only one branch of an `if`
+    #: the `if` conditions under which it is defined (check/guards.py)
+    guards: Guards = EVERYWHERE
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
@@ -10,6 +12,7 @@ from .base import find_submodule
 from .calls import bind
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope
+from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
 from .names import why_reserved
 
 TENSOR = Value("tensor")
@@ -20,7 +23,7 @@ class ForwardChecker(ExprChecker):
         super().__init__(ctx, Scope(build_scope))
         self.info = info
         self.build_scope = build_scope
-        self.conditional_depth = 0
+        self.guard: Guard = ALWAYS  # the forward `if` conditions around a statement
         self.returns: list[int] = []
 
     def check(self, forward: ir.Forward) -> None:
@@ -76,20 +79,30 @@ class ForwardChecker(ExprChecker):
                 stmt.cond.span,
                 hint="branch on a parameter, e.g. `if bilinear { ... }`",
             )
-        outer = self.scope
-        self.conditional_depth += 1
+        outer, outer_guard = self.scope, self.guard
+        taken = condition(stmt.cond)
         branches = []
-        for body in (stmt.then, stmt.orelse):
-            self.scope = Scope(outer)
+        for body, test in ((stmt.then, taken), (stmt.orelse, taken.negated())):
+            self.scope, self.guard = Scope(outer), outer_guard | {test}
             self.stmts(body)
             branches.append(self.scope.symbols)
-        self.conditional_depth -= 1
-        self.scope = outer
+        self.scope, self.guard = outer, outer_guard
         then, orelse = branches
-        for name in (
-            then.keys() & orelse.keys()
-        ):  # only values both branches set survive
-            outer.symbols.setdefault(name, then[name])
+        for name, symbol in {**orelse, **then}.items():
+            # a branch that does not assign it keeps the value from before the `if`
+            before = outer.lookup(name)
+            kept: Guards = before.guards if before is not None else ()
+            guards = merge(
+                then[name].guards if name in then else kept,
+                orelse[name].guards if name in orelse else kept,
+                taken,
+            )
+            outer.symbols[name] = replace(symbol, guards=guards)
+        # after `if c { return ... }`, what follows runs only when `not c`
+        if _returns_always(stmt.then):
+            self.guard = self.guard | {taken.negated()}
+        if _returns_always(stmt.orelse):
+            self.guard = self.guard | {taken}
 
     def _expect_tensors(self, value: Value, expr: ir.Node, count: int) -> None:
         if value.type not in ("tensor", "any"):
@@ -118,7 +131,7 @@ class ForwardChecker(ExprChecker):
                 span,
                 hint="give the tensor another name",
             )
-        self.scope.symbols[name] = Symbol(name, kind, value, span)
+        self.scope.symbols[name] = Symbol(name, kind, value, span, (self.guard,))
 
     # ---- names and calls -------------------------------------------------------------
 
@@ -154,6 +167,7 @@ class ForwardChecker(ExprChecker):
                 f"member `{expr.id}` must be called: `{expr.id}(x)`", expr.span
             )
             return ANY
+        self._check_defined_here(symbol, expr.span)
         if symbol.kind in ("param", "const") and expr.id not in self.info.stored:
             self.info.stored.append(expr.id)
         return symbol.value
@@ -198,6 +212,11 @@ class ForwardChecker(ExprChecker):
         )
         return ANY
 
+    def _check_defined_here(self, symbol: Symbol, span) -> None:
+        missing = missing_where(symbol.name, symbol.guards, self.guard)
+        if missing:
+            self.ctx.error(missing[0], span, hint=missing[1])
+
     def _submodule_of(self, func: ir.Path) -> ModuleRef | None:
         symbol = self.scope.lookup(func.parts[0])
         if symbol is None or symbol.kind != "member" or symbol.value.module is None:
@@ -217,12 +236,7 @@ class ForwardChecker(ExprChecker):
     def _member_call(self, symbol: Symbol, expr: ir.Call) -> Value:
         values = self.args(expr)
         module = symbol.value.module
-        if symbol.conditional and not self.conditional_depth:
-            self.ctx.error(
-                f"member `{symbol.name}` exists only in one branch of an `if`",
-                expr.func.span,
-                hint="call it inside a forward `if` on the same condition",
-            )
+        self._check_defined_here(symbol, expr.func.span)
         if any(not isinstance(a, ir.Positional) for a in expr.args):
             self.ctx.error(
                 "members take tensors as plain positional arguments", expr.span
@@ -242,3 +256,16 @@ class ForwardChecker(ExprChecker):
                 expr.span,
             )
         return Value("tensor", arity=module.outputs or 1)
+
+
+def _returns_always(stmts: tuple[ir.Node, ...]) -> bool:
+    """Whether every path through `stmts` ends in a `return`."""
+    return any(
+        isinstance(s, ir.FReturn)
+        or (
+            isinstance(s, ir.FIf)
+            and _returns_always(s.then)
+            and _returns_always(s.orelse)
+        )
+        for s in stmts
+    )
