@@ -2,7 +2,13 @@
 
 Used where a check needs a number rather than a type (a base model's keyword
 arguments, the features a new head expects). Anything not known is UNKNOWN and the
-check that asked simply says nothing."""
+check that asked simply says nothing.
+
+`binary` is the one place build-time arithmetic is done, here and in the evaluator
+of shape inference (shapes/modules.py): it refuses, before computing anything, a
+result that would be too large to hold (`(10 ** 10000) ** 10000`, a list doubled
+forty times), and it turns what Python would refuse (`1 // 0`) into an EvalProblem
+the caller reports at the expression."""
 
 from __future__ import annotations
 
@@ -19,6 +25,104 @@ BINARY_OPS = {
     "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
 }  # fmt: skip
 
+#: The largest build-time integer, in bits: 2**4096 is far beyond any size, and far
+#: below what makes Python's arithmetic (or its int-to-str conversion) slow.
+MAX_INT_BITS = 4096
+#: The longest build-time string or list (Limits.max_items says the same for lists
+#: when a check has its limits at hand).
+MAX_LENGTH = 1_000_000
+
+
+class EvalProblem(Exception):
+    """Python (or a limit) refuses this build-time operation."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, limit: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        #: True: a resource limit (Python would compute it, slowly or not at all);
+        #: False: Python itself raises
+        self.limit = limit
+
+
+def plain_number(value: object) -> bool:
+    return isinstance(value, (int, float))  # bool is an int, as in Python
+
+
+def check_int(value: int) -> int:
+    """`value` itself, or EvalProblem when it is larger than a build-time int may be."""
+    bits = value.bit_length()
+    if bits > MAX_INT_BITS:
+        raise EvalProblem(
+            f"this value has {bits:,} bits; build-time integers are limited to "
+            f"{MAX_INT_BITS:,}",
+            hint="sizes and counts are far smaller; check the arithmetic",
+            limit=True,
+        )
+    return value
+
+
+def _least_bits(op: str, left: int, right: int) -> int:
+    """A lower bound on the bits of `left op right` (for `*` and `**` of ints, with
+    `right` >= 0 for `**`), computed without doing it: when even this is over the
+    limit the result is refused; otherwise the result is at most about twice the
+    limit, cheap to compute and then measured exactly."""
+    a, b = abs(left).bit_length(), abs(right).bit_length()
+    if op == "**":
+        return (a - 1) * right + 1 if abs(left) > 1 else 0
+    return a + b - 1 if left and right else 0
+
+
+def _check_length(op: str, left: object, right: object, max_length: int) -> None:
+    """`[x] * n`, `"ab" * n`, `a + b` of lists, strings or tuples: the length of the
+    result, before it is built."""
+    sized = (str, list, tuple)
+    if op == "*":
+        seq, count = (left, right) if isinstance(left, sized) else (right, left)
+        if isinstance(seq, sized) and isinstance(count, int):
+            length = len(seq) * max(0, count)
+        else:
+            return
+    elif op == "+" and isinstance(left, sized) and isinstance(right, sized):
+        length = len(left) + len(right)
+    else:
+        return
+    if length > max_length:
+        what = "string" if isinstance(left, str) or isinstance(right, str) else "list"
+        raise EvalProblem(
+            f"this {what} would have {length:,} items; the limit is {max_length:,}",
+            limit=True,
+        )
+
+
+def binary(op: str, left: object, right: object, max_length: int = MAX_LENGTH):
+    """`left op right` as Python computes it, for build-time values; EvalProblem
+    where Python would raise or the result would be too large to hold."""
+    _check_length(op, left, right, max_length)
+    ints = all(isinstance(v, int) for v in (left, right))
+    if ints and (op == "*" or (op == "**" and right >= 0)):  # type: ignore[operator]
+        bits = _least_bits(op, left, right)  # type: ignore[arg-type]
+        if bits > MAX_INT_BITS:
+            raise EvalProblem(
+                f"this is too large to compute: at least {bits:,} bits, and "
+                f"build-time integers are limited to {MAX_INT_BITS:,}",
+                hint="sizes and counts are far smaller; check the arithmetic",
+                limit=True,
+            )
+    try:
+        result = BINARY_OPS[op](left, right)
+    except ZeroDivisionError:
+        raise EvalProblem(f"division by zero (`{op}` with 0 on the right)") from None
+    except OverflowError as exc:
+        raise EvalProblem(f"the result is too large: {exc}") from None
+    if isinstance(result, int):
+        check_int(result)
+    elif isinstance(result, complex):  # (-8) ** 0.5 in Python
+        raise EvalProblem("the result is a complex number")
+    return result
+
 
 def const_value(expr: ir.Node, known: dict[str, object]) -> object:
     """The value of `expr` when it is computable from literals and `known` names."""
@@ -33,15 +137,13 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
         return items if isinstance(expr, ir.ListExpr) else tuple(items)
     if isinstance(expr, ir.UnaryOp) and expr.op == "-":
         value = const_value(expr.operand, known)
-        return -value if isinstance(value, (int, float)) else UNKNOWN
+        return -value if plain_number(value) else UNKNOWN
     if isinstance(expr, ir.BinOp) and expr.op in BINARY_OPS:
         left, right = const_value(expr.left, known), const_value(expr.right, known)
-        if not all(isinstance(v, (int, float)) for v in (left, right)):
+        if not all(plain_number(v) for v in (left, right)):
             return UNKNOWN
-        if expr.op == "**" and abs(right) > 64:
-            return UNKNOWN  # no 2 ** 10 ** 9 at check time
         try:
-            return BINARY_OPS[expr.op](left, right)
-        except (ArithmeticError, ValueError):
+            return binary(expr.op, left, right)
+        except EvalProblem:  # the checker reports it where the expression is typed
             return UNKNOWN
     return UNKNOWN

@@ -10,7 +10,7 @@ from ..errors import did_you_mean
 from ..ops import BUILTINS
 from ..source import Span
 from . import types
-from .consts import const_value
+from .consts import UNKNOWN, EvalProblem, binary, const_value
 from .context import Context, Symbol, Value
 from .limits import describe_count, iterations
 
@@ -134,7 +134,7 @@ class ExprChecker:
                 expr.span,
             )
             return ANY
-        return Value(result)
+        return Value(self._power_type(expr, result))
 
     def _unary(self, expr: ir.UnaryOp) -> Value:
         operand = self.expr(expr.operand)
@@ -175,27 +175,33 @@ class ExprChecker:
         return ANY
 
     def _check_size(self, expr: ir.BinOp) -> None:
-        """`[0] * 10**9` and `2 ** 10**9` would hang the generated constructor."""
-        if expr.op not in ("*", "**"):
-            return
-        right = const_value(expr.right, self.known)
+        """Compute `expr` when its operands are known, to refuse what Python would
+        refuse (`1 // 0`) and what would be too large to hold (`[0] * 10**9`,
+        `(10 ** 10000) ** 10000`), at the expression, before codegen writes it."""
         left = const_value(expr.left, self.known)
-        if expr.op == "**" and isinstance(right, int) and abs(right) > 10_000:
-            self.ctx.error(
-                f"exponent {describe_count(right)} is too large to compute", expr.span
-            )
+        right = const_value(expr.right, self.known)
+        if left is UNKNOWN or right is UNKNOWN:
             return
-        for side, count in ((expr.left, right), (expr.right, left)):
-            if (
-                isinstance(side, ir.ListExpr)
-                and isinstance(count, int)
-                and count * max(1, len(side.items)) > self.ctx.limits.max_items
+        try:
+            binary(expr.op, left, right, self.ctx.limits.max_items)
+        except EvalProblem as problem:
+            # Python's own refusals only from literals: a parameter's default may
+            # be one no caller uses; the evaluator of shapes sees the real values.
+            literal = {}
+            if problem.limit or UNKNOWN not in (
+                const_value(expr.left, literal),
+                const_value(expr.right, literal),
             ):
-                self.ctx.error(
-                    f"this list would have {describe_count(count * len(side.items))} "
-                    f"items; the limit is {describe_count(self.ctx.limits.max_items)}",
-                    expr.span,
-                )
+                self.ctx.error(problem.message, expr.span, hint=problem.hint)
+        except (TypeError, ValueError):
+            return  # a type error, reported by _arith
+
+    def _power_type(self, expr: ir.BinOp, result: str) -> str:
+        """`2 ** -1` is 0.5 in Python: an int to a negative power is a float."""
+        if expr.op != "**" or result != "int":
+            return result
+        exponent = const_value(expr.right, {})  # a default may not be the value
+        return "float" if isinstance(exponent, int) and exponent < 0 else result
 
     # ---- helpers for subclasses ----------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 
 from .. import ir
+from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
 
 
@@ -212,10 +214,23 @@ class _Lower(Transformer):
         return ir.Path(parts=tuple(str(c[0]).split(".")), span=self._tok(c[0]))
 
     def int_(self, meta: Any, c: list[Any]) -> ir.Constant:
-        return ir.Constant(value=int(str(c[0]).replace("_", "")), span=self._tok(c[0]))
+        digits = str(c[0]).replace("_", "")
+        if len(digits) > MAX_INT_DIGITS:  # Python's int() refuses these (and is slow)
+            raise _literal_error(
+                f"this integer has {len(digits):,} digits; the limit is "
+                f"{MAX_INT_DIGITS:,}",
+                self._tok(c[0]),
+            )
+        return ir.Constant(value=int(digits), span=self._tok(c[0]))
 
     def float_(self, meta: Any, c: list[Any]) -> ir.Constant:
-        return ir.Constant(value=float(str(c[0])), span=self._tok(c[0]))
+        value = float(str(c[0]))
+        if not math.isfinite(value):  # 1e999: Python reads inf, which has no literal
+            raise _literal_error(
+                f"`{c[0]}` is too large for a float (the largest is about 1.8e308)",
+                self._tok(c[0]),
+            )
+        return ir.Constant(value=value, span=self._tok(c[0]))
 
     def string(self, meta: Any, c: list[Any]) -> ir.Constant:
         return ir.Constant(value=_string(c[0]), span=self._tok(c[0]))
@@ -247,6 +262,14 @@ class _Lower(Transformer):
             iter=iterable,
             span=self._span(meta),
         )
+
+
+#: Python refuses to read integers longer than this (sys.get_int_max_str_digits).
+MAX_INT_DIGITS = 4300
+
+
+def _literal_error(message: str, span: Span) -> ArchError:
+    return ArchError([Diagnostic(message, span, "write a smaller number")])
 
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t"}
