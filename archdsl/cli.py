@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ArchError, Diagnostic, render_all
+from .errors import ArchError, Diagnostic, did_you_mean, render_all
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser, commands = _parser()
+    # Unknown options are reported by the subcommand's parser, with its own usage.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.run(args)
     except ArchError as exc:
@@ -26,23 +31,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="archdsl", description="Compile .arch architecture specs to PyTorch."
     )
+    parser.add_argument("--version", action="version", version=f"archdsl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="generate Python modules from specs")
     build.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
     build.add_argument(
-        "-o", "--output", help="OUT.py for one spec, or a directory (DIR/)"
+        "-o",
+        "--output",
+        help="OUT.py for one spec; otherwise a directory, made if missing "
+        "(default: the current directory)",
     )
     _limit_options(build)
-    build.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite files that archdsl did not generate",
-    )
+    _force_option(build)
     weights = build.add_argument_group(
         "weights",
         "load a weights file into the spec's model and write its state_dict, as "
@@ -62,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument(
         "--model", help="which model of the spec (default: its only one)"
     )
+    _param_option(weights, "a parameter of the model the weights load into")
     build.set_defaults(run=_build)
 
     check = commands.add_parser("check", help="report every error in specs")
@@ -99,12 +107,36 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=1,3,224,224",
         help="an example input's shape (default: the shape the spec declares)",
     )
+    _param_option(export, "a model parameter's value (needed where it has no default)")
+    _force_option(export)
     export.set_defaults(run=_export)
 
     show_ir = commands.add_parser("ir", help="print a spec's IR as JSON")
     show_ir.add_argument("spec", type=Path, metavar="SPEC")
     show_ir.set_defaults(run=_ir)
-    return parser
+    return parser, {
+        "build": build, "check": check, "summary": summary, "export": export,
+        "ir": show_ir,
+    }  # fmt: skip
+
+
+def _force_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files that archdsl did not generate",
+    )
+
+
+def _param_option(command, help_text: str) -> None:
+    command.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=help_text,
+    )
 
 
 def _shape_options(command: argparse.ArgumentParser, help_shape: str) -> None:
@@ -115,14 +147,7 @@ def _shape_options(command: argparse.ArgumentParser, help_shape: str) -> None:
         metavar="[NAME=]1,3,224,224",
         help=help_shape,
     )
-    command.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a model parameter's value (for sizes that depend on it)",
-    )
+    _param_option(command, "a model parameter's value (for sizes that depend on it)")
     if not any(a.dest == "model" for a in command._actions):
         command.add_argument(
             "--model", help="which model (default: the spec's only one)"
@@ -140,7 +165,7 @@ def _limit_options(command: argparse.ArgumentParser) -> None:
         default = getattr(Limits(), field)
         command.add_argument(
             f"--{field.replace('_', '-')}",
-            type=int,
+            type=_positive,
             default=default,
             metavar="N",
             help=f"refuse a model with more {what} (default {default:,})",
@@ -151,6 +176,17 @@ def _limits(args: argparse.Namespace):
     from .check import Limits
 
     return Limits(**{field: getattr(args, field) for field, _ in LIMIT_OPTIONS})
+
+
+def _positive(text: str) -> int:
+    """A limit: 1 or more (a negative one would turn the limit off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, 1 or more")
+    return value
 
 
 def _levels(text: str) -> int:
@@ -201,27 +237,48 @@ def _concrete_check(compiled, args: argparse.Namespace) -> list[Diagnostic]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .output import write_atomic
-    from .pipeline import generate
+    from .codegen import generate_module
+    from .output import check_targets, text_writer
+    from .pipeline import compile_spec
 
     targets = _targets(args.specs, args.output)
+    check_targets([target for _, target in targets])
     # Everything is generated, converted and checked before the first file is written.
     limits = _limits(args)
-    generated = [(target, generate(spec, limits)) for spec, target in targets]
-    converted = _convert_weights(args, targets)
-    outputs = [target for target, _ in generated]
-    outputs += [converted[1]] if converted is not None else []
-    _refuse_foreign(outputs, args.force)
-    for target, code in generated:
-        write_atomic(target, code)
-        print(f"wrote {target}")
-    if converted is not None:
-        from .weights import save_weights
-
-        model, target = converted
-        save_weights(model, target)
-        print(f"wrote {target}")
+    compiled, found = [], []
+    for spec, _ in targets:
+        try:
+            compiled.append(compile_spec(spec, limits))
+        except ArchError as exc:
+            found += exc.diagnostics
+    if found:
+        raise ArchError(found)
+    files = [
+        (target, text_writer(generate_module(c.program, c.context, c.source)))
+        for c, (_, target) in zip(compiled, targets, strict=True)
+    ]
+    files += _convert_weights(args, compiled, [t for _, t in targets])
+    _write(files, args.force)
     return 0
+
+
+def _write(files, force: bool) -> None:
+    """Check every target, refuse others' files, then write them all or none."""
+    from .output import check_targets, write_all
+
+    paths = [path for path, _ in files]
+    check_targets(paths)
+    _refuse_foreign(paths, force)
+    try:
+        write_all(files)
+    except OSError as exc:
+        where = exc.filename or ", ".join(map(str, paths))
+        reason = exc.strerror or str(exc)
+        raise ArchError(
+            [Diagnostic(f"cannot write {where!s:.300}: {reason}")]
+        ) from None
+    for path in paths:
+        print(f"wrote {path}")
 
 
 def _refuse_foreign(paths: list[Path], force: bool) -> None:
@@ -240,45 +297,94 @@ def _refuse_foreign(paths: list[Path], force: bool) -> None:
         )
 
 
-def _convert_weights(args: argparse.Namespace, targets):
-    """With --weights: the model with the file loaded, and where its state goes."""
-    if args.weights is None:
-        return None
-    if len(targets) != 1:
-        raise ArchError([Diagnostic("--weights goes with one spec at a time")])
-    from .pipeline import instantiate
+def _convert_weights(args: argparse.Namespace, compiled: list, targets: list[Path]):
+    """The weights files to write: with --weights, that file loaded into the spec's
+    model; otherwise each spec's own `weights(...)`. A list of (path, writer)."""
+    from .pipeline import model_info
 
-    spec, target = targets[0]
+    if args.weights is not None and len(compiled) != 1:
+        raise ArchError([Diagnostic("--weights goes with one spec at a time")])
+    jobs = []
+    for spec, target in zip(compiled, targets, strict=True):
+        if args.weights is not None:
+            jobs.append((spec, model_info(spec, args.model), target))
+        else:
+            info = _model_with_weights(spec, args.model)
+            jobs += [(spec, info, target)] if info is not None else []
+    if args.param and not jobs:
+        raise ArchError(
+            [Diagnostic("-p sets the parameters of the model that weights load into, "
+                        "and no weights are loaded here",
+                        hint="the generated module takes them as arguments itself")]
+        )  # fmt: skip
+    return [_load_weights(args, *job) for job in jobs]
+
+
+def _model_with_weights(compiled, name: str | None):
+    """The model whose `weights(...)` a build applies: --model's, or the spec's only
+    model's; None when it names none."""
+    from .pipeline import model_info
+
+    models = [
+        info
+        for info in compiled.context.defs.values()
+        if info.kind == "model" and info.node.span is not None
+        and info.node.span.path == compiled.source.path
+    ]  # fmt: skip
+    if name is None and not any(info.weights for info in models):
+        return None
+    info = model_info(compiled, name)
+    return info if info.weights is not None else None
+
+
+def _load_weights(args: argparse.Namespace, compiled, info, target: Path):
+    from .pipeline import build_model, missing_params, spec_weights_path
+
+    params = _model_params(info, args.param)
+    missing_params(info, params)
+    source = args.weights or spec_weights_path(compiled, info)
     try:
-        model, report = instantiate(
-            spec,
-            args.model,
-            weights=args.weights,
-            strict=not args.partial,
-            allow_pickle=args.allow_pickle,
-        )
+        from .weights import weights_writer
+
+        model, report = build_model(
+            compiled, info, kwargs=params, weights=source,
+            strict=False if args.partial else None,
+            allow_pickle=True if args.allow_pickle else None,
+        )  # fmt: skip
     except ImportError as exc:  # a front-end-only install has no torch
         raise ArchError(
-            [
-                Diagnostic(
-                    f"--weights needs {exc.name or 'torch'}",
-                    hint="pip install 'archdsl[torch]'",
-                )
-            ]
-        ) from None
-    print(f"weights {args.weights}: {report}")
-    return model, target.with_suffix(".safetensors")
+            [Diagnostic(f"loading weights needs {exc.name or 'torch'}",
+                        hint="pip install 'archdsl[torch]'")]
+        ) from None  # fmt: skip
+    print(f"weights {source}: {report}")
+    return target.with_suffix(".safetensors"), weights_writer(model)
 
 
 def _targets(specs: list[Path], output: str | None) -> list[tuple[Path, Path]]:
+    """Where each spec's module goes: -o OUT.py names the file for one spec; any
+    other -o is a directory (made if missing); no -o, the current directory."""
     # A str, not a Path: Path("out/") drops the slash that says "a directory".
-    as_dir = output is not None and (
-        len(specs) > 1 or output.endswith(("/", "\\")) or Path(output).is_dir()
-    )
-    if output is not None and not as_dir:
+    if output is not None and output.endswith(".py") and not os.path.isdir(output):
+        if len(specs) > 1:
+            raise ArchError(
+                [Diagnostic(f"-o {output} names one file, and {len(specs)} specs "
+                            "were given", hint="give a directory: -o DIR/")]
+            )  # fmt: skip
         return [(specs[0], Path(output))]
     folder = Path(output) if output is not None else Path(".")
-    return [(spec, folder / f"{spec.stem}.py") for spec in specs]
+    targets = [(spec, folder / f"{spec.stem}.py") for spec in specs]
+    clashes = _duplicates([target for _, target in targets])
+    if clashes:
+        raise ArchError(
+            [Diagnostic(f"two specs would both be written to {clashes[0]}",
+                        hint="build them into different directories")]
+        )  # fmt: skip
+    return targets
+
+
+def _duplicates(paths: list[Path]) -> list[Path]:
+    seen: set[Path] = set()
+    return [p for p in paths if p in seen or seen.add(p)]  # type: ignore[func-returns-value]
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -292,7 +398,15 @@ def _export(args: argparse.Namespace) -> int:
                 [Diagnostic(f"--input-shape {item!r}: write NAME=1,3,224,224")]
             )
         overrides[name] = dims
-    inputs, outputs = export_onnx(args.spec, args.onnx, args.model, overrides)
+    from .output import check_targets
+
+    check_targets([args.onnx])
+    _refuse_foreign([args.onnx], args.force)
+    from .pipeline import compile_spec, model_info
+
+    compiled = compile_spec(args.spec)
+    params = _model_params(model_info(compiled, args.model), args.param)
+    inputs, outputs = export_onnx(compiled, args.onnx, args.model, overrides, params)
     print(
         f"wrote {args.onnx}: inputs {', '.join(inputs)}; outputs {', '.join(outputs)}"
     )
@@ -321,17 +435,9 @@ def _infer(compiled, args: argparse.Namespace):
     from .shapes.infer import InputShapeError, infer_model
 
     info = model_info(compiled, args.model)
-    params = dict(_parse_param(item) for item in args.param)
-    unknown = [
-        name for name in params if name not in {p.name for p in info.node.params}
-    ]
-    if unknown:
-        raise ArchError(
-            [Diagnostic(f"`{info.name}` has no parameter `{unknown[0]}`",
-                        hint=f"its parameters: {', '.join(p.name for p in info.node.params) or 'none'}")]
-        )  # fmt: skip
-    _check_param_types(info, params)
+    params = _model_params(info, args.param)
     shapes = _input_shapes(args, info)
+    _check_defaults(info, params, shapes)
     try:
         result = infer_model(compiled.context, info, params, shapes or None)
     except InputShapeError as exc:
@@ -343,6 +449,45 @@ def _infer(compiled, args: argparse.Namespace):
                         hint="declare them (`forward(x: [N, 3, H, W])`) or pass --input-shape")]
         )  # fmt: skip
     return info, shapes, result
+
+
+def _model_params(info, items: list[str]) -> dict[str, object]:
+    """The -p values for `info`'s parameters: known names, of the declared types."""
+    params = dict(_parse_param(item) for item in items)
+    declared = [p.name for p in info.node.params]
+    unknown = [name for name in params if name not in declared]
+    if unknown:
+        raise ArchError(
+            [Diagnostic(f"`{info.name}` has no parameter `{unknown[0]}`",
+                        hint=did_you_mean(unknown[0], declared)
+                        or f"its parameters: {', '.join(declared) or 'none'}")]
+        )  # fmt: skip
+    _check_param_types(info, params)
+    return params
+
+
+def _check_defaults(info, params: dict, shapes: dict[str, tuple[int, ...]]) -> None:
+    """An --input-shape that gives a parameter's dimension a size other than its
+    default is refused: it would silently check another model than the one built."""
+    for inp in info.forward.inputs if info.forward else ():
+        given = shapes.get(inp.name)
+        if given is None or inp.shape is None or len(given) != len(inp.shape.dims):
+            continue
+        for dim, size in zip(inp.shape.dims, given, strict=True):
+            default = info.known.get(dim.value) if isinstance(dim.value, str) else None
+            named = any(p.name == dim.value for p in info.node.params)
+            if (
+                named
+                and dim.value not in params
+                and isinstance(default, int)
+                and default != size
+            ):
+                raise ArchError(
+                    [Diagnostic(f"--input-shape gives input `{inp.name}` {size} for "
+                                f"`{dim.value}`, whose default is {default}", inp.span,
+                                hint=f"to check the model built with {dim.value}={size}, "
+                                f"also pass -p {dim.value}={size}")]
+                )  # fmt: skip
 
 
 def _check_param_types(info, params: dict[str, object]) -> None:
@@ -398,30 +543,46 @@ def _parse_shape(item: str, example: str) -> tuple[str, tuple[int, ...]]:
     return name, shape
 
 
+#: How deeply a -p list may nest: a list[int] needs one level.
+MAX_PARAM_NESTING = 8
+
+
 def _parse_param(item: str) -> tuple[str, object]:
     name, sep, text = item.partition("=")
     if not sep or not name.isidentifier():
-        raise ArchError([Diagnostic(f"--param {item!r}: write NAME=VALUE")])
+        raise ArchError([Diagnostic(f"--param {item[:80]!r}: write NAME=VALUE")])
     for convert in (int, float):
         try:
             return name, convert(text)
         except ValueError:
             pass
-    if text in ("True", "False"):
-        return name, text == "True"
+    if text in ("True", "False", "true", "false"):  # as written in specs, or in JSON
+        return name, text in ("True", "true")
     if text.startswith("["):  # a list[int] parameter: -p widths=[64,128]
+        return name, _parse_list(item, text)
+    return name, text
+
+
+def _parse_list(item: str, text: str) -> list:
+    # Nesting is measured before json reads it: JSON thousands deep would exhaust
+    # the recursion limit, and no parameter type nests so.
+    depth = deepest = 0
+    for char in text:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    value = None
+    if deepest <= MAX_PARAM_NESTING:
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
-        if not isinstance(value, list) or not all(
-            isinstance(v, (int, float, str)) for v in value
-        ):
-            raise ArchError(
-                [Diagnostic(f"--param {item!r}: write a list as [1, 2, 3]")]
-            )
-        return name, value
-    return name, text
+    if not isinstance(value, list) or not all(
+        isinstance(v, (int, float, str)) for v in value
+    ):
+        raise ArchError(
+            [Diagnostic(f"--param {item[:80]!r}: write a list as [1, 2, 3]")]
+        )
+    return value
 
 
 def _ir(args: argparse.Namespace) -> int:

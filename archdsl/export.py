@@ -17,8 +17,8 @@ from . import ir
 from .check.context import DefInfo
 from .errors import ArchError, Diagnostic
 from .ir.walk import returns
-from .output import replacing
-from .pipeline import compile_spec, load_compiled, model_info
+from .output import WEIGHTS_MARK, write_all
+from .pipeline import Compiled, compile_spec, load_compiled, missing_params, model_info
 
 #: What a dimension named so stands for in an example input.
 CONVENTIONAL_DIMS = {"N": 1, "B": 1, "C": 3, "H": 224, "W": 224}
@@ -27,7 +27,9 @@ IMAGE = (1, 3, 224, 224)
 
 
 def input_shapes(
-    info: DefInfo, overrides: dict[str, tuple[int, ...]]
+    info: DefInfo,
+    overrides: dict[str, tuple[int, ...]],
+    params: dict[str, object] | None = None,
 ) -> dict[str, tuple[int, ...]]:
     forward = info.forward
     assert forward is not None
@@ -38,7 +40,9 @@ def input_shapes(
         elif inp.shape is None:
             shapes[inp.name] = IMAGE
         else:
-            shapes[inp.name] = tuple(_dim(info, inp, d) for d in inp.shape.dims)
+            shapes[inp.name] = tuple(
+                _dim(info, inp, d, params or {}) for d in inp.shape.dims
+            )
     unknown = set(overrides) - set(shapes)
     if unknown:
         raise ArchError(
@@ -47,10 +51,11 @@ def input_shapes(
     return shapes
 
 
-def _dim(info: DefInfo, inp: ir.Input, dim: ir.Dim) -> int:
+def _dim(info: DefInfo, inp: ir.Input, dim: ir.Dim, params: dict) -> int:
     if isinstance(dim.value, int):
         return dim.value
-    value = info.known.get(dim.value, CONVENTIONAL_DIMS.get(dim.value))
+    value = params.get(dim.value, info.known.get(dim.value))
+    value = CONVENTIONAL_DIMS.get(dim.value) if value is None else value
     if not isinstance(value, int):
         raise ArchError(
             [
@@ -80,12 +85,15 @@ def output_names(info: DefInfo, inputs: list[str]) -> list[str]:
 
 
 def export_onnx(
-    spec: str | Path,
+    spec: str | Path | Compiled,
     out: Path,
     model: str | None = None,
     overrides: dict[str, tuple[int, ...]] | None = None,
+    params: dict[str, object] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Write the ONNX file; returns its input and output names."""
+    """Write the ONNX file, marked as archdsl's (so a later export may replace it);
+    returns its input and output names. `params` are the model's arguments (those
+    without a default are required)."""
     try:
         import onnxscript  # noqa: F401 - torch's exporter needs it
         import torch
@@ -98,13 +106,15 @@ def export_onnx(
                 )
             ]
         ) from None
-    compiled = compile_spec(spec)
+    compiled = spec if isinstance(spec, Compiled) else compile_spec(spec)
     info = model_info(compiled, model)
-    shapes = input_shapes(info, overrides or {})
+    params = params or {}
+    missing_params(info, params)
+    shapes = input_shapes(info, overrides or {}, params)
     inputs = list(shapes)
     outputs = output_names(info, inputs)
     try:
-        built = getattr(load_compiled(compiled), info.name)().eval()
+        built = getattr(load_compiled(compiled), info.name)(**params).eval()
     except TypeError as exc:
         raise ArchError(
             [Diagnostic(f"cannot build `{info.name}` without arguments: {exc}")]
@@ -115,7 +125,11 @@ def export_onnx(
             built, examples, input_names=inputs, output_names=outputs, dynamo=True,
             verbose=False,
         )  # fmt: skip
+    program.model.metadata_props[WEIGHTS_MARK[0]] = WEIGHTS_MARK[1]
     # One self-contained file (weights inside), written whole or not at all.
-    with replacing(out) as tmp:
-        program.save(str(tmp), external_data=False)
+    try:
+        write_all([(out, lambda tmp: program.save(str(tmp), external_data=False))])
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ArchError([Diagnostic(f"cannot write {out!s:.300}: {reason}")]) from None
     return inputs, outputs

@@ -1,57 +1,159 @@
-"""Writing generated files safely: all or nothing."""
+"""Writing generated files safely: every target checked first, then all written or
+none (each through a temporary file beside it and a rename)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from .errors import ArchError, Diagnostic
+
+#: A writer fills the temporary path it is given.
+Writer = Callable[[Path], None]
+
+#: The longest file name (one path component) the common file systems take.
+NAME_MAX = 255
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` all or nothing (see `replacing`)."""
-    with replacing(path) as tmp:
+    """Write `text` to `path` all or nothing (see `write_all`)."""
+    write_all([(path, text_writer(text))])
+
+
+def text_writer(text: str) -> Writer:
+    def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
 
+    return write
 
-@contextlib.contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` for a writer to fill; on success it replaces
-    `path`, so a failure leaves the old file untouched and no temporary behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+
+def write_all(files: Sequence[tuple[Path, Writer]]) -> None:
+    """Write several files all or nothing: every temporary is filled first, and only
+    then are they renamed into place. On any failure the temporaries and the
+    directories made for them are removed and the error propagates (an OSError for
+    the file system's refusals; `check_targets` finds most of those beforehand)."""
+    made: list[Path] = []
+    staged: list[tuple[Path, Path]] = []
+    target = None
     try:
-        yield Path(tmp)
-        make_shareable(tmp)
-        os.replace(tmp, path)
+        for target, writer in files:
+            made += _make_parents(target)
+            staged.append((_stage(target, writer), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        _undo(staged, made)
+        # Named by the target, not by the temporary the reader never asked for.
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _undo(staged, made)
         raise
 
 
-#: The first line of every module archdsl writes starts so; a file that does not is
-#: someone's own and is never overwritten without --force.
+def check_targets(paths: Sequence[Path]) -> None:
+    """ArchError with every reason the paths cannot be written (`target_problem`)."""
+    problems = [Diagnostic(p) for p in map(target_problem, paths) if p]
+    if problems:
+        raise ArchError(problems)
+
+
+def _stage(target: Path, writer: Writer) -> Path:
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        make_shareable(tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _make_parents(target: Path) -> list[Path]:
+    """Create the missing directories above `target`; returns them, deepest first."""
+    missing = []
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+    return missing
+
+
+def _undo(staged: list[tuple[Path, Path]], made: list[Path]) -> None:
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)
+    for folder in made:  # deepest first; only the ones this write created
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def target_problem(path: Path) -> str | None:
+    """Why `path` cannot be an output, found before anything is written: a name too
+    long, a file where a directory must be, or something that is not a regular file
+    (a FIFO or a device would block, or never end)."""
+    too_long = [p for p in path.parts if len(os.fsencode(p)) > NAME_MAX]
+    if too_long:
+        return (
+            f"cannot write {path!s:.80}...: a file name is longer than {NAME_MAX} bytes"
+        )
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return f"cannot write {path!s:.300}: {exc.strerror or exc}"
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            return f"{path} is a directory"
+        if not stat.S_ISREG(mode):
+            return f"{path} exists and is not a regular file; not writing there"
+        return None
+    for folder in path.parents:
+        if os.path.lexists(folder):
+            if not folder.is_dir():
+                return f"cannot write {path}: {folder} is not a directory"
+            return None
+    return None
+
+
+#: The first line of every module archdsl writes starts so (or the second, after a
+#: coding line); a file that does not is someone's own and is never overwritten
+#: without --force.
 GENERATED_MARK = "# Generated by archdsl"
-#: The same promise for weights: a key in the safetensors header's metadata.
+#: The same promise for weights and ONNX files: a key in their metadata.
 WEIGHTS_MARK = ("generator", "archdsl")
 
 
 def foreign_file(path: Path) -> bool:
-    """Whether `path` exists and was not written by archdsl."""
-    if not path.exists():
+    """Whether `path` exists and was not written by archdsl. Only regular files are
+    opened, and only their head is read."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
         return False
-    if path.is_dir():
+    except OSError:
+        return True
+    if not stat.S_ISREG(mode):
         return True
     if path.suffix == ".safetensors":
         return _safetensors_metadata(path).get(WEIGHTS_MARK[0]) != WEIGHTS_MARK[1]
+    if path.suffix == ".onnx":
+        return _onnx_metadata(path).get(WEIGHTS_MARK[0]) != WEIGHTS_MARK[1]
     try:
         with path.open(encoding="utf-8") as handle:
-            return not handle.readline().startswith(GENERATED_MARK)
+            head = [handle.readline(200), handle.readline(200)]
     except (OSError, UnicodeDecodeError):
         return True
+    return not any(line.startswith(GENERATED_MARK) for line in head)
 
 
 def _safetensors_metadata(path: Path) -> dict:
@@ -66,10 +168,22 @@ def _safetensors_metadata(path: Path) -> dict:
             if length > 100_000_000:
                 return {}
             header = json.loads(handle.read(length))
-    except (OSError, ValueError, struct.error):
+    # RecursionError: a header nested thousands deep is not one archdsl wrote
+    except (OSError, ValueError, struct.error, RecursionError):
         return {}
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     return metadata if isinstance(metadata, dict) else {}
+
+
+def _onnx_metadata(path: Path) -> dict:
+    """An ONNX file's `metadata_props`, without its weights; {} for anything else."""
+    try:
+        import onnx
+
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not ours
+        return {}
+    return {prop.key: prop.value for prop in model.metadata_props}
 
 
 def make_shareable(path: str | Path) -> None:

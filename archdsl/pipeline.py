@@ -30,50 +30,78 @@ class Compiled:
         return [d for d in self.context.diagnostics if d.severity == "warning"]
 
 
-def read_source(spec: str | Path, *, name: str = "<string>") -> Source:
-    """A path to a `.arch` file, or the text of one (anything containing a newline or
-    a brace is taken as text)."""
-    if isinstance(spec, Path) or ("\n" not in spec and "{" not in spec):
-        path = Path(spec)
-        try:
-            return Source.from_file(path)
-        except FileNotFoundError:
-            raise ArchError([Diagnostic(f"no such file: {path}")]) from None
-        except UnicodeDecodeError as exc:
-            raise ArchError(
-                [Diagnostic(f"{path} is not UTF-8 text ({exc.reason})")]
-            ) from None
-        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise ArchError(
-                [Diagnostic(f"cannot read {path!s:.200}: {reason}")]
-            ) from None
+def read_source(
+    spec: str | Path | None = None, *, text: str | None = None, name: str = "<string>"
+) -> Source:
+    """The source of a spec: `text=` is spec text (reported as `name`); a `Path` is
+    always a file; a `str` is a file's path unless it holds a newline, which no
+    path a person types does (so `"exp{1}.arch"` is a file)."""
+    if (spec is None) == (text is None):
+        raise TypeError("give a spec's path, or its text as text=...")
+    if text is not None:
+        return Source(name, text)
+    if isinstance(spec, Path) or "\n" not in spec:
+        return _read_file(Path(spec))
     return Source(name, spec)
 
 
-def parse(spec: str | Path) -> ir.Program:
+def _read_file(path: Path) -> Source:
+    try:
+        return Source.from_file(path)
+    except FileNotFoundError:
+        hint = (
+            "to compile spec text, pass it as text=..."
+            if "{" in str(path) and not str(path).endswith(".arch")
+            else None
+        )
+        raise ArchError(
+            [Diagnostic(f"no such file: {path!s:.300}", hint=hint)]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ArchError(
+            [Diagnostic(f"{path} is not UTF-8 text ({exc.reason})")]
+        ) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ArchError([Diagnostic(f"cannot read {path!s:.200}: {reason}")]) from None
+
+
+def parse(spec: str | Path | None = None, *, text: str | None = None) -> ir.Program:
     """Parse and lower one spec (its imports are not followed)."""
-    return parse_source(read_source(spec))
+    return parse_source(read_source(spec, text=text))
 
 
-def compile_spec(spec: str | Path | Source, limits: Limits | None = None) -> Compiled:
-    source = spec if isinstance(spec, Source) else read_source(spec)
+def compile_spec(
+    spec: str | Path | Source | None = None,
+    limits: Limits | None = None,
+    *,
+    text: str | None = None,
+) -> Compiled:
+    """Parse, resolve imports and check a spec: a path, a Source, or `text=`."""
+    source = spec if isinstance(spec, Source) else read_source(spec, text=text)
     with no_gc_pauses():
         program = resolve_imports(parse_source(source), source)
         return Compiled(source, program, run_checks(program, limits))
 
 
-def generate(spec: str | Path | Source, limits: Limits | None = None) -> str:
+def generate(
+    spec: str | Path | Source | None = None,
+    limits: Limits | None = None,
+    *,
+    text: str | None = None,
+) -> str:
     """The generated Python module for a spec."""
-    compiled = compile_spec(spec, limits)
+    compiled = compile_spec(spec, limits, text=text)
     return generate_module(compiled.program, compiled.context, compiled.source)
 
 
-def load(spec: str | Path, *, name: str = "<string>") -> types.ModuleType:
-    """Compile a spec and import the generated code as a module, without writing a
-    file. Tracebacks show the generated lines: the code is registered in linecache
-    under a file name that says where it came from."""
-    return load_compiled(compile_spec(read_source(spec, name=name)))
+def load(
+    spec: str | Path | None = None, *, text: str | None = None, name: str = "<string>"
+) -> types.ModuleType:
+    """Compile a spec (a path, or its text as `text=`) and import the generated code
+    as a module, without writing a file. Tracebacks show the generated lines: the
+    code is registered in linecache under a file name that says where it came from."""
+    return load_compiled(compile_spec(read_source(spec, text=text, name=name)))
 
 
 def load_compiled(compiled: Compiled) -> types.ModuleType:
@@ -110,16 +138,34 @@ def instantiate(
     the one the spec names (`weights("x.safetensors")`, relative to the spec), then
     move it to `device` ("cuda", "cpu", a torch.device) when one is given.
     Returns `(model, report)`; the report is None when no weights were loaded."""
-    from .weights import load_weights
-
     compiled = compile_spec(spec)
     info = model_info(compiled, model)
-    built = getattr(load_compiled(compiled), info.name)(*args, **kwargs)
+    built, report = build_model(
+        compiled, info, args, kwargs,
+        weights=weights, strict=strict, allow_pickle=allow_pickle,
+    )  # fmt: skip
+    return (built.to(device) if device is not None else built), report
+
+
+def build_model(
+    compiled: Compiled,
+    info,
+    args: tuple = (),
+    kwargs: dict | None = None,
+    *,
+    weights: str | Path | None = None,
+    strict: bool | None = None,
+    allow_pickle: bool | None = None,
+):
+    """instantiate() for a spec already compiled and a model already chosen."""
+    from .weights import load_weights
+
+    built = getattr(load_compiled(compiled), info.name)(*args, **(kwargs or {}))
     named = info.weights
     if weights is None and named is not None:
-        weights = Path(compiled.source.path).parent / named.path
+        weights = spec_weights_path(compiled, info)
     if weights is None:
-        return (built.to(device) if device is not None else built), None
+        return built, None
     report = load_weights(
         built,
         weights,
@@ -128,7 +174,39 @@ def instantiate(
         if allow_pickle is not None
         else (named.allow_pickle if named else False),
     )
-    return (built.to(device) if device is not None else built), report
+    return built, report
+
+
+def spec_weights_path(compiled: Compiled, info) -> Path:
+    """The file a model's `weights(...)` names, relative to the spec; a missing one
+    is a diagnostic at that line (no torch needed to say so)."""
+    path = Path(compiled.source.path).parent / info.weights.path
+    if not path.is_file():
+        statement = next(
+            (s for s in info.node.body if isinstance(s, ir.Weights)), info.node
+        )
+        raise ArchError(
+            [Diagnostic(f"`{info.name}` loads weights from {path}, which is not a file",
+                        statement.span,
+                        hint="paths in `weights(...)` are relative to the spec")]
+        )  # fmt: skip
+    return path
+
+
+def missing_params(info, given: dict[str, object]) -> None:
+    """ArchError naming the model's parameters that have no default and no value
+    in `given` (the command line's `-p`): the model cannot be built without them."""
+    missing = [
+        p.name for p in info.node.params if p.default is None and p.name not in given
+    ]
+    if missing:
+        names = ", ".join(f"`{name}`" for name in missing)
+        example = " ".join(f"-p {name}=VALUE" for name in missing)
+        raise ArchError(
+            [Diagnostic(f"`{info.name}` has no default for {names}; building it needs "
+                        f"{'a value' if len(missing) == 1 else 'values'}",
+                        info.node.span, hint=f"give {example}")]
+        )  # fmt: skip
 
 
 def model_info(compiled: Compiled, name: str | None):

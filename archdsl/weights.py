@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ArchError, Diagnostic
-from .output import WEIGHTS_MARK, replacing
+from .output import WEIGHTS_MARK, Writer, write_all
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -104,15 +104,18 @@ def read_weights(path: str | os.PathLike, *, allow_pickle: bool = False) -> dict
 
 
 def _read_pickle(path: Path) -> dict:
-    import pickle
 
     import torch
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError) as exc:
+    # Any failure at all: torch.load raises many types (ValueError, KeyError,
+    # zipfile errors, ...) for files that are not what they claim to be.
+    except Exception as exc:  # noqa: BLE001
+        text = str(exc).strip()
+        # The first sentence: torch's messages go on for paragraphs.
         first = (
-            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text.splitlines()[0].split(". ")[0][:200] if text else type(exc).__name__
         )
         raise WeightsError(
             f"{path}: refused by torch.load(weights_only=True): {first}",
@@ -165,11 +168,19 @@ def match_state(own: dict[str, Tensor], given: dict[str, Tensor]) -> LoadReport:
 
 def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     """The model's state_dict as safetensors, written atomically."""
-    from safetensors.torch import save_file
+    write_all([(Path(path), weights_writer(model))])
 
+
+def weights_writer(model: nn.Module) -> Writer:
+    """Writes the model's state_dict as safetensors, marked as archdsl's own file."""
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    with replacing(Path(path)) as tmp:
+
+    def write(tmp: Path) -> None:
+        from safetensors.torch import save_file
+
         save_file(state, str(tmp), metadata=dict([WEIGHTS_MARK]))
+
+    return write
 
 
 def freeze(model: nn.Module, patterns: tuple[str, ...] | list[str]) -> list[str]:
