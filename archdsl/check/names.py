@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
 
 from ..ops.module_attributes import MODULE_ATTRIBUTES
@@ -30,13 +31,9 @@ GENERATED_NAMES = frozenset(
     }
 )
 
-#: Python builtins that generated code may call (build-time functions and more).
-PYTHON_BUILTINS = frozenset(
-    {"range", "len", "min", "max", "abs", "int", "float", "bool", "str", "zip", "enumerate",
-     "list", "tuple", "dict", "set", "isinstance", "print", "object", "type", "None",
-     "True", "False", "sum", "map", "iter", "next", "getattr", "setattr", "eval", "exec",
-     "open", "compile", "globals", "locals", "vars", "__import__"}
-)  # fmt: skip
+#: Every Python builtin: generated code calls some (`range`, `super`, `any` in the
+#: freeze loop), and a definition of the same name would shadow it module-wide.
+PYTHON_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
 def why_reserved(name: str, *, attribute: bool = False) -> str | None:

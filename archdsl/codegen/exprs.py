@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .. import ir
 from ..ops import BUILTINS, TENSOR_OPS, layer
-from .pretty import Doc, Group, flat
+from .pretty import Doc, Group, Split, flat
 
 # Python operator precedence, lowest first (the language's and Python's agree).
 _PREC = {
@@ -15,6 +15,8 @@ _PREC = {
     "+": 6, "-": 6, "*": 7, "/": 7, "//": 7, "%": 7, "unary": 8, "**": 9,
 }  # fmt: skip
 _ATOM = 10
+#: `*xs` binds tighter than any operator: `*(a + b)` needs its parentheses.
+SPLAT_PRECEDENCE = _PREC["unary"]
 
 
 def literal(value: object) -> str:
@@ -44,6 +46,8 @@ class ExprWriter:
         self.name = name
         self.definitions = definitions
         self.members = members  # members shadow tensor ops of the same name (`relu`)
+        #: names bound by the comprehensions being written: they shadow everything
+        self.bound: set[str] = set()
         #: what the generated module must import or define: "OrderedDict", "F", ...
         self.uses: set[str] = set() if uses is None else uses
 
@@ -56,7 +60,7 @@ class ExprWriter:
     # ---- atoms -------------------------------------------------------------------------
 
     def _name(self, expr: ir.Name) -> Doc:
-        return self.name(expr.id)
+        return expr.id if expr.id in self.bound else self.name(expr.id)
 
     def _path(self, expr: ir.Path) -> Doc:
         return path_text(expr.parts)
@@ -73,11 +77,14 @@ class ExprWriter:
 
     def _listcomp(self, expr: ir.ListComp) -> Doc:
         targets = ", ".join(expr.targets)
-        return Group(
-            "[",
-            ((self.doc(expr.elt), f" for {targets} in ", self.doc(expr.iter)),),
-            "]",
-        )
+        iterable = self.doc(expr.iter)  # read outside the comprehension's scope
+        outer = self.bound
+        self.bound = outer | set(expr.targets)
+        try:
+            elt = self.doc(expr.elt)
+        finally:
+            self.bound = outer
+        return Group("[", (Split((elt, (f"for {targets} in ", iterable))),), "]")
 
     def _subscript(self, expr: ir.Subscript) -> Doc:
         return (self._wrap(expr.value, _ATOM), Group("[", (self.doc(expr.index),), "]"))
@@ -86,40 +93,51 @@ class ExprWriter:
 
     def _binop(self, expr: ir.BinOp) -> Doc:
         prec = _PREC[expr.op]
-        right_assoc = expr.op == "**"
-        left = self._wrap(expr.left, prec + (1 if right_assoc else 0))
-        right = self._wrap(expr.right, prec + (0 if right_assoc else 1))
-        return (left, f" {expr.op} ", right)
+        if expr.op == "**":  # right-associative; ruff hugs simple operands: `k**2`
+            left = self._wrap(expr.left, prec + 1)
+            right = self._wrap(expr.right, _PREC["unary"])  # `2 ** -1` is Python
+            if _simple_power_operand(expr.left) and _simple_power_operand(expr.right):
+                return (left, "**", right)
+            return Split((left, ("** ", right)))
+        operands = [(f"{expr.op} ", self._wrap(expr.right, prec + 1))]
+        left: ir.Node = expr.left
+        while isinstance(left, ir.BinOp) and _PREC[left.op] == prec:  # a + b - c
+            operands.append((f"{left.op} ", self._wrap(left.right, prec + 1)))
+            left = left.left
+        operands.append(self._wrap(left, prec))
+        return Split(tuple(reversed(operands)))
 
     def _unary(self, expr: ir.UnaryOp) -> Doc:
         if expr.op == "not":
             return ("not ", self._wrap(expr.operand, _PREC["not"]))
-        return (expr.op, self._wrap(expr.operand, _PREC["unary"]))
+        # ruff parenthesizes a power under a unary operator: `-(k**0.5)`
+        operand = expr.operand
+        power = isinstance(operand, ir.BinOp) and operand.op == "**"
+        return (expr.op, self._wrap(operand, _ATOM if power else _PREC["unary"]))
 
     def _compare(self, expr: ir.Compare) -> Doc:
         prec = _PREC["compare"]
-        return (
-            self._wrap(expr.left, prec + 1),
-            f" {expr.op} ",
-            self._wrap(expr.right, prec + 1),
-        )
+        left = self._wrap(expr.left, prec + 1)
+        return Split((left, (f"{expr.op} ", self._wrap(expr.right, prec + 1))))
 
     def _boolop(self, expr: ir.BoolOp) -> Doc:
         prec = _PREC[expr.op]
-        return (
-            self._wrap(expr.left, prec),
-            f" {expr.op} ",
-            self._wrap(expr.right, prec + 1),
-        )
+        operands = [(f"{expr.op} ", self._wrap(expr.right, prec + 1))]
+        left: ir.Node = expr.left
+        while isinstance(left, ir.BoolOp) and left.op == expr.op:  # a and b and c
+            operands.append((f"{left.op} ", self._wrap(left.right, prec + 1)))
+            left = left.left
+        operands.append(self._wrap(left, prec))
+        return Split(tuple(reversed(operands)))
 
     def _ifexp(self, expr: ir.IfExp) -> Doc:
         prec = _PREC["ifexp"]
-        return (
-            self._wrap(expr.then, prec + 1),
-            " if ",
-            self._wrap(expr.cond, prec + 1),
-            " else ",
-            self._wrap(expr.orelse, prec),
+        return Split(
+            (
+                self._wrap(expr.then, prec + 1),
+                ("if ", self._wrap(expr.cond, prec + 1)),
+                ("else ", self._wrap(expr.orelse, prec)),
+            )
         )
 
     def _wrap(self, expr: ir.Node, minimum: int) -> Doc:
@@ -168,7 +186,7 @@ class ExprWriter:
         if isinstance(arg, ir.Keyword):
             return (arg.name, "=", self.doc(arg.value))
         if isinstance(arg, ir.Splat):
-            return ("*", self._wrap(arg.value, _PREC["unary"]))
+            return ("*", self._wrap(arg.value, SPLAT_PRECEDENCE))
         return self.doc(arg.value)
 
 
@@ -193,6 +211,16 @@ def precedence(expr: ir.Node) -> int:
     if kind == "const" and isinstance(expr.value, (int, float)) and expr.value < 0:
         return _PREC["unary"]
     return _ATOM
+
+
+def _simple_power_operand(expr: ir.Node) -> bool:
+    """ruff writes `**` without spaces between names, numbers and dotted names,
+    a unary minus included (`2**-1`, `self.k**2`)."""
+    if isinstance(expr, ir.UnaryOp) and expr.op == "-":
+        expr = expr.operand
+    if isinstance(expr, ir.Constant):
+        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+    return isinstance(expr, (ir.Name, ir.Path))
 
 
 def path_text(parts: tuple[str, ...]) -> str:

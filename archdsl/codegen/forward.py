@@ -12,8 +12,8 @@ from .. import ir
 from ..check.context import DefInfo
 from ..ir.walk import walk_expr
 from ..ops import TENSOR_OPS
-from .exprs import ExprWriter
-from .pretty import Doc, Group
+from .exprs import SPLAT_PRECEDENCE, ExprWriter, precedence
+from .pretty import Doc, Group, Split
 from .writer import Writer
 
 
@@ -62,7 +62,11 @@ class ForwardWriter:
         if not rest:
             self.out.line(("return ", self.statement(first, "out")))
             return
-        values = [self.statement(first, "out", simple=True)]
+        # `out` holds the first value while the others are computed: it must not be
+        # a name they still read.
+        read_later = {n.id for v in rest for n in walk_expr(v) if isinstance(n, ir.Name)}
+        target = "out" if "out" not in read_later else self.names.fresh("out")
+        values = [self.statement(first, target, simple=True)]
         values += [self.operand(v, None) for v in rest]
         self.out.line(("return ", *_commas(values)))
 
@@ -95,8 +99,11 @@ class ForwardWriter:
             )
             return (self.exprs.callee(expr.func), Group("(", args, ")"))
         if isinstance(expr, ir.BinOp) and _is_tensor_expr(expr, self.info):
-            left = self.operand(expr.left, spine)
-            return (left, f" {expr.op} ", self.operand(expr.right, None))
+            prec = precedence(expr)
+            right_assoc = expr.op == "**"
+            left = self.grouped(expr.left, spine, prec + right_assoc)
+            right = self.grouped(expr.right, None, prec + (not right_assoc))
+            return Split((left, (f"{expr.op} ", right)))
         if isinstance(expr, ir.ListExpr):
             items = (self.operand(item, spine if i == 0 else None)
                      for i, item in enumerate(expr.items))  # fmt: skip
@@ -111,9 +118,19 @@ class ForwardWriter:
         self.out.line((name, " = ", self.operation(expr, spine and name)))
         return name
 
+    def grouped(self, expr: ir.Node, spine: str | None, minimum: int) -> Doc:
+        """An operand of an operator: a hoisted name, or a build-time expression in
+        parentheses where its precedence is below `minimum` (`y * (k + 1.0)`)."""
+        if _is_operation(expr, self.info):
+            return self.operand(expr, spine)
+        doc = self.operand(expr, spine)
+        return Group("(", (doc,), ")") if precedence(expr) < minimum else doc
+
     def _argument(self, arg: ir.Node, spine: str | None) -> Doc:
         if isinstance(arg, ir.Keyword):
             return (arg.name, "=", self.operand(arg.value, None))
+        if isinstance(arg, ir.Splat):
+            return ("*", self.grouped(arg.value, None, SPLAT_PRECEDENCE))
         return self.operand(arg.value, spine)
 
     def _may_reuse(self, target: str, expr: ir.Node) -> bool:
