@@ -64,7 +64,9 @@ class ForwardWriter:
             return
         # `out` holds the first value while the others are computed: it must not be
         # a name they still read.
-        read_later = {n.id for v in rest for n in walk_expr(v) if isinstance(n, ir.Name)}
+        read_later = {
+            n.id for v in rest for n in walk_expr(v) if isinstance(n, ir.Name)
+        }
         target = "out" if "out" not in read_later else self.names.fresh("out")
         values = [self.statement(first, target, simple=True)]
         values += [self.operand(v, None) for v in rest]
