@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from .. import ir
 from ..errors import did_you_mean
-from ..ops import BUILTINS
+from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..source import Span
 from . import types
 from .consts import UNKNOWN, EvalProblem, binary, const_value
 from .context import Context, Symbol, Value
 from .limits import describe_count, iterations
+from .names import why_reserved
 
 ANY = Value("any")
 
@@ -115,6 +116,7 @@ class ExprChecker:
         self.scope = Scope(outer)
         element = types.item(iterable.type) if len(expr.targets) == 1 else "any"
         for target in expr.targets:
+            self._check_loop_name(target, expr.span)
             self.scope.symbols[target] = Symbol(
                 target, "loop", Value(element), expr.span
             )
@@ -122,6 +124,19 @@ class ExprChecker:
             return Value(_list_type([self.expr(expr.elt).type]))
         finally:
             self.scope, self.repeat = outer, outer_repeat
+
+    def _check_loop_name(self, name: str, span: Span | None) -> None:
+        """A loop variable is a local of the generated code: it must not hide a name
+        that code uses (`nn`, `self`), nor a layer, op or definition the spec calls."""
+        reason = why_reserved(name)
+        if reason is None and (layer(name) or name in TENSOR_OPS or name in BUILTINS):
+            reason = f"`{name}` is a torch.nn layer, tensor operation or builtin"
+        if reason is None and name in self.ctx.defs:
+            reason = f"`{name}` is a definition of this spec"
+        if reason:
+            self.ctx.error(
+                f"cannot name a loop variable `{name}`: {reason}", span, hint="rename it"
+            )
 
     def _binop(self, expr: ir.BinOp) -> Value:
         left, right = self.expr(expr.left), self.expr(expr.right)
