@@ -107,7 +107,7 @@ def target_problem(path: Path) -> str | None:
         )
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # which folder is looked at below
         mode = None
     except OSError as exc:
         return f"cannot write {path!s:.300}: {exc.strerror or exc}"
