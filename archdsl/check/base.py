@@ -379,9 +379,10 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
         target = taps[item][0] if item in taps else RUNNING
         body.append(ir.FAssign(targets=(target,), value=value, span=span))
         running = target
-    names = [name for name, _ in taps.values()] or [running]
+    # each output is read where the spec names it: a problem with it is shown there
+    names = list(taps.values()) or [(running, span)]
     body.append(
-        ir.FReturn(values=tuple(ir.Name(id=n, span=span) for n in names), span=span)
+        ir.FReturn(values=tuple(ir.Name(id=n, span=at) for n, at in names), span=span)
     )
     inputs = (ir.Input(name=RUNNING, span=span),) + tuple(
         ir.Input(name=decl.name, shape=decl.shape, span=decl.span) for decl in extra

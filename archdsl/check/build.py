@@ -16,6 +16,7 @@ from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
 from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
+from .inplace import is_inplace
 from .limits import describe_count, parameter_count
 from .names import why_reserved
 
@@ -380,10 +381,11 @@ class BuildChecker(ExprChecker):
             indices = argument_for(found.signature, expr, "return_indices")
             if isinstance(indices, ir.Constant) and indices.value is True:
                 outputs = 2  # a pool giving its values and their indices
-            return Value(
-                "module",
-                ModuleRef(name, found.inputs, outputs, callable=found.callable),
-            )
+            ref = ModuleRef(name, found.inputs, outputs, callable=found.callable)
+            ref.inplace = is_inplace(found.signature, expr, self.known)
+            if found.signature.named_children and values:
+                ref.first = values[0].module  # the first layer to see its input
+            return Value("module", ref)
         if name in BUILTINS:
             return self.builtin(name, expr, values)
         if name in TENSOR_OPS:

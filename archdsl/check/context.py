@@ -24,6 +24,10 @@ class ModuleRef:
     #: a torchvision model, or a submodule of one: its tree and this module's path
     tree: BaseTree | None = None
     prefix: str = ""
+    #: it changes its (first) input in place: `ReLU(inplace=True)`
+    inplace: bool = False
+    #: a Sequential's first child: the Sequential changes its input when that does
+    first: ModuleRef | None = None
 
     def subpath(self, parts: tuple[str, ...]) -> str:
         """The tree path of `member.a.b`: `parts` are the parts after the member."""

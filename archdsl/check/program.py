@@ -18,6 +18,7 @@ from .base import (
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
+from .inplace import check_inplace
 from .names import why_reserved
 from .unused import check_unused
 
@@ -203,6 +204,7 @@ PASSES: tuple[Pass, ...] = (
     check_unknown_imports,
     check_definitions,
     check_recursion,
+    check_inplace,
     check_shapes,
     check_unused,  # last: its warnings only count for a program without errors
 )

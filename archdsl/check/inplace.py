@@ -1,0 +1,268 @@
+"""In-place layers: a value read after a layer changed it in place.
+
+Values in `forward` are names: `y = relu(x); return x + y` means relu(x) + x. With
+`relu = ReLU(inplace=True)` PyTorch overwrites x's storage, so the generated model
+computes 2 * relu(x) (and changes its caller's tensor). This pass follows which
+names share storage (a name assigned from another, a view such as `flatten`, an
+in-place layer's result) and refuses a read of a name whose storage an in-place
+layer changed after the name was bound. A block whose forward changes one of its
+inputs in place changes its caller's tensor: its calls count as in-place too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+
+from .. import ir
+from ..ir.walk import children
+from ..ops import TENSOR_OPS, layer
+from ..ops.signature import Signature
+from ..source import Span
+from .arguments import argument_for
+from .consts import const_value
+from .context import Context, DefInfo, ModuleRef
+
+#: Layers whose output is their input, or a view of it (Dropout returns its input
+#: unchanged in eval mode): an in-place layer after them changes their input too.
+VIEW_LAYERS = frozenset(
+    {"Identity", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
+     "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"}
+)  # fmt: skip
+
+#: Tensor operations that return a view of their first argument.
+VIEW_OPS = frozenset(
+    {"flatten", "unsqueeze", "squeeze", "reshape", "permute", "transpose"}
+)
+
+
+def is_inplace(sig: Signature, call: ir.Call, known: dict[str, object]) -> bool:
+    """Whether a layer call builds a layer that works in place: `inplace=True`, or
+    an `inplace` argument not known at check time (it may be True)."""
+    if sig.param("inplace") is None:
+        return False
+    expr = argument_for(sig, call, "inplace")
+    return expr is not None and const_value(expr, known) is not False
+
+
+@dataclass
+class _Change:
+    who: str  # `relu` (ReLU(inplace=True))
+    span: Span | None
+    hint: str | None = None
+
+
+@dataclass
+class _Result:
+    """A value being computed: the storage it shares (None: new storage) and the
+    reads of names it was made from (an in-place layer consumes those)."""
+
+    storage: int | None = None
+    reads: list[int] = field(default_factory=list)
+
+
+class _Flow:
+    """One walk over one forward."""
+
+    def __init__(self, pass_: InplacePass, info: DefInfo) -> None:
+        self.pass_ = pass_
+        self.ctx = pass_.ctx
+        self.info = info
+        self.ids = pass_.ids
+        self.storage: dict[str, int] = {}  # value name -> storage id
+        self.stale: dict[str, _Change] = {}  # names whose storage changed since
+        self.input_of: dict[int, int] = {}  # storage id -> index of the input
+        self.mutated: dict[int, str] = {}  # inputs changed in place, and by what
+        self.reads: list[tuple[str, int, Span | None]] = []  # in this statement
+        self.changes: list[tuple[int, set[int], _Change]] = []  # in this statement
+
+    def run(self, forward: ir.Forward) -> dict[int, str]:
+        for index, inp in enumerate(forward.inputs):
+            self.storage[inp.name] = next(self.ids)
+            self.input_of[self.storage[inp.name]] = index
+        self.stmts(forward.body)
+        return self.mutated
+
+    def stmts(self, stmts: tuple[ir.Node, ...]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ir.FIf):
+                self._if(stmt)
+                continue
+            values = stmt.values if isinstance(stmt, ir.FReturn) else (stmt.value,)
+            results = [self.eval(v) for v in values]
+            self._finish_statement()
+            if isinstance(stmt, ir.FAssign):
+                self._bind(stmt.targets, results[0])
+
+    def _if(self, stmt: ir.FIf) -> None:
+        before = (dict(self.storage), dict(self.stale))
+        self.stmts(stmt.then)
+        then = (self.storage, self.stale)
+        self.storage, self.stale = dict(before[0]), dict(before[1])
+        self.stmts(stmt.orelse)
+        # either branch may have run: a name stale in one is stale after the `if`
+        for name in then[0].keys() | self.storage.keys():
+            if then[0].get(name) != self.storage.get(name):
+                self.storage[name] = then[0].get(name) or self.storage.get(name, 0)
+        for name, change in then[1].items():
+            self.stale.setdefault(name, change)
+
+    def _bind(self, targets: tuple[str, ...], result: _Result) -> None:
+        for target in targets:
+            self.stale.pop(target, None)
+            shared = result.storage if len(targets) == 1 else None
+            self.storage[target] = shared if shared is not None else next(self.ids)
+
+    def _finish_statement(self) -> None:
+        """Report reads of changed storage: before this statement, or within it by
+        a change that did not consume that very read (`x + relu(x)`)."""
+        for index, (name, storage, span) in enumerate(self.reads):
+            change = self.stale.get(name)
+            if change is None:
+                change = next(
+                    (c for s, consumed, c in self.changes
+                     if s == storage and index not in consumed),
+                    None,
+                )  # fmt: skip
+            if change is not None:
+                self._report(name, change, span)
+        for storage, _, change in self.changes:
+            for name, bound in self.storage.items():
+                if bound == storage:
+                    self.stale.setdefault(name, change)
+        self.reads, self.changes = [], []
+
+    def _report(self, name: str, change: _Change, span: Span | None) -> None:
+        line = f" (line {change.span.line})" if change.span else ""
+        self.ctx.error(
+            f"`{name}` is read after {change.who} changed it in place{line}",
+            span,
+            hint=change.hint
+            or "pass `inplace=False` to that layer, or give it a value you do not "
+            f"read again (PyTorch would compute with the changed `{name}`)",
+        )
+
+    # ---- expressions, in Python's order of evaluation ------------------------------
+
+    def eval(self, expr: ir.Node) -> _Result:
+        if isinstance(expr, ir.Name):
+            storage = self.storage.get(expr.id)
+            if storage is None:
+                return _Result()  # a build-time name
+            self.reads.append((expr.id, storage, expr.span))
+            return _Result(storage, [len(self.reads) - 1])
+        if isinstance(expr, ir.Call):
+            return self._call(expr)
+        for child in children(expr):
+            self.eval(child)
+        return _Result()
+
+    def _call(self, call: ir.Call) -> _Result:
+        args = [self.eval(a.value) for a in call.args]
+        func = call.func
+        member = isinstance(func, ir.Name) and func.id in self.info.members
+        if isinstance(func, ir.Name) and not member and func.id in TENSOR_OPS:
+            return args[0] if func.id in VIEW_OPS and args else _Result()
+        ref = self._module_of(func)
+        if ref is None:
+            return _Result()
+        for index in self.pass_.mutated_inputs(ref):
+            if index < len(args) and args[index].storage is not None:
+                who = f"`{_label(func)}` ({self.pass_.describe(ref)})"
+                change = _Change(who, call.span, _hint(ref, _label(func)))
+                self.changes.append(
+                    (args[index].storage, set(args[index].reads), change)
+                )
+                if args[index].storage in self.input_of:
+                    self.mutated.setdefault(self.input_of[args[index].storage], who)
+        aliased = ref.inplace or (ref.label in VIEW_LAYERS and not ref.definition)
+        return args[0] if aliased and args else _Result()
+
+    def _module_of(self, func: ir.Node) -> ModuleRef | None:
+        name = func.id if isinstance(func, ir.Name) else None
+        if isinstance(func, ir.Path):
+            name = func.parts[0]
+        symbol = self.info.members.get(name) if name else None
+        ref = symbol.value.module if symbol is not None else None
+        if ref is not None and isinstance(func, ir.Path) and ref.tree is not None:
+            node = ref.tree.get(ref.subpath(func.parts[1:]))
+            return (
+                ModuleRef(node.type, tree=ref.tree, prefix=node.path) if node else None
+            )
+        return ref
+
+
+def _resolve(ref: ModuleRef) -> ModuleRef:
+    """A member that is a torchvision submodule, as the layer it is."""
+    if ref.tree is None or not ref.prefix:
+        return ref
+    node = ref.tree.get(ref.prefix)
+    return _base_ref(node.type) if node is not None else ModuleRef(ref.label)
+
+
+def _base_ref(type_: str) -> ModuleRef:
+    """A torchvision submodule: its activations are built with `inplace=True`."""
+    found = layer(type_)
+    inplace = found is not None and found.signature.param("inplace") is not None
+    return ModuleRef(type_, inplace=inplace)
+
+
+def _hint(ref: ModuleRef, label: str) -> str | None:
+    if ref.tree is None:
+        return None
+    return (
+        f"torchvision builds `{label}` with inplace=True: tap `{label}` itself or a "
+        "later step, or rewrite it with `at`"
+    )
+
+
+def _label(func: ir.Node) -> str:
+    return func.dotted if isinstance(func, ir.Path) else getattr(func, "id", "?")
+
+
+class InplacePass:
+    """Which inputs each definition's forward changes in place, computed once."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.ids = count(1)  # storage ids; never 0, so always true
+        self.summaries: dict[str, dict[int, str]] = {}
+
+    def summary(self, name: str) -> dict[int, str]:
+        """The inputs a definition's forward changes in place, and by what."""
+        if name not in self.summaries:
+            self.summaries[name] = {}  # recursion was refused already
+            info = self.ctx.defs.get(name)
+            if info is not None and info.forward is not None:
+                self.summaries[name] = _Flow(self, info).run(info.forward)
+        return self.summaries[name]
+
+    def mutated_inputs(self, ref: ModuleRef) -> frozenset[int]:
+        ref = _resolve(ref)
+        if ref.inplace:
+            return frozenset({0})
+        if ref.first is not None:
+            return self.mutated_inputs(ref.first) & {0}
+        if ref.definition is not None and ref.definition in self.ctx.defs:
+            return frozenset(self.summary(ref.definition))
+        return frozenset()
+
+    def describe(self, ref: ModuleRef) -> str:
+        if ref.tree is not None:
+            return f"torchvision's {_resolve(ref).label}(inplace=True)"
+        if ref.inplace:
+            return f"{ref.label}(inplace=True)"
+        if ref.first is not None:
+            return f"{ref.label}, whose first layer is {self.describe(ref.first)}"
+        inner = self.summary(ref.definition) if ref.definition else {}
+        if inner:
+            return f"{ref.label}, whose forward passes its input to {inner[min(inner)]}"
+        return ref.label
+
+
+def check_inplace(ctx: Context, program: ir.Program) -> None:
+    """The pass (see PASSES): every forward, once; only for a sound program."""
+    if ctx.has_errors:
+        return
+    flow = InplacePass(ctx)
+    for name in ctx.defs:
+        flow.summary(name)
