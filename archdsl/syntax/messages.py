@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lark import Lark
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -10,17 +11,17 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
+from ..errors import did_you_mean
 from ..source import Source
+
+#: The words a spec's top level starts with, and the terminals lark names them by.
+TOP_LEVEL_WORDS = ("block", "model", "builder", "import", "from")
 
 # message -> (hint, small programs that fail in the same parser state)
 KNOWN_MISTAKES: dict[str, tuple[str, list[str]]] = {
     "`forward` takes a `=` expression or a `{ ... }` body, not a colon": (
         "write `forward(x) = layer(x)` or `forward(x) { return layer(x) }`",
         ["block A() {\n forward(x): return x\n}", "block A() { forward(x, y): x }"],
-    ),
-    "`def` is Python; blocks are declared with `block`": (
-        "write `block Name(param: int) { ... }`",
-        ["def A(x):\n", "def A(x) {}"],
     ),
     "conditions in `if` use `==`, not `=`": (
         "write `if a == b { ... }`",
@@ -50,34 +51,55 @@ _TOKEN_WORDS = {
 }
 
 
-def explain_unexpected(source: Source, exc: UnexpectedInput) -> tuple[str, str | None]:
-    """(message, hint) for a syntax error."""
-    known = _match_known(exc)
+def explain_unexpected(
+    source: Source, exc: UnexpectedInput, parser: Lark
+) -> tuple[str, str | None]:
+    """(message, hint) for a syntax error; `parser` replays the known mistakes."""
+    top_level = _unknown_top_level_word(exc)
+    if top_level:
+        return top_level
+    known = _match_known(exc, parser)
     if known:
         return known
     if isinstance(exc, UnexpectedCharacters):
         char = source.text[exc.pos_in_stream : exc.pos_in_stream + 1]
-        return f"unexpected character {char!r}", _expected_hint(exc.allowed)
+        return f"unexpected character {char!r}", _expected_hint(exc.allowed, parser)
     if isinstance(exc, UnexpectedEOF) or _is_end(exc):
         return "unexpected end of file", "a closing `}`, `)` or `]` may be missing"
     assert isinstance(exc, UnexpectedToken)
     return f"unexpected {_describe_token(exc.token)}", _expected_hint(
-        exc.accepts or exc.expected
+        exc.accepts or exc.expected, parser
     )
+
+
+def _unknown_top_level_word(exc: UnexpectedInput) -> tuple[str, str] | None:
+    """A name where a definition must start: `def` from Python, or a misspelt or
+    unknown word (`modle`), each said as what it is."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type != "NAME":
+        return None
+    if not {"BLOCK", "MODEL"} <= set(exc.expected or ()):
+        return None
+    word = str(exc.token)
+    if word == "def":
+        return (
+            "`def` is Python; blocks are declared with `block`",
+            "write `block Name(param: int) { ... }`",
+        )
+    listed = ", ".join(f"`{w}`" for w in TOP_LEVEL_WORDS)
+    hint = did_you_mean(word, TOP_LEVEL_WORDS) or f"a definition starts with {listed}"
+    return f"unknown word `{word}` where a definition should start", hint
 
 
 def _is_end(exc: UnexpectedInput) -> bool:
     return isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
 
 
-def _match_known(exc: UnexpectedInput) -> tuple[str, str] | None:
-    from .parser import parser  # the parser module imports this one
-
+def _match_known(exc: UnexpectedInput, parser: Lark) -> tuple[str, str] | None:
     examples = {
         message: samples for message, (_hint, samples) in KNOWN_MISTAKES.items()
     }
     try:
-        message = exc.match_examples(parser().parse, examples, use_accepts=True)
+        message = exc.match_examples(parser.parse, examples, use_accepts=True)
     except Exception:  # a table entry that stopped failing must not hide the real error
         return None
     return (message, KNOWN_MISTAKES[message][0]) if message else None
@@ -90,8 +112,8 @@ def _describe_token(token: object) -> str:
     return f"`{token}`"
 
 
-def _expected_hint(expected: object) -> str | None:
-    words = sorted({_terminal_word(name) for name in (expected or ())})
+def _expected_hint(expected: object, parser: Lark) -> str | None:
+    words = sorted({_terminal_word(name, parser) for name in (expected or ())})
     if not words:
         return None
     if len(words) > 6:
@@ -99,13 +121,11 @@ def _expected_hint(expected: object) -> str | None:
     return "expected " + ", ".join(words)
 
 
-def _terminal_word(name: str) -> str:
+def _terminal_word(name: str, parser: Lark) -> str:
     if name in _TOKEN_WORDS:
         return _TOKEN_WORDS[name]
-    from .parser import parser
-
     try:
-        pattern = parser().get_terminal(name).pattern
+        pattern = parser.get_terminal(name).pattern
     except KeyError:
         return name
     return f"`{pattern.value}`" if pattern.type == "str" else name

@@ -23,6 +23,7 @@ from ..source import Source, Span
 from .messages import explain_unexpected
 
 _OPENERS = {"LPAR", "LSQB"}
+BOM = "\ufeff"
 _CLOSERS = {"RPAR", "RSQB"}
 
 
@@ -86,12 +87,20 @@ def _cache_file(grammar: str) -> Path | None:
 #: spec, and low enough that the recursive stages after parsing never run out of
 #: Python stack. Checked on the parse tree, iteratively, before anything recurses.
 MAX_DEPTH = 100
+#: A flat chain of one operator (`a + b + ... + z`) is not nesting to a reader, but
+#: every later stage recurses down its left spine: links count apart, up to this many
+#: on top of the nesting (tests/test_syntax.py runs the worst case through every stage).
+MAX_CHAIN = 300
+_CHAINS = {"binop", "or_", "and_"}
 
 
 def parse_tree(source: Source) -> Tree:
     """Parse a source, or raise ArchError with one diagnostic at the first syntax error."""
+    text = source.text
+    if text.startswith(BOM):  # editors on Windows write one; a space keeps columns
+        text = " " + text[1:]
     try:
-        tree = parser().parse(source.text + "\n")
+        tree = parser().parse(text + "\n")
     except UnexpectedInput as exc:
         raise ArchError([_syntax_diagnostic(source, exc)]) from None
     _check_depth(source, tree)
@@ -99,28 +108,37 @@ def parse_tree(source: Source) -> Tree:
 
 
 def _check_depth(source: Source, tree: Tree) -> None:
-    stack = [(tree, 1)]
+    stack = [(tree, 1, 0)]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        node, depth, chain = stack.pop()
+        if depth > MAX_DEPTH or chain >= MAX_CHAIN:
             meta = node.meta
             start = getattr(meta, "start_pos", 0) if not meta.empty else 0
+            what = (
+                f"this is nested more than {MAX_DEPTH} levels deep"
+                if depth > MAX_DEPTH
+                else f"this chains more than {MAX_CHAIN} operators"
+            )
             raise ArchError(
                 [
                     Diagnostic(
-                        f"this is nested more than {MAX_DEPTH} levels deep",
+                        what,
                         Span.at_offsets(source, start, start + 1),
                         hint="split it into named values, constants or blocks",
                     )
                 ]
             )
-        stack.extend(
-            (child, depth + 1) for child in node.children if isinstance(child, Tree)
-        )
+        for index, child in enumerate(node.children):
+            if not isinstance(child, Tree):
+                continue
+            if index == 0 and node.data in _CHAINS and child.data == node.data:
+                stack.append((child, depth, chain + 1))  # the left spine of `a + b + c`
+            else:
+                stack.append((child, depth + 1, chain))
 
 
 def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
-    message, hint = explain_unexpected(source, exc)
+    message, hint = explain_unexpected(source, exc, parser())
     if isinstance(exc, UnexpectedEOF) or getattr(exc, "token", None) == "$END":
         end = len(source.text.rstrip())
         span = Span.at_offsets(source, end, end + 1)
