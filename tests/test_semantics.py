@@ -274,7 +274,7 @@ def _read_after_spec(name: str, inplace: bool) -> str:
 def test_every_inplace_layer_of_the_registry_is_covered() -> None:
     from archdsl.ops import layers
 
-    with_inplace = {n for n, l in layers().items() if l.signature.param("inplace")}
+    with_inplace = {n for n, lay in layers().items() if lay.signature.param("inplace")}
     assert with_inplace == set(INPLACE_LAYERS)
 
 
