@@ -81,3 +81,20 @@ def test_a_longer_chain_is_a_diagnostic():
     diagnostic = info.value.diagnostics[0]  # parsing stops at the first
     assert diagnostic.message == f"this chains more than {MAX_CHAIN} operators"
     assert diagnostic.span.line in (2, 3, 5)  # one of the three chains
+
+
+@pytest.mark.parametrize("layout", [" {{ {stmt}\n", " {{\n        {stmt}\n"])
+def test_forward_names_no_value_wherever_it_stands(layout):
+    """`forward` is the language's keyword: as a value's name it is refused the same
+    way at the start of a body as further down (it was accepted only at the start)."""
+    body = layout.format(stmt="forward = fc(x)")
+    text = (
+        "model M {\n    fc = Linear(4, 4)\n    forward(x: [N, 4])" + body
+        + "        return fc(x)\n    }\n}\n"
+    )  # fmt: skip
+    with pytest.raises(ArchError) as info:
+        archdsl.check(text)
+    assert info.value.diagnostics[0].message in (
+        "cannot name a value `forward`: `forward` is used by the generated code",
+        "`forward` is a keyword of the language and cannot name a value",
+    )

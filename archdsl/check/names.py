@@ -12,6 +12,7 @@ GENERATED_NAMES = frozenset(
     {
         "self",
         "super",
+        "forward",  # a statement keyword of the language, and the method's name
         "torch",
         "torchvision",
         "nn",

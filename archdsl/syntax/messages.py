@@ -58,6 +58,9 @@ def explain_unexpected(
     top_level = _unknown_top_level_word(exc)
     if top_level:
         return top_level
+    keyword = _keyword_as_name(exc)
+    if keyword:
+        return keyword
     known = _match_known(exc, parser)
     if known:
         return known
@@ -92,6 +95,19 @@ def _unknown_top_level_word(exc: UnexpectedInput) -> tuple[str, str] | None:
 
 def _is_end(exc: UnexpectedInput) -> bool:
     return isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+
+
+def _keyword_as_name(exc: UnexpectedInput) -> tuple[str, str] | None:
+    """A keyword of the language where a name was expected: `forward = fc(x)`."""
+    if not isinstance(exc, UnexpectedToken) or "NAME" not in (exc.expected or ()):
+        return None
+    word = str(exc.token)
+    if not word.isidentifier() or exc.token.type != word.upper():
+        return None  # not a keyword: `forward` lexes as the terminal FORWARD
+    return (
+        f"`{word}` is a keyword of the language and cannot name a value",
+        f"rename it, e.g. `{word}_out`",
+    )
 
 
 def _match_known(exc: UnexpectedInput, parser: Lark) -> tuple[str, str] | None:
