@@ -1,8 +1,8 @@
 """Hostile input: specs and weights are untrusted.
 
 - Fuzzing: programs drawn from the grammar itself, mutations of every spec, and
-  arbitrary bytes. Only ArchError ever escapes, every diagnostic points inside the
-  input, and each input finishes in under a second. ARCHDSL_FUZZ=N runs N cases per
+  arbitrary bytes. Only ArchError ever escapes and every diagnostic points inside the
+  input; the slowest case is printed (-s), not asserted. ARCHDSL_FUZZ=N runs N cases per
   fuzz test (default a few hundred to a thousand, a few thousand in all) with fresh
   randomness; by default the cases are the same on every run.
 - Injection: a corpus of hostile specs, each rejected with a diagnostic or compiled
@@ -70,7 +70,7 @@ def _torch_imported(tmp_path_factory):
 
 
 def compile_safely(spec, label: str) -> None:
-    """The fuzz property: ArchError or success, positions inside, under a second."""
+    """The fuzz property: ArchError or success, and positions inside the input."""
     text = spec.read_bytes() if isinstance(spec, Path) else spec.encode()
     if isinstance(spec, str):  # text, even when it has no newline or brace
         spec = Source("<string>", spec)
@@ -88,9 +88,10 @@ def compile_safely(spec, label: str) -> None:
                 continue  # file-level, or inside an imported file
             assert 1 <= span.line <= len(lines) + 1, diagnostic
             assert 1 <= span.column, diagnostic
+    # Time is recorded, not asserted: a busy machine must not fail the run. What
+    # bounds the work is the counting limits (tests/test_limits.py).
     elapsed = time.perf_counter() - start
     SLOWEST[label] = max(SLOWEST.get(label, 0.0), elapsed)
-    assert elapsed < 1.0, f"{elapsed:.2f}s for {text[:200]!r}"
 
 
 # ---- fuzzing -------------------------------------------------------------------------
