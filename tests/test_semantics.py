@@ -414,3 +414,52 @@ def test_torchvision_tap_before_its_inplace_relu_is_refused() -> None:
         "}\n",
         "`stem` is read after `relu` (torchvision's ReLU(inplace=True))",
     )
+
+
+# ---- freeze patterns -------------------------------------------------------------------
+
+_FREEZE_SPEC = (
+    "block Stage(c: int) {\n"
+    "    conv = Conv2d(c, c, 3, bias=False)\n"
+    "    bn = BatchNorm2d(c)\n"
+    "    forward(x) = bn(conv(x))\n"
+    "}\n"
+    "model M() {\n"
+    "    stem = Conv2d(3, 8, 3)\n"
+    "    stage = Stage(8)\n"
+    "    head = Sequential(Linear(8, 2), ReLU())\n"
+    "    FREEZE\n"
+    "    forward(x: [N, 3, H, W]) = stage(stem(x))\n"
+    "}\n"
+)
+
+_BASE_FREEZE_SPEC = (
+    "model M extends torchvision.resnet18() {\n"
+    "    fc = Sequential(Linear(512, 10), ReLU(), Linear(10, 3))\n"
+    "    FREEZE\n"
+    "}\n"
+)
+
+FREEZE_PATTERNS = {
+    _FREEZE_SPEC: ["stem.weight", "stem.bias", "stage.*", "stage.conv.weight", "*.bn.*",
+                   "head.0.*", "stage.cnv.*", "stem.kernel", "stag.*", "*.running_mean",
+                   "heads.*"],
+    _BASE_FREEZE_SPEC: ["conv1.*", "layer1.*", "*.bn2.*", "fc.0.*", "layer4.1.conv2.weight",
+                        "layr1.*", "bn1.kernel", "layer5.*", "fc.weight"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "pattern"),
+    [(spec, p) for spec, patterns in FREEZE_PATTERNS.items() for p in patterns],
+)
+def test_freeze_pattern_is_accepted_iff_it_matches_a_torch_parameter(
+    spec: str, pattern: str
+) -> None:
+    from fnmatch import fnmatchcase
+
+    pytest.importorskip("torchvision")
+    model = build(spec.replace("FREEZE", "")).M()
+    matches = any(fnmatchcase(n, pattern) for n, _ in model.named_parameters())
+    found = errors(spec.replace("FREEZE", f"freeze({pattern!r})".replace("'", '"')))
+    assert (not found) == matches, (pattern, found)

@@ -52,7 +52,6 @@ class BuildChecker(ExprChecker):
     def __init__(self, ctx: Context, info: DefInfo) -> None:
         super().__init__(ctx, Scope())
         self.info = info
-        self.freeze_args: list[tuple[str, object]] = []
         self.guard: Guard = ALWAYS  # the `if` conditions around the statement
 
     # ---- parameters ----------------------------------------------------------------
@@ -215,6 +214,7 @@ class BuildChecker(ExprChecker):
             self.ctx.error(f"`{stmt.name}` is already replaced", stmt.span)
             return
         self.info.replacements.append((tree, node, stmt.value))
+        self.info.replaced_refs[node.path] = value.module
 
     # ---- weights and freezing -------------------------------------------------------
 
@@ -255,22 +255,8 @@ class BuildChecker(ExprChecker):
                 )
                 continue
             patterns.append(value)
-            self.freeze_args.append((value, arg.span))
+            self.info.freeze_spans.append((value, arg.span))
         self.info.freeze += tuple(patterns)
-
-    def check_freeze_names(self) -> None:
-        """`freeze("layr1.*")` would freeze nothing, silently: a pattern's first
-        part, when it is a plain name, must be a member."""
-        for pattern, span in self.freeze_args:
-            head = pattern.split(".")[0]
-            if any(c in head for c in "*?[") or head in self.info.members:
-                continue
-            self.ctx.error(
-                f"freeze pattern {pattern!r} names no member of `{self.info.name}`",
-                span,
-                hint=did_you_mean(head, self.info.members)
-                or "patterns match state_dict names, e.g. `layer1.*`",
-            )
 
     def _constant_args(
         self, stmt: ir.Weights, what: str, names: tuple[str, ...]
@@ -385,6 +371,7 @@ class BuildChecker(ExprChecker):
             ref.inplace = is_inplace(found.signature, expr, self.known)
             if found.signature.named_children and values:
                 ref.first = values[0].module  # the first layer to see its input
+                ref.children = _children(expr, values)
             return Value("module", ref)
         if name in BUILTINS:
             return self.builtin(name, expr, values)
@@ -428,3 +415,16 @@ class BuildChecker(ExprChecker):
         else:
             self.ctx.error(f"unknown layer or block `{func.dotted}`", func.span)
         return ANY
+
+
+def _children(
+    call: ir.Call, values: list[Value]
+) -> tuple[tuple[str, ModuleRef | None], ...] | None:
+    """A Sequential's children as its state_dict names them: `0, 1, ...`, or the
+    keywords; None when a `*` spreads a list whose items are not known here."""
+    if any(isinstance(a, ir.Splat) for a in call.args):
+        return None
+    return tuple(
+        (arg.name if isinstance(arg, ir.Keyword) else str(index), value.module)
+        for index, (arg, value) in enumerate(zip(call.args, values, strict=True))
+    )

@@ -28,6 +28,8 @@ class ModuleRef:
     inplace: bool = False
     #: a Sequential's first child: the Sequential changes its input when that does
     first: ModuleRef | None = None
+    #: a Sequential's children by state_dict name; None when `*` spreads some
+    children: tuple[tuple[str, ModuleRef | None], ...] | None = None
 
     def subpath(self, parts: tuple[str, ...]) -> str:
         """The tree path of `member.a.b`: `parts` are the parts after the member."""
@@ -90,6 +92,8 @@ class DefInfo:
     forward: ir.Forward | None = None
     weights: WeightsSpec | None = None
     freeze: tuple[str, ...] = ()
+    #: each freeze pattern with where it was written (check/freeze.py)
+    freeze_spans: list[tuple[str, Span | None]] = field(default_factory=list)
     #: what its constructor builds, counted against the limits (check/limits.py)
     modules_built: int = 0
     params_built: int = 0
@@ -98,6 +102,8 @@ class DefInfo:
     replacements: list[tuple[BaseTree, SubModule, ir.Node]] = field(
         default_factory=list
     )
+    #: what each replacement builds, by the replaced submodule's path
+    replaced_refs: dict[str, ModuleRef | None] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

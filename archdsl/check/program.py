@@ -18,6 +18,7 @@ from .base import (
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
+from .freeze import check_freeze
 from .inplace import check_inplace
 from .names import why_reserved
 from .unused import check_unused
@@ -67,7 +68,6 @@ def check_definitions(ctx: Context, program: ir.Program) -> None:
         checker = BuildChecker(ctx, info)
         checker.params()
         _check_body(ctx, info, checker)
-        checker.check_freeze_names()
         check_replacements(ctx, info)
 
 
@@ -203,6 +203,7 @@ PASSES: tuple[Pass, ...] = (
     collect_definitions,
     check_unknown_imports,
     check_definitions,
+    check_freeze,  # after every definition's members are known
     check_recursion,
     check_inplace,
     check_shapes,
