@@ -52,8 +52,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _force_option(build)
     weights = build.add_argument_group(
         "weights",
-        "load a weights file into the spec's model and write its state_dict, as "
-        "safetensors, next to the generated module (OUT.safetensors)",
+        "load a weights file (--weights, else the one the spec names) into the "
+        "spec's model and write its state_dict, as safetensors, next to the "
+        "generated module (OUT.safetensors)",
     )
     weights.add_argument("--weights", metavar="FILE", help=".safetensors (or .pt/.pth)")
     weights.add_argument(

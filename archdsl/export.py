@@ -69,6 +69,23 @@ def _dim(info: DefInfo, inp: ir.Input, dim: ir.Dim, params: dict) -> int:
     return value
 
 
+def _check_shapes(compiled, info: DefInfo, params: dict, shapes: dict) -> None:
+    """The example inputs checked as `archdsl check --input-shape` would, against
+    the model as built: its parameters' defaults count, so an input shape that
+    contradicts one is an error here, not a failure inside the exporter."""
+    from .shapes.infer import InputShapeError, infer_model
+
+    defaults = {
+        p.name: info.known[p.name] for p in info.node.params if p.name in info.known
+    }
+    try:
+        result = infer_model(compiled.context, info, {**defaults, **params}, shapes)
+    except InputShapeError as exc:
+        raise ArchError([Diagnostic(str(exc), exc.span or info.node.span)]) from None
+    if result is not None and result.errors:
+        raise ArchError(result.errors)
+
+
 def output_names(info: DefInfo, inputs: list[str]) -> list[str]:
     """The names the forward returns (`return x10, x1000`, taps' names), made unique
     and distinct from the inputs; `output`, `output_1`, ... otherwise."""
@@ -111,6 +128,7 @@ def export_onnx(
     params = params or {}
     missing_params(info, params)
     shapes = input_shapes(info, overrides or {}, params)
+    _check_shapes(compiled, info, params, shapes)
     inputs = list(shapes)
     outputs = output_names(info, inputs)
     try:
@@ -120,11 +138,18 @@ def export_onnx(
             [Diagnostic(f"cannot build `{info.name}` without arguments: {exc}")]
         ) from None
     examples = tuple(torch.randn(shape) for shape in shapes.values())
-    with contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress lines
-        program = torch.onnx.export(
-            built, examples, input_names=inputs, output_names=outputs, dynamo=True,
-            verbose=False,
-        )  # fmt: skip
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress
+            program = torch.onnx.export(
+                built, examples, input_names=inputs, output_names=outputs,
+                dynamo=True, verbose=False,
+            )  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ArchError(
+            [Diagnostic(f"ONNX export of `{info.name}` failed: {first}",
+                        info.node.span)]
+        ) from None  # fmt: skip
     program.model.metadata_props[WEIGHTS_MARK[0]] = WEIGHTS_MARK[1]
     # One self-contained file (weights inside), written whole or not at all.
     try:

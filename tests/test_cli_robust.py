@@ -300,6 +300,21 @@ def test_export_takes_p_and_refuses_foreign_files(spec, tmp_path, capsys):
     assert model.graph.output[0].type.tensor_type.shape.dim[1].dim_value == 5
 
 
+def test_export_checks_its_example_inputs_first(tmp_path, capsys):
+    pytest.importorskip("onnxscript")
+    spec = tmp_path / "c.arch"
+    spec.write_text(
+        "model C(ch: int = 3) {\n    conv = Conv2d(ch, 8, 3)\n"
+        "    forward(x: [N, ch, H, W]) = conv(x)\n}\n"
+    )
+    target = tmp_path / "c.onnx"
+    args = ["export", spec, "--onnx", target, "--input-shape"]
+    fails(capsys, [*args, "x=1,4,16,16"], message="so `ch` is 3")
+    fails(capsys, [*args, "x=1,3,2,2"], message="the input is too small")
+    assert not target.exists()
+    assert main([*map(str, args), "x=1,4,16,16", "-p", "ch=4"]) == 0
+
+
 # ---- imports ---------------------------------------------------------------------------
 
 LIB = """\
