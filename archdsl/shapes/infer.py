@@ -367,7 +367,14 @@ class Inference:
         if isinstance(node, ir.BinOp):
             left = self.expr(node.left, values, block, path)
             right = self.expr(node.right, values, block, path)
+            joined = _tensor_list_op(node.op, left, right)
+            if joined is not None:  # `[t] * 3`, `[a] + [b]`: lists of tensors
+                return joined
+            if not isinstance(left, Tensor) and not isinstance(right, Tensor):
+                return self.evaluator.expr(node, block.env)  # `[-1, 3 + 5]`
             return self.binop(node, left, right)
+        if isinstance(node, ir.ListComp):
+            return self.comprehension(node, values, block, path)
         if isinstance(node, ir.UnaryOp):
             operand = self.expr(node.operand, values, block, path)
             if isinstance(operand, Tensor):
@@ -391,6 +398,22 @@ class Inference:
                 )
             return UNKNOWN_TENSOR
         return self.evaluator.expr(node, block.env)
+
+    def comprehension(self, node: ir.ListComp, values, block, path: str) -> Any:
+        """`[fc(x) * k for k in range(3)]` in forward: the loop runs at build time,
+        each item on shapes."""
+        items = self.evaluator.expr(node.iter, block.env)
+        if not isinstance(items, (list, range)):
+            return UNKNOWN_TENSOR
+        out = []
+        for item in items:
+            bound = (
+                dict(zip(node.targets, item, strict=True))
+                if len(node.targets) > 1
+                else {node.targets[0]: item}
+            )
+            out.append(self.expr(node.elt, {**values, **bound}, block, path))
+        return out
 
     def binop(self, node: ir.BinOp, left: Any, right: Any) -> Any:
         tensors = [v for v in (left, right) if isinstance(v, Tensor)]
@@ -705,6 +728,24 @@ class Inference:
                 bound = bind_arguments(signature, [value, *step.args], {})
                 value = self.run_op(step.op, bound, span, [value])
         return value
+
+
+def _tensor_list_op(op: str, left: Any, right: Any) -> list[Any] | None:
+    """A list of tensors repeated or joined, as Python does it; None otherwise."""
+    lists = [v for v in (left, right) if isinstance(v, list)]
+    if not any(isinstance(item, Tensor) for v in lists for item in v):
+        return None
+    if op == "+" and len(lists) == 2:
+        return [*left, *right]
+    count = right if isinstance(left, list) else left
+    if (
+        op == "*"
+        and len(lists) == 1
+        and isinstance(count, int)
+        and 0 <= count <= 10_000
+    ):
+        return lists[0] * count
+    return None
 
 
 def _identity(module: Any) -> object:
