@@ -1,0 +1,407 @@
+"""A hypothesis strategy for valid, well-typed `.arch` programs.
+
+`programs()` draws a model and up to three blocks (each block only builds blocks
+after it, so there is no recursion), then writes their text. Shapes are valid by
+construction: every tensor is `[N, F]`, and the generator tracks each tensor's
+feature count as a build-time expression (`Expr`) evaluated in every environment
+its definition is instantiated with, so a `Linear` always receives what it expects.
+
+Names are drawn from pools that collide with what generated code uses (`out`, `x`,
+`relu`, `cat`, `identity`, `forward`, `state_dict`, ...); a name means one thing in
+one definition, so programs stay unambiguous while exercising every collision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .exprs import (
+    Bin,
+    Builtin,
+    Cond,
+    Expr,
+    Lit,
+    Neg,
+    Scope,
+    Var,
+    bool_expr,
+    float_expr,
+    parenthesized,
+    sized,
+)
+from .layers import Layers, Signature, Tensor
+
+# Names generated code itself uses or that read like its own: forward values may
+# take any of these (the checker accepts them); build-time names the second pool.
+VALUE_NAMES = ["out", "x", "y", "z", "relu", "cat", "identity", "training",
+               "to", "state_dict", "Linear", "Sequential", "ReLU", "dim", "shape",
+               "k", "mean", "flatten", "result", "out_1", "x_1", "h", "input_1"]  # fmt: skip
+BUILD_NAMES = ["out", "y", "relu", "cat", "identity", "dim", "shape", "k", "i",
+               "mean", "flatten", "block", "model", "spec", "result", "out_1", "x_1",
+               "os", "sys", "math", "np", "h", "n", "c", "tanh", "sigmoid"]  # fmt: skip
+DEF_NAMES = ["out", "x", "identity", "training", "cuda", "to", "state_dict",
+             "parameters", "modules", "children", "add_module", "register_buffer",
+             "block", "model", "spec", "result", "Blk", "Stage", "x_1"]  # fmt: skip
+
+
+@dataclass
+class Options:
+    """Program features that hit a known, not yet fixed bug are switched off here
+    (tests/test_oracle.py says which); the property itself filters nothing."""
+
+    inplace: bool = False  # ReLU(inplace=True) on values read again (finding F1)
+    forward_comprehension: bool = False  # cat([... for k in ...]) (finding F2)
+    hostile_loop_vars: bool = False  # `nn`, `self` as comprehension variables (F3, F4)
+    computed_reshape: bool = False  # reshape(x, [-1, a + b]) (finding F7)
+
+
+@dataclass
+class Generated:
+    text: str
+    model: str
+    kwargs: dict[str, Any]
+    shapes: list[tuple[int, ...]]
+
+
+@dataclass
+class Definition:
+    sig: Signature
+    envs: list[dict[str, Any]] = field(default_factory=list)
+    text: str = ""
+
+
+class Names:
+    """Fresh names from a pool, never one already taken in the same scope."""
+
+    def __init__(self, draw, taken: set[str]) -> None:
+        self.draw = draw
+        self.taken = taken
+
+    def fresh(self, pool: list[str], stem: str = "v") -> str:
+        free = [n for n in pool if n not in self.taken]
+        if free and self.draw(st.integers(0, 3)) > 0:
+            name = self.draw(st.sampled_from(free))
+        else:
+            index = len(self.taken)
+            while f"{stem}{index}" in self.taken:
+                index += 1
+            name = f"{stem}{index}"
+        self.taken.add(name)
+        return name
+
+
+@st.composite
+def programs(draw, options: Options | None = None) -> Generated:
+    return ProgramGen(draw, options or Options()).program()
+
+
+class ProgramGen:
+    def __init__(self, draw, options: Options) -> None:
+        self.draw = draw
+        self.options = options
+        self.global_names = Names(draw, set())
+        self.blocks: list[Definition] = []
+
+    def program(self) -> Generated:
+        draw = self.draw
+        names = [
+            self.global_names.fresh(DEF_NAMES, "Block")
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        model_name = self.global_names.fresh(DEF_NAMES + ["Net"], "Model")
+        for name in names:
+            self.blocks.append(Definition(self.signature(name)))
+        params, kwargs, env = self.model_params()
+        scope = Scope([env])
+        for name, type_, _ in params:
+            scope.types[name] = type_
+        inputs = [("x" if draw(st.booleans()) else None), None][
+            : draw(st.integers(1, 2))
+        ]
+        body = DefinitionGen(
+            self, scope, self.blocks, inputs, None, outputs=draw(st.integers(1, 2))
+        )
+        model_text = body.write(
+            f"model {model_name}{_params_text(params)}", declared=True
+        )
+        batch = draw(st.integers(1, 3))
+        shapes = [(batch, feat.eval(env)) for feat in body.input_feats]
+        texts = []
+        for index, block in enumerate(self.blocks):
+            if not block.envs:
+                continue
+            gen = DefinitionGen(self, _block_scope(block), self.blocks[index + 1 :],
+                                block.sig.input_names, block.sig, block.sig.outputs)  # fmt: skip
+            block.text = gen.write(
+                f"block {block.sig.name}{_params_text(block.sig.params)}"
+            )
+            texts.append(block.text)
+        if draw(st.booleans()):
+            texts.reverse()  # definitions may come in any order
+        text = "\n\n".join([*texts, model_text]) + "\n"
+        return Generated(text, model_name, kwargs, shapes)
+
+    def signature(self, name: str) -> Signature:
+        """A block's parameters: input and output features first, then extras with
+        defaults that may refer to earlier parameters."""
+        draw = self.draw
+        names = Names(draw, set(self.global_names.taken))
+        p_in, p_out = names.fresh(BUILD_NAMES, "a"), names.fresh(BUILD_NAMES, "b")
+        out_default = draw(st.sampled_from([None, None, Var(p_in), Builtin("min", (Bin("*", Var(p_in), Lit(2)), Lit(12))),
+                                            Builtin("max", (Lit(1), Bin("//", Var(p_in), Lit(2))))]))  # fmt: skip
+        params: list[tuple[str, str, Expr | None]] = [
+            (p_in, "int", None),
+            (p_out, "int", out_default),
+        ]
+        if out_default is not None or draw(st.booleans()):
+            for _ in range(draw(st.integers(0, 2))):
+                kind = draw(st.sampled_from(["int", "bool", "float"]))
+                default = {
+                    "int": draw(st.sampled_from([Lit(2), Bin("+", Var(p_in), Lit(1)), Bin("%", Var(p_out), Lit(3))])),
+                    "bool": draw(st.sampled_from([Lit(True), Lit(False), Cmp_gt(p_in)])),
+                    "float": Lit(draw(st.sampled_from([0.5, 2.0, 1.25]))),
+                }[kind]  # fmt: skip
+                params.append((names.fresh(BUILD_NAMES, "p"), kind, default))
+        inputs = [names.fresh(VALUE_NAMES, "t") for _ in range(draw(st.integers(1, 2)))]
+        return Signature(name, params, inputs, draw(st.integers(1, 2)), p_in, p_out)
+
+    def model_params(self):
+        """The model's parameters: feature sizes, flags and scales, some with
+        defaults (literal or from earlier ones), some given as keyword arguments."""
+        draw = self.draw
+        names = Names(draw, set(self.global_names.taken))
+        params, kwargs, env = [], {}, {}
+        for kind in [
+            "int",
+            *draw(st.lists(st.sampled_from(["int", "bool", "float"]), max_size=3)),
+        ]:
+            name = names.fresh(BUILD_NAMES, "m")
+            value = {"int": draw(st.integers(1, 6)), "bool": draw(st.booleans()),
+                     "float": draw(st.sampled_from([0.5, 1.5, -2.0]))}[kind]  # fmt: skip
+            earlier = [n for n, t, _ in params if t == "int"]
+            choice = draw(st.integers(0, 3))
+            if choice == 0:
+                default = None
+                kwargs[name] = value
+            elif choice == 1 and kind == "int" and earlier:
+                default = Bin("+", Var(draw(st.sampled_from(earlier))), Lit(1))
+                value = default.eval(env)
+            else:
+                default = Lit(value)
+            env[name] = value
+            params.append((name, kind, default))
+        # Parameters without a default come first, as Python requires.
+        params.sort(key=lambda p: p[2] is not None)
+        return params, kwargs, env
+
+
+def Cmp_gt(name: str) -> Expr:  # noqa: N802 - reads as the expression it makes
+    from .exprs import Cmp
+
+    return Cmp(">", Var(name), Lit(2))
+
+
+def _params_text(params) -> str:
+    items = []
+    for name, kind, default in params:
+        typed = f"{name}: {kind}"
+        if kind == "bool" and isinstance(default, Lit):
+            typed = name  # untyped: the type comes from the literal
+        items.append(typed if default is None else f"{typed} = {default.text()}")
+    return "(" + ", ".join(items) + ")"
+
+
+def _block_scope(block: Definition) -> Scope:
+    scope = Scope(block.envs)
+    for name, type_, _ in block.sig.params:
+        scope.types[name] = type_
+    return scope
+
+
+class DefinitionGen:
+    """One definition's body and forward, drawn together: the forward asks for
+    members as it needs them, and each member is written into the body."""
+
+    def __init__(
+        self, program: ProgramGen, scope: Scope, callees, inputs, sig, outputs: int
+    ) -> None:
+        self.program = program
+        self.draw = program.draw
+        self.scope = scope
+        taken = set(program.global_names.taken) | set(scope.types)
+        self.names = Names(self.draw, taken)
+        self.layers = Layers(self, callees)
+        self.body: list[str] = []
+        self.forward: list[str] = []
+        self.sig = sig
+        self.outputs = outputs
+        self.input_names = [
+            n
+            if n is not None and n not in taken
+            else self.names.fresh(VALUE_NAMES, "t")
+            for n in inputs
+        ]
+        self.names.taken.update(self.input_names)
+        if sig is None:
+            self.input_feats = [self._model_input_feat() for _ in self.input_names]
+        else:
+            self.input_feats = [Var(sig.p_in) for _ in self.input_names]
+        self.tensors = [
+            Tensor(Var(n), f)
+            for n, f in zip(self.input_names, self.input_feats, strict=True)
+        ]
+
+    def _model_input_feat(self) -> Expr:
+        ints = self.scope.names("int")
+        if ints and self.draw(st.booleans()):
+            return Var(self.draw(st.sampled_from(ints)))
+        return Lit(self.draw(st.integers(1, 6)))
+
+    def write(self, header: str, declared: bool = False) -> str:
+        draw = self.draw
+        for _ in range(draw(st.integers(0, 2))):
+            self.constant()
+        for _ in range(draw(st.integers(1, 4))):
+            self.statement(self.forward, "        ")
+        returns = self.returns()
+        inputs = ", ".join(
+            f"{n}: [N, {f.text()}]" if declared else n
+            for n, f in zip(self.input_names, self.input_feats, strict=True)
+        )
+        lines = [header + " {", *("    " + line for line in self.body)]
+        if not self.forward and len(returns) == 1 and draw(st.booleans()):
+            lines.append(f"    forward({inputs}) = {returns[0]}")
+        else:
+            lines.append(f"    forward({inputs}) {{")
+            lines += self.forward
+            lines.append(f"        return {', '.join(returns)}")
+            lines.append("    }")
+        return "\n".join([*lines, "}"])
+
+    def constant(self) -> None:
+        kind = self.draw(st.sampled_from(["int", "int", "bool", "float"]))
+        expr = {"int": lambda: sized(self.draw, self.scope, 1, 8),
+                "bool": lambda: bool_expr(self.draw, self.scope),
+                "float": lambda: float_expr(self.draw, self.scope)}[kind]()  # fmt: skip
+        name = self.names.fresh(BUILD_NAMES, "c")
+        self.scope.add(name, kind, expr)
+        self.body.append(f"{name} = {expr.text()}")
+
+    # ---- forward ---------------------------------------------------------------------
+
+    def statement(self, out: list[str], indent: str) -> None:
+        draw = self.draw
+        kind = draw(
+            st.sampled_from(["assign", "assign", "assign", "unpack", "if", "if_one"])
+        )
+        if kind == "unpack":
+            pair = self.layers.pair_call(draw(st.sampled_from(self.tensors)))
+            if pair is not None:
+                call, feat = pair
+                targets = [self.value_name(), self.value_name()]
+                if targets[0] == targets[1]:
+                    targets[1] = self.names.fresh(VALUE_NAMES, "v")
+                out.append(f"{indent}{targets[0]}, {targets[1]} = {call}")
+                for target in targets:
+                    self.bind(target, feat)
+                return
+        if kind == "if":
+            cond = bool_expr(draw, self.scope)
+            then = self.tensor_expr(2)
+            orelse = self.layers.to(self.tensor_expr(1), then.feat)
+            target = self.value_name()
+            out += [f"{indent}if {cond.text()} {{", f"{indent}    {target} = {then.expr.text()}",
+                    f"{indent}}} else {{", f"{indent}    {target} = {orelse.expr.text()}", f"{indent}}}"]  # fmt: skip
+            self.bind(target, then.feat)
+            return
+        if kind == "if_one":  # rebinding an existing value under a build-time condition
+            this = draw(st.sampled_from(self.tensors))
+            if isinstance(this.expr, Var):
+                cond, member = self.layers.conditional_member(this.feat)
+                value = self.layers.to(
+                    Tensor(Var(this.expr.name), this.feat), this.feat, member
+                )
+                out += [f"{indent}if {cond} {{", f"{indent}    {this.expr.name} = {value.expr.text()}", f"{indent}}}"]  # fmt: skip
+                return
+        value = self.tensor_expr(2)
+        target = self.value_name()
+        out.append(f"{indent}{target} = {value.expr.text()}")
+        self.bind(target, value.feat)
+
+    def bind(self, name: str, feat: Expr) -> None:
+        """`name` now holds a tensor of `feat` features (its old value is gone)."""
+        self.tensors = [t for t in self.tensors if t.expr.name != name]  # type: ignore[attr-defined]
+        self.tensors.append(Tensor(Var(name), feat))
+
+    def value_name(self) -> str:
+        """A new value, or sometimes an existing one rebound (`x = fc(x)`)."""
+        if self.draw(st.integers(0, 3)) == 0:
+            return self.draw(st.sampled_from(self.tensors)).expr.name  # type: ignore[attr-defined]
+        return self.names.fresh(VALUE_NAMES, "v")
+
+    def returns(self) -> list[str]:
+        results = []
+        for _ in range(self.outputs):
+            start = self.draw(st.sampled_from(self.tensors))
+            if self.sig is not None:
+                start = self.layers.to(start, Var(self.sig.p_out))
+            elif self.draw(st.booleans()):
+                start = self.tensor_expr(1)
+            results.append(start.expr.text())
+        return results
+
+    def tensor_expr(self, depth: int) -> Tensor:
+        """A tensor expression with its feature count: member calls, tensor ops,
+        arithmetic with other tensors and with build-time scalars, at every
+        precedence level."""
+        draw = self.draw
+        if depth <= 0 or draw(st.integers(0, 3)) == 0:
+            return draw(st.sampled_from(self.tensors))
+        kind = draw(
+            st.sampled_from(
+                ["layer", "layer", "op", "arith", "scalar", "ifexp", "cat", "shape"]
+            )
+        )
+        inner = self.tensor_expr(depth - 1)
+        if kind == "layer":
+            return self.layers.call(inner)
+        if kind == "op":
+            return self.layers.op(inner)
+        if kind == "arith":
+            other = self.layers.to(self.tensor_expr(depth - 1), inner.feat)
+            op = draw(st.sampled_from(["+", "-", "*"]))
+            pair = (inner, other) if draw(st.booleans()) else (other, inner)
+            return Tensor(
+                parenthesized(draw, Bin(op, pair[0].expr, pair[1].expr)), inner.feat
+            )
+        if kind == "scalar":
+            return self.scalar(inner)
+        if kind == "ifexp":
+            other = self.layers.to(self.tensor_expr(depth - 1), inner.feat)
+            return Tensor(
+                Cond(inner.expr, bool_expr(draw, self.scope, 1), other.expr), inner.feat
+            )
+        if kind == "cat":
+            other = self.tensor_expr(depth - 1)
+            return self.layers.cat(inner, other)
+        return self.layers.reshaped(inner)
+
+    def scalar(self, tensor: Tensor) -> Tensor:
+        draw = self.draw
+        factor = float_expr(draw, self.scope)
+        form = draw(st.sampled_from(["t*s", "s*t", "t+s", "s-t", "t/s", "-t"]))
+        if form == "-t":
+            expr: Expr = Neg(tensor.expr)
+        elif form == "t/s":
+            expr = Bin("/", tensor.expr, Bin("+", Bin("*", factor, factor), Lit(1.0)))
+        elif form in ("t*s", "t+s"):
+            expr = Bin(form[1], tensor.expr, factor)
+        else:
+            expr = Bin(form[1], factor, tensor.expr)
+        return Tensor(parenthesized(draw, expr), tensor.feat)
+
+
+__all__ = ["Generated", "Options", "programs"]
