@@ -31,6 +31,10 @@ MAX_INT_BITS = 4096
 #: The longest build-time string or list (Limits.max_items says the same for lists
 #: when a check has its limits at hand).
 MAX_LENGTH = 1_000_000
+#: The longest string or list const_value builds: longer ones are checked by length
+#: (binary) but not kept, so many constants cannot add up to gigabytes at check
+#: time; the evaluator of shapes counts what it builds against its step budget.
+KEPT_LENGTH = 10_000
 
 
 class EvalProblem(Exception):
@@ -90,9 +94,11 @@ def _check_length(op: str, left: object, right: object, max_length: int) -> None
     else:
         return
     if length > max_length:
-        what = "string" if isinstance(left, str) or isinstance(right, str) else "list"
+        text = isinstance(left, str) or isinstance(right, str)
+        what = "string would have" if text else "list would have"
+        unit = "characters" if text else "items"
         raise EvalProblem(
-            f"this {what} would have {length:,} items; the limit is {max_length:,}",
+            f"this {what} {length:,} {unit}; the limit is {max_length:,}",
             limit=True,
         )
 
@@ -140,10 +146,18 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
         return -value if plain_number(value) else UNKNOWN
     if isinstance(expr, ir.BinOp) and expr.op in BINARY_OPS:
         left, right = const_value(expr.left, known), const_value(expr.right, known)
-        if not all(plain_number(v) for v in (left, right)):
+        if not all(isinstance(v, _OPERANDS) for v in (left, right)):
             return UNKNOWN
         try:
-            return binary(expr.op, left, right)
-        except EvalProblem:  # the checker reports it where the expression is typed
+            value = binary(expr.op, left, right)
+        except (EvalProblem, TypeError):  # reported where the expression is typed
             return UNKNOWN
+        return value if not _long(value) else UNKNOWN
     return UNKNOWN
+
+
+_OPERANDS = (int, float, str, list, tuple)
+
+
+def _long(value: object) -> bool:
+    return isinstance(value, (str, list, tuple)) and len(value) > KEPT_LENGTH

@@ -182,12 +182,43 @@ class ExprChecker:
             self.ctx.error(
                 f"an index must be an int, got {index.type}", expr.index.span
             )
+        self._check_index(expr)
         if types.base(container.type) == "list":
             return Value(types.item(container.type))
         if container.type in ("tuple", "any"):
             return ANY
         self.ctx.error(f"cannot index {types.describe(container.type)}", expr.span)
         return ANY
+
+    def _check_index(self, expr: ir.Subscript) -> None:
+        """`[1, 2][5]`: Python raises IndexError; say so at the index."""
+        container = const_value(expr.value, {})
+        index = const_value(expr.index, {})
+        if isinstance(container, (list, tuple)) and isinstance(index, int):
+            if not -len(container) <= index < len(container):
+                self.ctx.error(
+                    f"index {index} is out of range for {len(container)} items",
+                    expr.index.span,
+                )
+
+    def _check_range(self, call: ir.Call) -> None:
+        """`range(0, 4, 0)` raises ValueError in Python; `range(10**9)` would be a
+        list too long to build."""
+        known = [const_value(a.value, self.known) for a in call.args]
+        literal = [const_value(a.value, {}) for a in call.args]
+        if not known or len(known) > 3 or not all(isinstance(a, int) for a in known):
+            return
+        if len(known) == 3 and known[2] == 0:
+            if literal[2] == 0:
+                self.ctx.error("`range` step must not be zero", call.args[2].span)
+            return
+        count = len(range(*known))
+        if count > self.ctx.limits.max_items:
+            self.ctx.error(
+                f"this range has {describe_count(count)} items; the limit is "
+                f"{describe_count(self.ctx.limits.max_items)}",
+                call.span,
+            )
 
     def _check_size(self, expr: ir.BinOp) -> None:
         """Compute `expr` when its operands are known, to refuse what Python would
@@ -242,6 +273,8 @@ class ExprChecker:
                 else f"{low} or more"
             )
             self.ctx.error(f"`{name}` takes {wanted} arguments, got {count}", call.span)
+        elif name == "range":
+            self._check_range(call)
         kinds = [v.type for v in values]
         return Value(_builtin_type(name, kinds))
 

@@ -10,13 +10,22 @@ as no parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import ir
+from ..errors import ArchError, Diagnostic
 from ..ops import layer
 from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
 from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
 from ..ops.signature import bind_arguments
 from .consts import UNKNOWN, const_value
+
+if TYPE_CHECKING:
+    from .context import Context
+
+#: How deeply blocks may build blocks: far beyond any real model, and shallow
+#: enough that the recursive passes (evaluation, shapes) keep to Python's stack.
+MAX_NESTING = 100
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,22 @@ class Limits:
     max_modules: int = 100_000  # modules one definition builds, repeats included
     max_params: int = 10_000_000_000  # parameters one definition builds (40 GB fp32)
     max_items: int = 1_000_000  # items of a build-time list or range
+    #: steps of build-time evaluation for one model (each expression evaluated,
+    #: each list item built): what bounds the time a check takes
+    max_steps: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        """A negative limit would turn the limit off; refuse it where it is set."""
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                option = "--" + name.replace("_", "-")
+                raise ArchError(
+                    [
+                        Diagnostic(
+                            f"{option} must be a whole number, 0 or more; got {value!r}"
+                        )
+                    ]
+                )
 
 
 def iterations(expr: ir.Node, known: dict[str, object]) -> int | None:
@@ -72,3 +97,48 @@ def parameter_count(call: ir.Call, known: dict[str, object]) -> int:
 
 def describe_count(count: int) -> str:
     return f"{count:,}" if count < 10**12 else f"{count:.1e}"
+
+
+def nesting_depths(ctx: Context) -> dict[str, int]:
+    """For each definition, how many definitions deep its building goes (1: it
+    builds no block), by the `uses` the checks recorded; computed without
+    recursion, so a chain of 1,500 blocks cannot exhaust Python's stack. A cycle
+    (reported by the recursion check) is not followed around."""
+    depth: dict[str, int] = {}
+    for root in ctx.defs:
+        stack = [(root, iter(ctx.defs[root].uses))]
+        visiting = {root}
+        while stack:
+            name, pending = stack[-1]
+            used = next(pending, None)
+            if used is None:
+                stack.pop()
+                visiting.discard(name)
+                below = [depth.get(u, 0) for u in ctx.defs[name].uses if u in depth]
+                depth[name] = 1 + max(below, default=0)
+            elif used in ctx.defs and used not in depth and used not in visiting:
+                visiting.add(used)
+                stack.append((used, iter(ctx.defs[used].uses)))
+    return depth
+
+
+def check_nesting(ctx: Context, program: ir.Program) -> None:
+    """Blocks that build blocks more than MAX_NESTING levels deep: refused at the
+    definition where the chain crosses the limit, before a recursive pass runs.
+    A definition at depth d builds blocks d - 1 levels deep (as the evaluator of
+    shapes counts them); any deeper chain passes through one at exactly the limit."""
+    depth = nesting_depths(ctx)
+    for name, levels in depth.items():
+        if levels != MAX_NESTING + 2:
+            continue
+        info = ctx.defs[name]
+        used, span = next(
+            ((u, s) for u, s in info.uses.items() if depth.get(u) == levels - 1),
+            (None, info.node.span),
+        )
+        ctx.error(
+            f"`{name}` builds blocks nested {levels - 1} levels deep (through "
+            f"`{used}`); the limit is {MAX_NESTING}",
+            span,
+            hint="a real model nests a few levels; flatten the chain",
+        )

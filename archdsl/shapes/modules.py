@@ -16,8 +16,10 @@ from typing import Any
 
 from .. import ir
 from ..bases import BaseTree
-from ..check.consts import BINARY_OPS
+from ..check.consts import BINARY_OPS, MAX_INT_BITS, EvalProblem, binary
 from ..check.context import Context, DefInfo
+from ..check.limits import MAX_NESTING, describe_count
+from ..errors import ArchError, Diagnostic, Note
 from ..ops import BUILTINS, layer
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
 from ..ops.signature import Signature, bind_arguments
@@ -91,26 +93,108 @@ def label_of(module: object) -> str:
 
 
 class TooLarge(Exception):
-    """The model builds more modules than inference is willing to walk."""
+    """Kept for callers that catch it: limits now raise EvalError, an error."""
+
+
+class EvalError(ArchError):
+    """What building the model would refuse, found by evaluating it: a value Python
+    refuses (`1 // n` with n = 0), or a limit crossed with the sizes its callers
+    give (`Wide(1000000)` holding a `Linear(n, n)`). One diagnostic, at the
+    expression, with a note at each block call that led there."""
+
+
+#: Calls shown as notes under an evaluation error, at most.
+_MAX_NOTES = 5
+
+#: Build-time values that arithmetic applies to (modules and symbols aside).
+_OPERANDS = (int, float, str, list, tuple)
 
 
 class Evaluator:
-    """Evaluates build-time expressions and definition bodies to values."""
+    """Evaluates build-time expressions and definition bodies to values.
 
-    def __init__(self, ctx: Context) -> None:
+    Counts, as it goes, the modules and parameters the model builds with the
+    values its callers give, and the steps of evaluation, against the limits.
+    Before the first definition is built for real, a counting pass evaluates it
+    with each block evaluated once per (definition, arguments) and its counts
+    multiplied out, so a model too large to build (26 levels of blocks that each
+    build the one below twice) is refused in microseconds, not built."""
+
+    def __init__(self, ctx: Context, *, counting: bool = False) -> None:
         self.ctx = ctx
-        #: modules built so far, counted against the limit on modules (a block of
-        #: blocks multiplies, which the per-definition limit does not see)
-        self.built = 0
+        self.limits = ctx.limits
+        self.built = 0  # modules built so far, blocks of blocks included
+        self.params = 0  # parameters of what was built, where the sizes are known
+        self.steps = 0  # evaluation steps, against limits.max_steps
+        #: block calls being evaluated, outermost first: (call text, span)
+        self.calls: list[tuple[str, Span | None]] = []
+        self.counting = counting
+        self.memo: dict[tuple, tuple[BlockModule, int, int]] = {}
+        self.top = ""  # the definition being evaluated, for messages
 
-    def _count(self) -> None:
-        self.built += 1
-        if self.built > self.ctx.limits.max_modules:
-            raise TooLarge
+    # ---- limits ------------------------------------------------------------------------
+
+    def _error(self, message: str, span: Span | None, hint: str | None = None):
+        calls = [(n, w) for n, w in reversed(self.calls) if w != span]
+        notes = [Note(f"in `{name}`, built here", where) for name, where in calls]
+        if len(notes) > _MAX_NOTES:  # the innermost calls, and the outermost one
+            skipped = len(notes) - _MAX_NOTES
+            notes[_MAX_NOTES - 1 : -1] = [Note(f"... and {skipped} calls between")]
+        return EvalError([Diagnostic(message, span, hint, notes=tuple(notes))])
+
+    def _step(self, count: int, span: Span | None) -> None:
+        self.steps += count
+        if self.steps > self.limits.max_steps:
+            raise self._error(
+                f"evaluating `{self.top}` takes more than "
+                f"{describe_count(self.limits.max_steps)} steps",
+                span,
+                hint="the spec repeats too much work at build time",
+            )
+
+    def _add(self, modules: int, params: int, span: Span | None) -> None:
+        """Count what a layer, a block or a base model builds, refusing at `span`
+        when a limit is crossed."""
+        self.built += modules
+        self.params += params
+        if self.built > self.limits.max_modules:
+            raise self._error(
+                f"`{self.top}` would build at least {describe_count(self.built)} "
+                f"modules; the limit is {describe_count(self.limits.max_modules)}",
+                span,
+                hint="raise it with `--max-modules N` if you mean it",
+            )
+        if self.params > self.limits.max_params:
+            gigabytes = describe_count(round(self.params * 4 / 1e9))
+            raise self._error(
+                f"`{self.top}` would have about {describe_count(self.params)} "
+                f"parameters ({gigabytes} GB as float32); the limit is "
+                f"{describe_count(self.limits.max_params)}",
+                span,
+                hint="raise it with `--max-params N` if you mean it",
+            )
 
     # ---- definitions -----------------------------------------------------------------
 
     def instantiate(
+        self, info: DefInfo, bound: dict[str, Any], span: Span | None
+    ) -> BlockModule:
+        if not self.top:  # the entry point: count first, then build
+            self.top = info.name
+            if not self.counting:
+                Evaluator(self.ctx, counting=True).instantiate(info, bound, span)
+        key = _memo_key(info, bound) if self.counting else None
+        if key is not None and key in self.memo:
+            block, modules, params = self.memo[key]
+            self._add(modules, params, span)
+            return block
+        before = (self.built, self.params)
+        block = self._build(info, bound, span)
+        if key is not None:
+            self.memo[key] = (block, self.built - before[0], self.params - before[1])
+        return block
+
+    def _build(
         self, info: DefInfo, bound: dict[str, Any], span: Span | None
     ) -> BlockModule:
         env: dict[str, Any] = {}
@@ -122,9 +206,10 @@ class Evaluator:
                 env[param.name] = self.expr(param.default, env)
             else:
                 env[param.name] = _symbol_for(param)
-        self._count()
+        self._add(1, 0, span)
         block = BlockModule(info, env, span)
         if info.base is not None:
+            self._add(0, _known_count(info.base.tree.root.params), span)
             base = BaseModule(info.base.tree, "", span)
             for child in info.base.tree.root.children:
                 env[child] = base.child((child,))
@@ -168,6 +253,7 @@ class Evaluator:
         method = getattr(self, f"_{node.kind}", None)
         if method is None:
             return UNKNOWN
+        self._step(1, node.span)
         try:
             return method(node, env)
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError):
@@ -210,10 +296,17 @@ class Evaluator:
         left, right = self.expr(node.left, env), self.expr(node.right, env)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
-        if node.op == "**" and isinstance(right, int) and abs(right) > 64:
-            return UNKNOWN
-        result = BINARY_OPS[node.op](left, right)
-        return UNKNOWN if result is NotImplemented else result
+        if isinstance(left, dims.Poly) or isinstance(right, dims.Poly):
+            return _symbolic(node.op, left, right)
+        if not (isinstance(left, _OPERANDS) and isinstance(right, _OPERANDS)):
+            return UNKNOWN  # modules, None: the checks reported the types
+        try:
+            result = binary(node.op, left, right, self.limits.max_items)
+        except EvalProblem as problem:
+            raise self._error(problem.message, node.span, problem.hint) from None
+        if isinstance(result, (str, list, tuple)):
+            self._step(len(result), node.span)  # building it is work
+        return result
 
     def _unary(self, node: ir.UnaryOp, env) -> Any:
         value = self.expr(node.operand, env)
@@ -249,11 +342,16 @@ class Evaluator:
 
     def _subscript(self, node: ir.Subscript, env) -> Any:
         value, index = self.expr(node.value, env), self.expr(node.index, env)
-        if isinstance(value, (list, tuple)) and isinstance(index, int):
-            return value[index]
-        if isinstance(value, SeqModule) and isinstance(index, int):
-            return value.children[index][1]
-        return UNKNOWN
+        if isinstance(value, SeqModule):
+            value = [child for _, child in value.children]
+        if not isinstance(value, (list, tuple)) or not isinstance(index, int):
+            return UNKNOWN
+        if not -len(value) <= index < len(value):
+            raise self._error(
+                f"index {index} is out of range for {len(value)} items",
+                node.index.span,
+            )
+        return value[index]
 
     def _call(self, node: ir.Call, env) -> Any:
         func = node.func
@@ -270,6 +368,23 @@ class Evaluator:
             positional, keywords = self._arguments(node, env)
             params = [p.name for p in info.node.params]
             bound = dict(zip(params, positional, strict=False)) | keywords
+            return self._enter(info, bound, node)
+        if name in BUILTINS:
+            positional, _ = self._arguments(node, env)
+            return self._builtin(name, positional, node)
+        return UNKNOWN
+
+    def _enter(self, info: DefInfo, bound: dict[str, Any], node: ir.Call) -> Any:
+        """A block or builder called with `bound`: evaluated with the call noted,
+        so what goes wrong inside says where it was built from."""
+        if len(self.calls) >= MAX_NESTING:
+            raise self._error(
+                f"blocks are nested more than {MAX_NESTING} levels deep here",
+                node.span,
+                hint="a real model nests a few levels; flatten the chain",
+            )
+        self.calls.append((_call_text(node), node.span))
+        try:
             if isinstance(info.node, ir.Builder):
                 inner = {}
                 for param in info.node.params:
@@ -282,10 +397,28 @@ class Evaluator:
                     )
                 return self.expr(info.node.body, inner)
             return self.instantiate(info, bound, node.span)
-        if name in BUILTINS:
-            positional, _ = self._arguments(node, env)
-            return _builtin(name, positional)
-        return UNKNOWN
+        finally:
+            self.calls.pop()
+
+    def _builtin(self, name: str, args: list[Any], node: ir.Call) -> Any:
+        if any(not (_plain(a) or isinstance(a, (list, tuple))) for a in args):
+            return UNKNOWN
+        if name == "range" and all(isinstance(a, int) for a in args):
+            if len(args) == 3 and args[2] == 0:
+                raise self._error("`range` step must not be zero", node.span)
+            items = range(*args)
+            if len(items) > self.limits.max_items:
+                raise self._error(
+                    f"this range has {describe_count(len(items))} items; the limit "
+                    f"is {describe_count(self.limits.max_items)}",
+                    node.span,
+                )
+            self._step(len(items), node.span)
+        try:
+            return _builtin(name, args)
+        except (ValueError, OverflowError) as exc:  # int("x"), max([]), float(10**400)
+            message = f"`{name}` refuses these arguments: {exc}"
+            raise self._error(message, node.span) from None
 
     def _arguments(self, node: ir.Call, env) -> tuple[list[Any], dict[str, Any]]:
         return split_arguments(node, [self.expr(a.value, env) for a in node.args])
@@ -297,8 +430,9 @@ class Evaluator:
             children = [(str(i), child) for i, child in enumerate(items or [])]
             children += list(keywords.items())
             return SeqModule(name, children, node.span)
-        self._count()
-        return LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
+        module = LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
+        self._add(1, _known_count(count_parameters(module)), node.span)
+        return module
 
     def _torchvision(self, node: ir.Call, env) -> Any:
         from ..check.base import base_tree
@@ -308,6 +442,7 @@ class Evaluator:
         resolved = base_tree(scratch, node, known_values)
         if resolved is None:
             return UNKNOWN
+        self._add(1, _known_count(resolved[1].root.params), node.span)
         return BaseModule(resolved[1], "", node.span)
 
 
@@ -333,6 +468,69 @@ def _symbol_for(param: ir.Param) -> Any:
     if param.type is None or param.type.name == "int":
         return dims.symbol(param.name)
     return UNKNOWN
+
+
+def _memo_key(info: DefInfo, bound: dict[str, Any]) -> tuple | None:
+    """What makes two instances of a definition evaluate alike; None when an
+    argument is a module or otherwise not comparable by value."""
+    frozen = []
+    for name in sorted(bound):
+        value = _frozen(bound[name])
+        if value is None:
+            return None
+        frozen.append((name, value))
+    return (info.name, tuple(frozen))
+
+
+def _frozen(value: Any) -> Any:
+    if value is UNKNOWN:
+        return ("unknown",)
+    if _plain(value) or isinstance(value, dims.Poly):
+        return (type(value).__name__, value)  # 1, True and 1.0 differ
+    if isinstance(value, (list, tuple)):
+        items = [_frozen(v) for v in value]
+        return None if None in items else (type(value).__name__, tuple(items))
+    return None
+
+
+def _call_text(node: ir.Call) -> str:
+    span = node.span
+    if span is None or span.end_line != span.line:
+        return node.func.id if isinstance(node.func, ir.Name) else "?"
+    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+
+
+def _known_count(count: Any) -> int:
+    """A parameter count for the limits: only what is known counts."""
+    return count if isinstance(count, int) and count > 0 else 0
+
+
+#: Bounds on symbolic arithmetic: beyond them a size is not followed (UNKNOWN).
+_MAX_TERMS = 1_000
+_MAX_DEGREE = 64
+
+
+def _symbolic(op: str, left: Any, right: Any) -> Any:
+    """`left op right` where one side is a symbolic size: computed when the result
+    stays small (squaring `n + 1` forty times would not)."""
+    if not all(isinstance(v, (int, dims.Poly)) for v in (left, right)):
+        return UNKNOWN
+    terms = [len(v.terms) if isinstance(v, dims.Poly) else 1 for v in (left, right)]
+    if op == "*" and terms[0] * terms[1] > _MAX_TERMS:
+        return UNKNOWN
+    result = BINARY_OPS[op](left, right)
+    if result is NotImplemented:
+        return UNKNOWN
+    if isinstance(result, dims.Poly) and not _small(result):
+        return UNKNOWN
+    return result
+
+
+def _small(poly: dims.Poly) -> bool:
+    return all(
+        len(mono) <= _MAX_DEGREE and abs(coeff).bit_length() <= MAX_INT_BITS
+        for mono, coeff in poly.terms
+    )
 
 
 def _plain(value: object) -> bool:
