@@ -463,3 +463,58 @@ def test_freeze_pattern_is_accepted_iff_it_matches_a_torch_parameter(
     matches = any(fnmatchcase(n, pattern) for n, _ in model.named_parameters())
     found = errors(spec.replace("FREEZE", f"freeze({pattern!r})".replace("'", '"')))
     assert (not found) == matches, (pattern, found)
+
+
+# ---- sequences of tensors in forward ---------------------------------------------------
+
+
+def test_tuples_repeated_lists_and_indexed_results_match_torch() -> None:
+    module = build(
+        "model M() {\n"
+        "    fc = Linear(2, 2)\n"
+        "    attn = MultiheadAttention(4, 2, batch_first=True)\n"
+        "    forward(x: [N, 2], q: [N, 5, 4]) {\n"
+        "        a = fc(x)\n"
+        "        y = cat((a, x), dim=1)\n"
+        "        z = cat([a] * 3, dim=1)\n"
+        "        w = stack([a] + [x, a], dim=0)\n"
+        "        o = attn(q, q, q)[0]\n"
+        "        return y, z, w, o, attn(q, q, q)[1]\n"
+        "    }\n"
+        "}\n"
+    )
+    model = module.M().eval()
+    x, q = torch.randn(3, 2), torch.randn(3, 5, 4)
+    a = model.fc(x)
+    out, weights = model.attn(q, q, q)
+    expected = (
+        torch.cat((a, x), dim=1),
+        torch.cat([a, a, a], dim=1),
+        torch.stack([a, x, a], dim=0),
+        out,
+        weights,
+    )
+    got = model(x, q)
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e)
+
+
+@pytest.mark.parametrize(
+    ("expr", "fragment"),
+    [
+        ("attn(q, q, q)[2]", "index 2 is out of range"),
+        ("cat([q] * 1.5, dim=1)", "cannot combine"),
+    ],
+)
+def test_bad_tensor_sequences_are_refused(expr: str, fragment: str) -> None:
+    with pytest.raises((IndexError, TypeError)):
+        q = torch.randn(1, 5, 4)
+        (nn.MultiheadAttention(4, 2, batch_first=True)(q, q, q)[2]
+         if "attn" in expr else torch.cat([q] * 1.5, dim=1))  # fmt: skip
+    refused(
+        "model M() {\n"
+        "    attn = MultiheadAttention(4, 2, batch_first=True)\n"
+        f"    forward(q: [N, 5, 4]) = {expr}\n"
+        "}\n",
+        fragment,
+    )

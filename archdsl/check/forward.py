@@ -10,6 +10,7 @@ from ..ops import BUILTINS, TENSOR_OPS, layer
 from . import types
 from .base import find_submodule
 from .calls import bind
+from .consts import const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope
 from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
@@ -132,6 +133,59 @@ class ForwardChecker(ExprChecker):
                 hint="give the tensor another name",
             )
         self.scope.symbols[name] = Symbol(name, kind, value, span, (self.guard,))
+
+    # ---- sequences of tensors ----------------------------------------------------------
+
+    def _tuple(self, expr: ir.TupleExpr) -> Value:
+        """`cat((a, b))`: a tuple of tensors is a sequence of tensors, as in torch."""
+        values = [self.expr(item) for item in expr.items]
+        if values and all(v.type in ("tensor", "any") for v in values):
+            if any(v.type == "tensor" for v in values):
+                return Value("tensors")
+        return Value("tuple")
+
+    def _binop(self, expr: ir.BinOp) -> Value:
+        """`[t] * 3` and `[a] + [b]`: lists of tensors repeat and join like lists."""
+        kinds = {
+            side: self.expr(node).type
+            for side, node in (("left", expr.left), ("right", expr.right))
+        }
+        left, right = kinds["left"], kinds["right"]
+        if "tensors" in (left, right):
+            other = right if left == "tensors" else left
+            if (expr.op == "*" and other == "int") or (
+                expr.op == "+" and other in ("tensors", "any")
+            ):
+                return Value("tensors")
+            self.ctx.error(
+                f"`{expr.op}` cannot combine {types.describe(left)} and "
+                f"{types.describe(right)}",
+                expr.span,
+                hint="a list of tensors repeats with `* n` and joins with `+`",
+            )
+            return ANY
+        return super()._binop(expr)
+
+    def _subscript(self, expr: ir.Subscript) -> Value:
+        """`attn(q, k, v)[0]`: one of the tensors a call returns."""
+        container = self.expr(expr.value)
+        if container.type == "tensor" and container.arity > 1:
+            index = self.expr(expr.index)
+            at = const_value(expr.index, self.known)
+            if index.type not in ("int", "any"):
+                self.ctx.error(
+                    f"an index must be an int, got {index.type}", expr.index.span
+                )
+            elif isinstance(at, int) and not -container.arity <= at < container.arity:
+                self.ctx.error(
+                    f"index {at} is out of range: this gives {container.arity} values",
+                    expr.index.span,
+                )
+            return TENSOR
+        if container.type == "tensors":
+            self.expr(expr.index)
+            return TENSOR
+        return super()._subscript(expr)
 
     # ---- names and calls -------------------------------------------------------------
 
