@@ -7,11 +7,12 @@ cannot say: how many tensors the layer's forward takes and how to spell it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from .nn_signatures import NN_SIGNATURES
 from .signature import Signature
+from .tensor_ops import INTERPOLATION_MODES
 
 #: Containers whose keyword arguments name children rather than parameters.
 CONTAINERS = frozenset({"Sequential", "ModuleList"})
@@ -24,6 +25,27 @@ FORWARD_OUTPUTS = {"MultiheadAttention": 2}
 
 #: Containers that are not callable themselves (index or iterate them instead).
 NOT_CALLABLE = frozenset({"ModuleList"})
+
+
+#: String arguments whose allowed values torch checks at run time rather than in
+#: a Literal annotation (so the generated table cannot say them): a misspelt one
+#: gets a did-you-mean from the checker instead of an error when the model runs.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Upsample", "mode"): INTERPOLATION_MODES,
+    ("GELU", "approximate"): ("none", "tanh"),
+    **{(f"Conv{n}d", "padding"): ("same", "valid") for n in (1, 2, 3)},
+    ("TransformerEncoderLayer", "activation"): ("relu", "gelu"),
+    ("TransformerDecoderLayer", "activation"): ("relu", "gelu"),
+}
+
+
+def _signature(name: str, rows: tuple[tuple, ...]) -> Signature:
+    sig = Signature.from_table(rows, named_children=name == "Sequential")
+    params = tuple(
+        replace(p, choices=CHOICES[name, p.name]) if (name, p.name) in CHOICES else p
+        for p in sig.params
+    )
+    return replace(sig, params=params)
 
 
 @dataclass(frozen=True)
@@ -48,7 +70,7 @@ def layers() -> dict[str, Layer]:
     return {
         name: Layer(
             name,
-            Signature.from_table(rows, named_children=name == "Sequential"),
+            _signature(name, rows),
             FORWARD_INPUTS.get(name, 1),
             FORWARD_OUTPUTS.get(name, 1),
         )

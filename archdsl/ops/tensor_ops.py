@@ -14,6 +14,11 @@ T = ("tensor",)
 INT = ("int",)
 DIMS = ("int", "tuple", "list", "none")
 
+#: What F.interpolate (and so nn.Upsample) accepts as `mode`.
+INTERPOLATION_MODES = (
+    "nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class TensorOp:
@@ -28,8 +33,13 @@ def _op(name: str, python: str, *params: ParamSpec, **extra: object) -> TensorOp
     return TensorOp(name, python, Signature(params), **extra)  # type: ignore[arg-type]
 
 
-def _p(name: str, types: tuple[str, ...], default: object = REQUIRED) -> ParamSpec:
-    return ParamSpec(name, "pos", default, types)
+def _p(
+    name: str,
+    types: tuple[str, ...],
+    default: object = REQUIRED,
+    choices: tuple[str, ...] | None = None,
+) -> ParamSpec:
+    return ParamSpec(name, "pos", default, types, choices)
 
 
 TENSOR_OPS: dict[str, TensorOp] = {
@@ -45,7 +55,8 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("end_dim", INT, -1),
         ),
         _op("unsqueeze", "torch.unsqueeze", _p("input", T), _p("dim", INT)),
-        _op("squeeze", "torch.squeeze", _p("input", T), _p("dim", DIMS, None)),
+        # no "none": torch.squeeze(x, None) is a TypeError; leave `dim` out instead
+        _op("squeeze", "torch.squeeze", _p("input", T), _p("dim", DIMS[:3], None)),
         _op("reshape", "torch.reshape", _p("input", T), _p("shape", ("tuple", "list"))),
         _op("permute", "torch.permute", _p("input", T), _p("dims", ("tuple", "list"))),
         _op(
@@ -72,7 +83,7 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("input", T),
             _p("size", ("int", "tuple", "list", "none"), None),
             _p("scale_factor", ("float", "tuple", "list", "none"), None),
-            _p("mode", ("str",), "nearest"),
+            _p("mode", ("str",), "nearest", INTERPOLATION_MODES),
             _p("align_corners", ("bool", "none"), None),
             needs_functional=True,
         ),

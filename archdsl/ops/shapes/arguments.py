@@ -19,6 +19,9 @@ COUNTS = (
 )  # fmt: skip
 
 
+#: Counts that divide something (channels into groups, width into heads): torch
+#: divides by them when it builds the layer, so 0 is refused too.
+DIVISORS = ("num_groups", "num_heads", "nhead")
 #: Window arguments, 1 or more in every dimension.
 WINDOWS = ("kernel_size", "stride", "dilation")
 
@@ -29,7 +32,9 @@ def check_arguments(layer: str, a: Args) -> None:
     for key in COUNTS:
         value = a.get(key)
         if type(value) is int and value < 1:  # `type`: a bool is not a count
-            least = 1 if layer.startswith("Conv") and key.endswith("channels") else 0
+            least = 0
+            if key in DIVISORS or layer.startswith("Conv") and key.endswith("channels"):
+                least = 1
             if value < least:
                 raise ArgumentProblem(
                     f"gets {key}={value}", f"{key} must be {least} or more"
@@ -46,8 +51,9 @@ def check_arguments(layer: str, a: Args) -> None:
 
 def _groups_divide(a: Args) -> None:
     groups = a.get("groups", 1)
-    if not _is_int(groups) or groups < 1:
+    if not _is_int(groups):
         return
+    _at_least_one("groups", groups)
     for key in ("in_channels", "out_channels"):
         if _is_int(a[key]) and a[key] % groups:
             raise ArgumentProblem(
@@ -69,15 +75,24 @@ def _heads_divide(width: object, heads: object, name: str) -> None:
         )
 
 
-def _per_dim(*keys: str) -> Callable[[int], Callable[[Args], None]]:
-    """Tuple arguments of an n-d layer hold n values (or one int for all)."""
+def _at_least_one(key: str, value: int) -> None:
+    if value < 1:
+        raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 1 or more")
+
+
+def _per_dim(
+    *keys: str, single: bool = True
+) -> Callable[[int], Callable[[Args], None]]:
+    """Tuple arguments of an n-d layer hold n values (or one int for all; with
+    `single`, as torch's conv strides and pool arguments take it, one value in a
+    list is one for all too)."""
 
     def for_rank(n: int) -> Callable[[Args], None]:
         def check(a: Args) -> None:
             for key in keys:
                 value = a.get(key)
                 if isinstance(value, (list, tuple)) and value:
-                    _tuple(value, n, key)
+                    _tuple(value, n, key, single)
 
         return check
 
@@ -89,7 +104,7 @@ def _spread(a: Args, n: int, keys: tuple[str, ...]) -> list[tuple[Any, ...]] | N
     values = [a.get(key) for key in keys]
     if not all(_is_int(v) or isinstance(v, (list, tuple)) for v in values):
         return None
-    return [_tuple(v, n, key) for v, key in zip(values, keys, strict=True)]
+    return [_tuple(v, n, key, True) for v, key in zip(values, keys, strict=True)]
 
 
 def _output_padding_fits(n: int) -> Callable[[Args], None]:
@@ -107,19 +122,18 @@ def _output_padding_fits(n: int) -> Callable[[Args], None]:
     return check
 
 
-def _pool_padding_fits(n: int, dilated: bool) -> Callable[[Args], None]:
+def _pool_padding_fits(n: int) -> Callable[[Args], None]:
+    """torch compares the padding with the kernel size itself, not the window a
+    dilation spreads it over (MaxPool2d(3, padding=2, dilation=3) is refused)."""
+
     def check(a: Args) -> None:
-        spread = _spread(a, n, ("kernel_size", "padding", "dilation")[: 2 + dilated])
-        if spread is None:
-            return
-        k, p, d = (*spread, (1,) * n)[:3]
-        for k_, p_, d_ in _ints(k, p, d):
-            window = d_ * (k_ - 1) + 1
-            if p_ > window // 2:
+        spread = _spread(a, n, ("kernel_size", "padding"))
+        for k_, p_ in _ints(*spread) if spread else ():
+            if p_ > k_ // 2:
                 raise ArgumentProblem(
-                    f"pads {p_} around a window of {window}; padding can be at most "
+                    f"pads {p_} around a window of {k_}; padding can be at most "
                     "half the window",
-                    f"use padding={window // 2} or less",
+                    f"use padding={k_ // 2} or less",
                 )
 
     return check
@@ -137,16 +151,50 @@ def _groups_split(a: Args) -> None:
 
 def _factor(key: str) -> Callable[[Args], None]:
     def check(a: Args) -> None:
-        if _is_int(a.get(key)) and a[key] < 1:
-            raise ArgumentProblem(f"gets {key}={a[key]}", f"{key} must be 1 or more")
+        if _is_int(a.get(key)):
+            _at_least_one(key, a[key])
 
     return check
 
 
+def _zeros_padding_only(a: Args) -> None:
+    mode = a.get("padding_mode", "zeros")
+    if isinstance(mode, str) and mode != "zeros":
+        raise ArgumentProblem(
+            f"gets padding_mode='{mode}'; a transposed convolution pads with zeros only",
+            "leave out padding_mode, or pad the input first",
+        )
+
+
+#: The interpolation modes that take `align_corners`.
+INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
+
+
 def _one_of_size_or_scale(a: Args) -> None:
+    """Upsample's and interpolate's arguments: `size` or `scale_factor`, not both,
+    neither holding a size below 1 (torch refuses an empty output), and
+    `align_corners` only with a mode that interpolates."""
     if a.get("size") is not None and a.get("scale_factor") is not None:
         raise ArgumentProblem(
             "gets both `size` and `scale_factor`", "give one of them, not both"
+        )
+    size, scale = a.get("size"), a.get("scale_factor")
+    for value, key in ((size, "size"), (scale, "scale_factor")):
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if (
+                isinstance(item, (int, float))
+                and not isinstance(item, bool)
+                and item <= 0
+            ):
+                raise ArgumentProblem(
+                    f"gets {key}={value}", f"every {key} must be more than 0"
+                )
+    mode = a.get("mode", "nearest")
+    if a.get("align_corners") is not None and mode not in INTERPOLATING:
+        raise ArgumentProblem(
+            f"gets align_corners with mode '{mode}'; only the modes "
+            f"{', '.join(INTERPOLATING)} take it",
+            "leave out align_corners",
         )
 
 
@@ -158,35 +206,30 @@ def _all(*checks: Callable[[Args], None]) -> Callable[[Args], None]:
     return check
 
 
-_CONV_ARGS = _per_dim("kernel_size", "stride", "dilation", "padding")
-
-
-_CONV_T_ARGS = _per_dim(
-    "kernel_size", "stride", "dilation", "padding", "output_padding"
-)
+def _conv_args(n: int, transposed: bool) -> Callable[[Args], None]:
+    """A conv's kernel_size holds n values; its other tuples may hold one for all."""
+    keys = ("stride", "dilation", "padding", "output_padding")[: 3 + transposed]
+    return _all(_per_dim("kernel_size", single=False)(n), _per_dim(*keys)(n))
 
 
 _POOL_ARGS = _per_dim("kernel_size", "stride", "padding", "dilation")
 
 
 ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
-    **{f"Conv{n}d": _all(_CONV_ARGS(n), _groups_divide) for n in (1, 2, 3)},
+    **{f"Conv{n}d": _all(_conv_args(n, False), _groups_divide) for n in (1, 2, 3)},
     **{
         f"ConvTranspose{n}d": _all(
-            _CONV_T_ARGS(n), _groups_divide, _output_padding_fits(n)
+            _conv_args(n, True),
+            _groups_divide,
+            _output_padding_fits(n),
+            _zeros_padding_only,
         )
         for n in (1, 2, 3)
     },
+    **{f"MaxPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n)) for n in (1, 2, 3)},
+    **{f"AvgPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n)) for n in (1, 2, 3)},
     **{
-        f"MaxPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n, True))
-        for n in (1, 2, 3)
-    },
-    **{
-        f"AvgPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n, False))
-        for n in (1, 2, 3)
-    },
-    **{
-        f"Adaptive{kind}Pool{n}d": _per_dim("output_size")(n)
+        f"Adaptive{kind}Pool{n}d": _per_dim("output_size", single=n == 1)(n)
         for kind in ("Avg", "Max")
         for n in (1, 2, 3)
     },
@@ -205,4 +248,5 @@ ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
     "UpsamplingBilinear2d": _one_of_size_or_scale,
     "PixelShuffle": _factor("upscale_factor"),
     "PixelUnshuffle": _factor("downscale_factor"),
+    "ChannelShuffle": _factor("groups"),
 }

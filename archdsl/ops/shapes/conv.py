@@ -53,7 +53,7 @@ def conv(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _conv_input(a, x, n)
         k, s, d = (
-            _tuple(_int(a, key), n, key)
+            _tuple(_int(a, key), n, key, single=key != "kernel_size")
             for key in ("kernel_size", "stride", "dilation")
         )
         padding = a.get("padding", 0)
@@ -63,7 +63,8 @@ def conv(n: int) -> Callable[..., Dims]:
                 raise ShapeProblem("cannot pad 'same' with a stride other than 1")
             out = space
         else:
-            p = _tuple(0 if padding == "valid" else _int(a, "padding"), n, "padding")
+            given = 0 if padding == "valid" else _int(a, "padding")
+            p = _tuple(given, n, "padding", single=True)
             _padding_fits(a.get("padding_mode"), p, space)
             out = tuple(
                 _positive(_window(h, *args), "a spatial size of")
@@ -78,7 +79,9 @@ def conv_transpose(n: int) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _conv_input(a, x, n)
         keys = ("kernel_size", "stride", "padding", "output_padding", "dilation")
-        k, s, p, op, d = (_tuple(_int(a, key), n, key) for key in keys)
+        k, s, p, op, d = (
+            _tuple(_int(a, key), n, key, single=key != "kernel_size") for key in keys
+        )
         lead, space = _spatial(x, n)
         out = tuple(
             _positive(

@@ -65,10 +65,13 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _tuple(value: object, n: int, name: str) -> tuple[Any, ...]:
+def _tuple(value: object, n: int, name: str, single: bool = False) -> tuple[Any, ...]:
     """An int for every dimension, or one value per dimension (kernel_size=3 or
-    kernel_size=(3, 5))."""
+    kernel_size=(3, 5)). `single`: a list of one value is one for all, as torch's
+    conv strides and pool windows take it (a conv's kernel_size does not)."""
     if isinstance(value, (list, tuple)):
+        if single and len(value) == 1:
+            return tuple(value) * n
         if len(value) != n:
             raise ArgumentProblem(
                 f"gets {len(value)} values for `{name}`, expects {n}",
@@ -191,6 +194,14 @@ def _channels_last_hint(channels: object, x: Dims, at: int) -> str | None:
     if len(x) >= 3 and at % len(x) != len(x) - 1 and same(channels, x[-1]):
         return f"the channels look like the last dim: `transpose(x, {at % len(x)}, -1)` first"
     return None
+
+
+def at_least(rank: int) -> Callable[..., Dims]:
+    def rule(a: Args, x: Dims) -> Dims:
+        _at_least(x, rank)
+        return x
+
+    return rule
 
 
 def ranked(*ranks: int) -> Callable[..., Dims]:

@@ -24,32 +24,50 @@ def norm(
     ranks: tuple[int, ...], key: str, affine_only: bool = False
 ) -> Callable[..., Dims]:
     """Batch, instance and group norms: channels in dim 1 (dim 0 for an unbatched
-    instance norm input, the smallest rank it takes). Instance norms without affine
-    weights accept any channel count (torch only warns), hence `affine_only`."""
+    instance norm input, the smallest rank it takes). Instance norms with neither
+    affine weights nor running statistics accept any channel count (torch only
+    warns), hence `affine_only`. Batch and instance norms that keep no running
+    statistics use the input's own, even in eval mode, and torch refuses those of
+    a single value."""
 
     def rule(a: Args, x: Dims) -> Dims:
         channels = a[key]
         _rank(x, *ranks)
         channel = 0 if affine_only and len(x) == min(ranks) else 1
-        if not affine_only or a.get("affine") is True:
+        tracks = a.get("track_running_stats") is True
+        if not affine_only or a.get("affine") is True or tracks:
             check_size(
                 channels, x[channel], "channels",
                 _channels_last_hint(channels, x, channel),
             )  # fmt: skip
-        if affine_only and a.get("track_running_stats") is not True:
-            _more_than_one(x[channel + 1 :])
+        if affine_only and not tracks:
+            _more_than_one(x[channel + 1 :], "spatial element")
+        elif key == "num_features" and not tracks:
+            _more_than_one((x[0], *x[2:]), "value (batch times spatial size)")
+        elif key == "num_channels":
+            _group_values(a.get("num_groups"), x)
         return x
 
     return rule
 
 
-def _more_than_one(space: Dims) -> None:
-    """An instance norm's statistics over a single element are undefined; torch
-    refuses them in eval mode too unless it tracks running statistics."""
+def _group_values(groups: object, x: Dims) -> None:
+    """torch's group_norm refuses a batch whose statistics would each be over one
+    value: it checks (N * C // groups) * the spatial size."""
+    if isinstance(groups, int) and groups > 0 and all(isinstance(s, int) for s in x):
+        if _product((x[0] * x[1] // groups, *x[2:])) == 1:
+            raise ShapeProblem(
+                f"needs more than one value per group, receives {describe(x)}",
+                "use a larger input, or fewer groups",
+            )
+
+
+def _more_than_one(space: Dims, what: str) -> None:
+    """Statistics over a single element are undefined; torch refuses them in eval
+    mode too unless the norm tracks running statistics."""
     if space and all(isinstance(s, int) for s in space) and _product(space) == 1:
         raise ShapeProblem(
-            f"needs more than one spatial element per channel, receives "
-            f"{describe(space)}",
+            f"needs more than one {what} per channel, receives {describe(space)}",
             "normalize before pooling to 1x1, or use a larger input",
         )
 

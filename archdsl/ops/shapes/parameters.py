@@ -21,8 +21,15 @@ def _conv_params_nd(n: int) -> Callable[[Args], object]:
     return count
 
 
-def _affine(key: str, flag: str = "affine") -> Callable[[Args], object]:
-    return lambda a: 2 * a[key] if a.get(flag) is True else 0
+def _affine(key: str) -> Callable[[Args], object]:
+    """A weight per channel, and a bias unless bias=False (torch 2.5 and later)."""
+
+    def count(a: Args) -> object:
+        if a.get("affine") is not True:
+            return 0
+        return a[key] * (1 if a.get("bias", True) is False else 2)
+
+    return count
 
 
 def _layer_norm_params(a: Args) -> object:

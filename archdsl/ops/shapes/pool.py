@@ -8,6 +8,7 @@ from ...shapes.dims import ceildiv
 from .core import (
     UNKNOWN,
     Args,
+    ArgumentProblem,
     Dims,
     ShapeProblem,
     _int,
@@ -25,15 +26,16 @@ from .core import (
 def pool(n: int, dilated: bool) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         _rank(x, n + 1, n + 2)
-        k = _tuple(_int(a, "kernel_size"), n, "kernel_size")
+        k = _tuple(_int(a, "kernel_size"), n, "kernel_size", single=True)
         stride = a.get("stride")
+        empty = isinstance(stride, (list, tuple)) and not stride
         s = (
             k
-            if stride is None or stride == []
-            else _tuple(_int(a, "stride"), n, "stride")
+            if stride is None or empty
+            else _tuple(_int(a, "stride"), n, "stride", True)
         )
-        p = _tuple(_int(a, "padding"), n, "padding")
-        d = _tuple(_int(a, "dilation"), n, "dilation") if dilated else (1,) * n
+        p = _tuple(_int(a, "padding"), n, "padding", single=True)
+        d = _tuple(_int(a, "dilation"), n, "dilation", True) if dilated else (1,) * n
         ceil = a.get("ceil_mode") is True
         lead, space = _spatial(x, n)
         if n == 3 and not dilated:  # torch's avg_pool3d also wants the input unpadded
@@ -67,11 +69,26 @@ def _pool_size(h, k, s, p, d, ceil: bool) -> object:
     return out - 1 if (out - 1) * s >= h + p else out  # type: ignore[operator]
 
 
-def adaptive_pool(n: int) -> Callable[..., Dims]:
+def adaptive_pool(n: int, average: bool = False) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
+        given = a.get("output_size")
+        size = (
+            ()
+            if given is None
+            else _tuple(_int(a, "output_size"), n, "output_size", n == 1)
+        )
+        if given is None or n == 1 and None in size:
+            raise ArgumentProblem(
+                f"gets output_size={given!r}",
+                "give an int, or one per dimension (None keeps the input's size, "
+                "in a 2-d or 3-d pool)",
+            )
+        if average and n == 2 and size == (1, 1) and len(x) >= 2:
+            # torch's adaptive_avg_pool2d to 1x1 is a mean over the last two dims,
+            # which takes any rank from 2 up
+            return (*x[:-2], 1, 1)
         _rank(x, n + 1, n + 2)
         lead, space = _spatial(x, n)
-        size = _tuple(_int(a, "output_size"), n, "output_size")
         out = (
             *lead,
             *(h if o is None else o for h, o in zip(space, size, strict=True)),

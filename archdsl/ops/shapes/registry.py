@@ -9,11 +9,18 @@ from typing import Any
 from .arguments import check_arguments
 from .attention import multihead_attention, transformer_layer
 from .conv import conv, conv_transpose
-from .core import Args, ranked, same_shape
+from .core import Args, at_least, ranked, same_shape
 from .linear import bilinear, embedding, linear, prelu
 from .norm import layer_norm, norm
 from .pool import adaptive_pool, pool
-from .resize import interpolate, pad, pixel_shuffle, pixel_unshuffle, resize
+from .resize import (
+    channel_shuffle,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    resize,
+)
 from .tensor import (
     cat,
     flatten_dims,
@@ -34,7 +41,7 @@ ELEMENTWISE = (
     "Identity", "Dropout", "Dropout2d", "Dropout3d", "AlphaDropout", "ReLU", "ReLU6",
     "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
     "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softsign", "Tanhshrink",
-    "Threshold", "LocalResponseNorm", "ChannelShuffle",
+    "Threshold",
 )  # fmt: skip
 
 
@@ -44,7 +51,7 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     **{f"ConvTranspose{n}d": conv_transpose(n) for n in (1, 2, 3)},
     **{f"MaxPool{n}d": pool(n, dilated=True) for n in (1, 2, 3)},
     **{f"AvgPool{n}d": pool(n, dilated=False) for n in (1, 2, 3)},
-    **{f"AdaptiveAvgPool{n}d": adaptive_pool(n) for n in (1, 2, 3)},
+    **{f"AdaptiveAvgPool{n}d": adaptive_pool(n, average=True) for n in (1, 2, 3)},
     **{f"AdaptiveMaxPool{n}d": adaptive_pool(n) for n in (1, 2, 3)},
     "BatchNorm1d": norm((2, 3), "num_features"),
     "BatchNorm2d": norm((4,), "num_features"),
@@ -62,24 +69,26 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     ),
     "Unflatten": unflatten,
     "Upsample": lambda a, x: resize(
-        a.get("size"), a.get("scale_factor"), x, mode=a.get("mode")
+        a.get("size"), a.get("scale_factor"), x, a.get("mode", "nearest")
     ),
     "UpsamplingNearest2d": lambda a, x: resize(
-        a.get("size"), a.get("scale_factor"), x, 2
+        a.get("size"), a.get("scale_factor"), x, "nearest"
     ),
     "UpsamplingBilinear2d": lambda a, x: resize(
-        a.get("size"), a.get("scale_factor"), x, 2
+        a.get("size"), a.get("scale_factor"), x, "bilinear"
     ),
     "ZeroPad2d": pad(2),
     "ConstantPad2d": pad(2),
-    "ReflectionPad2d": pad(2, reflect=True),
-    "ReplicationPad2d": pad(2),
+    "ReflectionPad2d": pad(2, "reflect"),
+    "ReplicationPad2d": pad(2, "replicate"),
     "PixelShuffle": pixel_shuffle,
     "PixelUnshuffle": pixel_unshuffle,
     "MultiheadAttention": multihead_attention,
     "TransformerEncoderLayer": transformer_layer,
     "TransformerDecoderLayer": transformer_layer,
     "PReLU": prelu,
+    "ChannelShuffle": channel_shuffle,
+    "LocalResponseNorm": at_least(3),
     "Dropout1d": ranked(2, 3),
     "Softmax2d": ranked(3, 4),
     "Softmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
@@ -118,6 +127,6 @@ OP_SHAPES: dict[str, Callable[..., Any]] = {
     "sigmoid": same_shape,
     "tanh": same_shape,
     "interpolate": interpolate,
-    "adaptive_avg_pool2d": lambda a, x: adaptive_pool(2)(a, x),
+    "adaptive_avg_pool2d": adaptive_pool(2, average=True),
     "pad_like": pad_like,
 }

@@ -14,6 +14,7 @@ from .core import (
     _at_least,
     _int,
     _positive,
+    _rank,
     _spatial,
     _tuple,
     describe,
@@ -24,10 +25,10 @@ from .core import (
 MODE_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
-def resize(size: object, scale: object, x: Dims, spatial: int | None = None,
-           mode: object = None) -> Dims:  # fmt: skip
+def resize(size: object, scale: object, x: Dims, mode: object = "nearest") -> Dims:
     """Upsample / interpolate: `size`, or `scale_factor` per spatial dim (never
-    both: _one_of_size_or_scale)."""
+    both: _one_of_size_or_scale), of an [N, C, ...] input with 1 to 3 spatial
+    dims. Every output size must be 1 or more, as torch says."""
     rank = MODE_RANKS.get(mode)  # type: ignore[arg-type]
     if rank is not None and len(x) != rank:
         raise ShapeProblem(
@@ -35,9 +36,8 @@ def resize(size: object, scale: object, x: Dims, spatial: int | None = None,
             "'linear' is for [N, C, L], 'bilinear' and 'bicubic' for [N, C, H, W], "
             "'trilinear' for [N, C, D, H, W]",
         )
-    n = spatial or len(x) - 2
-    if n < 1:
-        raise ShapeProblem(f"resizes spatial dimensions; receives {describe(x)}")
+    _rank(x, 3, 4, 5, what=" ([N, C] and 1 to 3 spatial dims)")
+    n = len(x) - 2
     lead, space = _spatial(x, n)
     if size is not None:
         return (*lead, *_tuple(size, n, "size"))
@@ -52,27 +52,39 @@ def resize(size: object, scale: object, x: Dims, spatial: int | None = None,
             out.append(h * int(factor))
         else:
             out.append(math.floor(h * factor) if isinstance(h, int) else UNKNOWN)
-    return (*lead, *out)
+    return (*lead, *(_positive(o, "a spatial size of") for o in out))
 
 
-def pad(n: int, reflect: bool = False) -> Callable[..., Dims]:
+def pad(n: int, mode: str = "constant") -> Callable[..., Dims]:
+    """Zero, constant, reflection and replication pads of the last n dims. A
+    negative padding crops. A constant pad takes any rank from n up and may crop
+    a dimension to nothing; the others take [C, ...] or [N, C, ...] only and keep
+    every dimension 1 or more."""
+
     def rule(a: Args, x: Dims) -> Dims:
         value = _int(a, "padding")
-        pads = _tuple(
-            value, 2 * n, "padding"
-        )  # (left, right, top, bottom, ...): last dim first
+        pads = _tuple(value, 2 * n, "padding")  # (left, right, top, ...): last first
+        if mode == "constant":
+            _at_least(x, n)
+        else:
+            _rank(x, n + 1, n + 2)
         out = list(x)
         for i in range(n):
             size = x[len(x) - 1 - i]
             widest = max(pads[2 * i], pads[2 * i + 1])
-            if reflect and isinstance(size, int) and widest >= size:
+            if mode == "reflect" and isinstance(size, int) and widest >= size:
                 raise ShapeProblem(
                     f"reflects a padding of {widest} in a dimension of size {size}; "
                     "it must be smaller"
                 )
-            out[len(x) - 1 - i] = _positive(
-                x[len(x) - 1 - i] + pads[2 * i] + pads[2 * i + 1], "a spatial size of"
-            )
+            padded = size + pads[2 * i] + pads[2 * i + 1]
+            if isinstance(padded, int) and padded < (mode != "constant"):
+                raise ShapeProblem(
+                    f"gives a size of {padded} in dim {len(x) - 1 - i}: its negative "
+                    f"padding crops more than the {size} there",
+                    "crop less, or use a larger input",
+                )
+            out[len(x) - 1 - i] = padded
         return tuple(out)
 
     return rule
@@ -99,6 +111,20 @@ def pixel_unshuffle(a: Args, x: Dims) -> Dims:
     return (*lead, c * r * r, floordiv_any(h, r), floordiv_any(w, r))
 
 
+def channel_shuffle(a: Args, x: Dims) -> Dims:
+    if len(x) < 3:
+        raise ShapeProblem(
+            f"expects at least a 3-d input [N, C, ...], receives {describe(x)}"
+        )
+    groups, c = a.get("groups"), x[1]
+    if isinstance(groups, int) and isinstance(c, int) and groups > 0 and c % groups:
+        raise ShapeProblem(
+            f"splits {c} channels into {groups} groups, which does not divide them",
+            "the channels must be a multiple of groups",
+        )
+    return x
+
+
 def interpolate(a: Args, x: Dims) -> Dims:
     _one_of_size_or_scale(a)  # as the Upsample layers' argument rule does
-    return resize(a.get("size"), a.get("scale_factor"), x, mode=a.get("mode"))
+    return resize(a.get("size"), a.get("scale_factor"), x, a.get("mode", "nearest"))

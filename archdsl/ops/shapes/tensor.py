@@ -26,9 +26,9 @@ from .core import (
 
 
 def flatten_dims(x: Dims, start: object, end: object) -> Dims:
+    first, last = _dim(start, len(x)), _dim(end, len(x))
     if not x:
         return (1,)
-    first, last = _dim(start, len(x)), _dim(end, len(x))
     if first > last:
         raise ShapeProblem("start_dim comes after end_dim")
     return (*x[:first], _product(x[first : last + 1]), *x[last + 1 :])
@@ -57,6 +57,10 @@ def cat(a: Args, tensors: Sequence[Dims]) -> Dims:
     first = tensors[0]
     rank = len(first)
     dim = _dim(a.get("dim", 0), rank)
+    if not rank:
+        raise ShapeProblem(
+            "cannot join 0-d tensors", "`stack` them, or `unsqueeze` each first"
+        )
     depends = None
     for index, other in enumerate(tensors[1:], 1):
         if len(other) != rank:
@@ -130,9 +134,12 @@ def squeeze(a: Args, x: Dims) -> Dims:
         if not all(isinstance(s, int) for s in x):
             raise Unknowable  # which sizes are 1 depends on the input
         return tuple(s for s in x if s != 1)
-    chosen = {
-        _dim(d, len(x)) for d in (dims if isinstance(dims, (list, tuple)) else [dims])
-    }
+    listed = dims if isinstance(dims, (list, tuple)) else [dims]
+    chosen = {_dim(d, len(x)) for d in listed}
+    if len(chosen) != len(listed):
+        raise ShapeProblem(f"names a dimension twice: {list(listed)}")
+    if not x:
+        return x
     if any(not isinstance(x[d], int) for d in chosen):
         raise Unknowable
     return tuple(s for i, s in enumerate(x) if not (i in chosen and s == 1))
@@ -221,6 +228,8 @@ def permute(a: Args, x: Dims) -> Dims:
 
 def transpose(a: Args, x: Dims) -> Dims:
     d0, d1 = _dim(a["dim0"], len(x)), _dim(a["dim1"], len(x))
+    if not x:
+        return x
     out = list(x)
     out[d0], out[d1] = x[d1], x[d0]
     return tuple(out)
@@ -230,6 +239,11 @@ def mean(a: Args, x: Dims) -> Dims:
     dims = a.get("dim")
     keep = a.get("keepdim") is True
     listed = list(dims) if isinstance(dims, (list, tuple)) else [dims]
+    if dims is None and keep:  # torch.mean has no form with keepdim but no dim
+        raise ShapeProblem(
+            "keeps the reduced dims but names none",
+            f"name the dims to reduce, e.g. dim={list(range(len(x)))}",
+        )
     if dims is None or listed == []:  # torch reduces every dimension
         return tuple(1 for _ in x) if keep else ()
     chosen = [_dim(d, len(x)) for d in listed]
@@ -246,11 +260,21 @@ def softmax(a: Args, x: Dims) -> Dims:
 
 
 def pad_like(a: Args, x: Dims, other: Dims) -> Dims:
-    if len(x) != 4 or len(other) != 4:
+    """What the generated helper does: pad (or crop) the last two dims of `input`
+    by how much `other`'s dims 2 and 3 differ from `input`'s."""
+    if len(x) < 4 or len(other) < 4:
         raise ShapeProblem(
             f"pads 4-d tensors, receives {describe(x)} and {describe(other)}"
         )
-    return (*x[:2], *other[2:])
+    if len(x) == 4:
+        return (*x[:2], *other[2:4])
+    out = (*x[:-2], x[-2] + other[2] - x[2], x[-1] + other[3] - x[3])
+    for size in out[-2:]:
+        if isinstance(size, int) and size < 0:
+            raise ShapeProblem(
+                f"crops {describe(x)} to a negative size to match {describe(other)}"
+            )
+    return out
 
 
 def broadcast(x: Dims, y: Dims) -> Dims:
