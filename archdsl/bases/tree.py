@@ -120,14 +120,35 @@ def _build(builder: str, kwargs: dict[str, object]) -> BaseTree:
     family = family_of(builder)
     assert family is not None, builder
     _check_keywords(getattr(models, family.cls), kwargs)
+    _check_counts(kwargs)
     try:
         with torch.device("meta"):
             model = getattr(models, builder)(**kwargs)
-    except (TypeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - torchvision's refusals take any form
+        # (a RuntimeError from a negative size, an AssertionError, a ValueError):
+        # each is the builder refusing the spec's arguments, never a crash of ours
+        only = next(iter(kwargs)) if len(kwargs) == 1 else None
         raise BaseError(
-            f"torchvision's `{builder}` rejects these arguments: {exc}"
+            f"torchvision's `{builder}` rejects these arguments: {exc}", keyword=only
         ) from None
     return _record(builder, model, torch)
+
+
+#: Keyword arguments that count something: torchvision builds (or fails to build)
+#: a model with 0 or -5 classes deep inside, with no word about which argument.
+_COUNTS = ("num_classes",)
+
+
+def _check_counts(kwargs: dict[str, object]) -> None:
+    for name in _COUNTS:
+        value = kwargs.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value >= 1:
+            continue
+        raise BaseError(
+            f"`{name}` must be at least 1, got {value}",
+            hint="the classifier has one output per class",
+            keyword=name,
+        )
 
 
 def _check_keywords(cls: type, kwargs: dict[str, object]) -> None:
