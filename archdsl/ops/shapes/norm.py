@@ -43,7 +43,12 @@ def norm(
         if affine_only and not tracks:
             _more_than_one(x[channel + 1 :], "spatial element")
         elif key == "num_features" and not tracks:
-            _more_than_one((x[0], *x[2:]), "value (batch times spatial size)")
+            _more_than_one(
+                (x[0], *x[2:]),
+                "value (batch times spatial size)",
+                "use a batch of 2 or more, or keep running statistics "
+                "(track_running_stats=True)",
+            )
         elif key == "num_channels":
             _group_values(a.get("num_groups"), x)
         return x
@@ -62,13 +67,17 @@ def _group_values(groups: object, x: Dims) -> None:
             )
 
 
-def _more_than_one(space: Dims, what: str) -> None:
+def _more_than_one(
+    space: Dims,
+    what: str,
+    hint: str = "normalize before pooling to 1x1, or use a larger input",
+) -> None:
     """Statistics over a single element are undefined; torch refuses them in eval
     mode too unless the norm tracks running statistics."""
     if space and all(isinstance(s, int) for s in space) and _product(space) == 1:
         raise ShapeProblem(
             f"needs more than one {what} per channel, receives {describe(space)}",
-            "normalize before pooling to 1x1, or use a larger input",
+            hint,
         )
 
 
