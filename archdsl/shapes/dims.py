@@ -49,11 +49,27 @@ class Floor:
         return _atom_key(self) < _atom_key(other)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class ParamSym(Sym):
+    """A model parameter nobody gave (`extra`): an int that may be 0, where an
+    input's size (`N`, `H`) is at least 1. Never equal to the Sym of that name."""
+
+    def __lt__(self, other: object) -> bool:
+        return _atom_key(self) < _atom_key(other)  # type: ignore[arg-type]
+
+
 Atom = Sym | Floor
 
 
-def _atom_key(atom: Atom) -> tuple[int, str]:
-    return (0, atom.name) if isinstance(atom, Sym) else (1, str(atom))
+def _atom_key(atom: Atom) -> tuple[int, str, int]:
+    if isinstance(atom, Sym):
+        return (0, atom.name, isinstance(atom, ParamSym))
+    return (1, str(atom), 0)
+
+
+def least(atom: Sym) -> int:
+    """The smallest value a symbol takes: 0 for a parameter, 1 for a size."""
+    return 0 if isinstance(atom, ParamSym) else 1
 
 
 class Poly:
@@ -70,6 +86,10 @@ class Poly:
     @staticmethod
     def symbol(name: str) -> Poly:
         return Poly({(Sym(name),): 1})
+
+    @staticmethod
+    def parameter(name: str) -> Poly:
+        return Poly({(ParamSym(name),): 1})
 
     @property
     def const(self) -> int:
@@ -246,6 +266,11 @@ def symbol(name: str) -> Poly:
     return Poly.symbol(name)
 
 
+def parameter(name: str) -> Poly:
+    """An int parameter nobody gave: a symbol that may be 0 (see ParamSym)."""
+    return Poly.parameter(name)
+
+
 def evaluate(size: Size, env: dict[str, int]) -> int | None:
     return size if isinstance(size, int) else size.evaluate(env)
 
@@ -256,17 +281,18 @@ def show(size: object) -> str:
 
 # ---- deciding that a size can never be zero --------------------------------------------
 
-#: A real-valued polynomial over symbols: monomial (sorted symbol names) -> coefficient.
-_Bound = dict[tuple[str, ...], Fraction]
+#: A real-valued polynomial over symbols: monomial (sorted symbols) -> coefficient.
+_Bound = dict[tuple[Sym, ...], Fraction]
 
 
 def never_zero(size: Size) -> bool:
-    """Whether `size` is nonzero for every value of its symbols (all sizes >= 1).
+    """Whether `size` is nonzero for every value of its symbols (sizes >= 1,
+    parameters >= 0).
 
     Sound, not complete: each floor is replaced by the linear bound that makes the
     expression smallest (or largest), and the bound is shown positive (or negative)
     when all its non-constant coefficients share that sign and it holds with every
-    symbol at 1. `H - H // 2` is at least `H / 2`, so never zero; `H - 2*(H // 2)`
+    symbol at its least value. `H - H // 2` is at least `H / 2`, so never zero; `H - 2*(H // 2)`
     is zero for even H, and nothing is claimed."""
     if isinstance(size, int):
         return size != 0
@@ -281,7 +307,7 @@ def _bounds(poly: Poly) -> tuple[_Bound | None, _Bound | None]:
     high: _Bound = {}
     for mono, coeff in poly.terms:
         floors = [a for a in mono if isinstance(a, Floor)]
-        names = tuple(sorted(a.name for a in mono if isinstance(a, Sym)))
+        names = tuple(sorted(a for a in mono if isinstance(a, Sym)))
         if not floors:
             _add(low, names, Fraction(coeff))
             _add(high, names, Fraction(coeff))
@@ -303,12 +329,14 @@ def _bounds(poly: Poly) -> tuple[_Bound | None, _Bound | None]:
     return low, high
 
 
-def _add(bound: _Bound, mono: tuple[str, ...], coeff: Fraction) -> None:
+def _add(bound: _Bound, mono: tuple[Sym, ...], coeff: Fraction) -> None:
     bound[mono] = bound.get(mono, Fraction(0)) + coeff
 
 
 def _positive_everywhere(bound: _Bound) -> bool:
-    """Positive for all symbols >= 1: non-negative slopes, positive at all ones."""
+    """Positive for all symbols at or above their least values: non-negative
+    slopes (so the least values give the least total), positive there."""
     if any(c < 0 for m, c in bound.items() if m):
         return False
-    return sum(bound.values(), Fraction(0)) > 0
+    return sum((c * math.prod(least(a) for a in m) for m, c in bound.items()),
+               Fraction(0)) > 0  # fmt: skip

@@ -465,8 +465,10 @@ def split_arguments(
 
 
 def _symbol_for(param: ir.Param) -> Any:
+    """A parameter nobody gave: an int one is a symbol that may be 0 (`extra`
+    features), not assumed to be at least 1 as an input's size is."""
     if param.type is None or param.type.name == "int":
-        return dims.symbol(param.name)
+        return dims.parameter(param.name)
     return UNKNOWN
 
 
