@@ -12,7 +12,7 @@ from .base import find_submodule
 from .calls import bind
 from .consts import const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
-from .exprs import ANY, ExprChecker, Scope
+from .exprs import ANY, ExprChecker, Scope, _arith
 from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
 from .names import why_reserved
 
@@ -164,28 +164,41 @@ class ForwardChecker(ExprChecker):
                 hint="a list of tensors repeats with `* n` and joins with `+`",
             )
             return ANY
-        return super()._binop(expr)
+        self._check_size(expr)
+        result = _arith(expr.op, left, right)
+        if result is None:
+            self.ctx.error(
+                f"`{expr.op}` cannot combine {types.describe(left)} "
+                f"and {types.describe(right)}",
+                expr.span,
+            )
+            return ANY
+        return Value(result)
 
     def _subscript(self, expr: ir.Subscript) -> Value:
         """`attn(q, k, v)[0]`: one of the tensors a call returns."""
-        container = self.expr(expr.value)
+        container, index = self.expr(expr.value), self.expr(expr.index)
+        if index.type not in ("int", "any"):
+            self.ctx.error(
+                f"an index must be an int, got {index.type}", expr.index.span
+            )
+            return ANY
         if container.type == "tensor" and container.arity > 1:
-            index = self.expr(expr.index)
             at = const_value(expr.index, self.known)
-            if index.type not in ("int", "any"):
-                self.ctx.error(
-                    f"an index must be an int, got {index.type}", expr.index.span
-                )
-            elif isinstance(at, int) and not -container.arity <= at < container.arity:
+            if isinstance(at, int) and not -container.arity <= at < container.arity:
                 self.ctx.error(
                     f"index {at} is out of range: this gives {container.arity} values",
                     expr.index.span,
                 )
             return TENSOR
         if container.type == "tensors":
-            self.expr(expr.index)
             return TENSOR
-        return super()._subscript(expr)
+        if types.base(container.type) == "list":
+            return Value(types.item(container.type))
+        if container.type in ("tuple", "any"):
+            return ANY
+        self.ctx.error(f"cannot index {types.describe(container.type)}", expr.span)
+        return ANY
 
     # ---- names and calls -------------------------------------------------------------
 

@@ -8,6 +8,8 @@ from .. import ir
 from ..errors import did_you_mean
 from ..ir.walk import returns, walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
+from ..shapes.infer import argument_diagnostics, infer_model
+from ..shapes.modules import EvalError
 from .base import (
     RUNNING,
     base_forward,
@@ -20,6 +22,7 @@ from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
 from .freeze import check_freeze
 from .inplace import check_inplace
+from .limits import check_nesting
 from .names import why_reserved
 from .unused import check_unused
 
@@ -139,14 +142,29 @@ def _check_forward(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
 
 
 def check_recursion(ctx: Context, program: ir.Program) -> None:
-    """A block that builds itself, directly or through others, never finishes."""
+    """A block that builds itself, directly or through others, never finishes.
+    Depth-first without recursion, each definition explored once: a chain of
+    1,500 blocks, or 26 levels of blocks that each build two others, takes
+    linear time and no Python stack."""
     reported: set[str] = set()
-
-    def visit(name: str, trail: list[str]) -> None:
-        for used, span in ctx.defs[name].uses.items():
-            if used in trail:
-                cycle = trail[trail.index(used) :] + [used]
+    done: set[str] = set()
+    for root in ctx.defs:
+        if root in done:
+            continue
+        trail, on_trail = [root], {root}
+        stack = [iter(ctx.defs[root].uses.items())]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                finished = trail.pop()
+                on_trail.discard(finished)
+                done.add(finished)
+                continue
+            used, span = step
+            if used in on_trail:
                 if used not in reported:
+                    cycle = trail[trail.index(used) :] + [used]
                     reported.update(cycle)
                     ctx.error(
                         "recursive definition: " + " -> ".join(f"`{c}`" for c in cycle),
@@ -154,11 +172,11 @@ def check_recursion(ctx: Context, program: ir.Program) -> None:
                         hint="a block cannot contain itself",
                     )
                 continue
-            visit(used, [*trail, used])
-
-    for name in ctx.defs:
-        if name not in reported:
-            visit(name, [name])
+            if used in done or used not in ctx.defs:
+                continue
+            trail.append(used)
+            on_trail.add(used)
+            stack.append(iter(ctx.defs[used].uses.items()))
 
 
 def check_unknown_imports(ctx: Context, program: ir.Program) -> None:
@@ -179,16 +197,17 @@ def check_shapes(ctx: Context, program: ir.Program) -> None:
     sound."""
     if ctx.has_errors:
         return
-    from ..shapes.infer import argument_diagnostics, infer_model
-
     reported = set()
     for info in list(ctx.defs.values()):
         if info.kind == "builder":
             continue
-        result = infer_model(ctx, info)
-        found_here = list(result.diagnostics) if result else []
-        if info.kind == "model":  # blocks are built by the models that use them
-            found_here += argument_diagnostics(ctx, info, result and result.model)
+        try:
+            result = infer_model(ctx, info)
+            found_here = list(result.diagnostics) if result else []
+            if info.kind == "model":  # blocks are built by the models that use them
+                found_here += argument_diagnostics(ctx, info, result and result.model)
+        except EvalError as exc:  # what Python refuses, or a limit, at build time
+            found_here = exc.diagnostics
         for found in found_here:
             key = (found.span, found.message)
             if key not in reported:
@@ -204,6 +223,7 @@ PASSES: tuple[Pass, ...] = (
     check_unknown_imports,
     check_definitions,
     check_freeze,  # after every definition's members are known
+    check_nesting,
     check_recursion,
     check_inplace,
     check_shapes,

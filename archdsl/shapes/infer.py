@@ -47,7 +47,6 @@ from .modules import (
     Evaluator,
     LayerModule,
     SeqModule,
-    TooLarge,
     count_parameters,
     label_of,
     split_arguments,
@@ -124,12 +123,10 @@ def infer_model(
     try:
         with no_gc_pauses():
             return _run(run, info, forward, bound, declared, given)
-    except (TooLarge, RecursionError):
+    except RecursionError:  # a last resort: check_nesting bounds the depth
         why = Diagnostic(
-            f"shapes of `{info.name}` were not inferred: it builds more than "
-            f"{ctx.limits.max_modules:,} modules, blocks inside blocks counted",
+            f"shapes of `{info.name}` were not inferred: its blocks nest too deeply",
             info.node.span,
-            "raise the limit with --max-modules to check them",
             severity="warning",
         )
         return Result([UNKNOWN_TENSOR], [], UNKNOWN, [why])
@@ -146,7 +143,7 @@ def argument_diagnostics(
         try:
             with no_gc_pauses():
                 model = Evaluator(ctx).instantiate(info, {}, info.node.span)
-        except (TooLarge, RecursionError):
+        except RecursionError:
             return []
     found = []
     for who, layer in _layers(model, None, set()):
