@@ -443,3 +443,17 @@ def test_an_empty_linear_is_allowed_as_in_torch():
     )
     check_arguments("Linear", args)
     assert LAYER_SHAPES["Linear"](args, (2, 4)) == (2, 0)
+
+
+def test_a_base_models_elementwise_child_takes_any_rank():
+    """ResNet's own `relu` was measured on [N, 64, H, W]; an `at` rewrite applies
+    it to the pooled [N, 512] features, which torch's ReLU takes as it takes any
+    rank. The check once refused it ("expects a 4-d input")."""
+    pytest.importorskip("torchvision")
+    import archdsl
+
+    text = "model Net extends torchvision.resnet18() {\n    at fc(x) = fc(relu(x))\n}\n"
+    assert archdsl.check(text=text) == []
+    model = archdsl.load(text=text).Net().eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 64, 64)).shape == (2, 1000)

@@ -9,6 +9,7 @@ from ..bases import BaseTree
 from ..bases.probe import Fit, SubRule, load_rules
 from ..ops.layers import SIZE_AGNOSTIC
 from ..ops.shapes import Args, Dims, ShapeProblem, check_size, describe, floordiv_any
+from ..ops.shapes.registry import ELEMENTWISE
 
 _loaded: dict[tuple[str, str], dict[str, SubRule]] = {}
 
@@ -18,11 +19,19 @@ def base_rule(tree: BaseTree, path: str) -> Callable[[Args, Dims], Dims] | None:
     rules = _loaded.get(key)
     if rules is None:
         rules = _loaded[key] = load_rules(tree)
+    node = tree.get(path)
+    if node is not None and node.type in ELEMENTWISE:
+        # measured at one rank, but ReLU, Dropout and the like take any: applied
+        # elsewhere (an `at` rewrite on [N, 512]) they keep whatever they receive
+        return _any_rank
     rule = rules.get(path)
     if rule is None:
         return None
-    node = tree.get(path)
     return _apply(rule, any_channels=node is not None and node.type in SIZE_AGNOSTIC)
+
+
+def _any_rank(args: Args, x: Dims) -> Dims:
+    return x
 
 
 def _apply(rule: SubRule, any_channels: bool) -> Callable[[Args, Dims], Dims]:
