@@ -61,6 +61,19 @@ def test_sequential_refuses_splat_of_non_modules_like_torch(items: str) -> None:
     )
 
 
+def test_module_list_refuses_non_modules_like_torch() -> None:
+    with pytest.raises(TypeError):
+        nn.ModuleList([1, 2])
+    refused(
+        "model M() {\n"
+        "    layers = ModuleList([1, 2])\n"
+        "    fc = Linear(2, 2)\n"
+        "    forward(x: [N, 2]) = fc(x)\n"
+        "}\n",
+        "`ModuleList` holds modules",
+    )
+
+
 def test_sequential_splat_of_modules_matches_torch() -> None:
     module = build(
         "model M(chans: list[int] = [4, 6, 3]) {\n"

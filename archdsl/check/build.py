@@ -369,6 +369,8 @@ class BuildChecker(ExprChecker):
                 outputs = 2  # a pool giving its values and their indices
             ref = ModuleRef(name, found.inputs, outputs, callable=found.callable)
             ref.inplace = is_inplace(found.signature, expr, self.known)
+            if name == "ModuleList":
+                self._module_list_items(expr, values)
             if found.signature.named_children and values:
                 ref.first = values[0].module  # the first layer to see its input
                 ref.children = _children(expr, values)
@@ -387,6 +389,16 @@ class BuildChecker(ExprChecker):
             hint=did_you_mean(name, candidates),
         )
         return ANY
+
+    def _module_list_items(self, call: ir.Call, values: list[Value]) -> None:
+        """`ModuleList([...])` holds modules only: torch refuses anything else."""
+        for arg, value in zip(call.args, values, strict=True):
+            item = types.item(value.type)
+            if isinstance(arg, ir.Positional) and item not in ("module", "any"):
+                self.ctx.error(
+                    f"`ModuleList` holds modules; this list holds {types.describe(item)}",
+                    arg.value.span,
+                )
 
     def _def_call(self, name: str, expr: ir.Call, values: list[Value]) -> Value:
         target = self.ctx.defs[name]
