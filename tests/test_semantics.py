@@ -341,6 +341,11 @@ INPLACE_REFUSED = {
         "        return pre(h) + h\n",
         "`h` is read after `pre` (PreAct, whose forward passes its input to `act`",
     ),
+    "inplace given by a parameter": (
+        "    act = ReLU(inplace=not flag)\n",  # False by default, True for M(False)
+        "        y = act(h)\n        return h + y\n",
+        "`h` is read after `act`",
+    ),
     "in one branch": (
         "    act = ReLU(inplace=True)\n",
         "        if flag { y = act(h) } else { y = fc(h) }\n        return y + h\n",

@@ -368,7 +368,7 @@ class BuildChecker(ExprChecker):
             if isinstance(indices, ir.Constant) and indices.value is True:
                 outputs = 2  # a pool giving its values and their indices
             ref = ModuleRef(name, found.inputs, outputs, callable=found.callable)
-            ref.inplace = is_inplace(found.signature, expr, self.known)
+            ref.inplace = is_inplace(found.signature, expr)
             if name == "ModuleList":
                 self._module_list_items(expr, values)
             if found.signature.named_children and values:

@@ -19,7 +19,6 @@ from ..ops import TENSOR_OPS, layer
 from ..ops.signature import Signature
 from ..source import Span
 from .arguments import argument_for
-from .consts import const_value
 from .context import Context, DefInfo, ModuleRef
 
 #: Layers whose output is their input, or a view of it (Dropout returns its input
@@ -35,13 +34,14 @@ VIEW_OPS = frozenset(
 )
 
 
-def is_inplace(sig: Signature, call: ir.Call, known: dict[str, object]) -> bool:
-    """Whether a layer call builds a layer that works in place: `inplace=True`, or
-    an `inplace` argument not known at check time (it may be True)."""
+def is_inplace(sig: Signature, call: ir.Call) -> bool:
+    """Whether a layer call builds a layer that may work in place: `inplace=True`,
+    or any `inplace` argument but a literal False (a parameter's default can be
+    overridden by the caller, so only a literal is known for every build)."""
     if sig.param("inplace") is None:
         return False
     expr = argument_for(sig, call, "inplace")
-    return expr is not None and const_value(expr, known) is not False
+    return expr is not None and not (isinstance(expr, ir.Constant) and not expr.value)
 
 
 @dataclass
