@@ -92,10 +92,6 @@ def label_of(module: object) -> str:
     return "?"
 
 
-class TooLarge(Exception):
-    """Kept for callers that catch it: limits now raise EvalError, an error."""
-
-
 class EvalError(ArchError):
     """What building the model would refuse, found by evaluating it: a value Python
     refuses (`1 // n` with n = 0), or a limit crossed with the sizes its callers

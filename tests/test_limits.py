@@ -1,0 +1,279 @@
+"""Limits hold on values as evaluated, and build-time evaluation refuses what Python
+or torch refuses: each case gives one diagnostic, at its line, and finishes within
+a bound on work (a step budget far below the default), never by wall-clock time."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+import archdsl
+from archdsl.check import Limits
+from archdsl.errors import ArchError
+from archdsl.shapes.dims import never_zero, parameter, symbol
+
+#: A step budget 200 times smaller than the default: a case that finishes under it
+#: does its work in milliseconds, however slow the machine.
+SMALL = Limits(max_steps=10_000)
+
+
+def error_of(text: str, limits: Limits = SMALL) -> ArchError:
+    with pytest.raises(ArchError) as info:
+        archdsl.compile_spec(text, limits)
+    return info.value
+
+
+def first(text: str, limits: Limits = SMALL) -> tuple[str, int, int, list[int]]:
+    """(message, line, column, lines of its notes) of the first error."""
+    found = error_of(text, limits).errors[0]
+    assert found.span is not None
+    notes = [n.span.line for n in found.notes if n.span is not None]
+    return found.message, found.span.line, found.span.column, notes
+
+
+def model(body: str, params: str = "", forward: str = "forward(x) = fc(x)") -> str:
+    return f"model M({params}) {{\n{body}\n    {forward}\n}}\n"
+
+
+WIDE = """block Wide(n: int) {
+    fc = Linear(n, n)
+    forward(x) = fc(x)
+}
+"""
+
+
+# ---- sizes through block arguments ---------------------------------------------------
+
+
+def test_parameters_count_with_the_callers_arguments():
+    text = WIDE + model("    fc = Wide(1000000)")
+    message, line, _, notes = first(text)
+    assert message.startswith("`M` would have about 1.0e+12 parameters")
+    assert line == 2 and notes == [6]  # at the Linear, noting the call
+
+
+def test_instances_of_one_block_all_count():
+    """The counting pass evaluates Wide(70000) once and multiplies it out: two fit
+    under 10^10 parameters, the third crosses, at its own line."""
+    two = "    a = Wide(70000)\n    b = Wide(70000)\n    fc = Linear(2, 2)"
+    archdsl.compile_spec(WIDE + model(two), SMALL)
+    three = two.replace("    fc", "    c = Wide(70000)\n    fc")
+    message, line, _, _ = first(WIDE + model(three))
+    assert "would have about 14,700,210,000 parameters" in message
+    assert line == 8
+
+
+def test_repeats_through_a_block_parameter_are_an_error():
+    block = """block R(n: int) {
+    layers = Sequential(*[ReLU() for _ in range(n)])
+    forward(x) = layers(x)
+}
+"""
+    message, line, _, notes = first(block + model("    fc = R(1000000000000)"))
+    assert message == "this range has 1.0e+12 items; the limit is 1,000,000"
+    assert line == 2 and notes == [6]
+    text = block + model("    fc = R(200000)")
+    message, line, _, _ = first(text, Limits())
+    assert message == "`M` would build at least 100,001 modules; the limit is 100,000"
+    assert line == 2
+    archdsl.compile_spec(text, Limits(max_modules=300_000))  # raised, it builds
+
+
+def test_doubled_blocks_26_levels_deep_are_refused_at_once():
+    """B_k builds B_(k-1) twice: 2^27 modules. Refused within the small budget,
+    where building the first 100,000 modules would take more steps than that."""
+    lines = ["block B0() {\n    fc = Linear(2, 2)\n    forward(x) = fc(x)\n}"]
+    for k in range(1, 27):
+        lines.append(
+            f"block B{k}() {{\n    a = B{k - 1}()\n    b = B{k - 1}()\n"
+            "    forward(x) = b(a(x))\n}"
+        )
+    text = "\n".join(lines) + "\n" + model("    fc = B26()")
+    message, *_ = first(text)
+    assert re.fullmatch(
+        r"`M` would build at least [\d,]+ modules; the limit is .*", message
+    )
+
+
+# ---- values too large to hold --------------------------------------------------------
+
+
+def test_large_exponents_are_evaluated_not_skipped():
+    message, line, _, _ = first(
+        model("    k = 2 ** 65 // 2 ** 31\n    fc = Linear(k, 2)")
+    )
+    assert message.startswith("`M` would have about 34,359,738,370 parameters")
+    assert line == 3
+
+
+def test_an_integer_too_large_is_refused_before_it_is_computed():
+    message, line, column, _ = first(
+        model("    k = (10 ** 10000) ** 10000\n    fc = ReLU()")
+    )
+    assert message.startswith("this is too large to compute: at least 30,001 bits")
+    assert (line, column) == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "message"),
+    [
+        ("[0]", "a + a", "this list would have 1,048,576 items"),
+        ('"ab"', "a + a", "this string would have 1,048,576 characters"),
+        ("[0, 1]", "a * 2", "this list would have 1,048,576 items"),
+        ("3", "a * a", "this is too large to compute"),
+    ],
+)
+def test_forty_doublings_are_refused(start, step, message):
+    """Refused at the doubling whose result would be longer than max_items, before
+    it is built (under the small budget, the step limit refuses even sooner)."""
+    lines = [f"    a0 = {start}"]
+    for k in range(1, 41):
+        lines.append(f"    a{k} = {step.replace('a', f'a{k - 1}')}")
+    lines.append("    fc = ReLU()")
+    found, line, _, _ = first(model("\n".join(lines)), Limits())
+    assert found.startswith(message)
+    assert 3 <= line <= 23  # at the doubling that crosses the limit
+
+
+def test_forty_squarings_of_a_parameter_finish():
+    """A symbolic size squared forty times is not followed past a bound: checking
+    finishes (within the small budget) instead of building 2^40 terms."""
+    lines = ["    a0 = n + 1"]
+    lines += [f"    a{k} = a{k - 1} * a{k - 1}" for k in range(1, 41)]
+    lines.append("    fc = Linear(2, 2)")
+    archdsl.compile_spec(model("\n".join(lines), "n: int"), SMALL)
+
+
+# ---- what Python refuses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "message", "column"),
+    [
+        ("1 // 0", "division by zero (`//` with 0 on the right)", 9),
+        ("7 % 0", "division by zero (`%` with 0 on the right)", 9),
+        ("1 / 0", "division by zero (`/` with 0 on the right)", 9),
+        ("[1, 2][5]", "index 5 is out of range for 2 items", 16),
+        ("[x for x in range(0, 4, 0)]", "`range` step must not be zero", 33),
+        ("0.0 ** -1", "division by zero (`**` with 0 on the right)", 9),
+    ],
+)
+def test_python_refusals_at_check_time(expr, message, column):
+    found = first(model(f"    k = {expr}\n    fc = ReLU()"))
+    assert found[:3] == (message, 2, column)
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("8 // n", "division by zero (`//` with 0 on the right)"),
+        ("[1, 2][2 - n]", "index 2 is out of range for 2 items"),
+        ("range(0, 4, n)", "`range` step must not be zero"),
+    ],
+)
+def test_python_refusals_with_a_callers_value(expr, message):
+    """A value known only from the call (`D(0)`) is refused as the model builds
+    it, inside the block, with a note at the call."""
+    block = f"block D(n: int) {{\n    k = {expr}\n    fc = ReLU()\n    forward(x) = fc(x)\n}}\n"
+    found, line, _, notes = first(block + model("    fc = D(0)"))
+    assert (found, line, notes) == (message, 2, [7])
+    archdsl.compile_spec(block + model("    fc = D(1)"), SMALL)
+
+
+def test_a_float_literal_that_overflows_is_refused():
+    for body, column in (
+        ("    k = 1e999\n    fc = ReLU()", 9),
+        ('    fc = Upsample(scale_factor=1e999, mode="nearest")', 32),
+    ):
+        message, line, found_column, _ = first(model(body))
+        assert message.startswith("`1e999` is too large for a float")
+        assert (line, found_column) == (2, column)
+
+
+def test_an_integer_literal_over_4300_digits_is_refused():
+    message, line, _, _ = first(model("    k = 1" + "0" * 5000 + "\n    fc = ReLU()"))
+    assert message == "this integer has 5,001 digits; the limit is 4,300"
+    assert line == 2
+
+
+def test_an_int_to_a_negative_power_is_a_float():
+    assert 2**-1 == 0.5  # what the generated constructor computes
+    message, line, _, _ = first(model("    fc = Linear(2 ** -1, 3)"))
+    assert message == "`Linear` argument `in_features` must be int, got float"
+    assert line == 2
+    archdsl.compile_spec(model("    fc = Linear(2 ** 3, 3)"), SMALL)
+
+
+def test_a_flat_sum_is_not_nesting():
+    total = " + ".join(["1"] * 101)
+    archdsl.compile_spec(model(f"    k = {total}\n    fc = Linear(k, 2)"), SMALL)
+
+
+# ---- bases, nesting, and the limits themselves --------------------------------------
+
+
+def test_a_base_model_with_a_negative_class_count():
+    text = "model M extends torchvision.resnet18(num_classes=-5) {\n}\n"
+    message, line, column, _ = first(text)
+    assert message == "`num_classes` must be at least 1, got -5"
+    assert (line, column) == (1, 38)
+
+
+def _chain(levels: int) -> str:
+    lines = ["block B0() {\n    fc = Linear(2, 2)\n    forward(x) = fc(x)\n}"]
+    for k in range(1, levels):
+        lines.append(f"block B{k}() {{\n    a = B{k - 1}()\n    forward(x) = a(x)\n}}")
+    return "\n".join(lines) + "\n" + model(f"    fc = B{levels - 1}()")
+
+
+def test_a_chain_of_100_blocks_builds_and_runs():
+    built = archdsl.load(_chain(100)).M()
+    assert built(torch.zeros(3, 2)).shape == (3, 2)
+
+
+@pytest.mark.parametrize("run", [archdsl.compile_spec, archdsl.generate])
+def test_a_chain_of_1500_blocks_is_a_diagnostic(run):
+    with pytest.raises(ArchError) as info:
+        run(_chain(1500))
+    message = info.value.errors[0].message
+    assert message == (
+        "`B101` builds blocks nested 101 levels deep (through `B100`); the limit is 100"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["max_params", "max_modules", "max_items", "max_steps"]
+)
+def test_negative_limits_are_refused(name):
+    with pytest.raises(ArchError, match=f"--{name.replace('_', '-')} must be"):
+        Limits(**{name: -1})
+
+
+# ---- parameters nobody gave may be 0 -------------------------------------------------
+
+
+EXTRA = "model M(extra: int) {\n    fc = Linear(4 + extra, 2)\n    forward(x: [N, 4]) = fc(x)\n}\n"
+
+
+def test_an_int_parameter_without_default_may_be_zero():
+    compiled = archdsl.compile_spec(EXTRA, SMALL)  # no false "expects extra + 4"
+    from archdsl.shapes.infer import infer_model
+
+    info = compiled.context.defs["M"]
+    result = infer_model(compiled.context, info, {"extra": 0})
+    assert result.errors == [] and result.params == 10
+    built = archdsl.load(EXTRA).M(extra=0)
+    assert sum(p.numel() for p in built.parameters()) == 10
+    assert built(torch.zeros(5, 4)).shape == (5, 2)
+    wrong = infer_model(compiled.context, info, {"extra": 3})
+    assert "expects 7 input features" in wrong.errors[0].message
+
+
+def test_parameter_symbols_may_be_zero_sizes_may_not():
+    assert never_zero(symbol("H"))
+    assert not never_zero(parameter("extra"))
+    assert never_zero(parameter("extra") + 1)
+    assert not never_zero(parameter("extra") * symbol("H"))
+    assert parameter("n") != symbol("n")
