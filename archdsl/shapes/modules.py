@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import ir
 from ..bases import BaseTree
-from ..check.consts import BINARY_OPS, MAX_INT_BITS, EvalProblem, binary
+from ..check.consts import EvalProblem, binary
 from ..check.context import Context, DefInfo
 from ..check.limits import MAX_NESTING, describe_count
 from ..errors import ArchError, Diagnostic, Note
@@ -24,7 +24,7 @@ from ..ops import BUILTINS, layer
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
 from ..ops.signature import Signature, bind_arguments
 from ..source import Span
-from . import dims
+from . import dims, values
 
 
 @dataclass(eq=False)
@@ -179,7 +179,7 @@ class Evaluator:
             self.top = info.name
             if not self.counting:
                 Evaluator(self.ctx, counting=True).instantiate(info, bound, span)
-        key = _memo_key(info, bound) if self.counting else None
+        key = values.memo_key(info, bound) if self.counting else None
         if key is not None and key in self.memo:
             block, modules, params = self.memo[key]
             self._add(modules, params, span)
@@ -201,11 +201,11 @@ class Evaluator:
             elif param.default is not None:
                 env[param.name] = self.expr(param.default, env)
             else:
-                env[param.name] = _symbol_for(param)
+                env[param.name] = values.symbol_for(param)
         self._add(1, 0, span)
         block = BlockModule(info, env, span)
         if info.base is not None:
-            self._add(0, _known_count(info.base.tree.root.params), span)
+            self._add(0, values.known_count(info.base.tree.root.params), span)
             base = BaseModule(info.base.tree, "", span)
             for child in info.base.tree.root.children:
                 env[child] = base.child((child,))
@@ -293,7 +293,7 @@ class Evaluator:
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
         if isinstance(left, dims.Poly) or isinstance(right, dims.Poly):
-            return _symbolic(node.op, left, right)
+            return values.symbolic(node.op, left, right)
         if not (isinstance(left, _OPERANDS) and isinstance(right, _OPERANDS)):
             return UNKNOWN  # modules, None: the checks reported the types
         try:
@@ -379,7 +379,7 @@ class Evaluator:
                 node.span,
                 hint="a real model nests a few levels; flatten the chain",
             )
-        self.calls.append((_call_text(node), node.span))
+        self.calls.append((values.call_text(node), node.span))
         try:
             if isinstance(info.node, ir.Builder):
                 inner = {}
@@ -397,7 +397,7 @@ class Evaluator:
             self.calls.pop()
 
     def _builtin(self, name: str, args: list[Any], node: ir.Call) -> Any:
-        if any(not (_plain(a) or isinstance(a, (list, tuple))) for a in args):
+        if any(not (values.plain(a) or isinstance(a, (list, tuple))) for a in args):
             return UNKNOWN
         if name == "range" and all(isinstance(a, int) for a in args):
             if len(args) == 3 and args[2] == 0:
@@ -411,7 +411,7 @@ class Evaluator:
                 )
             self._step(len(items), node.span)
         try:
-            return _builtin(name, args)
+            return values.builtin(name, args)
         except (ValueError, OverflowError) as exc:  # int("x"), max([]), float(10**400)
             message = f"`{name}` refuses these arguments: {exc}"
             raise self._error(message, node.span) from None
@@ -427,18 +427,18 @@ class Evaluator:
             children += list(keywords.items())
             return SeqModule(name, children, node.span)
         module = LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
-        self._add(1, _known_count(count_parameters(module)), node.span)
+        self._add(1, values.known_count(count_parameters(module)), node.span)
         return module
 
     def _torchvision(self, node: ir.Call, env) -> Any:
         from ..check.base import base_tree
 
         scratch = Context()  # the checks have reported any problem already
-        known_values = {k: v for k, v in env.items() if _plain(v)}
+        known_values = {k: v for k, v in env.items() if values.plain(v)}
         resolved = base_tree(scratch, node, known_values)
         if resolved is None:
             return UNKNOWN
-        self._add(1, _known_count(resolved[1].root.params), node.span)
+        self._add(1, values.known_count(resolved[1].root.params), node.span)
         return BaseModule(resolved[1], "", node.span)
 
 
@@ -460,97 +460,8 @@ def split_arguments(
     return positional, keywords
 
 
-def _symbol_for(param: ir.Param) -> Any:
-    """A parameter nobody gave: an int one is a symbol that may be 0 (`extra`
-    features), not assumed to be at least 1 as an input's size is."""
-    if param.type is None or param.type.name == "int":
-        return dims.parameter(param.name)
-    return UNKNOWN
-
-
-def _memo_key(info: DefInfo, bound: dict[str, Any]) -> tuple | None:
-    """What makes two instances of a definition evaluate alike; None when an
-    argument is a module or otherwise not comparable by value."""
-    frozen = []
-    for name in sorted(bound):
-        value = _frozen(bound[name])
-        if value is None:
-            return None
-        frozen.append((name, value))
-    return (info.name, tuple(frozen))
-
-
-def _frozen(value: Any) -> Any:
-    if value is UNKNOWN:
-        return ("unknown",)
-    if _plain(value) or isinstance(value, dims.Poly):
-        return (type(value).__name__, value)  # 1, True and 1.0 differ
-    if isinstance(value, (list, tuple)):
-        items = [_frozen(v) for v in value]
-        return None if None in items else (type(value).__name__, tuple(items))
-    return None
-
-
-def _call_text(node: ir.Call) -> str:
-    span = node.span
-    if span is None or span.end_line != span.line:
-        return node.func.id if isinstance(node.func, ir.Name) else "?"
-    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
-
-
-def _known_count(count: Any) -> int:
-    """A parameter count for the limits: only what is known counts."""
-    return count if isinstance(count, int) and count > 0 else 0
-
-
-#: Bounds on symbolic arithmetic: beyond them a size is not followed (UNKNOWN).
-_MAX_TERMS = 1_000
-_MAX_DEGREE = 64
-
-
-def _symbolic(op: str, left: Any, right: Any) -> Any:
-    """`left op right` where one side is a symbolic size: computed when the result
-    stays small (squaring `n + 1` forty times would not)."""
-    if not all(isinstance(v, (int, dims.Poly)) for v in (left, right)):
-        return UNKNOWN
-    terms = [len(v.terms) if isinstance(v, dims.Poly) else 1 for v in (left, right)]
-    if op == "*" and terms[0] * terms[1] > _MAX_TERMS:
-        return UNKNOWN
-    result = BINARY_OPS[op](left, right)
-    if result is NotImplemented:
-        return UNKNOWN
-    if isinstance(result, dims.Poly) and not _small(result):
-        return UNKNOWN
-    return result
-
-
-def _small(poly: dims.Poly) -> bool:
-    return all(
-        len(mono) <= _MAX_DEGREE and abs(coeff).bit_length() <= MAX_INT_BITS
-        for mono, coeff in poly.terms
-    )
-
-
-def _plain(value: object) -> bool:
-    return isinstance(value, (bool, int, float, str)) or value is None
-
-
 #: What a member holding a module may hold.
 MODULE_TYPES = (LayerModule, SeqModule, BlockModule, BaseModule)
-
-
-def _builtin(name: str, args: list[Any]) -> Any:
-    if any(not (_plain(a) or isinstance(a, (list, tuple))) for a in args):
-        return UNKNOWN
-    if name == "range":
-        return list(range(*args))
-    if name == "zip":
-        return [tuple(t) for t in zip(*args, strict=False)]
-    if name == "enumerate":
-        return [tuple(t) for t in enumerate(args[0])]
-    return {"len": len, "min": min, "max": max, "abs": abs, "int": int, "float": float}[
-        name
-    ](*args)
 
 
 # ---- parameters ----------------------------------------------------------------------

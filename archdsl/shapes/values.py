@@ -1,0 +1,102 @@
+"""Build-time values for the evaluator of shapes (modules.py): symbols for the
+parameters nobody gave, the builtins, symbolic arithmetic kept within bounds, and
+what makes two instances of a block evaluate alike (for its counting pass)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ir
+from ..check.consts import BINARY_OPS, MAX_INT_BITS
+from ..check.context import DefInfo
+from ..ops.shapes import UNKNOWN
+from . import dims
+
+
+def symbol_for(param: ir.Param) -> Any:
+    """A parameter nobody gave: an int one is a symbol that may be 0 (`extra`
+    features), not assumed to be at least 1 as an input's size is."""
+    if param.type is None or param.type.name == "int":
+        return dims.parameter(param.name)
+    return UNKNOWN
+
+
+def memo_key(info: DefInfo, bound: dict[str, Any]) -> tuple | None:
+    """What makes two instances of a definition evaluate alike; None when an
+    argument is a module or otherwise not comparable by value."""
+    items = []
+    for name in sorted(bound):
+        value = frozen(bound[name])
+        if value is None:
+            return None
+        items.append((name, value))
+    return (info.name, tuple(items))
+
+
+def frozen(value: Any) -> Any:
+    if value is UNKNOWN:
+        return ("unknown",)
+    if plain(value) or isinstance(value, dims.Poly):
+        return (type(value).__name__, value)  # 1, True and 1.0 differ
+    if isinstance(value, (list, tuple)):
+        items = [frozen(v) for v in value]
+        return None if None in items else (type(value).__name__, tuple(items))
+    return None
+
+
+def call_text(node: ir.Call) -> str:
+    span = node.span
+    if span is None or span.end_line != span.line:
+        return node.func.id if isinstance(node.func, ir.Name) else "?"
+    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+
+
+def known_count(count: Any) -> int:
+    """A parameter count for the limits: only what is known counts."""
+    return count if isinstance(count, int) and count > 0 else 0
+
+
+#: Bounds on symbolic arithmetic: beyond them a size is not followed (UNKNOWN).
+_MAX_TERMS = 1_000
+_MAX_DEGREE = 64
+
+
+def symbolic(op: str, left: Any, right: Any) -> Any:
+    """`left op right` where one side is a symbolic size: computed when the result
+    stays small (squaring `n + 1` forty times would not)."""
+    if not all(isinstance(v, (int, dims.Poly)) for v in (left, right)):
+        return UNKNOWN
+    terms = [len(v.terms) if isinstance(v, dims.Poly) else 1 for v in (left, right)]
+    if op == "*" and terms[0] * terms[1] > _MAX_TERMS:
+        return UNKNOWN
+    result = BINARY_OPS[op](left, right)
+    if result is NotImplemented:
+        return UNKNOWN
+    if isinstance(result, dims.Poly) and not _small(result):
+        return UNKNOWN
+    return result
+
+
+def _small(poly: dims.Poly) -> bool:
+    return all(
+        len(mono) <= _MAX_DEGREE and abs(coeff).bit_length() <= MAX_INT_BITS
+        for mono, coeff in poly.terms
+    )
+
+
+def plain(value: object) -> bool:
+    return isinstance(value, (bool, int, float, str)) or value is None
+
+
+def builtin(name: str, args: list[Any]) -> Any:
+    if any(not (plain(a) or isinstance(a, (list, tuple))) for a in args):
+        return UNKNOWN
+    if name == "range":
+        return list(range(*args))
+    if name == "zip":
+        return [tuple(t) for t in zip(*args, strict=False)]
+    if name == "enumerate":
+        return [tuple(t) for t in enumerate(args[0])]
+    return {"len": len, "min": min, "max": max, "abs": abs, "int": int, "float": float}[
+        name
+    ](*args)
