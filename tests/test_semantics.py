@@ -326,6 +326,11 @@ INPLACE_REFUSED = {
         "        return head(h) + h\n",
         "`h` is read after `head` (Sequential, whose first layer is ReLU",
     ),
+    "through a spread Sequential": (
+        "    head = Sequential(*[ReLU(inplace=True) for _ in range(2)])\n",
+        "        return head(h) + h\n",
+        "`h` is read after `head` (Sequential, whose first layer is ReLU",
+    ),
     "through a view": (
         "    act = ReLU(inplace=True)\n",
         "        y = act(reshape(h, [-1, 2, 2]))\n        return flatten(y, 1) + h\n",

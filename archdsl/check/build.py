@@ -16,7 +16,7 @@ from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
 from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
-from .inplace import is_inplace
+from .inplace import is_inplace, spread_first
 from .limits import describe_count, parameter_count
 from .names import why_reserved
 
@@ -372,7 +372,8 @@ class BuildChecker(ExprChecker):
             if name == "ModuleList":
                 self._module_list_items(expr, values)
             if found.signature.named_children and values:
-                ref.first = values[0].module  # the first layer to see its input
+                # the first layer to see its input
+                ref.first = values[0].module or spread_first(expr.args[0], self.ctx)
                 ref.children = _children(expr, values)
             return Value("module", ref)
         if name in BUILTINS:

@@ -44,6 +44,28 @@ def is_inplace(sig: Signature, call: ir.Call) -> bool:
     return expr is not None and not (isinstance(expr, ir.Constant) and not expr.value)
 
 
+def spread_first(arg: ir.Node, ctx: Context) -> ModuleRef | None:
+    """The first module of `*[ReLU(inplace=True) for ...]` or `*[a, b]`, as far as
+    the in-place check needs it (the list's type says only "modules")."""
+    value = arg.value if isinstance(arg, ir.Splat) else None
+    if isinstance(value, ir.ListComp):
+        value = value.elt
+    elif isinstance(value, ir.ListExpr) and value.items:
+        value = value.items[0]
+    if not isinstance(value, ir.Call) or not isinstance(value.func, ir.Name):
+        return None
+    name = value.func.id
+    if name in ctx.defs:
+        return ModuleRef(name, definition=name)
+    found = layer(name)
+    if found is None:
+        return None
+    first = None
+    if found.signature.named_children and value.args:
+        first = spread_first(value.args[0], ctx)
+    return ModuleRef(name, inplace=is_inplace(found.signature, value), first=first)
+
+
 @dataclass
 class _Change:
     who: str  # `relu` (ReLU(inplace=True))
