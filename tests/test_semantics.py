@@ -211,6 +211,28 @@ def test_use_outside_the_defining_condition_is_refused(case: str) -> None:
     refused(*CONDITIONAL_REFUSED[case])
 
 
+def test_conditions_no_parameter_can_change_are_decided() -> None:
+    """`use_bn = True; if use_bn { bn = ... }`: `bn` always exists, and a member
+    of the branch never taken never does."""
+    text = (
+        "block A(p: bool) {\n"
+        "    use_bn = True\n"
+        "    deep = use_bn\n"
+        "    if use_bn { bn = BatchNorm2d(8) }\n"
+        "    if deep { extra = Conv2d(8, 8, 1) } else { never = Conv2d(8, 8, 1) }\n"
+        "    forward(x) = NEVER(extra(bn(x)))\n"
+        "}\n"
+        "model M() {\n"
+        "    a = A(True)\n"
+        "    forward(x: [N, 8, H, W]) = a(x)\n"
+        "}\n"
+    )
+    refused(text.replace("NEVER", "never"), "`never` is defined only when not `deep`")
+    model = build(text.replace("NEVER", "")).M().eval()
+    x = torch.randn(2, 8, 4, 4)
+    torch.testing.assert_close(model(x), model.a.extra(model.a.bn(x)))
+
+
 def test_uses_under_the_same_condition_build_and_match_torch() -> None:
     module = build(
         "block Up(bilinear: bool) {\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import ir
 from ..bases import BaseTree
 from ..errors import did_you_mean
+from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from ..weights import weights_file_problem
@@ -15,7 +16,7 @@ from .calls import bind
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
-from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
+from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .inplace import is_inplace, spread_first
 from .limits import describe_count, parameter_count
 from .names import why_reserved
@@ -145,6 +146,8 @@ class BuildChecker(ExprChecker):
             known = const_value(stmt.value, self.info.known)
             if known is not UNKNOWN:
                 self.info.known[stmt.name] = known
+                if not self.guard and _fixed(stmt.value, self.info.fixed):
+                    self.info.fixed.add(stmt.name)
         self.define(stmt.name, kind, value, stmt.span)
 
     @property
@@ -283,10 +286,10 @@ class BuildChecker(ExprChecker):
     def if_stmt(self, stmt: ir.If) -> None:
         self.expr(stmt.cond)
         outer, outer_guard = self.scope, self.guard
-        taken = condition(stmt.cond)
+        taken, *tests = branch_tests(stmt.cond, self.info.known, self.info.fixed)
         branches = []
-        for branch, test in ((stmt.then, taken), (stmt.orelse, taken.negated())):
-            self.scope, self.guard = Scope(outer), outer_guard | {test}
+        for branch, test in zip((stmt.then, stmt.orelse), tests, strict=True):
+            self.scope, self.guard = Scope(outer), outer_guard | test
             self.body(branch)
             branches.append(self.scope.symbols)
         self.scope, self.guard = outer, outer_guard
@@ -441,3 +444,9 @@ def _children(
         (arg.name if isinstance(arg, ir.Keyword) else str(index), value.module)
         for index, (arg, value) in enumerate(zip(call.args, values, strict=True))
     )
+
+
+def _fixed(expr: ir.Node, fixed: set[str]) -> bool:
+    """Whether an expression's value is the same in every build: it reads only
+    constants that are (no parameter, no loop variable)."""
+    return all(n.id in fixed for n in walk_expr(expr) if isinstance(n, ir.Name))

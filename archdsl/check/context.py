@@ -87,6 +87,8 @@ class DefInfo:
     #: build-time names whose values are known at check time (literal defaults,
     #: constants computed from them)
     known: dict[str, object] = field(default_factory=dict)
+    #: constants among `known` that no parameter can change (`use_bn = True`)
+    fixed: set[str] = field(default_factory=set)
     base: BaseInfo | None = None  # a model that extends a torchvision model
     #: the forward codegen writes: the spec's own, or one made from the base's steps
     forward: ir.Forward | None = None

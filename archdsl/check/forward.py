@@ -13,7 +13,7 @@ from .calls import bind
 from .consts import const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope, _arith
-from .guards import ALWAYS, Guard, Guards, condition, merge, missing_where
+from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .names import why_reserved
 
 TENSOR = Value("tensor")
@@ -81,10 +81,11 @@ class ForwardChecker(ExprChecker):
                 hint="branch on a parameter, e.g. `if bilinear { ... }`",
             )
         outer, outer_guard = self.scope, self.guard
-        taken = condition(stmt.cond)
+        info = self.info
+        taken, *tests = branch_tests(stmt.cond, info.known, info.fixed)
         branches = []
-        for body, test in ((stmt.then, taken), (stmt.orelse, taken.negated())):
-            self.scope, self.guard = Scope(outer), outer_guard | {test}
+        for body, test in zip((stmt.then, stmt.orelse), tests, strict=True):
+            self.scope, self.guard = Scope(outer), outer_guard | test
             self.stmts(body)
             branches.append(self.scope.symbols)
         self.scope, self.guard = outer, outer_guard

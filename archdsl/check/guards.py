@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
+from ..ir.walk import walk_expr
+from .consts import UNKNOWN, const_value
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,20 @@ def _text(cond: ir.Node) -> str:
     if span is None or span.line != span.end_line:
         return "its condition"
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+
+
+def branch_tests(
+    cond: ir.Node, known: dict[str, object], fixed: set[str]
+) -> tuple[Condition, Guard, Guard]:
+    """The condition an `if` tests, and what each branch adds to the guard. A
+    condition over constants that no parameter can change (`use_bn = True`) is
+    decided here: the branch it takes adds nothing, as it always runs."""
+    taken = condition(cond)
+    names = {n.id for n in walk_expr(cond) if isinstance(n, ir.Name)}
+    value = const_value(cond, known) if names <= fixed else UNKNOWN
+    then: Guard = ALWAYS if value is True else frozenset({taken})
+    orelse: Guard = ALWAYS if value is False else frozenset({taken.negated()})
+    return taken, then, orelse
 
 
 def holds(guards: Guards, at: Guard) -> bool:
