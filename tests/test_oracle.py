@@ -29,13 +29,15 @@ from oracle.programs import Options, programs  # noqa: E402
 
 FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
 
-# Program features switched off while the bug they hit is open (see the xfail
-# regression tests below); switch each on when its fix lands.
-OPTIONS = Options(inplace=False, forward_comprehension=False, hostile_loop_vars=False)
+# Program features switched off while the bug they hit is open; each is switched
+# on when its fix lands (F2 and F7 are fixed; F8 is open: see its xfail below).
+OPTIONS = Options(
+    forward_comprehension=True, computed_reshape=True, conditional_mean=False
+)
 
 
 @settings(
-    max_examples=FUZZ or 80,
+    max_examples=FUZZ or 100,
     derandomize=not FUZZ,
     deadline=None,
     database=None,
@@ -60,13 +62,13 @@ def test_every_spec_agrees_with_the_interpreter(stem):
     assert disagreements(spec, name, kwargs, shapes) == []
 
 
-def agree_or_refused(text: str, shapes: list[tuple[int, ...]]) -> None:
+def agree_or_refused(text: str, shapes: list[tuple[int, ...]], kwargs=None) -> None:
     """A spec that check accepts must compute what the interpreter computes; one it
     refuses is refused with a diagnostic (ArchError), never a traceback."""
     from archdsl.errors import ArchError
 
     try:
-        found = disagreements(text, None, {}, shapes)
+        found = disagreements(text, None, kwargs or {}, shapes)
     except ArchError:
         return
     assert found == []
@@ -138,3 +140,30 @@ FINDINGS = {
 def test_finding_stays_fixed(name):
     text, shapes = FINDINGS[name]
     agree_or_refused(text, shapes)
+
+
+# Valid specs check refused (false errors): these must compile and agree.
+ACCEPTED = {
+    "a member named mean chosen by if on a parameter (F8)": (
+        "model M(h: int, flag: bool) {\n    if flag {\n        mean = Linear(h, h)\n"
+        "    } else {\n        mean = Linear(h, h)\n    }\n    fc = Linear(h, 2)\n"
+        "    forward(x: [N, h]) = fc(mean(x))\n}",
+        {"h": 3, "flag": True},
+        [(2, 3)],
+    ),
+}
+OPEN = {"a member named mean chosen by if on a parameter (F8)"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="open finding"))
+        if n in OPEN
+        else n
+        for n in sorted(ACCEPTED)
+    ],
+)
+def test_valid_spec_is_accepted_and_agrees(name):
+    text, kwargs, shapes = ACCEPTED[name]
+    assert disagreements(text, None, kwargs, shapes) == []

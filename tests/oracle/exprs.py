@@ -170,7 +170,8 @@ class Builtin(Expr):
         return f"{self.name}({', '.join(a.text() for a in self.args)})"
 
     def eval(self, env):
-        funcs = {"min": min, "max": max, "abs": abs, "int": int, "float": float}
+        funcs = {"min": min, "max": max, "abs": abs, "int": int, "float": float,
+                 "len": len}  # fmt: skip
         return funcs[self.name](*(a.eval(env) for a in self.args))
 
 
@@ -209,6 +210,9 @@ def int_expr(draw, scope: Scope, depth: int = 2) -> Expr:
     """An int expression over the scope's ints: every operator at every level."""
     names = scope.names("int")
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
+        lists = scope.names("list")
+        if lists and draw(st.integers(0, 4)) == 0:
+            return Builtin("len", (Var(draw(st.sampled_from(lists))),))
         if names and draw(st.booleans()):
             return Var(draw(st.sampled_from(names)))
         return Lit(draw(st.integers(0, 9)))

@@ -27,7 +27,6 @@ from .exprs import (
 
 CHILD_NAMES = ["fc", "out", "relu", "x", "act", "norm", "proj", "cat",
                "identity", "layers", "block"]  # fmt: skip
-HOSTILE_LOOP_VARS = ["nn", "self", "torch", "F", "OrderedDict"]
 # Loop variables may not be named like what a spec calls (the checker says so).
 CALLED = {"cat", "stack", "flatten", "unsqueeze", "squeeze", "reshape", "permute",
           "transpose", "mean", "softmax", "relu", "sigmoid", "tanh", "interpolate",
@@ -66,6 +65,12 @@ class Layers:
         self.scope = gen.scope
         self.callees = callees
         self.arity: dict[str, int] = {}  # members taking two inputs: blocks
+        #: members that always exist and hold parameters, for `freeze` patterns
+        self.freezable: list[str] = []
+        self.linears: set[str] = set()  # those that are a Linear themselves
+
+    def freezable_weight(self, name: str) -> bool:
+        return name in self.linears
 
     # ---- forward side --------------------------------------------------------------
 
@@ -97,20 +102,30 @@ class Layers:
     def member(self, fi: Expr, fo: Expr, exact: bool) -> tuple[str, Expr]:
         """A new member taking `fi` features to `fo` (or, for a block whose output
         defaults, to what the default gives): its name and output features."""
-        name = self.gen.names.fresh(self.gen_build_names(), "m")
+        pool = self.gen_build_names()
         single = [c for c in self.callees if c.sig.outputs == 1]
-        if single and self.draw(st.integers(0, 3)) == 0:
+        callee = single and self.draw(st.booleans())
+        conditional = not callee and self.draw(st.integers(0, 4)) == 0
+        if conditional and not self.gen.program.options.conditional_mean:
+            pool = [n for n in pool if n != "mean"]  # finding F8
+        name = self.gen.names.fresh(pool, "m")
+        if callee:
             callee = self.draw(st.sampled_from(single))
             text, fo = self.block_call(callee, fi, fo, exact)
             self.arity[name] = callee.sig.inputs
             self.gen.body.append(f"{name} = {text}")
             return name, fo
-        if self.draw(st.integers(0, 4)) == 0:
+        if conditional:
             cond = bool_expr(self.draw, self.scope)
             self.gen.body += [f"if {cond.text()} {{", f"    {name} = {self.module(fi, fo)}",
                               "} else {", f"    {name} = {self.module(fi, fo)}", "}"]  # fmt: skip
             return name, fo
-        self.gen.body.append(f"{name} = {self.module(fi, fo)}")
+        text = self.module(fi, fo)
+        self.gen.body.append(f"{name} = {text}")
+        if text.startswith(("Linear(", "Sequential(Linear(")):
+            self.freezable.append(name)
+            if text.startswith("Linear("):
+                self.linears.add(name)
         return name, fo
 
     def gen_build_names(self) -> list[str]:
@@ -168,6 +183,31 @@ class Layers:
         dim = self.draw(st.sampled_from([", dim=1", ", 1", ", dim=-1"]))
         return Tensor(Raw(f"cat({listed}{dim})"), Bin("+", a.feat, b.feat))
 
+    def comprehension(self, t: Tensor) -> Tensor:
+        """`cat([m(t) * k for k in range(n)], dim=1)`: a comprehension in forward,
+        its variable named like a parameter or constant where one can hide."""
+        if not self.use_op("cat"):
+            return t
+        called = self.to(t, sized(self.draw, self.scope, 1, 4), force=True)
+        feat = called.feat
+        used = variables(feat) | variables(t.feat) | CALLED | self.gen.names.taken
+        pool = [
+            n
+            for n in [*self.scope.types, "i", "j"]
+            if n not in used or n in self.scope.types
+        ]
+        pool = [n for n in pool if n not in CALLED and n not in variables(t.feat)]
+        var = self.draw(st.sampled_from(pool or ["_"]))
+        count = sized(self.draw, self.scope, 1, 2)
+        scaled = f" * {var}" if var != "_" and self.draw(st.booleans()) else ""
+        source = self.draw(st.sampled_from([f"range({count.text()})", "[1, 2]"]))
+        if source == "[1, 2]":
+            count = Lit(2)
+        elt = f"{called.expr.text()}{scaled}"
+        return Tensor(
+            Raw(f"cat([{elt} for {var} in {source}], dim=1)"), Bin("*", count, feat)
+        )
+
     def reshaped(self, t: Tensor) -> Tensor:
         """Shape operations that come back to `[N, F]`."""
         x = t.expr.text()
@@ -197,35 +237,55 @@ class Layers:
         """A module expression (single input, single output) from fi to fo features."""
         draw = self.draw
         same = self.same(fi, fo)
-        kinds = ["linear", "seq", "named", "splat"] + (["act", "norm"] if same else [])
-        if self.gen.program.options.inplace and same:
-            kinds.append("inplace")
+        kinds = ["linear", "seq", "named", "splat", "inplace_seq"]
+        kinds += ["act", "norm"] if same else []
+        kinds += ["builder"] if self.gen.program.builder else []
+        kinds += ["block_seq"] if self.single() else []
         kind = draw(st.sampled_from(kinds))
         a, b = fi.text(), fo.text()
         if kind == "act":
-            return draw(
-                st.sampled_from(
-                    ["ReLU()", "Tanh()", "Identity()", "Dropout(0.5)", "GELU()"]
-                )
-            )
-        if kind == "inplace":
-            return "ReLU(inplace=True)"
+            acts = ["ReLU()", "Tanh()", "Identity()", "Dropout(0.5)", "GELU()"]
+            return draw(st.sampled_from(acts))
         if kind == "norm":
             return f"LayerNorm({a})"
         if kind == "linear":
             return self.linear(a, b)
-        if kind == "seq":
+        if kind in ("seq", "inplace_seq"):
             act = draw(st.sampled_from(["ReLU()", "Tanh()", "Sigmoid()"]))
+            # In place after a Linear: it only ever changes the Linear's own output.
+            act = "ReLU(inplace=True)" if kind == "inplace_seq" else act
             return f"Sequential({self.linear(a, b)}, {act})"
         if kind == "named":
-            names = draw(
-                st.lists(
-                    st.sampled_from(CHILD_NAMES), min_size=2, max_size=2, unique=True
-                )
+            pair = st.lists(
+                st.sampled_from(CHILD_NAMES), min_size=2, max_size=2, unique=True
             )
+            names = draw(pair)
             children = [f"{names[0]}={self.linear(a, b)}", f"{names[1]}=ReLU()"]
             return f"Sequential({', '.join(children)})"
+        if kind == "builder":
+            return self.builder_call(a, b)
+        if kind == "block_seq":
+            text, _ = self.block_call(
+                draw(st.sampled_from(self.single())), fi, fo, True
+            )
+            return (
+                f"Sequential({text}, {draw(st.sampled_from(['ReLU()', 'Identity()']))})"
+            )
         return self.splat(fi, fo)
+
+    def single(self) -> list[Any]:
+        """Blocks taking one tensor to one: those a Sequential may hold."""
+        return [c for c in self.callees if c.sig.inputs == 1 and c.sig.outputs == 1]
+
+    def builder_call(self, a: str, b: str) -> str:
+        name, form = self.gen.program.builder
+        extra = ""
+        if self.draw(st.booleans()):
+            if form == "depth":
+                extra = f", {sized(self.draw, self.scope, 0, 2).text()}"
+            else:
+                extra = f", deep={bool_expr(self.draw, self.scope, 1).text()}"
+        return f"{name}({a}, {b}{extra})"
 
     def linear(self, a: str, b: str) -> str:
         form = self.draw(st.integers(0, 3))
@@ -239,22 +299,26 @@ class Layers:
 
     def splat(self, fi: Expr, fo: Expr) -> str:
         """`Sequential(Linear(fi, fo), *[... for v in ...])`, the comprehension's
-        variable named like a parameter or constant where one is free to hide."""
+        variable named like a parameter or constant where one is free to hide,
+        over a range, a list literal, a list parameter or `enumerate` of one."""
         draw = self.draw
         pool = [*self.scope.types, "_", "i", "j"]
-        if self.gen.program.options.hostile_loop_vars:
-            pool += HOSTILE_LOOP_VARS
         pool = [n for n in pool if n not in variables(fo) | CALLED]
         var = draw(st.sampled_from(pool))
         b = fo.text()
-        count = sized(draw, self.scope, 0, 3)
-        iters = [f"range({count.text()})", "[1, 2]", "[3]"]
+        lists = [*self.scope.names("list"), "[1, 2]", "[3]"]
+        iters = [f"range({sized(draw, self.scope, 0, 3).text()})", *lists]
+        targets, source = var, draw(st.sampled_from(iters))
+        second = [n for n in pool if n != var]
+        if second and draw(st.integers(0, 3)) == 0:  # `for i, w in enumerate(ws)`
+            targets = f"{var}, {draw(st.sampled_from(second))}"
+            source = f"enumerate({draw(st.sampled_from(lists))})"
         elt = draw(st.sampled_from([
             f"Linear({b}, {b}, bias={var} % 2 == 0)" if var != "_" else f"Linear({b}, {b})",
             f"Sequential(Linear({b}, {b}), ReLU())",
             f"Dropout({var} / 10)" if var != "_" else "Dropout(0.1)",
         ]))  # fmt: skip
-        comp = f"[{elt} for {var} in {draw(st.sampled_from(iters))}]"
+        comp = f"[{elt} for {targets} in {source}]"
         return f"Sequential({self.linear(fi.text(), b)}, *{comp})"
 
     def block_call(

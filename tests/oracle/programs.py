@@ -25,6 +25,7 @@ from .exprs import (
     Expr,
     Lit,
     Neg,
+    Raw,
     Scope,
     Var,
     bool_expr,
@@ -52,10 +53,9 @@ class Options:
     """Program features that hit a known, not yet fixed bug are switched off here
     (tests/test_oracle.py says which); the property itself filters nothing."""
 
-    inplace: bool = False  # ReLU(inplace=True) on values read again (finding F1)
     forward_comprehension: bool = False  # cat([... for k in ...]) (finding F2)
-    hostile_loop_vars: bool = False  # `nn`, `self` as comprehension variables (F3, F4)
     computed_reshape: bool = False  # reshape(x, [-1, a + b]) (finding F7)
+    conditional_mean: bool = False  # a member `mean` chosen by `if` (finding F8)
 
 
 @dataclass
@@ -104,14 +104,27 @@ class ProgramGen:
         self.options = options
         self.global_names = Names(draw, set())
         self.blocks: list[Definition] = []
+        self.builder: tuple[str, str] | None = None  # name, form
+
+    def builder_text(self) -> str:
+        """A builder: a module expression without a class level of its own."""
+        name, form = self.builder  # type: ignore[misc]
+        if form == "depth":
+            return (f"builder {name}(i: int, o: int, n: int = 1) =\n    Sequential(Linear(i, o), "
+                    "*[Sequential(ReLU(inplace=True), Linear(o, o)) for _ in range(n)])")  # fmt: skip
+        return (f"builder {name}(i: int, o: int, deep: bool = False) = "
+                "Sequential(Linear(i, o), Tanh()) if deep else Linear(i, o)")  # fmt: skip
 
     def program(self) -> Generated:
         draw = self.draw
         names = [
             self.global_names.fresh(DEF_NAMES, "Block")
-            for _ in range(draw(st.integers(0, 3)))
+            for _ in range(draw(st.sampled_from([0, 1, 1, 2, 2, 3])))
         ]
         model_name = self.global_names.fresh(DEF_NAMES + ["Net"], "Model")
+        if draw(st.booleans()):
+            name = self.global_names.fresh(DEF_NAMES, "make")
+            self.builder = (name, draw(st.sampled_from(["depth", "deep"])))
         for name in names:
             self.blocks.append(Definition(self.signature(name)))
         params, kwargs, env = self.model_params()
@@ -139,6 +152,8 @@ class ProgramGen:
                 f"block {block.sig.name}{_params_text(block.sig.params)}"
             )
             texts.append(block.text)
+        if self.builder is not None:
+            texts.insert(draw(st.integers(0, len(texts))), self.builder_text())
         if draw(st.booleans()):
             texts.reverse()  # definitions may come in any order
         text = "\n\n".join([*texts, model_text]) + "\n"
@@ -176,11 +191,14 @@ class ProgramGen:
         params, kwargs, env = [], {}, {}
         for kind in [
             "int",
-            *draw(st.lists(st.sampled_from(["int", "bool", "float"]), max_size=3)),
+            *draw(
+                st.lists(st.sampled_from(["int", "bool", "float", "list"]), max_size=3)
+            ),
         ]:
             name = names.fresh(BUILD_NAMES, "m")
             value = {"int": draw(st.integers(1, 6)), "bool": draw(st.booleans()),
-                     "float": draw(st.sampled_from([0.5, 1.5, -2.0]))}[kind]  # fmt: skip
+                     "float": draw(st.sampled_from([0.5, 1.5, -2.0])),
+                     "list": draw(st.lists(st.integers(1, 5), max_size=3))}[kind]  # fmt: skip
             earlier = [n for n, t, _ in params if t == "int"]
             choice = draw(st.integers(0, 3))
             if choice == 0:
@@ -207,7 +225,7 @@ def Cmp_gt(name: str) -> Expr:  # noqa: N802 - reads as the expression it makes
 def _params_text(params) -> str:
     items = []
     for name, kind, default in params:
-        typed = f"{name}: {kind}"
+        typed = f"{name}: {'list[int]' if kind == 'list' else kind}"
         if kind == "bool" and isinstance(default, Lit):
             typed = name  # untyped: the type comes from the literal
         items.append(typed if default is None else f"{typed} = {default.text()}")
@@ -238,13 +256,12 @@ class DefinitionGen:
         self.forward: list[str] = []
         self.sig = sig
         self.outputs = outputs
-        self.input_names = [
-            n
-            if n is not None and n not in taken
-            else self.names.fresh(VALUE_NAMES, "t")
-            for n in inputs
-        ]
-        self.names.taken.update(self.input_names)
+        self.input_names = []
+        for name in inputs:
+            if name is None or name in self.names.taken:
+                name = self.names.fresh(VALUE_NAMES, "t")
+            self.names.taken.add(name)
+            self.input_names.append(name)
         if sig is None:
             self.input_feats = [self._model_input_feat() for _ in self.input_names]
         else:
@@ -271,6 +288,13 @@ class DefinitionGen:
             f"{n}: [N, {f.text()}]" if declared else n
             for n, f in zip(self.input_names, self.input_feats, strict=True)
         )
+        if declared and self.layers.freezable and draw(st.booleans()):
+            chosen = draw(st.sampled_from(self.layers.freezable))
+            pattern = draw(
+                st.sampled_from([f"{chosen}.*", f"{chosen}*", f"*{chosen}.weight"])
+            )
+            if not pattern.endswith("weight") or self.layers.freezable_weight(chosen):
+                self.body.append(f'freeze("{pattern}")')
         lines = [header + " {", *("    " + line for line in self.body)]
         if not self.forward and len(returns) == 1 and draw(st.booleans()):
             lines.append(f"    forward({inputs}) = {returns[0]}")
@@ -308,13 +332,25 @@ class DefinitionGen:
                 for target in targets:
                     self.bind(target, feat)
                 return
-        if kind == "if":
-            cond = bool_expr(draw, self.scope)
+        if kind == "if":  # if / else if / else, each branch binding the same value
             then = self.tensor_expr(2)
-            orelse = self.layers.to(self.tensor_expr(1), then.feat)
+            branches = [then] + [
+                self.layers.to(self.tensor_expr(1), then.feat)
+                for _ in range(draw(st.integers(1, 2)))
+            ]
             target = self.value_name()
-            out += [f"{indent}if {cond.text()} {{", f"{indent}    {target} = {then.expr.text()}",
-                    f"{indent}}} else {{", f"{indent}    {target} = {orelse.expr.text()}", f"{indent}}}"]  # fmt: skip
+            keyword = "if"
+            for index, branch in enumerate(branches):
+                last = index == len(branches) - 1
+                head = (
+                    "" if last else f"{keyword} {bool_expr(draw, self.scope).text()} "
+                )
+                opening = (
+                    f"{indent}{head}{{" if index == 0 else f"{indent}}} else {head}{{"
+                )
+                out += [opening, f"{indent}    {target} = {branch.expr.text()}"]
+                keyword = "if"
+            out.append(f"{indent}}}")
             self.bind(target, then.feat)
             return
         if kind == "if_one":  # rebinding an existing value under a build-time condition
@@ -362,7 +398,18 @@ class DefinitionGen:
             return draw(st.sampled_from(self.tensors))
         kind = draw(
             st.sampled_from(
-                ["layer", "layer", "op", "arith", "scalar", "ifexp", "cat", "shape"]
+                [
+                    "layer",
+                    "layer",
+                    "op",
+                    "arith",
+                    "scalar",
+                    "ifexp",
+                    "cat",
+                    "shape",
+                    "pick",
+                    "comp",
+                ]  # fmt: skip
             )
         )
         inner = self.tensor_expr(depth - 1)
@@ -387,6 +434,17 @@ class DefinitionGen:
         if kind == "cat":
             other = self.tensor_expr(depth - 1)
             return self.layers.cat(inner, other)
+        if kind == "pick":  # one of a block's two outputs: `pair(x)[1]`
+            pair = self.layers.pair_call(inner)
+            if pair is None:
+                return inner
+            return Tensor(Raw(f"{pair[0]}[{draw(st.integers(0, 1))}]"), pair[1])
+        if kind == "comp":
+            return (
+                self.layers.comprehension(inner)
+                if self.program.options.forward_comprehension
+                else inner
+            )
         return self.layers.reshaped(inner)
 
     def scalar(self, tensor: Tensor) -> Tensor:
