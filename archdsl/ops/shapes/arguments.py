@@ -157,6 +157,18 @@ def _factor(key: str) -> Callable[[Args], None]:
     return check
 
 
+def _no_negative_padding(a: Args) -> None:
+    """Convolutions and pools refuse a negative padding (a pad layer crops, and
+    so does a conv's non-zeros padding_mode: torch pads with F.pad there)."""
+    if a.get("padding_mode", "zeros") != "zeros":
+        return
+    for key in ("padding", "output_padding"):
+        value = a.get(key)
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if _is_int(item) and item < 0:
+                raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 0 or more")
+
+
 def _zeros_padding_only(a: Args) -> None:
     mode = a.get("padding_mode", "zeros")
     if isinstance(mode, str) and mode != "zeros":
@@ -216,18 +228,27 @@ _POOL_ARGS = _per_dim("kernel_size", "stride", "padding", "dilation")
 
 
 ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
-    **{f"Conv{n}d": _all(_conv_args(n, False), _groups_divide) for n in (1, 2, 3)},
+    **{
+        f"Conv{n}d": _all(_conv_args(n, False), _groups_divide, _no_negative_padding)
+        for n in (1, 2, 3)
+    },
     **{
         f"ConvTranspose{n}d": _all(
             _conv_args(n, True),
             _groups_divide,
             _output_padding_fits(n),
             _zeros_padding_only,
+            _no_negative_padding,
         )
         for n in (1, 2, 3)
     },
-    **{f"MaxPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n)) for n in (1, 2, 3)},
-    **{f"AvgPool{n}d": _all(_POOL_ARGS(n), _pool_padding_fits(n)) for n in (1, 2, 3)},
+    **{
+        f"{kind}Pool{n}d": _all(
+            _POOL_ARGS(n), _no_negative_padding, _pool_padding_fits(n)
+        )
+        for kind in ("Max", "Avg")
+        for n in (1, 2, 3)
+    },
     **{
         f"Adaptive{kind}Pool{n}d": _per_dim("output_size", single=n == 1)(n)
         for kind in ("Avg", "Max")

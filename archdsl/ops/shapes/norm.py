@@ -21,26 +21,28 @@ from .core import (
 
 
 def norm(
-    ranks: tuple[int, ...], key: str, affine_only: bool = False
+    ranks: tuple[int, ...], key: str, instance: bool = False
 ) -> Callable[..., Dims]:
     """Batch, instance and group norms: channels in dim 1 (dim 0 for an unbatched
-    instance norm input, the smallest rank it takes). Instance norms with neither
-    affine weights nor running statistics accept any channel count (torch only
-    warns), hence `affine_only`. Batch and instance norms that keep no running
-    statistics use the input's own, even in eval mode, and torch refuses those of
-    a single value."""
+    instance norm input, the smallest rank it takes, hence `instance`). A norm
+    with neither affine weights nor running statistics has nothing sized by its
+    channel count, and torch takes any (a group norm's must split into its
+    groups). Batch and instance norms that keep no running statistics use the
+    input's own, even in eval mode, and torch refuses those of a single value."""
 
     def rule(a: Args, x: Dims) -> Dims:
         channels = a[key]
         _rank(x, *ranks)
-        channel = 0 if affine_only and len(x) == min(ranks) else 1
+        channel = 0 if instance and len(x) == min(ranks) else 1
         tracks = a.get("track_running_stats") is True
-        if not affine_only or a.get("affine") is True or tracks:
+        if a.get("affine") is True or tracks:
             check_size(
                 channels, x[channel], "channels",
                 _channels_last_hint(channels, x, channel),
             )  # fmt: skip
-        if affine_only and not tracks:
+        elif key == "num_channels":
+            _groups_split(a.get("num_groups"), x)
+        if instance and not tracks:
             _more_than_one(x[channel + 1 :], "spatial element")
         elif key == "num_features" and not tracks:
             _more_than_one(
@@ -54,6 +56,15 @@ def norm(
         return x
 
     return rule
+
+
+def _groups_split(groups: object, x: Dims) -> None:
+    c = x[1]
+    if isinstance(groups, int) and isinstance(c, int) and groups > 0 and c % groups:
+        raise ShapeProblem(
+            f"splits {c} channels into {groups} groups, which does not divide them",
+            "the channels must be a multiple of num_groups",
+        )
 
 
 def _group_values(groups: object, x: Dims) -> None:

@@ -69,6 +69,19 @@ def _pool_size(h, k, s, p, d, ceil: bool) -> object:
     return out - 1 if (out - 1) * s >= h + p else out  # type: ignore[operator]
 
 
+def _mean_to_one(given: object, size: tuple, x: Dims) -> Dims | None:
+    """torch's adaptive_avg_pool2d to 1x1 is a mean over the last two dims, which
+    takes any rank from 2 up (3 up for a tuple: F.adaptive_avg_pool2d fills its
+    Nones from the input first, and wants a dim more than the tuple holds)."""
+    if isinstance(given, (list, tuple)):
+        if len(x) < 3:
+            raise ShapeProblem(f"expects at least a 3-d input, receives {describe(x)}")
+        size = tuple(h if o is None else o for h, o in zip(x[-2:], size, strict=True))
+    elif len(x) < 2:
+        return None
+    return (*x[:-2], 1, 1) if size == (1, 1) else None
+
+
 def adaptive_pool(n: int, average: bool = False) -> Callable[..., Dims]:
     def rule(a: Args, x: Dims) -> Dims:
         given = a.get("output_size")
@@ -83,10 +96,10 @@ def adaptive_pool(n: int, average: bool = False) -> Callable[..., Dims]:
                 "give an int, or one per dimension (None keeps the input's size, "
                 "in a 2-d or 3-d pool)",
             )
-        if average and n == 2 and size == (1, 1) and len(x) >= 2:
-            # torch's adaptive_avg_pool2d to 1x1 is a mean over the last two dims,
-            # which takes any rank from 2 up
-            return (*x[:-2], 1, 1)
+        if average and n == 2:
+            fast = _mean_to_one(given, size, x)
+            if fast is not None:
+                return fast
         _rank(x, n + 1, n + 2)
         lead, space = _spatial(x, n)
         out = (

@@ -56,38 +56,55 @@ def resize(size: object, scale: object, x: Dims, mode: object = "nearest") -> Di
 
 
 def pad(n: int, mode: str = "constant") -> Callable[..., Dims]:
-    """Zero, constant, reflection and replication pads of the last n dims. A
-    negative padding crops. A constant pad takes any rank from n up and may crop
-    a dimension to nothing; the others take [C, ...] or [N, C, ...] only and keep
-    every dimension 1 or more."""
+    """Zero, constant, reflection and replication pads of the last n dims; a
+    negative padding crops. What torch allows differs by mode: a constant pad
+    takes any rank from n up and crops first (each crop must fit in the input);
+    the others take [C, ...] or [N, C, ...] only; a reflection's padding must be
+    smaller than the size it reflects and may leave one dim empty, not all; a
+    replication keeps every dim 1 or more."""
 
     def rule(a: Args, x: Dims) -> Dims:
-        value = _int(a, "padding")
-        pads = _tuple(value, 2 * n, "padding")  # (left, right, top, ...): last first
+        pads = _tuple(_int(a, "padding"), 2 * n, "padding")  # (left, right, top, ...)
         if mode == "constant":
             _at_least(x, n)
         else:
             _rank(x, n + 1, n + 2)
         out = list(x)
         for i in range(n):
-            size = x[len(x) - 1 - i]
-            widest = max(pads[2 * i], pads[2 * i + 1])
-            if mode == "reflect" and isinstance(size, int) and widest >= size:
-                raise ShapeProblem(
-                    f"reflects a padding of {widest} in a dimension of size {size}; "
-                    "it must be smaller"
-                )
-            padded = size + pads[2 * i] + pads[2 * i + 1]
-            if isinstance(padded, int) and padded < (mode != "constant"):
-                raise ShapeProblem(
-                    f"gives a size of {padded} in dim {len(x) - 1 - i}: its negative "
-                    f"padding crops more than the {size} there",
-                    "crop less, or use a larger input",
-                )
-            out[len(x) - 1 - i] = padded
+            at = len(x) - 1 - i
+            before, after = pads[2 * i], pads[2 * i + 1]
+            out[at] = _padded(x[at], before, after, at, mode)
+        space = out[-n:]
+        if mode == "reflect" and all(isinstance(s, int) and s < 1 for s in space):
+            raise ShapeProblem(
+                f"crops {describe(x)} to nothing: {describe(tuple(out))}",
+                "crop less, or use a larger input",
+            )
         return tuple(out)
 
     return rule
+
+
+def _padded(size: object, before: int, after: int, at: int, mode: str) -> object:
+    padded = size + before + after  # type: ignore[operator]
+    if not isinstance(size, int):
+        return padded
+    if mode == "reflect" and max(before, after) >= size:
+        raise ShapeProblem(
+            f"reflects a padding of {max(before, after)} in a dimension of size "
+            f"{size}; it must be smaller"
+        )
+    # a constant pad crops before it pads; the others work out the output at once
+    cropped = size + min(before, 0) + min(after, 0) if mode == "constant" else size
+    least = 1 if mode == "replicate" else 0
+    if cropped < 0 or padded < least:
+        raise ShapeProblem(
+            f"crops dim {at} of size {size} by {-min(before, 0) - min(after, 0)}, "
+            f"more than it holds" if cropped < 0 else
+            f"gives a size of {padded} in dim {at}; it must be {least} or more",
+            "crop less, or use a larger input",
+        )  # fmt: skip
+    return padded
 
 
 def pixel_shuffle(a: Args, x: Dims) -> Dims:
