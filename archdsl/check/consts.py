@@ -130,6 +130,17 @@ def binary(op: str, left: object, right: object, max_length: int = MAX_LENGTH):
     return result
 
 
+def range_length(*args: int) -> int:
+    """len(range(*args)) without len(), which raises OverflowError past
+    sys.maxsize (`range(10**30)`): a length to compare with a limit, not to build.
+    ValueError for a step of 0, as range() raises."""
+    items = range(*args)
+    step = items.step
+    if step > 0:
+        return max(0, (items.stop - items.start + step - 1) // step)
+    return max(0, (items.start - items.stop - step - 1) // -step)
+
+
 def const_value(expr: ir.Node, known: dict[str, object]) -> object:
     """The value of `expr` when it is computable from literals and `known` names."""
     if isinstance(expr, ir.Constant):

@@ -10,7 +10,7 @@ from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..source import Span
 from . import types
-from .consts import UNKNOWN, EvalProblem, binary, const_value
+from .consts import UNKNOWN, EvalProblem, binary, const_value, range_length
 from .context import Context, Symbol, Value
 from .limits import describe_count, iterations
 from .names import why_reserved
@@ -135,7 +135,9 @@ class ExprChecker:
             reason = f"`{name}` is a definition of this spec"
         if reason:
             self.ctx.error(
-                f"cannot name a loop variable `{name}`: {reason}", span, hint="rename it"
+                f"cannot name a loop variable `{name}`: {reason}",
+                span,
+                hint="rename it",
             )
 
     def _binop(self, expr: ir.BinOp) -> Value:
@@ -212,7 +214,7 @@ class ExprChecker:
             if literal[2] == 0:
                 self.ctx.error("`range` step must not be zero", call.args[2].span)
             return
-        count = len(range(*known))
+        count = range_length(*known)
         if count > self.ctx.limits.max_items:
             self.ctx.error(
                 f"this range has {describe_count(count)} items; the limit is "

@@ -18,7 +18,7 @@ from ..ops import layer
 from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
 from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
 from ..ops.signature import bind_arguments
-from .consts import UNKNOWN, const_value
+from .consts import UNKNOWN, const_value, range_length
 
 if TYPE_CHECKING:
     from .context import Context
@@ -59,7 +59,7 @@ def iterations(expr: ir.Node, known: dict[str, object]) -> int | None:
         args = [const_value(a.value, known) for a in expr.args]
         if expr.func.id == "range" and args and all(isinstance(a, int) for a in args):
             try:
-                return len(range(*args))
+                return range_length(*args)
             except (TypeError, ValueError):
                 return None
         if expr.func.id == "enumerate" and len(expr.args) == 1:

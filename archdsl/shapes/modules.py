@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import ir
 from ..bases import BaseTree
-from ..check.consts import EvalProblem, binary
+from ..check.consts import EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
 from ..check.limits import MAX_NESTING, describe_count
 from ..errors import ArchError, Diagnostic, Note
@@ -402,14 +402,14 @@ class Evaluator:
         if name == "range" and all(isinstance(a, int) for a in args):
             if len(args) == 3 and args[2] == 0:
                 raise self._error("`range` step must not be zero", node.span)
-            items = range(*args)
-            if len(items) > self.limits.max_items:
+            count = range_length(*args)
+            if count > self.limits.max_items:
                 raise self._error(
-                    f"this range has {describe_count(len(items))} items; the limit "
+                    f"this range has {describe_count(count)} items; the limit "
                     f"is {describe_count(self.limits.max_items)}",
                     node.span,
                 )
-            self._step(len(items), node.span)
+            self._step(count, node.span)
         try:
             return values.builtin(name, args)
         except (ValueError, OverflowError) as exc:  # int("x"), max([]), float(10**400)
