@@ -563,3 +563,30 @@ def test_bad_tensor_sequences_are_refused(expr: str, fragment: str) -> None:
         "}\n",
         fragment,
     )
+
+
+def test_freeze_names_of_deeply_reused_blocks_take_bounded_time() -> None:
+    """26 levels of blocks that each build two of the level below: 2**26 layers,
+    whose names are not listed one by one (nor those of a recursive block)."""
+    import time
+
+    lines = ["block B0() {\n    fc = Linear(2, 2)\n    forward(x) = fc(x)\n}"]
+    lines += [
+        f"block B{i}() {{\n    a = B{i - 1}()\n    b = B{i - 1}()\n"
+        "    forward(x) = b(a(x))\n}"
+        for i in range(1, 27)
+    ]
+    lines.append(
+        'model M() {\n    top = B26()\n    freeze("top.a.zz.*")\n'
+        "    forward(x: [N, 2]) = top(x)\n}\n"
+    )
+    recursive = (
+        "block A() {\n    a = A()\n    b = A()\n    forward(x) = b(a(x))\n}\n"
+        'model M() {\n    t = A()\n    freeze("t.q.*")\n'
+        "    forward(x: [N, 2]) = t(x)\n}\n"
+    )
+    for text in ("\n".join(lines), recursive):
+        start = time.perf_counter()
+        found = errors(text)
+        assert time.perf_counter() - start < 10
+        assert any("matches no parameter" in m for m in found), found

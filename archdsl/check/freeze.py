@@ -28,12 +28,19 @@ WEIGHT_AND_BIAS = frozenset(
 )  # fmt: skip
 
 
+#: Modules the listing of one model's parameter names visits at most.
+MAX_VISITS = 100_000
+
+
 @dataclass
 class Names:
     """Parameter names known exactly, and prefixes under which any name may exist."""
 
     exact: list[str] = field(default_factory=list)
     open: list[str] = field(default_factory=list)
+    #: modules still to visit: blocks built twice at each of many levels (or a
+    #: recursive block, refused by a later pass) must not take exponential time
+    budget: int = MAX_VISITS
 
     def matches(self, pattern: str) -> bool:
         if any(fnmatchcase(name, pattern) for name in self.exact):
@@ -76,6 +83,10 @@ def _tree_names(
     if node is None:
         return
     here = prefix + path
+    names.budget -= 1
+    if names.budget < 0:
+        names.open.append(here)
+        return
     if path in replaced:  # a spec expression stands there now
         _ref_names(ctx, replaced[path], here, names, depth=1)
         return
@@ -96,7 +107,8 @@ def _tree_names(
 def _ref_names(
     ctx: Context, ref: ModuleRef | None, path: str, names: Names, depth: int
 ) -> None:
-    if ref is None:  # its expression had an error, or is not known here
+    names.budget -= 1
+    if ref is None or names.budget < 0:  # not known here, or too many to list
         names.open.append(path)
         return
     target = ctx.defs.get(ref.definition) if ref.definition else None
