@@ -343,7 +343,9 @@ def prelu(draw):
 @st.composite
 def embedding(draw):
     kw = dict(
-        num_embeddings=draw(st.integers(1, 5)), embedding_dim=draw(st.integers(0, 4))
+        num_embeddings=draw(st.integers(1, 5)),
+        embedding_dim=draw(st.integers(0, 4)),
+        padding_idx=draw(st.one_of(st.none(), st.integers(-6, 6))),
     )
     return kw, [draw(any_rank(0, 3))]
 
@@ -373,7 +375,19 @@ def channel_shuffle(draw):
 
 @st.composite
 def local_response_norm(draw):
-    return dict(size=draw(st.integers(1, 4))), [draw(any_rank(0, 6))]
+    return dict(size=draw(st.integers(0, 4))), [draw(any_rank(0, 6))]
+
+
+def dropout():
+    p = st.sampled_from([0.0, 0.5, 1.0, 1.5, -0.5])
+    return fixed(st.fixed_dictionaries({"p": p}), any_rank())
+
+
+def hardtanh():
+    bound = st.sampled_from([-1.0, 0.0, 1.0, 2])
+    return fixed(
+        st.fixed_dictionaries({"min_val": bound, "max_val": bound}), any_rank()
+    )
 
 
 LAYER_CASES: dict[str, st.SearchStrategy] = {
@@ -416,9 +430,11 @@ LAYER_CASES: dict[str, st.SearchStrategy] = {
     "Softmax": optional_dim(),
     "LogSoftmax": optional_dim(),
     "Softmax2d": elementwise(),
-    "Dropout1d": elementwise(),
-    "Dropout2d": elementwise(),
-    "Dropout3d": elementwise(),
+    **{
+        name: dropout()
+        for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
+    },
+    "Hardtanh": hardtanh(),
     "Threshold": elementwise(threshold=0.1, value=0.0),
     "GELU": fixed(
         st.sampled_from([{}, {"approximate": "tanh"}, {"approximate": "Tanh"}]),

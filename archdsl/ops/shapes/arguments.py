@@ -169,6 +169,36 @@ def _no_negative_padding(a: Args) -> None:
                 raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 0 or more")
 
 
+def _probability(key: str) -> Callable[[Args], None]:
+    def check(a: Args) -> None:
+        p = a.get(key)
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and not 0 <= p <= 1:
+            raise ArgumentProblem(f"gets {key}={p}", f"{key} is a probability: 0 to 1")
+
+    return check
+
+
+def _hardtanh_range(a: Args) -> None:
+    low, high = a.get("min_val"), a.get("max_val")
+    numbers = all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)
+    )
+    if numbers and high <= low:  # type: ignore[operator]
+        raise ArgumentProblem(
+            f"gets max_val={high}, which must be greater than min_val={low}",
+            "swap them, or widen the range",
+        )
+
+
+def _padding_idx_fits(a: Args) -> None:
+    index, count = a.get("padding_idx"), a.get("num_embeddings")
+    if _is_int(index) and _is_int(count) and not -count <= index < count:
+        raise ArgumentProblem(
+            f"gets padding_idx={index} for {count} embeddings",
+            f"padding_idx must be a row: 0 to {count - 1} (or -{count} to -1)",
+        )
+
+
 def _zeros_padding_only(a: Args) -> None:
     mode = a.get("padding_mode", "zeros")
     if isinstance(mode, str) and mode != "zeros":
@@ -258,11 +288,13 @@ ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
     "MultiheadAttention": lambda a: _heads_divide(
         a.get("embed_dim"), a.get("num_heads"), "embed_dim"
     ),
-    "TransformerEncoderLayer": lambda a: _heads_divide(
-        a.get("d_model"), a.get("nhead"), "d_model"
+    "TransformerEncoderLayer": _all(
+        lambda a: _heads_divide(a.get("d_model"), a.get("nhead"), "d_model"),
+        _probability("dropout"),
     ),
-    "TransformerDecoderLayer": lambda a: _heads_divide(
-        a.get("d_model"), a.get("nhead"), "d_model"
+    "TransformerDecoderLayer": _all(
+        lambda a: _heads_divide(a.get("d_model"), a.get("nhead"), "d_model"),
+        _probability("dropout"),
     ),
     "Upsample": _one_of_size_or_scale,
     "UpsamplingNearest2d": _one_of_size_or_scale,
@@ -270,4 +302,11 @@ ARGUMENT_RULES: dict[str, Callable[[Args], None]] = {
     "PixelShuffle": _factor("upscale_factor"),
     "PixelUnshuffle": _factor("downscale_factor"),
     "ChannelShuffle": _factor("groups"),
+    "LocalResponseNorm": _factor("size"),
+    "Hardtanh": _hardtanh_range,
+    "Embedding": _padding_idx_fits,
+    **{
+        name: _probability("p")
+        for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")
+    },
 }
