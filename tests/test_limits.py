@@ -277,3 +277,27 @@ def test_parameter_symbols_may_be_zero_sizes_may_not():
     assert never_zero(parameter("extra") + 1)
     assert not never_zero(parameter("extra") * symbol("H"))
     assert parameter("n") != symbol("n")
+
+
+@pytest.mark.parametrize("through_block", [False, True])
+def test_counts_past_a_floats_range_are_reported(through_block):
+    """2**1200 parameters: the message must not need a float (an OverflowError
+    there once turned the refusal into a silent pass)."""
+    if through_block:
+        text = WIDE + model("    fc = Wide(2 ** 600)")
+    else:
+        text = model("    fc = Linear(2 ** 600, 2 ** 600)")
+    found = error_of(text).errors[0].message
+    assert "would have about 1e+361 parameters (1e+352 GB as float32)" in found
+
+
+def test_a_range_past_sys_maxsize_is_counted_not_measured():
+    """len(range(10**30)) raises OverflowError in Python; the limit still holds,
+    at check time and with a caller's value."""
+    message, line, _, _ = first(
+        model("    fc = Sequential(*[ReLU() for _ in range(10**30)])")
+    )
+    assert message.startswith("this range has 1.0e+30 items") and line == 2
+    block = "block R(n: int) {\n    fc = Sequential(*[ReLU() for _ in range(n)])\n    forward(x) = fc(x)\n}\n"
+    message, line, _, notes = first(block + model("    fc = R(10**30)"))
+    assert message.startswith("this range has 1.0e+30 items") and notes == [6]

@@ -9,6 +9,7 @@ as no parameters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,7 +97,19 @@ def parameter_count(call: ir.Call, known: dict[str, object]) -> int:
 
 
 def describe_count(count: int) -> str:
-    return f"{count:,}" if count < 10**12 else f"{count:.1e}"
+    """1,234 or 1.2e+15; for a count past a float's range (a spec may ask for
+    2**600 parameters) the power of ten, from its bits: no float, no str()."""
+    if count < 10**12:
+        return f"{count:,}"
+    if count.bit_length() < 1000:
+        return f"{count:.1e}"
+    return f"1e+{int((count.bit_length() - 1) * math.log10(2))}"
+
+
+def describe_gigabytes(params: int) -> str:
+    """What `params` float32 parameters take, in GB, without a float division that
+    overflows for huge counts."""
+    return describe_count(params * 4 // 10**9)
 
 
 def nesting_depths(ctx: Context) -> dict[str, int]:

@@ -18,7 +18,7 @@ from .. import ir
 from ..bases import BaseTree
 from ..check.consts import EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
-from ..check.limits import MAX_NESTING, describe_count
+from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..errors import ArchError, Diagnostic, Note
 from ..ops import BUILTINS, layer
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
@@ -161,7 +161,7 @@ class Evaluator:
                 hint="raise it with `--max-modules N` if you mean it",
             )
         if self.params > self.limits.max_params:
-            gigabytes = describe_count(round(self.params * 4 / 1e9))
+            gigabytes = describe_gigabytes(self.params)
             raise self._error(
                 f"`{self.top}` would have about {describe_count(self.params)} "
                 f"parameters ({gigabytes} GB as float32); the limit is "
