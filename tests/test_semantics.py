@@ -5,6 +5,7 @@ never against archdsl's own output."""
 from __future__ import annotations
 
 import pytest
+from conftest import SPECS
 
 from archdsl.errors import ArchError
 from archdsl.pipeline import compile_spec, load_compiled
@@ -403,6 +404,13 @@ def test_reads_after_an_inplace_change_are_refused(case: str) -> None:
         "}\n",
         fragment,
     )
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_every_example_spec_stays_accepted(spec) -> None:
+    """U-Net's DoubleConv (conv first), ResNet's `relu(out + identity)`, the
+    torchvision-based specs' taps: in-place layers there change only new values."""
+    compile_spec(Source.from_file(spec))
 
 
 def test_block_changing_its_input_changes_the_callers_tensor_in_torch() -> None:
