@@ -301,3 +301,17 @@ def test_a_range_past_sys_maxsize_is_counted_not_measured():
     block = "block R(n: int) {\n    fc = Sequential(*[ReLU() for _ in range(n)])\n    forward(x) = fc(x)\n}\n"
     message, line, _, notes = first(block + model("    fc = R(10**30)"))
     assert message.startswith("this range has 1.0e+30 items") and notes == [6]
+
+
+def test_the_step_budget_is_for_the_whole_check():
+    """Each model alone fits the budget; twenty of them together do not: work is
+    counted per check, not per model, so copies cannot multiply it."""
+    heavy = "    k = [i * 2 for i in range(300)]\n    fc = ReLU()"
+    one = model(heavy)
+    archdsl.compile_spec(one, SMALL)
+    many = "".join(one.replace("model M(", f"model M{i}(") for i in range(20))
+    message, *_ = first(many)
+    assert (
+        message.startswith("evaluating `M")
+        and "takes more than 10,000 steps" in message
+    )

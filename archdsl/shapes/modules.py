@@ -139,8 +139,13 @@ class Evaluator:
         return EvalError([Diagnostic(message, span, hint, notes=tuple(notes))])
 
     def _step(self, count: int, span: Span | None) -> None:
+        """Count work against limits.max_steps, for the whole check: every
+        evaluator of one context (each model, each block with declared shapes,
+        the counting passes) draws on the same budget."""
         self.steps += count
-        if self.steps > self.limits.max_steps:
+        total = getattr(self.ctx, "eval_steps", 0) + count
+        self.ctx.eval_steps = total  # type: ignore[attr-defined]
+        if total > self.limits.max_steps:
             raise self._error(
                 f"evaluating `{self.top}` takes more than "
                 f"{describe_count(self.limits.max_steps)} steps",
