@@ -79,21 +79,24 @@ def _least_bits(op: str, left: int, right: int) -> int:
     return a + b - 1 if left and right else 0
 
 
-def _check_length(op: str, left: object, right: object, max_length: int) -> None:
-    """`[x] * n`, `"ab" * n`, `a + b` of lists, strings or tuples: the length of the
-    result, before it is built."""
+def result_length(op: str, left: object, right: object) -> int | None:
+    """The length of `left op right` when it is a string, list or tuple made by
+    `*` or `+`, computed without building it; None otherwise."""
     sized = (str, list, tuple)
     if op == "*":
         seq, count = (left, right) if isinstance(left, sized) else (right, left)
         if isinstance(seq, sized) and isinstance(count, int):
-            length = len(seq) * max(0, count)
-        else:
-            return
+            return len(seq) * max(0, count)
     elif op == "+" and isinstance(left, sized) and isinstance(right, sized):
-        length = len(left) + len(right)
-    else:
-        return
-    if length > max_length:
+        return len(left) + len(right)
+    return None
+
+
+def check_length(op: str, left: object, right: object, max_length: int) -> None:
+    """`[x] * n`, `"ab" * n`, `a + b` of lists, strings or tuples: refused when
+    the result would be longer than `max_length`, before it is built."""
+    length = result_length(op, left, right)
+    if length is not None and length > max_length:
         text = isinstance(left, str) or isinstance(right, str)
         what = "string would have" if text else "list would have"
         unit = "characters" if text else "items"
@@ -106,7 +109,7 @@ def _check_length(op: str, left: object, right: object, max_length: int) -> None
 def binary(op: str, left: object, right: object, max_length: int = MAX_LENGTH):
     """`left op right` as Python computes it, for build-time values; EvalProblem
     where Python would raise or the result would be too large to hold."""
-    _check_length(op, left, right, max_length)
+    check_length(op, left, right, max_length)
     ints = all(isinstance(v, int) for v in (left, right))
     if ints and (op == "*" or (op == "**" and right >= 0)):  # type: ignore[operator]
         bits = _least_bits(op, left, right)  # type: ignore[arg-type]

@@ -10,7 +10,15 @@ from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..source import Span
 from . import types
-from .consts import UNKNOWN, EvalProblem, binary, const_value, range_length
+from .consts import (
+    UNKNOWN,
+    EvalProblem,
+    binary,
+    check_length,
+    const_value,
+    range_length,
+    result_length,
+)
 from .context import Context, Symbol, Value
 from .limits import describe_count, iterations
 from .names import why_reserved
@@ -231,7 +239,10 @@ class ExprChecker:
         if left is UNKNOWN or right is UNKNOWN:
             return
         try:
-            binary(expr.op, left, right, self.ctx.limits.max_items)
+            if result_length(expr.op, left, right) is not None:  # measured, not built
+                check_length(expr.op, left, right, self.ctx.limits.max_items)
+            else:
+                binary(expr.op, left, right, self.ctx.limits.max_items)
         except EvalProblem as problem:
             # Python's own refusals only from literals: a parameter's default may
             # be one no caller uses; the evaluator of shapes sees the real values.
