@@ -96,6 +96,7 @@ class _Flow:
         self.mutated: dict[int, str] = {}  # inputs changed in place, and by what
         self.reads: list[tuple[str, int, Span | None]] = []  # in this statement
         self.changes: list[tuple[int, set[int], _Change]] = []  # in this statement
+        self.reported: set[tuple[str, Span | None]] = set()
 
     def run(self, forward: ir.Forward) -> dict[int, str]:
         for index, inp in enumerate(forward.inputs):
@@ -145,7 +146,8 @@ class _Flow:
                      if s == storage and index not in consumed),
                     None,
                 )  # fmt: skip
-            if change is not None:
+            if change is not None and (name, span) not in self.reported:
+                self.reported.add((name, span))
                 self._report(name, change, span)
         for storage, _, change in self.changes:
             for name, bound in self.storage.items():
@@ -174,9 +176,31 @@ class _Flow:
             return _Result(storage, [len(self.reads) - 1])
         if isinstance(expr, ir.Call):
             return self._call(expr)
+        if isinstance(expr, ir.IfExp):
+            return self._ifexp(expr)
+        if isinstance(expr, ir.ListComp):  # twice: a second item reads a changed value
+            self.eval(expr.iter)
+            self.eval(expr.elt)
+            self.eval(expr.elt)
+            return _Result()
         for child in children(expr):
             self.eval(child)
         return _Result()
+
+    def _ifexp(self, expr: ir.IfExp) -> _Result:
+        """`a if c else b`: one side runs, so a change on one side cannot reach a
+        read on the other."""
+        self.eval(expr.cond)
+        reads, changes = len(self.reads), len(self.changes)
+        then = self.eval(expr.then)
+        middle_reads, middle_changes = len(self.reads), len(self.changes)
+        orelse = self.eval(expr.orelse)
+        for _, consumed, _ in self.changes[changes:middle_changes]:
+            consumed.update(range(middle_reads, len(self.reads)))
+        for _, consumed, _ in self.changes[middle_changes:]:
+            consumed.update(range(reads, middle_reads))
+        storage = then.storage if then.storage is not None else orelse.storage
+        return _Result(storage, then.reads + orelse.reads)
 
     def _call(self, call: ir.Call) -> _Result:
         args = [self.eval(a.value) for a in call.args]
