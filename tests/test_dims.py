@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archdsl.shapes.dims import Poly, evaluate, symbol
+from archdsl.shapes.dims import Poly, evaluate, never_zero, parameter, symbol
 
 H, W = symbol("H"), symbol("W")
 
@@ -75,3 +75,41 @@ def test_known_identities_are_one_form():
     assert (2 * H + 1) // 4 == H // 2
     assert H * W - W * H == 0
     assert str((H + 3) // 4) == "(H + 3) // 4"
+
+
+# A size built from an input size H (>= 1) and a parameter nobody gave, P (>= 0):
+# `never_zero` may say "never zero" only when no such values make it zero.
+P = parameter("P")
+MIXED = st.one_of(
+    STEP, st.tuples(st.just("+P"), st.just(0)), st.tuples(st.just("*P"), st.just(0))
+)
+
+
+def _apply_mixed(value, steps):
+    for op, k in steps:
+        if op == "+P":
+            value = value + P
+        elif op == "*P":
+            value = value * P
+        else:
+            value = _apply(value, [(op, k)])
+    return value
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(MIXED, max_size=7))
+def test_never_zero_holds_for_parameters_at_zero(steps):
+    _apply.w = 1
+    size = _apply_mixed(H, [s for s in steps if s[0] != "+W"])
+    if never_zero(size):
+        for h in range(1, 40):
+            for p in range(0, 6):
+                assert evaluate(size, {"H": h, "P": p}) != 0, str(size)
+
+
+def test_parameters_may_be_zero_sizes_may_not():
+    assert never_zero(H) and never_zero(H * W)
+    assert not never_zero(P) and not never_zero(P * H)
+    assert never_zero(P + 1) and never_zero(H + P)
+    assert P != symbol("P") and str(P) == "P"  # a parameter is not the size `P`
+    assert evaluate(4 + P - 4, {"P": 0}) == 0

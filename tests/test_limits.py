@@ -12,7 +12,6 @@ import torch
 import archdsl
 from archdsl.check import Limits
 from archdsl.errors import ArchError
-from archdsl.shapes.dims import never_zero, parameter, symbol
 
 #: A step budget 200 times smaller than the default: a case that finishes under it
 #: does its work in milliseconds, however slow the machine.
@@ -269,14 +268,6 @@ def test_an_int_parameter_without_default_may_be_zero():
     assert built(torch.zeros(5, 4)).shape == (5, 2)
     wrong = infer_model(compiled.context, info, {"extra": 3})
     assert "expects 7 input features" in wrong.errors[0].message
-
-
-def test_parameter_symbols_may_be_zero_sizes_may_not():
-    assert never_zero(symbol("H"))
-    assert not never_zero(parameter("extra"))
-    assert never_zero(parameter("extra") + 1)
-    assert not never_zero(parameter("extra") * symbol("H"))
-    assert parameter("n") != symbol("n")
 
 
 @pytest.mark.parametrize("through_block", [False, True])
