@@ -19,6 +19,7 @@ from ..ops import layer
 from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
 from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
 from ..ops.signature import bind_arguments
+from .arguments import argument_for
 from .consts import UNKNOWN, const_value, range_length
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ def iterations(expr: ir.Node, known: dict[str, object]) -> int | None:
 def parameter_count(call: ir.Call, known: dict[str, object]) -> int:
     """Parameters a layer call creates, by the registry's parameter rule, from the
     sizes known at check time (0 when they are not known)."""
-    from .calls import argument_for  # calls -> context -> limits: import late
-
     if not isinstance(call.func, ir.Name):
         return 0
     found = layer(call.func.id)
