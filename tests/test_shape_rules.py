@@ -457,3 +457,44 @@ def test_a_base_models_elementwise_child_takes_any_rank():
     model = archdsl.load(text=text).Net().eval()
     with torch.no_grad():
         assert model(torch.randn(2, 3, 64, 64)).shape == (2, 1000)
+
+
+NORMS_SPEC = """
+model Norms() {
+    ln = LayerNorm(8, bias=False)
+    gn = GroupNorm(2, 8, bias=False)
+    bn = BatchNorm1d(8, bias=False)
+    plain = BatchNorm1d(8, affine=False)
+    inorm = InstanceNorm1d(8, affine=True, bias=False)
+    attn = MultiheadAttention(8, 2, bias=False, add_bias_kv=True, kdim=4, vdim=6,
+                              batch_first=True)
+    conv = Conv1d(8, 8, 3, padding=1, bias=False, groups=2)
+    fc = Linear(8, 8, bias=False)
+    forward(x: [N, 8, 5], k: [N, 7, 4], v: [N, 7, 6]) {
+        t = transpose(ln(transpose(x, 1, 2)), 1, 2)
+        y = transpose(conv(inorm(plain(bn(gn(t))))), 1, 2)
+        return attn(fc(y), k, v)[0]
+    }
+}
+"""
+
+
+def test_summary_counts_what_torch_builds_with_bias_false(tmp_path, capsys):
+    """`summary` adds up the parameter rules; with bias=False (and affine=False,
+    add_bias_kv, kdim) they once counted norms' biases that torch never made."""
+    import archdsl
+    from archdsl.cli import main
+
+    spec = tmp_path / "norms.arch"
+    spec.write_text(NORMS_SPEC, encoding="utf-8")
+    real = sum(p.numel() for p in archdsl.load(spec).Norms().parameters())
+    shapes = [
+        "--input-shape",
+        "x=2,8,5",
+        "--input-shape",
+        "k=2,7,4",
+        "--input-shape",
+        "v=2,7,6",
+    ]
+    assert main(["summary", str(spec), *shapes]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"parameters: {real:,} ")
