@@ -376,8 +376,8 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
         if item in rewrites:
             at = rewrites[item]
             value = rename(at.value, {at.input: running})
-        target = taps[item][0] if item in taps else RUNNING
-        body.append(ir.FAssign(targets=(target,), value=value, span=span))
+        target, where = taps[item] if item in taps else (RUNNING, span)
+        body.append(ir.FAssign(targets=(target,), value=value, span=where))
         running = target
     # each output is read where the spec names it: a problem with it is shown there
     names = list(taps.values()) or [(running, span)]
