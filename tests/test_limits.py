@@ -306,3 +306,17 @@ def test_the_step_budget_is_for_the_whole_check():
         message.startswith("evaluating `M")
         and "takes more than 10,000 steps" in message
     )
+
+
+def test_summary_of_a_model_past_a_floats_range():
+    """Raised far enough, the limits let a 2**1200-parameter model through; the
+    summary still prints (no float division of the count)."""
+    from archdsl.shapes.infer import infer_model
+    from archdsl.shapes.summary import render_summary
+
+    text = WIDE + model("    fc = Wide(2 ** 600)", forward="forward(x: [N, 8]) = x")
+    compiled = archdsl.compile_spec(text, Limits(max_params=10**400))
+    result = infer_model(compiled.context, compiled.context.defs["M"])
+    assert result.params == 2**1200 + 2**600
+    last = render_summary("M", result, {"x": "[N, 8]"}, 2).splitlines()[-1]
+    assert last.endswith("(1e+352 GB as float32)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..check.limits import describe_gigabytes
 from ..ops.shapes import describe, known
 from .dims import Poly
 from .infer import Result
@@ -55,5 +56,7 @@ def _memory(params: Any) -> str:
     if not isinstance(params, int) or not known(params):
         return ""
     size = params * 4
+    if size >= 10**15:  # past what MB shows well (or a float holds): GB, from ints
+        return f" ({describe_gigabytes(params)} GB as float32)"
     shown = f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
     return f" ({shown} as float32)"
