@@ -218,7 +218,7 @@ MODES = ["nearest", "linear", "bilinear", "bicubic", "trilinear", "area",
 
 
 @st.composite
-def resize_args(draw, modes: bool, n: int = 0):
+def resize_args(draw, modes: bool, n: int = 0, recompute: bool = False):
     """size or scale_factor (or both, or neither), per spatial dim or one for all."""
     kw: dict[str, Any] = {}
     dims = n or draw(st.integers(1, 3))
@@ -234,19 +234,22 @@ def resize_args(draw, modes: bool, n: int = 0):
         kw["mode"] = draw(st.sampled_from(MODES))
         if draw(BOOL):
             kw["align_corners"] = draw(BOOL)
+        if recompute and draw(BOOL):  # Upsample's: the op's signature has none
+            kw["recompute_scale_factor"] = draw(BOOL)
     return kw
 
 
 @st.composite
 def upsample(draw, modes: bool):
-    kw = draw(resize_args(modes, 0 if modes else 2))
+    kw = draw(resize_args(modes, 0 if modes else 2, recompute=modes))
     x = draw(any_rank(2, 6) if modes else any_rank(3, 5))
     return kw, [x]
 
 
 @st.composite
 def pad2d(draw, constant: bool = False):
-    padding = draw(st.one_of(st.integers(-2, 4), st.tuples(*[st.integers(-2, 4)] * 4)))
+    pads = st.integers(-2, 4)
+    padding = draw(st.one_of(pads, st.tuples(*[pads] * 4), st.lists(pads, max_size=7)))
     kw: dict[str, Any] = dict(padding=padding)
     if constant:
         kw["value"] = 0.5

@@ -221,6 +221,11 @@ def _one_of_size_or_scale(a: Args) -> None:
             "gets both `size` and `scale_factor`", "give one of them, not both"
         )
     size, scale = a.get("size"), a.get("scale_factor")
+    if size is not None and a.get("recompute_scale_factor") is True:
+        raise ArgumentProblem(
+            "gets recompute_scale_factor=True with an explicit `size`",
+            "it recomputes a scale_factor; leave it out with `size`",
+        )
     for value, key in ((size, "size"), (scale, "scale_factor")):
         for item in value if isinstance(value, (list, tuple)) else (value,):
             if (

@@ -9,6 +9,7 @@ from .arguments import _one_of_size_or_scale
 from .core import (
     UNKNOWN,
     Args,
+    ArgumentProblem,
     Dims,
     ShapeProblem,
     _at_least,
@@ -61,28 +62,42 @@ def pad(n: int, mode: str = "constant") -> Callable[..., Dims]:
     takes any rank from n up and crops first (each crop must fit in the input);
     the others take [C, ...] or [N, C, ...] only; a reflection's padding must be
     smaller than the size it reflects and may leave one dim empty, not all; a
-    replication keeps every dim 1 or more."""
+    replication keeps every dim 1 or more. An int pads the last n dims; a tuple
+    pads as many dims as it holds pairs (torch passes it on to F.pad as it is)."""
 
     def rule(a: Args, x: Dims) -> Dims:
-        pads = _tuple(_int(a, "padding"), 2 * n, "padding")  # (left, right, top, ...)
-        if mode == "constant":
-            _at_least(x, n)
-        else:
-            _rank(x, n + 1, n + 2)
-        out = list(x)
-        for i in range(n):
-            at = len(x) - 1 - i
-            before, after = pads[2 * i], pads[2 * i + 1]
-            out[at] = _padded(x[at], before, after, at, mode)
-        space = out[-n:]
-        if mode == "reflect" and all(isinstance(s, int) and s < 1 for s in space):
-            raise ShapeProblem(
-                f"crops {describe(x)} to nothing: {describe(tuple(out))}",
-                "crop less, or use a larger input",
-            )
-        return tuple(out)
+        given = _int(a, "padding")
+        if isinstance(given, (list, tuple)):
+            pairs = len(given) // 2
+            if len(given) % 2 or mode != "constant" and not 1 <= pairs <= 3:
+                raise ArgumentProblem(
+                    f"gets {len(given)} values for `padding`",
+                    f"give a (left, right) pair per padded dim, last dim first: {2 * n} "
+                    f"values for the last {n} dims, or a single int for all",
+                )
+            return _pad(mode, pairs, tuple(given), x)
+        return _pad(mode, n, _tuple(given, 2 * n, "padding"), x)
 
     return rule
+
+
+def _pad(mode: str, n: int, pads: tuple, x: Dims) -> Dims:
+    if mode == "constant":
+        _at_least(x, n)
+    else:
+        _rank(x, n + 1, n + 2)
+    out = list(x)
+    for i in range(n):
+        at = len(x) - 1 - i
+        before, after = pads[2 * i], pads[2 * i + 1]
+        out[at] = _padded(x[at], before, after, at, mode)
+    space = out[-n:]
+    if mode == "reflect" and all(isinstance(s, int) and s < 1 for s in space):
+        raise ShapeProblem(
+            f"crops {describe(x)} to nothing: {describe(tuple(out))}",
+            "crop less, or use a larger input",
+        )
+    return tuple(out)
 
 
 def _padded(size: object, before: int, after: int, at: int, mode: str) -> object:
