@@ -320,3 +320,38 @@ def test_summary_of_a_model_past_a_floats_range():
     assert result.params == 2**1200 + 2**600
     last = render_summary("M", result, {"x": "[N, 8]"}, 2).splitlines()[-1]
     assert last.endswith("(1e+352 GB as float32)")
+
+
+@pytest.mark.parametrize("cond", ["1", "[0]", '"yes"', "2 > 1"])
+def test_conditions_have_pythons_truth(cond):
+    """`if 1` takes its first branch in Python: what it builds counts (it was
+    taken for an unknown condition, and nothing in it counted)."""
+    text = WIDE + model(
+        f"    if {cond} {{\n        fc = Wide(1000000)\n    }} else {{\n"
+        "        fc = Wide(2)\n    }",
+    )
+    message, line, _, notes = first(text)
+    assert message.startswith("`M` would have about 1.0e+12 parameters")
+    assert (line, notes) == (2, [7])  # the Linear, built from line 7
+    text = WIDE + model(f"    fc = Wide(2) if not {cond} else Wide(1000000)")
+    assert first(text)[0].startswith("`M` would have about 1.0e+12 parameters")
+
+
+def test_a_branch_decided_at_build_time_counts_when_larger():
+    """`if big` with `big` given only when the model is built: the larger branch
+    counts, so a bomb cannot hide behind a parameter; what Python would refuse
+    in a branch that may not run is not an error."""
+    bomb = WIDE + model(
+        "    if big {\n        fc = Wide(1000000)\n    } else {\n        fc = Wide(2)\n    }",
+        "big: bool",
+    )
+    message, line, _, notes = first(bomb)
+    assert message.startswith("`M` would have about 1.0e+12 parameters")
+    assert (line, notes) == (2, [7])
+    guarded = (
+        "block D(n: int, safe: bool) {\n    if safe {\n        k = 1\n    } else {\n"
+        "        k = 8 // n\n    }\n    fc = Linear(k, 2)\n    forward(x) = fc(x)\n}\n"
+    )
+    archdsl.compile_spec(guarded + model("    fc = D(0, flag)", "flag: bool"), SMALL)
+    message, line, _, _ = first(guarded + model("    fc = D(0, False)"))
+    assert message.startswith("division by zero") and line == 5

@@ -125,6 +125,8 @@ class Evaluator:
         #: block calls being evaluated, outermost first: (call text, span)
         self.calls: list[tuple[str, Span | None]] = []
         self.counting = counting
+        #: > 0 inside a branch evaluated only to count it (see _count_branches)
+        self.speculative = 0
         self.memo: dict[tuple, tuple[BlockModule, int, int]] = {}
         self.top = ""  # the definition being evaluated, for messages
 
@@ -137,6 +139,14 @@ class Evaluator:
             skipped = len(notes) - _MAX_NOTES
             notes[_MAX_NOTES - 1 : -1] = [Note(f"... and {skipped} calls between")]
         return EvalError([Diagnostic(message, span, hint, notes=tuple(notes))])
+
+    def _refuse(self, message: str, span: Span | None, hint: str | None = None):
+        """What Python would raise building the model: an error, except in a
+        branch whose condition is not known (counted, but perhaps never run),
+        where the value is only not known (expr() turns ValueError into UNKNOWN)."""
+        if self.speculative:
+            return ValueError(message)
+        return self._error(message, span, hint)
 
     def _step(self, count: int, span: Span | None) -> None:
         """Count work against limits.max_steps, for the whole check: every
@@ -225,14 +235,36 @@ class Evaluator:
             if isinstance(stmt, ir.Assign):
                 self.assign(stmt, block)
             elif isinstance(stmt, ir.If):
-                cond = self.expr(stmt.cond, env)
-                if isinstance(cond, bool):
+                cond = values.truth(self.expr(stmt.cond, env))
+                if cond is not None:
                     self.body(stmt.then if cond else stmt.orelse, block)
                 else:  # only known at run time: what either branch sets is unknown
+                    self._count_branches(stmt, block)
                     for inner in (*stmt.then, *stmt.orelse):
                         if isinstance(inner, ir.Assign) and len(inner.target) == 1:
                             env[inner.target[0]] = UNKNOWN
                             block.members[inner.target[0]] = None  # perhaps one
+
+    def _count_branches(self, stmt: ir.If, block: BlockModule) -> None:
+        """An `if` decided only when the model is built: while counting, the
+        larger branch counts against the limits (a model too large one way is
+        refused, whichever way it is built); each branch runs on a copy of the
+        block, and what Python would refuse there is only not known."""
+        if not self.counting:
+            return
+        start = (self.built, self.params)
+        larger = [0, 0]
+        self.speculative += 1
+        try:
+            for branch in (stmt.then, stmt.orelse):
+                scratch = BlockModule(block.info, dict(block.env), block.span)
+                self.body(branch, scratch)
+                larger[0] = max(larger[0], self.built - start[0])
+                larger[1] = max(larger[1], self.params - start[1])
+                self.built, self.params = start
+        finally:
+            self.speculative -= 1
+        self._add(larger[0], larger[1], stmt.span)
 
     def assign(self, stmt: ir.Assign, block: BlockModule) -> None:
         env = block.env
@@ -304,7 +336,9 @@ class Evaluator:
         try:
             result = binary(node.op, left, right, self.limits.max_items)
         except EvalProblem as problem:
-            raise self._error(problem.message, node.span, problem.hint) from None
+            if problem.limit:
+                raise self._error(problem.message, node.span, problem.hint) from None
+            raise self._refuse(problem.message, node.span, problem.hint) from None
         if isinstance(result, (str, list, tuple)):
             self._step(len(result), node.span)  # building it is work
         return result
@@ -314,7 +348,8 @@ class Evaluator:
         if value is UNKNOWN:
             return UNKNOWN
         if node.op == "not":
-            return not value if isinstance(value, bool) else UNKNOWN
+            truth = values.truth(value)
+            return UNKNOWN if truth is None else not truth
         return -value if node.op == "-" else value
 
     def _compare(self, node: ir.Compare, env) -> Any:
@@ -329,15 +364,17 @@ class Evaluator:
 
     def _boolop(self, node: ir.BoolOp, env) -> Any:
         left = self.expr(node.left, env)
-        if not isinstance(left, bool):
+        truth = values.truth(left)
+        if truth is None:
             return UNKNOWN
-        if (node.op == "and" and not left) or (node.op == "or" and left):
+        if truth == (node.op == "or"):  # `0 and x` is 0, `[1] or x` is [1]
             return left
         return self.expr(node.right, env)
 
     def _ifexp(self, node: ir.IfExp, env) -> Any:
         cond = self.expr(node.cond, env)
-        if not isinstance(cond, bool):
+        cond = values.truth(cond)
+        if cond is None:
             return UNKNOWN
         return self.expr(node.then if cond else node.orelse, env)
 
@@ -348,7 +385,7 @@ class Evaluator:
         if not isinstance(value, (list, tuple)) or not isinstance(index, int):
             return UNKNOWN
         if not -len(value) <= index < len(value):
-            raise self._error(
+            raise self._refuse(
                 f"index {index} is out of range for {len(value)} items",
                 node.index.span,
             )
@@ -406,7 +443,7 @@ class Evaluator:
             return UNKNOWN
         if name == "range" and all(isinstance(a, int) for a in args):
             if len(args) == 3 and args[2] == 0:
-                raise self._error("`range` step must not be zero", node.span)
+                raise self._refuse("`range` step must not be zero", node.span)
             count = range_length(*args)
             if count > self.limits.max_items:
                 raise self._error(
@@ -419,7 +456,7 @@ class Evaluator:
             return values.builtin(name, args)
         except (ValueError, OverflowError) as exc:  # int("x"), max([]), float(10**400)
             message = f"`{name}` refuses these arguments: {exc}"
-            raise self._error(message, node.span) from None
+            raise self._refuse(message, node.span) from None
 
     def _arguments(self, node: ir.Call, env) -> tuple[list[Any], dict[str, Any]]:
         return split_arguments(node, [self.expr(a.value, env) for a in node.args])

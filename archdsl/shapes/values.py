@@ -84,6 +84,15 @@ def _small(poly: dims.Poly) -> bool:
     )
 
 
+def truth(value: Any) -> bool | None:
+    """Python's truth of a build-time value (`if 1`, `x if [1] else y`, `0 and
+    b`); None when not known here: a symbol may be 0, and a module's truth is
+    torch's (an empty Sequential is false)."""
+    if plain(value) or isinstance(value, (list, tuple)):
+        return bool(value)  # a list's truth is its length, whatever its items
+    return None
+
+
 def plain(value: object) -> bool:
     return isinstance(value, (bool, int, float, str)) or value is None
 
