@@ -396,3 +396,18 @@ def test_freeze_names_of_deeply_reused_blocks_take_bounded_time() -> None:
         found = errors(text)
         assert time.perf_counter() - start < 10
         assert any("matches no parameter" in m for m in found), found
+
+
+def test_member_named_like_a_tensor_op_built_under_a_condition_is_the_member() -> None:
+    """Shape inference does not know which branch built `mean` (the condition has
+    no default): it is the member all the same, never the tensor op `mean`."""
+    module = build(
+        "model M(h: int, flag: bool) {\n"
+        "    if flag { mean = Linear(h, 5) } else { mean = Linear(h, 5) }\n"
+        "    fc = Linear(5, 2)\n"
+        "    forward(x: [N, h]) = fc(mean(x))\n"
+        "}\n"
+    )
+    model = module.M(h=3, flag=True)
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(model(x), model.fc(model.mean(x)))

@@ -478,6 +478,8 @@ class Inference:
         member = block.env.get(func.id)
         if isinstance(member, MODULE_TYPES):
             return self.apply(member, args, node.span, _join(path, func.id), func.id)
+        if func.id in block.info.members:  # built under a condition not known here
+            return UNKNOWN_TENSOR  # never the tensor op of the same name (`mean`)
         if func.id in TENSOR_OPS:
             return self.op(func.id, node, args)
         if func.id in BUILTINS:
