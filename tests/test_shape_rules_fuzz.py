@@ -481,15 +481,26 @@ def torch_says(make, shapes: list, embedding: bool = False) -> Any:
     return tuple(out.shape), count
 
 
-def stricter_by_design(name: str, kwargs: dict) -> bool:
-    """Arguments archdsl refuses although torch runs them in some corner: a
-    transposed conv's dilation 0 (torch refuses it unless the input is 1x1), and
-    an Upsample's scale_factor 0 beside a size (nn.Upsample drops a falsy scale)."""
-    dilation = kwargs.get("dilation")
-    dilations = dilation if isinstance(dilation, tuple) else (dilation,)
-    if name.startswith("ConvTranspose") and 0 in dilations:
+def stricter_by_design(name: str, kwargs: dict, shape: Any) -> bool:
+    """What archdsl refuses although torch runs it in some corner: a transposed
+    conv's dilation 0 (torch refuses it unless the input is 1x1); an Upsample's
+    scale_factor 0 beside a size (nn.Upsample drops a falsy scale); a conv
+    padding tuple of the wrong length with a non-zeros padding_mode (torch pads
+    other dims with it); an empty output of mode 'area' (an adaptive pool to 0)."""
+    dilation, padding = kwargs.get("dilation"), kwargs.get("padding")
+    if name.startswith("ConvTranspose") and 0 in _values(dilation):
+        return True
+    if name.startswith("Conv") and kwargs.get("padding_mode") != "zeros":
+        n = int(name[-2])
+        if isinstance(padding, tuple) and len(padding) not in (1, n):
+            return True
+    if kwargs.get("mode") == "area" and 0 in shape:
         return True
     return name.startswith("Upsampl") and kwargs.get("scale_factor") == 0
+
+
+def _values(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
 def _agree(name: str, kwargs: dict, shapes: list, ours: Any, theirs: Any) -> None:
@@ -497,7 +508,7 @@ def _agree(name: str, kwargs: dict, shapes: list, ours: Any, theirs: Any) -> Non
     if theirs is None:
         assert ours is None, f"{case}: archdsl gives {ours}, torch refuses"
         return
-    if ours is None and stricter_by_design(name, kwargs):
+    if ours is None and stricter_by_design(name, kwargs, theirs[0]):
         return
     assert ours is not None, f"{case}: archdsl refuses, torch gives {theirs[0]}"
     assert ours == theirs[0], f"{case}: archdsl gives {ours}, torch {theirs[0]}"
