@@ -157,6 +157,14 @@ def test_forty_squarings_of_a_parameter_finish():
         ("[1, 2][5]", "index 5 is out of range for 2 items", 16),
         ("[x for x in range(0, 4, 0)]", "`range` step must not be zero", 33),
         ("0.0 ** -1", "division by zero (`**` with 0 on the right)", 9),
+        ("[a + b for a, b in [(1, 2, 3)]]", "cannot unpack 3 values into 2 names", 28),
+        ("[a + b for a, b in [1, 2]]", "cannot unpack int into 2 names", 28),
+        ("min([])", "`min` refuses these arguments: min() arg is an empty sequence", 9),
+        (
+            'int("x")',
+            "`int` refuses these arguments: invalid literal for int() with base 10: 'x'",
+            9,
+        ),
     ],
 )
 def test_python_refusals_at_check_time(expr, message, column):

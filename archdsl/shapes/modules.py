@@ -320,10 +320,23 @@ class Evaluator:
             if len(node.targets) == 1:
                 inner[node.targets[0]] = item
             else:
+                self._check_unpack(node, item)
                 for target, part in zip(node.targets, item, strict=True):
                     inner[target] = part
             out.append(self.expr(node.elt, inner))
         return out
+
+    def _check_unpack(self, node: ir.ListComp, item: Any) -> None:
+        """`for a, b in [(1, 2, 3)]` raises ValueError in Python; so does
+        unpacking an int."""
+        count = len(node.targets)
+        if isinstance(item, (list, tuple)) and len(item) != count:
+            problem = f"cannot unpack {len(item)} values into {count} names"
+        elif values.plain(item):
+            problem = f"cannot unpack {type(item).__name__} into {count} names"
+        else:
+            return
+        raise self._refuse(problem, node.iter.span)
 
     def _binop(self, node: ir.BinOp, env) -> Any:
         left, right = self.expr(node.left, env), self.expr(node.right, env)
