@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from . import convs
 from .exprs import (
     Bin,
     Expr,
@@ -42,6 +43,7 @@ class Signature:
     outputs: int
     p_in: str
     p_out: str
+    rank: int = 2  # its tensors: [N, F] or images [N, C, H, W]
 
     @property
     def inputs(self) -> int:
@@ -51,7 +53,8 @@ class Signature:
 @dataclass
 class Tensor:
     expr: Expr
-    feat: Expr  # its feature count, a build-time expression
+    feat: Expr  # its feature (or channel) count, a build-time expression
+    rank: int = 2
 
 
 def feature_names(tensor: Tensor) -> set[str]:
@@ -92,18 +95,20 @@ class Layers:
         if member is None:
             if not force and self.same(tensor.feat, feat) and self.draw(st.booleans()):
                 return tensor
-            member, feat = self.member(tensor.feat, feat, exact=not force)
+            member, feat = self.member(tensor.feat, feat, not force, tensor.rank)
         args = [tensor.expr.text()]
         arity = self.arity.get(member, 1)
         for _ in range(arity - 1):
-            args.append(self.to(self.gen.tensor_expr(0), tensor.feat).expr.text())
-        return Tensor(Raw(f"{member}({', '.join(args)})"), feat)
+            args.append(self.to(self.gen.leaf(tensor.rank), tensor.feat).expr.text())
+        return Tensor(Raw(f"{member}({', '.join(args)})"), feat, tensor.rank)
 
-    def member(self, fi: Expr, fo: Expr, exact: bool) -> tuple[str, Expr]:
+    def member(
+        self, fi: Expr, fo: Expr, exact: bool, rank: int = 2
+    ) -> tuple[str, Expr]:
         """A new member taking `fi` features to `fo` (or, for a block whose output
         defaults, to what the default gives): its name and output features."""
         pool = self.gen_build_names()
-        single = [c for c in self.callees if c.sig.outputs == 1]
+        single = [c for c in self.callees if c.sig.outputs == 1 and c.sig.rank == rank]
         callee = single and self.draw(st.booleans())
         conditional = not callee and self.draw(st.integers(0, 4)) == 0
         if conditional and not self.gen.program.options.conditional_mean:
@@ -117,14 +122,16 @@ class Layers:
             return name, fo
         if conditional:
             cond = bool_expr(self.draw, self.scope)
-            self.gen.body += [f"if {cond.text()} {{", f"    {name} = {self.module(fi, fo)}",
-                              "} else {", f"    {name} = {self.module(fi, fo)}", "}"]  # fmt: skip
+            self.gen.body += [f"if {cond.text()} {{", f"    {name} = {self.module(fi, fo, rank)}",
+                              "} else {", f"    {name} = {self.module(fi, fo, rank)}", "}"]  # fmt: skip
             return name, fo
-        text = self.module(fi, fo)
+        text = self.module(fi, fo, rank)
         self.gen.body.append(f"{name} = {text}")
-        if text.startswith(("Linear(", "Sequential(Linear(")):
+        if text.startswith(
+            ("Linear(", "Sequential(Linear(", "Conv2d(", "Sequential(Conv2d(")
+        ):
             self.freezable.append(name)
-            if text.startswith("Linear("):
+            if text.startswith(("Linear(", "Conv2d(")):
                 self.linears.add(name)
         return name, fo
 
@@ -133,21 +140,29 @@ class Layers:
 
         return BUILD_NAMES
 
-    def conditional_member(self, feat: Expr) -> tuple[str, str]:
+    def conditional_member(self, feat: Expr, rank: int) -> tuple[str, str]:
         """A member made only under a build-time condition, for a forward that
         calls it under the same condition."""
         name = self.gen.names.fresh(self.gen_build_names(), "m")
         cond = bool_expr(self.draw, self.scope).text()
         self.gen.body += [
             f"if {cond} {{",
-            f"    {name} = {self.module(feat, feat)}",
+            f"    {name} = {self.module(feat, feat, rank)}",
             "}",
         ]
         return cond, name
 
+    def pooled(self, t: Tensor) -> Tensor:
+        return convs.pooled(self, t, Tensor)
+
+    def broadcast(self, image: Tensor, vector: Tensor) -> Tensor:
+        return convs.broadcast(self, image, vector, Tensor)
+
     def pair_call(self, tensor: Tensor) -> tuple[str, Expr] | None:
         """A block returning two tensors, called on `tensor`: (call, features)."""
-        pairs = [c for c in self.callees if c.sig.outputs == 2]
+        pairs = [
+            c for c in self.callees if c.sig.outputs == 2 and c.sig.rank == tensor.rank
+        ]
         if not pairs:
             return None
         callee = self.draw(st.sampled_from(pairs))
@@ -157,7 +172,7 @@ class Layers:
         self.gen.body.append(f"{name} = {text}")
         args = [tensor.expr.text()]
         for _ in range(callee.sig.inputs - 1):
-            args.append(self.to(self.gen.tensor_expr(0), tensor.feat).expr.text())
+            args.append(self.to(self.gen.leaf(tensor.rank), tensor.feat).expr.text())
         return f"{name}({', '.join(args)})", fo
 
     def op(self, tensor: Tensor) -> Tensor:
@@ -166,7 +181,7 @@ class Layers:
             return tensor
         dim = self.draw(st.sampled_from([", dim=1", ", 1", ", -1"]))
         args = tensor.expr.text() + (dim if name == "softmax" else "")
-        return Tensor(Raw(f"{name}({args})"), tensor.feat)
+        return Tensor(Raw(f"{name}({args})"), tensor.feat, tensor.rank)
 
     def use_op(self, *names: str) -> bool:
         """Whether these tensor ops are free to call here; if so, they stay so (no
@@ -180,8 +195,9 @@ class Layers:
         if not self.use_op("cat"):
             return a
         listed = f"[{a.expr.text()}, {b.expr.text()}]"
-        dim = self.draw(st.sampled_from([", dim=1", ", 1", ", dim=-1"]))
-        return Tensor(Raw(f"cat({listed}{dim})"), Bin("+", a.feat, b.feat))
+        last = ", dim=-1" if a.rank == 2 else ", dim=-3"
+        dim = self.draw(st.sampled_from([", dim=1", ", 1", last]))
+        return Tensor(Raw(f"cat({listed}{dim})"), Bin("+", a.feat, b.feat), a.rank)
 
     def comprehension(self, t: Tensor) -> Tensor:
         """`cat([m(t) * k for k in range(n)], dim=1)`: a comprehension in forward,
@@ -204,12 +220,13 @@ class Layers:
         if source == "[1, 2]":
             count = Lit(2)
         elt = f"{called.expr.text()}{scaled}"
-        return Tensor(
-            Raw(f"cat([{elt} for {var} in {source}], dim=1)"), Bin("*", count, feat)
-        )
+        text = f"cat([{elt} for {var} in {source}], dim=1)"
+        return Tensor(Raw(text), Bin("*", count, feat), t.rank)
 
     def reshaped(self, t: Tensor) -> Tensor:
-        """Shape operations that come back to `[N, F]`."""
+        """Shape operations that come back to `[N, F]` (or to the same image)."""
+        if t.rank == 4:
+            return convs.reshaped(self, t, Tensor)
         x = t.expr.text()
         forms = {
             ("flatten", "unsqueeze"): f"flatten(unsqueeze({x}, 2), 1)",
@@ -233,14 +250,16 @@ class Layers:
 
     # ---- build side -------------------------------------------------------------------
 
-    def module(self, fi: Expr, fo: Expr) -> str:
+    def module(self, fi: Expr, fo: Expr, rank: int = 2) -> str:
         """A module expression (single input, single output) from fi to fo features."""
+        if rank == 4:
+            return convs.conv_module(self, fi, fo)
         draw = self.draw
         same = self.same(fi, fo)
         kinds = ["linear", "seq", "named", "splat", "inplace_seq"]
         kinds += ["act", "norm"] if same else []
         kinds += ["builder"] if self.gen.program.builder else []
-        kinds += ["block_seq"] if self.single() else []
+        kinds += ["block_seq"] if self.single(2) else []
         kind = draw(st.sampled_from(kinds))
         a, b = fi.text(), fo.text()
         if kind == "act":
@@ -266,16 +285,17 @@ class Layers:
             return self.builder_call(a, b)
         if kind == "block_seq":
             text, _ = self.block_call(
-                draw(st.sampled_from(self.single())), fi, fo, True
+                draw(st.sampled_from(self.single(2))), fi, fo, True
             )
             return (
                 f"Sequential({text}, {draw(st.sampled_from(['ReLU()', 'Identity()']))})"
             )
         return self.splat(fi, fo)
 
-    def single(self) -> list[Any]:
+    def single(self, rank: int) -> list[Any]:
         """Blocks taking one tensor to one: those a Sequential may hold."""
-        return [c for c in self.callees if c.sig.inputs == 1 and c.sig.outputs == 1]
+        return [c for c in self.callees
+                if c.sig.inputs == 1 and c.sig.outputs == 1 and c.sig.rank == rank]  # fmt: skip
 
     def builder_call(self, a: str, b: str) -> str:
         name, form = self.gen.program.builder

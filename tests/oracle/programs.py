@@ -140,8 +140,11 @@ class ProgramGen:
         model_text = body.write(
             f"model {model_name}{_params_text(params)}", declared=True
         )
-        batch = draw(st.integers(1, 3))
-        shapes = [(batch, feat.eval(env)) for feat in body.input_feats]
+        batch, height, width = (draw(st.integers(lo, 3)) for lo in (1, 2, 2))
+        shapes = [
+            (batch, feat.eval(env), height, width)[:rank]
+            for feat, rank in zip(body.input_feats, body.input_ranks, strict=True)
+        ]
         texts = []
         for index, block in enumerate(self.blocks):
             if not block.envs:
@@ -181,7 +184,10 @@ class ProgramGen:
                 }[kind]  # fmt: skip
                 params.append((names.fresh(BUILD_NAMES, "p"), kind, default))
         inputs = [names.fresh(VALUE_NAMES, "t") for _ in range(draw(st.integers(1, 2)))]
-        return Signature(name, params, inputs, draw(st.integers(1, 2)), p_in, p_out)
+        rank = draw(st.sampled_from([2, 2, 4]))
+        return Signature(
+            name, params, inputs, draw(st.integers(1, 2)), p_in, p_out, rank
+        )
 
     def model_params(self):
         """The model's parameters: feature sizes, flags and scales, some with
@@ -264,11 +270,15 @@ class DefinitionGen:
             self.input_names.append(name)
         if sig is None:
             self.input_feats = [self._model_input_feat() for _ in self.input_names]
+            self.input_ranks = [self.draw(st.sampled_from([2, 4])) for _ in inputs]
         else:
             self.input_feats = [Var(sig.p_in) for _ in self.input_names]
+            self.input_ranks = [sig.rank for _ in inputs]
         self.tensors = [
-            Tensor(Var(n), f)
-            for n, f in zip(self.input_names, self.input_feats, strict=True)
+            Tensor(Var(n), f, r)
+            for n, f, r in zip(
+                self.input_names, self.input_feats, self.input_ranks, strict=True
+            )
         ]
 
     def _model_input_feat(self) -> Expr:
@@ -285,8 +295,10 @@ class DefinitionGen:
             self.statement(self.forward, "        ")
         returns = self.returns()
         inputs = ", ".join(
-            f"{n}: [N, {f.text()}]" if declared else n
-            for n, f in zip(self.input_names, self.input_feats, strict=True)
+            (f"{n}: [N, {f.text()}" + (", H, W]" if r == 4 else "]")) if declared else n
+            for n, f, r in zip(
+                self.input_names, self.input_feats, self.input_ranks, strict=True
+            )
         )
         if declared and self.layers.freezable and draw(st.booleans()):
             chosen = draw(st.sampled_from(self.layers.freezable))
@@ -322,23 +334,24 @@ class DefinitionGen:
             st.sampled_from(["assign", "assign", "assign", "unpack", "if", "if_one"])
         )
         if kind == "unpack":
-            pair = self.layers.pair_call(draw(st.sampled_from(self.tensors)))
+            source = draw(st.sampled_from(self.tensors))
+            pair = self.layers.pair_call(source)
             if pair is not None:
                 call, feat = pair
-                targets = [self.value_name(), self.value_name()]
+                targets = [self.value_name(source.rank), self.value_name(source.rank)]
                 if targets[0] == targets[1]:
                     targets[1] = self.names.fresh(VALUE_NAMES, "v")
                 out.append(f"{indent}{targets[0]}, {targets[1]} = {call}")
                 for target in targets:
-                    self.bind(target, feat)
+                    self.bind(target, feat, source.rank)
                 return
         if kind == "if":  # if / else if / else, each branch binding the same value
             then = self.tensor_expr(2)
             branches = [then] + [
-                self.layers.to(self.tensor_expr(1), then.feat)
+                self.like(self.tensor_expr(1), then)
                 for _ in range(draw(st.integers(1, 2)))
             ]
-            target = self.value_name()
+            target = self.value_name(then.rank)
             keyword = "if"
             for index, branch in enumerate(branches):
                 last = index == len(branches) - 1
@@ -351,31 +364,47 @@ class DefinitionGen:
                 out += [opening, f"{indent}    {target} = {branch.expr.text()}"]
                 keyword = "if"
             out.append(f"{indent}}}")
-            self.bind(target, then.feat)
+            self.bind(target, then.feat, then.rank)
             return
         if kind == "if_one":  # rebinding an existing value under a build-time condition
             this = draw(st.sampled_from(self.tensors))
             if isinstance(this.expr, Var):
-                cond, member = self.layers.conditional_member(this.feat)
-                value = self.layers.to(
-                    Tensor(Var(this.expr.name), this.feat), this.feat, member
-                )
+                cond, member = self.layers.conditional_member(this.feat, this.rank)
+                value = self.layers.to(this, this.feat, member)
                 out += [f"{indent}if {cond} {{", f"{indent}    {this.expr.name} = {value.expr.text()}", f"{indent}}}"]  # fmt: skip
                 return
         value = self.tensor_expr(2)
-        target = self.value_name()
+        target = self.value_name(value.rank)
         out.append(f"{indent}{target} = {value.expr.text()}")
-        self.bind(target, value.feat)
+        self.bind(target, value.feat, value.rank)
 
-    def bind(self, name: str, feat: Expr) -> None:
+    def bind(self, name: str, feat: Expr, rank: int) -> None:
         """`name` now holds a tensor of `feat` features (its old value is gone)."""
         self.tensors = [t for t in self.tensors if t.expr.name != name]  # type: ignore[attr-defined]
-        self.tensors.append(Tensor(Var(name), feat))
+        self.tensors.append(Tensor(Var(name), feat, rank))
 
-    def value_name(self) -> str:
-        """A new value, or sometimes an existing one rebound (`x = fc(x)`)."""
-        if self.draw(st.integers(0, 3)) == 0:
-            return self.draw(st.sampled_from(self.tensors)).expr.name  # type: ignore[attr-defined]
+    def leaf(self, rank: int) -> Tensor:
+        """A named value of this rank, or a vector pooled from an image value (an
+        image value exists whenever an image does: every image comes from one)."""
+        named = [t for t in self.tensors if t.rank == rank]
+        if not named and rank == 2:
+            return self.layers.pooled(self.leaf(4))
+        return self.draw(st.sampled_from(named))
+
+    def like(self, tensor: Tensor, model: Tensor) -> Tensor:
+        """`tensor` made the shape of `model`: pooled to a vector, or replaced by
+        an image value, then to the same features."""
+        if tensor.rank != model.rank:
+            tensor = self.layers.pooled(tensor) if model.rank == 2 else self.leaf(4)
+        return self.layers.to(tensor, model.feat)
+
+    def value_name(self, rank: int) -> str:
+        """A new value, or sometimes an existing one of the same rank rebound
+        (`x = fc(x)`): a name never changes rank, so an image name always exists
+        where images do."""
+        same = [t for t in self.tensors if t.rank == rank]
+        if same and self.draw(st.integers(0, 3)) == 0:
+            return self.draw(st.sampled_from(same)).expr.name  # type: ignore[attr-defined]
         return self.names.fresh(VALUE_NAMES, "v")
 
     def returns(self) -> list[str]:
@@ -383,7 +412,10 @@ class DefinitionGen:
         for _ in range(self.outputs):
             start = self.draw(st.sampled_from(self.tensors))
             if self.sig is not None:
-                start = self.layers.to(start, Var(self.sig.p_out))
+                start = self.like(
+                    start,
+                    Tensor(Var(self.sig.p_out), Var(self.sig.p_out), self.sig.rank),
+                )
             elif self.draw(st.booleans()):
                 start = self.tensor_expr(1)
             results.append(start.expr.text())
@@ -409,6 +441,8 @@ class DefinitionGen:
                     "shape",
                     "pick",
                     "comp",
+                    "pool",
+                    "broadcast",
                 ]  # fmt: skip
             )
         )
@@ -418,27 +452,37 @@ class DefinitionGen:
         if kind == "op":
             return self.layers.op(inner)
         if kind == "arith":
-            other = self.layers.to(self.tensor_expr(depth - 1), inner.feat)
+            other = self.like(self.tensor_expr(depth - 1), inner)
             op = draw(st.sampled_from(["+", "-", "*"]))
             pair = (inner, other) if draw(st.booleans()) else (other, inner)
-            return Tensor(
-                parenthesized(draw, Bin(op, pair[0].expr, pair[1].expr)), inner.feat
-            )
+            expr = parenthesized(draw, Bin(op, pair[0].expr, pair[1].expr))
+            return Tensor(expr, inner.feat, inner.rank)
         if kind == "scalar":
             return self.scalar(inner)
         if kind == "ifexp":
-            other = self.layers.to(self.tensor_expr(depth - 1), inner.feat)
-            return Tensor(
-                Cond(inner.expr, bool_expr(draw, self.scope, 1), other.expr), inner.feat
-            )
+            other = self.like(self.tensor_expr(depth - 1), inner)
+            expr = Cond(inner.expr, bool_expr(draw, self.scope, 1), other.expr)
+            return Tensor(expr, inner.feat, inner.rank)
         if kind == "cat":
             other = self.tensor_expr(depth - 1)
+            if other.rank != inner.rank:
+                other = self.like(other, inner)
             return self.layers.cat(inner, other)
+        if kind == "pool":
+            return self.layers.pooled(inner) if inner.rank == 4 else inner
+        if kind == "broadcast":
+            if inner.rank != 4:
+                return inner
+            vector = self.like(
+                self.tensor_expr(depth - 1), Tensor(inner.feat, inner.feat, 2)
+            )
+            return self.layers.broadcast(inner, vector)
         if kind == "pick":  # one of a block's two outputs: `pair(x)[1]`
             pair = self.layers.pair_call(inner)
             if pair is None:
                 return inner
-            return Tensor(Raw(f"{pair[0]}[{draw(st.integers(0, 1))}]"), pair[1])
+            picked = Raw(f"{pair[0]}[{draw(st.integers(0, 1))}]")
+            return Tensor(picked, pair[1], inner.rank)
         if kind == "comp":
             return (
                 self.layers.comprehension(inner)
@@ -459,7 +503,7 @@ class DefinitionGen:
             expr = Bin(form[1], tensor.expr, factor)
         else:
             expr = Bin(form[1], factor, tensor.expr)
-        return Tensor(parenthesized(draw, expr), tensor.feat)
+        return Tensor(parenthesized(draw, expr), tensor.feat, tensor.rank)
 
 
 __all__ = ["Generated", "Options", "programs"]
