@@ -363,3 +363,22 @@ def test_a_branch_decided_at_build_time_counts_when_larger():
     archdsl.compile_spec(guarded + model("    fc = D(0, flag)", "flag: bool"), SMALL)
     message, line, _, _ = first(guarded + model("    fc = D(0, False)"))
     assert message.startswith("division by zero") and line == 5
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("2 ** n", "`Linear` argument `in_features` must be int, got float (0.5)"),
+        (
+            '"4" if n < 0 else 4',
+            "`Linear` argument `in_features` must be int, got str ('4')",
+        ),
+    ],
+)
+def test_layer_arguments_are_checked_as_evaluated(argument, message):
+    """Typed int at check time (or not known), a float or a str when built with
+    n = -1: torch refuses `Linear(0.5, 3)`, so check does too, inside the block."""
+    block = f"block P(n: int) {{\n    fc = Linear({argument}, 3)\n    forward(x) = fc(x)\n}}\n"
+    found, line, _, notes = first(block + model("    fc = P(-1)"))
+    assert (found, line, notes) == (message, 2, [6])
+    archdsl.compile_spec(block + model("    fc = P(2)"), SMALL)

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import ir
 from ..bases import BaseTree
+from ..check import types
 from ..check.consts import EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
@@ -481,9 +482,26 @@ class Evaluator:
             children = [(str(i), child) for i, child in enumerate(items or [])]
             children += list(keywords.items())
             return SeqModule(name, children, node.span)
+        self._check_types(name, sig, positional, keywords, node)
         module = LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
         self._add(1, values.known_count(count_parameters(module)), node.span)
         return module
+
+    def _check_types(self, name, sig: Signature, positional, keywords, node) -> None:
+        """Values as evaluated against the layer's parameter types: `2 ** n` is
+        typed int but is 0.5 for n = -1, and an untyped block parameter may hold
+        anything; torch would refuse `Linear(0.5, 3)` when the model is built."""
+        given = list(zip(sig.params, positional, strict=False))
+        given += [(p, keywords[p.name]) for p in sig.params if p.name in keywords]
+        for param, value in given:
+            actual = values.plain_type(value)
+            if actual is None or types.accepts(param.types, actual):
+                continue
+            raise self._refuse(
+                f"`{name}` argument `{param.name}` must be "
+                f"{types.describe_expected(param.types)}, got {actual} ({value!r:.40})",
+                node.span,
+            )
 
     def _torchvision(self, node: ir.Call, env) -> Any:
         from ..check.base import base_tree

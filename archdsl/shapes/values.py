@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ir
+from ..check import types
 from ..check.consts import BINARY_OPS, MAX_INT_BITS
 from ..check.context import DefInfo
 from ..ops.shapes import UNKNOWN
@@ -90,6 +91,16 @@ def truth(value: Any) -> bool | None:
     torch's (an empty Sequential is false)."""
     if plain(value) or isinstance(value, (list, tuple)):
         return bool(value)  # a list's truth is its length, whatever its items
+    return None
+
+
+def plain_type(value: Any) -> str | None:
+    """The build-time type of a plain value, a list or tuple of them; None for
+    what is not known here (symbols, modules, UNKNOWN inside)."""
+    if plain(value):
+        return types.of_constant(value)
+    if isinstance(value, (list, tuple)) and all(plain(v) for v in value):
+        return types.of_constant(value)
     return None
 
 
