@@ -491,7 +491,8 @@ class Evaluator:
         """Values as evaluated against the layer's parameter types: `2 ** n` is
         typed int but is 0.5 for n = -1, and an untyped block parameter may hold
         anything; torch would refuse `Linear(0.5, 3)` when the model is built."""
-        given = list(zip(sig.params, positional, strict=False))
+        by_position = [p for p in sig.params if p.kind == "pos"]
+        given = list(zip(by_position, positional, strict=False))
         given += [(p, keywords[p.name]) for p in sig.params if p.name in keywords]
         for param, value in given:
             actual = values.plain_type(value)
