@@ -199,6 +199,16 @@ def test_a_float_literal_that_overflows_is_refused():
         assert (line, found_column) == (2, column)
 
 
+def test_an_integer_literal_over_the_bit_limit_is_refused():
+    message, line, column, _ = first(
+        model("    k = 1" + "0" * 2000 + "\n    fc = ReLU()")
+    )
+    assert (
+        message == "this value has 6,644 bits; build-time integers are limited to 4,096"
+    )
+    assert (line, column) == (2, 9)
+
+
 def test_an_integer_literal_over_4300_digits_is_refused():
     message, line, _, _ = first(model("    k = 1" + "0" * 5000 + "\n    fc = ReLU()"))
     assert message == "this integer has 5,001 digits; the limit is 4,300"

@@ -14,6 +14,7 @@ from .consts import (
     UNKNOWN,
     EvalProblem,
     binary,
+    check_int,
     check_length,
     const_value,
     range_length,
@@ -92,6 +93,11 @@ class ExprChecker:
         return self.call(expr)
 
     def _const(self, expr: ir.Constant) -> Value:
+        if isinstance(expr.value, int):
+            try:  # a literal is a build-time value like any other: bounded in bits
+                check_int(expr.value)
+            except EvalProblem as problem:
+                self.ctx.error(problem.message, expr.span, hint=problem.hint)
         return Value(types.of_constant(expr.value))
 
     def _list(self, expr: ir.ListExpr) -> Value:
