@@ -2,7 +2,7 @@
 
 Each value gets a shape whose sizes are ints or expressions of the inputs' sizes
 (`N`, `H`, `W`) and of parameters nobody fixed (`n_classes`). Every layer and op
-contributes its registry rule (archdsl/ops/shapes.py); blocks are entered with the
+contributes its registry rule (archdsl/ops/shapes/); blocks are entered with the
 arguments their caller gave, so a problem inside a block is reported where it is
 and, as a note, at each call that led there. A size that depends on the input is
 only an error when it is wrong for every input; with a concrete input shape
@@ -11,11 +11,10 @@ only an error when it is wrong for every input; with a concrete input shape
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from .. import ir
-from ..bases import Step, SubModule, family_of
 from ..check.base import image_channels
 from ..check.context import Context, DefInfo
 from ..errors import Diagnostic, Note
@@ -23,7 +22,6 @@ from ..gc_pause import no_gc_pauses
 from ..ir.walk import returns
 from ..ops import BUILTINS, TENSOR_OPS
 from ..ops.shapes import (
-    LAYER_SHAPES,
     OP_SHAPES,
     UNKNOWN,
     ArgumentProblem,
@@ -39,7 +37,7 @@ from ..ops.shapes import (
 from ..ops.signature import bind_arguments
 from ..source import Span
 from . import dims
-from .base_rules import base_rule
+from .apply import ModuleCalls
 from .modules import (
     MODULE_TYPES,
     BaseModule,
@@ -48,53 +46,19 @@ from .modules import (
     LayerModule,
     SeqModule,
     count_parameters,
-    label_of,
     split_arguments,
 )
-
-
-@dataclass
-class Tensor:
-    dims: Dims | None  # None: not even the rank is known
-    origin: str = ""  # where it was made, for hints: "`down1(x1)` (line 56)"
-    #: in a forward written out from a torchvision base: the replacement (or `at`
-    #: rewrite) this was made by or from, where the base's own steps report
-    cause: Span | None = None
-
-
-UNKNOWN_TENSOR = Tensor(None)
-
-
-@dataclass
-class Row:
-    """One module call, for `archdsl summary`."""
-
-    path: str
-    layer: str
-    output: Dims | None
-    params: Any
-    depth: int
-
-
-@dataclass
-class Result:
-    outputs: list[Tensor]
-    rows: list[Row]
-    params: Any  # the model's parameter count (int, symbolic, or UNKNOWN)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    model: BlockModule | None = None  # as evaluated for this inference
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "error"]
-
-
-class InputShapeError(Exception):
-    """An input shape given on the command line does not fit the declared one."""
-
-    def __init__(self, message: str, span: Span | None) -> None:
-        super().__init__(message)
-        self.span = span  # the input's declaration
+from .tensors import (
+    UNKNOWN_TENSOR,
+    InputShapeError,
+    Result,
+    Row,
+    Tensor,
+    join,
+    origin,
+    retagged,
+    tensor_list_op,
+)
 
 
 def infer_model(
@@ -250,7 +214,7 @@ def _show_declared(shape: ir.Shape) -> str:
     return "[" + ", ".join(str(d.value) for d in shape.dims) + "]"
 
 
-class Inference:
+class Inference(ModuleCalls):
     def __init__(self, ctx: Context, concrete: bool, sizes: dict[str, int]) -> None:
         self.ctx = ctx
         self.evaluator = Evaluator(ctx)
@@ -364,7 +328,7 @@ class Inference:
         if isinstance(node, ir.BinOp):
             left = self.expr(node.left, values, block, path)
             right = self.expr(node.right, values, block, path)
-            joined = _tensor_list_op(node.op, left, right)
+            joined = tensor_list_op(node.op, left, right)
             if joined is not None:  # `[t] * 3`, `[a] + [b]`: lists of tensors
                 return joined
             if not isinstance(left, Tensor) and not isinstance(right, Tensor):
@@ -431,7 +395,7 @@ class Inference:
                 f"side from {right.origin}",
             )
             return UNKNOWN_TENSOR
-        return Tensor(result, _origin(node.span))
+        return Tensor(result, origin(node.span))
 
     # ---- calls -------------------------------------------------------------------------
 
@@ -442,7 +406,7 @@ class Inference:
             return self._call(node, args, values, block, path)
         if node.span != written:  # a replacement's line, or an `at` rewrite's
             result = self._call(node, args, values, block, path)
-            return _retagged(result, cause=node.span) if node.span else result
+            return retagged(result, cause=node.span) if node.span else result
         # one of the base's own steps: written at the `extends` line
         cause = next((a.cause for a in args if isinstance(a, Tensor) and a.cause), None)
         outer = self._report_at
@@ -457,7 +421,7 @@ class Inference:
         }
         if cause is not None:  # else what the step's output already carries
             changes["cause"] = cause
-        return _retagged(result, **changes)
+        return retagged(result, **changes)
 
     def _call(self, node: ir.Call, args, values, block: BlockModule, path: str) -> Any:
         func = node.func
@@ -469,7 +433,7 @@ class Inference:
                 else UNKNOWN
             )
             return self.apply(
-                module, args, node.span, _join(path, func.dotted), func.dotted
+                module, args, node.span, join(path, func.dotted), func.dotted
             )
         if not isinstance(func, ir.Name):
             return UNKNOWN_TENSOR
@@ -477,7 +441,7 @@ class Inference:
             return UNKNOWN_TENSOR
         member = block.env.get(func.id)
         if isinstance(member, MODULE_TYPES):
-            return self.apply(member, args, node.span, _join(path, func.id), func.id)
+            return self.apply(member, args, node.span, join(path, func.id), func.id)
         if func.id in block.info.members:  # built under a condition not known here
             return UNKNOWN_TENSOR  # never the tensor op of the same name (`mean`)
         if func.id in TENSOR_OPS:
@@ -545,10 +509,10 @@ class Inference:
         ):
             return UNKNOWN_TENSOR
         if isinstance(result, tuple) and result and isinstance(result[0], tuple):
-            return [Tensor(r, _origin(span)) for r in result]
+            return [Tensor(r, origin(span)) for r in result]
         if len(inputs) == 1 and result == inputs[0] and isinstance(tensors[0], Tensor):
             return Tensor(result, tensors[0].origin)  # ReLU, BatchNorm: not news
-        return Tensor(result, _origin(span))
+        return Tensor(result, origin(span))
 
     def report_argument(self, who: str, problem: ArgumentProblem, span,
                         defined_at: Span | None) -> None:  # fmt: skip
@@ -586,174 +550,6 @@ class Inference:
             parts.append(f"for the input size given ({given})")
         return "; ".join(parts) or None
 
-    def apply(self, module: Any, args: list[Any], span: Span | None, path: str,
-              callee: str) -> Any:  # fmt: skip
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        if len(tensors) != len(args) or any(t.dims is None for t in tensors):
-            return UNKNOWN_TENSOR
-        rows = [*self._parent_rows(module, path), self._row(module, path)]
-        result = self._apply(module, tensors, span, path, callee)
-        first = result[0] if isinstance(result, list) and result else result
-        for row in rows:  # a parent entered child by child gives its last child's
-            row.output = first.dims if isinstance(first, Tensor) else None
-        return result
-
-    def _row(self, module: Any, path: str) -> Row:
-        """A summary row for a module call; its output is filled in after."""
-        params: Any = "shared"
-        if _identity(module) not in self._counted:
-            self._counted.add(_identity(module))
-            params = count_parameters(module)
-        row = Row(path, label_of(module), None, params, path.count("."))
-        self.rows.append(row)
-        self._row_at.setdefault(path, row)
-        return row
-
-    def _parent_rows(self, module: Any, path: str) -> list[Row]:
-        """Rows for the base submodules that a forward enters child by child (a
-        tap at `features.5`, a wrapper's `body.layer1(x)`): each gets one, before
-        its first child, with its own parameters."""
-        if not (isinstance(module, BaseModule) and module.path and "." in path):
-            return []
-        parent = BaseModule(
-            module.tree, module.path.rpartition(".")[0], module.span, module.replaced
-        )
-        parent_path = path.rpartition(".")[0]
-        above = self._parent_rows(parent, parent_path)
-        row = self._row_at.get(parent_path)
-        if row is None:
-            row = self._row(parent, parent_path)
-        return [*above, row]
-
-    def _apply(
-        self, module: Any, tensors: list[Tensor], span, path: str, callee: str
-    ) -> Any:
-        if isinstance(module, LayerModule):
-            rule = LAYER_SHAPES.get(module.name)
-            if rule is None:
-                return UNKNOWN_TENSOR
-            who = (
-                f"`{callee}` ({module.name})"
-                if callee != module.name
-                else f"`{callee}`"
-            )
-            dims = [t.dims for t in tensors]
-            return self.run_rule(
-                rule, module.args, dims, span, who, tensors,
-                defined_at=module.span,
-            )  # fmt: skip
-        if isinstance(module, SeqModule):
-            if module.kind != "Sequential":
-                return UNKNOWN_TENSOR
-            return self._sequence(module, tensors, span, path, callee)
-        if isinstance(module, BlockModule):
-            self.frames.append(
-                Note(f"in `{callee}` ({module.info.name}), called here", span)
-            )
-            try:
-                result = self.forward(module, tensors, path)
-            finally:
-                self.frames.pop()
-            # a block's outputs, as its callers see them: made by the call
-            return _retagged(result, origin=_origin(span), cause=None)
-        if isinstance(module, BaseModule):
-            return self._base(module, tensors, span, path, callee)
-        return UNKNOWN_TENSOR
-
-    def _sequence(self, module: SeqModule, tensors, span, path, callee) -> Any:
-        if len(tensors) != 1:
-            return UNKNOWN_TENSOR
-        value: Any = tensors[0]
-        self.frames.append(Note(f"in `{callee}` (Sequential), called here", span))
-        try:
-            for name, child in module.children:
-                if not isinstance(value, Tensor) or value.dims is None:
-                    return UNKNOWN_TENSOR
-                # a block is named by its place (`layer2.0`), a layer by its type
-                label = (
-                    f"{callee}.{name}"
-                    if isinstance(child, BlockModule)
-                    else label_of(child)
-                )
-                value = self.apply(
-                    child,
-                    [value],
-                    getattr(child, "span", span),
-                    f"{path}.{name}",
-                    label,
-                )
-        finally:
-            self.frames.pop()
-        return value
-
-    def _base(self, module: BaseModule, tensors, span, path, callee) -> Any:
-        node = module.tree.get(module.path)
-        if node is None or len(tensors) != 1:
-            return UNKNOWN_TENSOR
-        inside = f"{module.path}."
-        if any(not module.path or p.startswith(inside) for p in module.replaced):
-            # something inside was replaced: run its children step by step
-            return self._base_steps(module, node, tensors[0], span, path)
-        x = tensors[0].dims
-        rule = base_rule(module.tree, module.path)
-        if rule is None or x is None:
-            return UNKNOWN_TENSOR
-        return self.run_rule(
-            rule, {}, [x], span, f"`{callee}` ({node.type})", tensors=tensors
-        )
-
-    def _base_steps(
-        self, module: BaseModule, node: SubModule, x: Tensor, span, path
-    ) -> Any:
-        if module.path == "":
-            family = family_of(module.tree.builder)
-            steps = family.steps if family else ()
-        elif node.type == "Sequential":
-            steps = tuple(Step(module=f"{module.path}.{c}") for c in node.children)
-        else:
-            return UNKNOWN_TENSOR
-        value: Any = x
-        for step in steps:
-            if not isinstance(value, Tensor) or value.dims is None:
-                return UNKNOWN_TENSOR
-            if step.module:
-                relative = step.module[len(module.path) :].lstrip(".")
-                child = module.child(tuple(relative.split(".")))
-                value = self.apply(
-                    child, [value], span, _join(path, relative), relative
-                )
-            else:
-                signature = TENSOR_OPS[step.op].signature
-                bound = bind_arguments(signature, [value, *step.args], {})
-                value = self.run_op(step.op, bound, span, [value])
-        return value
-
-
-def _tensor_list_op(op: str, left: Any, right: Any) -> list[Any] | None:
-    """A list of tensors repeated or joined, as Python does it; None otherwise."""
-    lists = [v for v in (left, right) if isinstance(v, list)]
-    if not any(isinstance(item, Tensor) for v in lists for item in v):
-        return None
-    if op == "+" and len(lists) == 2:
-        return [*left, *right]
-    count = right if isinstance(left, list) else left
-    if (
-        op == "*"
-        and len(lists) == 1
-        and isinstance(count, int)
-        and 0 <= count <= 10_000
-    ):
-        return lists[0] * count
-    return None
-
-
-def _identity(module: Any) -> object:
-    """What makes two calls the same module: submodules of a base are made afresh
-    at each lookup, so they are told apart by their base instance and path."""
-    if isinstance(module, BaseModule):
-        return (id(module.replaced), module.path)
-    return id(module)
-
 
 def _targets(stmt: ir.FIf) -> set[str]:
     found: set[str] = set()
@@ -784,25 +580,3 @@ def _written_out(block: BlockModule) -> Span | None:
     if any(isinstance(s, ir.Forward) for s in block.info.node.body):
         return None
     return forward.span
-
-
-def _retagged(result: Any, **changes: Any) -> Any:
-    """A call's output tensors (one, or a list) with `origin` or `cause` changed;
-    tensors of unknown shape stay as they are."""
-    if isinstance(result, list):
-        return [_retagged(r, **changes) for r in result]
-    if isinstance(result, Tensor) and result.dims is not None:
-        return replace(result, **changes)
-    return result
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _origin(span: Span | None) -> str:
-    if span is None:
-        return "the base model"
-    text = span.source.line(span.line)
-    end = span.end_column if span.end_line == span.line else len(text) + 1
-    return f"`{text[span.column - 1 : end - 1].strip()}` (line {span.line})"
