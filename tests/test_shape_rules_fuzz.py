@@ -25,9 +25,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archdsl.ops import TENSOR_OPS, layers
-from archdsl.ops.shapes import LAYER_SHAPES, OP_SHAPES, PARAMETERS, ShapeProblem
+from archdsl.ops.shapes import (
+    LAYER_SHAPES,
+    OP_SHAPES,
+    PARAMETERS,
+    UNKNOWN,
+    ShapeDepends,
+    ShapeProblem,
+    Unknowable,
+)
 from archdsl.ops.shapes.registry import ELEMENTWISE
 from archdsl.ops.signature import bind_arguments
+from archdsl.shapes import dims
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -514,6 +523,33 @@ def _agree(name: str, kwargs: dict, shapes: list, ours: Any, theirs: Any) -> Non
     assert ours == theirs[0], f"{case}: archdsl gives {ours}, torch {theirs[0]}"
 
 
+def symbolic_agrees(signature, rule, kwargs: dict, shapes: list, concrete: Any) -> None:
+    """With one input size made a symbol S, a rule that torch's verdict says
+    works for S's value either says the output in terms of S (which evaluates to
+    the concrete output), or says it cannot know (a ShapeDepends warning, or
+    Unknowable); refusing outright is a false error on a declared input."""
+    args = bind_arguments(signature, [], kwargs)
+    for i, shape in enumerate(shapes):
+        for axis, size in enumerate(shape):
+            variant = [list(s) for s in shapes]
+            variant[i][axis] = dims.symbol("S")
+            try:
+                got = _shapes(rule(args, *[tuple(v) for v in variant]))
+            except (ShapeDepends, Unknowable):
+                continue
+            except ShapeProblem as problem:
+                raise AssertionError(f"{variant}: refused: {problem.message}") from None
+            flat = got if isinstance(got, list) else [got]
+            want = concrete if isinstance(concrete, list) else [concrete]
+            for g, w in zip(flat, want, strict=True):
+                values = [
+                    d if d is UNKNOWN else dims.evaluate(d, {"S": size}) for d in g
+                ]
+                assert all(v in (UNKNOWN, x) for v, x in zip(values, w, strict=True)), (
+                    f"{kwargs} on {variant}: {g}, torch {w}"
+                )
+
+
 # ---- the properties ----------------------------------------------------------------
 
 
@@ -531,6 +567,8 @@ def test_layer_rule_agrees_with_torch(name):
         )
         ours = archdsl_says(signature, LAYER_SHAPES[name], kwargs, shapes)
         _agree(name, kwargs, shapes, ours, theirs)
+        if theirs is not None and ours is not None:
+            symbolic_agrees(signature, LAYER_SHAPES[name], kwargs, shapes, theirs[0])
         if theirs is not None and name in PARAMETERS:
             args = bind_arguments(signature, [], kwargs)
             count = PARAMETERS[name](args)
@@ -668,5 +706,7 @@ def test_op_rule_agrees_with_torch(name):
         theirs = torch_says(lambda: call, shapes[0] if listed else shapes)
         ours = archdsl_says(op.signature, OP_SHAPES[name], kwargs, shapes)
         _agree(name, kwargs, shapes, ours, theirs)
+        if theirs is not None and ours is not None and not listed:
+            symbolic_agrees(op.signature, OP_SHAPES[name], kwargs, shapes, theirs[0])
 
     check()

@@ -70,16 +70,19 @@ def _pool_size(h, k, s, p, d, ceil: bool) -> object:
 
 
 def _mean_to_one(given: object, size: tuple, x: Dims) -> Dims | None:
-    """torch's adaptive_avg_pool2d to 1x1 is a mean over the last two dims, which
-    takes any rank from 2 up (3 up for a tuple: F.adaptive_avg_pool2d fills its
-    Nones from the input first, and wants a dim more than the tuple holds)."""
+    """torch's adaptive_avg_pool2d (and 3d) to all ones is a mean over the last n
+    dims, which takes any rank from n up (n + 1 up for a tuple: F.adaptive_avg_pool
+    fills its Nones from the input first, and wants a dim more than it holds)."""
+    n = len(size)
     if isinstance(given, (list, tuple)):
-        if len(x) < 3:
-            raise ShapeProblem(f"expects at least a 3-d input, receives {describe(x)}")
-        size = tuple(h if o is None else o for h, o in zip(x[-2:], size, strict=True))
-    elif len(x) < 2:
+        if len(x) <= n:
+            raise ShapeProblem(
+                f"expects at least a {n + 1}-d input, receives {describe(x)}"
+            )
+        size = tuple(h if o is None else o for h, o in zip(x[-n:], size, strict=True))
+    elif len(x) < n:
         return None
-    return (*x[:-2], 1, 1) if size == (1, 1) else None
+    return (*x[:-n], *size) if all(o == 1 for o in size) else None
 
 
 def adaptive_pool(n: int, average: bool = False) -> Callable[..., Dims]:
@@ -96,7 +99,7 @@ def adaptive_pool(n: int, average: bool = False) -> Callable[..., Dims]:
                 "give an int, or one per dimension (None keeps the input's size, "
                 "in a 2-d or 3-d pool)",
             )
-        if average and n == 2:
+        if average and n > 1:
             fast = _mean_to_one(given, size, x)
             if fast is not None:
                 return fast
