@@ -30,9 +30,9 @@ from oracle.programs import Options, programs  # noqa: E402
 FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
 
 # Program features switched off while the bug they hit is open; each is switched
-# on when its fix lands (F2 and F7 are fixed; F8 is open: see its xfail below).
+# on when its fix lands (F2, F7 and F8 are fixed, so all are on).
 OPTIONS = Options(
-    forward_comprehension=True, computed_reshape=True, conditional_mean=False
+    forward_comprehension=True, computed_reshape=True, conditional_mean=True
 )
 
 
@@ -45,7 +45,9 @@ OPTIONS = Options(
 )
 @given(programs(OPTIONS))
 def test_generated_code_means_what_the_interpreter_computes(program):
-    found = disagreements(program.text, program.model, program.kwargs, program.shapes)
+    found = disagreements(
+        program.text, program.model, program.kwargs, program.shapes, args=program.args
+    )
     assert not found, f"\n{program.text}\nkwargs {program.kwargs}: " + "; ".join(found)
 
 
@@ -152,7 +154,7 @@ ACCEPTED = {
         [(2, 3)],
     ),
 }
-OPEN = {"a member named mean chosen by if on a parameter (F8)"}
+OPEN: set[str] = set()  # none open now (F8 was fixed in 56ea819)
 
 
 @pytest.mark.parametrize(

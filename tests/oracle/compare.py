@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from archdsl.pipeline import compile_spec, load_compiled, model_info
+from archdsl.shapes import dims
 from archdsl.shapes.infer import infer_model
 
 from .interpreter import Interpreter
@@ -30,14 +31,16 @@ def disagreements(
     kwargs: dict[str, Any],
     shapes: list[tuple[int, ...]],
     seed: int = 0,
+    args: tuple[Any, ...] = (),
 ) -> list[str]:
-    """Every difference found, as sentences (empty when the two agree)."""
+    """Every difference found, as sentences (empty when the two agree). The model
+    is built with `args` positionally and `kwargs` by name."""
     compiled = compile_spec(text)
     info = model_info(compiled, model)
     torch.manual_seed(seed)
-    generated = getattr(load_compiled(compiled), info.name)(**kwargs).eval()
+    generated = getattr(load_compiled(compiled), info.name)(*args, **kwargs).eval()
     torch.manual_seed(seed)
-    oracle = Interpreter(compiled).build(info.name, **kwargs).eval()
+    oracle = Interpreter(compiled).build(info.name, *args, **kwargs).eval()
     found = _compare_state(generated, oracle)
     if found:
         return found
@@ -45,22 +48,87 @@ def disagreements(
     torch.manual_seed(seed + 1)
     inputs = [torch.randn(shape) for shape in shapes]
     given = [t.clone() for t in inputs]
+    calls = _record_calls(generated)
     with torch.no_grad():
         expected = _tensors(oracle(*[t.clone() for t in inputs]))
         actual = _tensors(generated(*given))
+    calls.remove()
     if not all(torch.equal(a, b) for a, b in zip(given, inputs, strict=True)):
         found.append("the generated model changed its caller's input tensors")
+    found += _compare_outputs("eval", actual, expected)
+    if not found:
+        found += _compare_training(generated, oracle, inputs, seed)
+    bound = dict(zip([p.name for p in info.node.params], args, strict=False))
+    found += _compare_summary(
+        compiled, info, {**bound, **kwargs}, shapes, generated, actual, calls.shapes
+    )
+    return found
+
+
+def _compare_outputs(mode: str, actual, expected) -> list[str]:
+    found = []
     if len(actual) != len(expected):
         found.append(f"{len(actual)} outputs generated, {len(expected)} interpreted")
     for index, (a, b) in enumerate(zip(actual, expected, strict=False)):
         if a.shape != b.shape or not torch.equal(a, b):
             diff = (a - b).abs().max().item() if a.shape == b.shape else "shape"
             found.append(
-                f"output {index}: generated {tuple(a.shape)}, interpreted "
+                f"{mode} output {index}: generated {tuple(a.shape)}, interpreted "
                 f"{tuple(b.shape)}, max difference {diff}"
             )
-    found += _compare_summary(compiled, info, kwargs, shapes, generated, actual)
     return found
+
+
+def _compare_training(generated, oracle, inputs, seed: int) -> list[str]:
+    """One training step's forward and backward: dropout draws the same numbers
+    under the same seed when the same operations run in the same order; the
+    gradients of every parameter and the norms' updated statistics must agree."""
+    generated.train()
+    oracle.train()
+    results = []
+    for model in (generated, oracle):
+        torch.manual_seed(seed + 2)
+        outputs = _tensors(model(*[t.clone() for t in inputs]))
+        learned = [o.sum() for o in outputs if o.requires_grad]
+        if learned:
+            sum(learned).backward()
+        results.append(outputs)
+    found = _compare_outputs("train", *[[o.detach() for o in r] for r in results])
+    theirs = dict(oracle.named_parameters())
+    for name, param in generated.named_parameters():
+        mine, other = param.grad, theirs[name].grad
+        if (mine is None) != (other is None) or (
+            mine is not None and not torch.allclose(mine, other, atol=1e-6)
+        ):
+            found.append(f"train: the gradient of `{name}` differs")
+    buffers = dict(oracle.named_buffers())
+    for name, buffer in generated.named_buffers():
+        if not torch.equal(buffer, buffers[name]):
+            found.append(f"train: buffer `{name}` differs after the step")
+    return found
+
+
+class _record_calls:  # noqa: N801 - used as a function that returns a handle
+    """Forward hooks recording each submodule call's output shape, by path."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.shapes: dict[str, list[Any]] = {}
+        self.handles = [
+            module.register_forward_hook(self._hook(path))
+            for path, module in model.named_modules()
+            if path
+        ]
+
+    def _hook(self, path: str):
+        def hook(module, inputs, output):
+            shape = tuple(output.shape) if isinstance(output, torch.Tensor) else None
+            self.shapes.setdefault(path, []).append(shape)
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
 
 
 def _compare_state(generated: torch.nn.Module, oracle: torch.nn.Module) -> list[str]:
@@ -78,8 +146,11 @@ def _compare_state(generated: torch.nn.Module, oracle: torch.nn.Module) -> list[
     return found
 
 
-def _compare_summary(compiled, info, kwargs, shapes, generated, actual) -> list[str]:
-    """`archdsl summary`'s figures, worked out from the spec, against the model."""
+def _compare_summary(compiled, info, kwargs, shapes, generated, actual, calls):
+    """`archdsl summary`'s figures, worked out from the spec, against the model:
+    for the concrete input, the outputs, the total and every row (a module call:
+    its parameters and output shape); for the declared input, the symbolic
+    outputs evaluated at the input's sizes."""
     names = [i.name for i in info.forward.inputs]
     result = infer_model(
         compiled.context, info, kwargs, dict(zip(names, shapes, strict=True))
@@ -94,4 +165,51 @@ def _compare_summary(compiled, info, kwargs, shapes, generated, actual) -> list[
     if inferred != [tuple(t.shape) for t in actual]:
         shown = [tuple(t.shape) for t in actual]
         found.append(f"summary infers outputs {inferred}, the model gives {shown}")
+    found += _compare_rows(result.rows, generated, calls)
+    return found + _compare_symbolic(compiled, info, kwargs, shapes, actual)
+
+
+def _compare_rows(rows, generated, calls) -> list[str]:
+    found = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        module = generated.get_submodule(row.path)
+        real = sum(p.numel() for p in module.parameters())
+        # A module called again shows "shared parameters": counted once, first.
+        if isinstance(row.params, int) and row.params != real:
+            found.append(
+                f"summary row `{row.path}`: {row.params} parameters, not {real}"
+            )
+        index = seen.get(row.path, 0)
+        seen[row.path] = index + 1
+        made = calls.get(row.path, [])
+        if index < len(made) and made[index] is not None and row.output != made[index]:
+            found.append(
+                f"summary row `{row.path}`: {row.output}, the call gave {made[index]}"
+            )
+    return found
+
+
+def _compare_symbolic(compiled, info, kwargs, shapes, actual) -> list[str]:
+    """The shapes inferred from the declared input (N, H, W as symbols), at the
+    sizes the concrete input has."""
+    result = infer_model(compiled.context, info, kwargs)
+    if result is None:
+        return []
+    env: dict[str, int] = {}
+    for inp, shape in zip(info.forward.inputs, shapes, strict=True):
+        for dim, size in zip(inp.shape.dims if inp.shape else (), shape, strict=False):
+            if isinstance(dim.value, str):
+                env[dim.value] = size
+    found = []
+    for index, (tensor, real) in enumerate(zip(result.outputs, actual, strict=False)):
+        if tensor.dims is None:
+            found.append(f"symbolic summary: output {index} has no shape")
+            continue
+        sizes = tuple(dims.evaluate(d, env) for d in tensor.dims)
+        if sizes != tuple(real.shape):
+            found.append(
+                f"symbolic summary: output {index} is {tensor.dims}, at {env} "
+                f"{sizes}, the model gives {tuple(real.shape)}"
+            )
     return found

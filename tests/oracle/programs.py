@@ -64,6 +64,7 @@ class Generated:
     model: str
     kwargs: dict[str, Any]
     shapes: list[tuple[int, ...]]
+    args: tuple[Any, ...] = ()  # the first parameters, given positionally
 
 
 @dataclass
@@ -160,7 +161,11 @@ class ProgramGen:
         if draw(st.booleans()):
             texts.reverse()  # definitions may come in any order
         text = "\n\n".join([*texts, model_text]) + "\n"
-        return Generated(text, model_name, kwargs, shapes)
+        given = draw(st.integers(0, len(params)))  # these by position, the rest by name
+        args = tuple(env[name] for name, _, _ in params[:given])
+        for name, _, _ in params[:given]:
+            kwargs.pop(name, None)
+        return Generated(text, model_name, kwargs, shapes, args)
 
     def signature(self, name: str) -> Signature:
         """A block's parameters: input and output features first, then extras with
