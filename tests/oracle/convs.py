@@ -86,6 +86,10 @@ def reshaped(layers: Any, t: Any, tensor: type) -> Any:
         layers.gen.body.append(f"{name} = MaxPool2d(2)")
         mode = draw(st.sampled_from(['', ', mode="nearest"', ', mode="bilinear"',
                                      ', mode="bilinear", align_corners=True']))  # fmt: skip
+        modes = [n for n in layers.scope.names("str")
+                 if all(env[n] in ("nearest", "bilinear") for env in layers.scope.envs)]  # fmt: skip
+        if modes and draw(st.booleans()):  # the mode a string parameter holds
+            mode = f", mode={draw(st.sampled_from(modes))}"
         return tensor(Raw(f"{name}(interpolate({x}, scale_factor=2{mode}))"), t.feat, 4)
     if form == "permute":
         if not layers.use_op("permute"):

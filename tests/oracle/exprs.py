@@ -52,6 +52,23 @@ class Lit(Expr):
         return self.value
 
 
+class Spelled(Lit):
+    """A literal written another way than Python's repr: `1_2`, `2.5e3`, `1E0`."""
+
+    def __init__(self, value: Any, spelling: str) -> None:
+        super().__init__(value)
+        self.spelling = spelling
+
+    def text(self) -> str:
+        return self.spelling
+
+
+INT_SPELLINGS = [(12, "1_2"), (10, "1_0"), (21, "2_1")]
+FLOAT_SPELLINGS = [(2500.0, "2.5e3"), (0.5, "5e-1"), (1.0, "1E0"), (1e-05, "1e-05"),
+                   (0.25, "2.5E-1"), (100.0, "1e2")]  # fmt: skip
+STRINGS = ["nearest", "bilinear", 'a"b', "tab\there", "line\nbreak", "it's"]
+
+
 @dataclass(eq=False)
 class Var(Expr):
     name: str
@@ -96,6 +113,18 @@ class Neg(Expr):
 
     def eval(self, env):
         return -self.operand.eval(env)
+
+
+@dataclass(eq=False)
+class Pos(Expr):
+    operand: Expr
+    prec = UNARY
+
+    def text(self) -> str:
+        return f"+{self.operand.at(UNARY)}"
+
+    def eval(self, env):
+        return +self.operand.eval(env)
 
 
 @dataclass(eq=False)
@@ -215,8 +244,12 @@ def int_expr(draw, scope: Scope, depth: int = 2) -> Expr:
             return Builtin("len", (Var(draw(st.sampled_from(lists))),))
         if names and draw(st.booleans()):
             return Var(draw(st.sampled_from(names)))
+        if draw(st.integers(0, 5)) == 0:
+            return Spelled(*draw(st.sampled_from(INT_SPELLINGS)))
         return Lit(draw(st.integers(0, 9)))
-    kind = draw(st.sampled_from(["+", "-", "*", "//", "%", "**", "neg", "if", "call"]))
+    kind = draw(
+        st.sampled_from(["+", "-", "*", "//", "%", "**", "neg", "pos", "if", "call"])
+    )
     sub = lambda: int_expr(draw, scope, depth - 1)  # noqa: E731
     if kind in ("+", "-", "*"):
         expr: Expr = Bin(kind, sub(), sub())
@@ -231,6 +264,8 @@ def int_expr(draw, scope: Scope, depth: int = 2) -> Expr:
         expr = Bin("**", sub(), Lit(draw(st.integers(0, 2))))
     elif kind == "neg":
         expr = Neg(sub())
+    elif kind == "pos":
+        expr = Pos(sub())
     elif kind == "if":
         expr = Cond(sub(), bool_expr(draw, scope, depth - 1), sub())
     else:
@@ -258,6 +293,14 @@ def sized(draw, scope: Scope, lo: int, hi: int) -> Expr:
 def bool_expr(draw, scope: Scope, depth: int = 2) -> Expr:
     names = scope.names("bool")
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
+        strings = scope.names("str")
+        if strings and draw(st.integers(0, 3)) == 0:  # `mode == "bilinear"`
+            op = draw(st.sampled_from(["==", "!="]))
+            return Cmp(
+                op,
+                Var(draw(st.sampled_from(strings))),
+                Lit(draw(st.sampled_from(STRINGS))),
+            )
         if names and draw(st.booleans()):
             return Var(draw(st.sampled_from(names)))
         return Lit(draw(st.booleans()))
@@ -283,6 +326,8 @@ def float_expr(draw, scope: Scope, depth: int = 2) -> Expr:
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         if names and draw(st.booleans()):
             return Var(draw(st.sampled_from(names)))
+        if draw(st.integers(0, 4)) == 0:
+            return Spelled(*draw(st.sampled_from(FLOAT_SPELLINGS)))
         return Lit(draw(st.sampled_from([0.5, 1.0, 1.5, 2.0, 0.25, 3.0])))
     kind = draw(st.sampled_from(["+", "-", "*", "/", "neg", "if"]))
     sub = lambda: float_expr(draw, scope, depth - 1)  # noqa: E731

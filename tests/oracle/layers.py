@@ -21,6 +21,7 @@ from .exprs import (
     Raw,
     Var,
     bool_expr,
+    float_expr,
     sized,
     substitute,
     variables,
@@ -263,7 +264,9 @@ class Layers:
         kind = draw(st.sampled_from(kinds))
         a, b = fi.text(), fo.text()
         if kind == "act":
-            acts = ["ReLU()", "Tanh()", "Identity()", "Dropout(0.5)", "GELU()"]
+            slope = float_expr(draw, self.scope, 1).text()
+            acts = ["ReLU()", "Tanh()", "Identity()", "Dropout(0.5)", "GELU()",
+                    f"LeakyReLU({slope})", f"ELU(alpha={slope})"]  # fmt: skip
             return draw(st.sampled_from(acts))
         if kind == "norm":
             return f"LayerNorm({a})"

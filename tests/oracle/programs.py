@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .exprs import (
+    STRINGS,
     Bin,
     Builtin,
     Cond,
@@ -203,13 +204,16 @@ class ProgramGen:
         for kind in [
             "int",
             *draw(
-                st.lists(st.sampled_from(["int", "bool", "float", "list"]), max_size=3)
+                st.lists(
+                    st.sampled_from(["int", "bool", "float", "list", "str"]), max_size=3
+                )
             ),
         ]:
             name = names.fresh(BUILD_NAMES, "m")
             value = {"int": draw(st.integers(1, 6)), "bool": draw(st.booleans()),
                      "float": draw(st.sampled_from([0.5, 1.5, -2.0])),
-                     "list": draw(st.lists(st.integers(1, 5), max_size=3))}[kind]  # fmt: skip
+                     "list": draw(st.lists(st.integers(1, 5), max_size=3)),
+                     "str": draw(st.sampled_from(STRINGS))}[kind]  # fmt: skip
             earlier = [n for n, t, _ in params if t == "int"]
             choice = draw(st.integers(0, 3))
             if choice == 0:
@@ -299,8 +303,9 @@ class DefinitionGen:
         for _ in range(draw(st.integers(1, 4))):
             self.statement(self.forward, "        ")
         returns = self.returns()
+        declare = declared or draw(st.integers(0, 3)) == 0  # blocks may declare too
         inputs = ", ".join(
-            (f"{n}: [N, {f.text()}" + (", H, W]" if r == 4 else "]")) if declared else n
+            (f"{n}: [N, {f.text()}" + (", H, W]" if r == 4 else "]")) if declare else n
             for n, f, r in zip(
                 self.input_names, self.input_feats, self.input_ranks, strict=True
             )
