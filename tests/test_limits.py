@@ -392,3 +392,23 @@ def test_layer_arguments_are_checked_as_evaluated(argument, message):
     found, line, _, notes = first(block + model("    fc = P(-1)"))
     assert (found, line, notes) == (message, 2, [6])
     archdsl.compile_spec(block + model("    fc = P(2)"), SMALL)
+
+
+def test_doubled_blocks_with_declared_shapes_are_refused_without_building():
+    """Every block declares its input's shape, so each is inferred on its own:
+    B0 .. B15 are each just under the module limit. The spec is refused by the
+    counting passes before any of them is built (at most a few thousand steps,
+    where building them would take hundreds of thousands)."""
+    from archdsl.check import analyze
+    from archdsl.pipeline import parse
+
+    lines = ["block B0() {\n    fc = Linear(2, 2)\n    forward(x: [N, 2]) = fc(x)\n}"]
+    for k in range(1, 27):
+        lines.append(
+            f"block B{k}() {{\n    a = B{k - 1}()\n    b = B{k - 1}()\n"
+            "    forward(x: [N, 2]) = b(a(x))\n}"
+        )
+    ctx = analyze(parse("\n".join(lines) + "\n" + model("    fc = B26()")))
+    errors = [d for d in ctx.diagnostics if d.severity == "error"]
+    assert errors and all("modules; the limit is 100,000" in d.message for d in errors)
+    assert ctx.eval_steps < 10_000

@@ -33,6 +33,7 @@ class LayerModule:
     name: str  # `Conv2d`
     args: dict[str, Any]  # every parameter, defaults filled in
     span: Span | None
+    parents: int = 0  # places it is a child or member in (see params.py)
 
 
 @dataclass(eq=False)
@@ -42,6 +43,9 @@ class SeqModule:
     kind: str
     children: list[tuple[str, Any]]
     span: Span | None
+    parents: int = 0
+    #: what params.py learned of it (its count, whether it is a tree below)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(eq=False)
@@ -51,6 +55,8 @@ class BlockModule:
     span: Span | None
     members: dict[str, None] = field(default_factory=dict)  # names, in order
     base: BaseModule | None = None  # the torchvision model it extends, if any
+    parents: int = 0
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(eq=False)
@@ -280,6 +286,7 @@ class Evaluator:
         env[first] = value
         if isinstance(value, MODULE_TYPES):
             block.members[first] = None
+            _place(value)
 
     # ---- expressions -----------------------------------------------------------------
 
@@ -481,10 +488,12 @@ class Evaluator:
             items = positional[0] if name == "ModuleList" and positional else positional
             children = [(str(i), child) for i, child in enumerate(items or [])]
             children += list(keywords.items())
+            for _, child in children:
+                _place(child)
             return SeqModule(name, children, node.span)
         self._check_types(name, sig, positional, keywords, node)
         module = LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
-        self._add(1, values.known_count(count_parameters(module)), node.span)
+        self._add(1, values.known_count(layer_count(module)), node.span)
         return module
 
     def _check_types(self, name, sig: Signature, positional, keywords, node) -> None:
@@ -538,65 +547,51 @@ def split_arguments(
 MODULE_TYPES = (LayerModule, SeqModule, BlockModule, BaseModule)
 
 
-# ---- parameters ----------------------------------------------------------------------
-
-
-def count_parameters(module: object, seen: set[int] | None = None) -> Any:
-    """What `sum(p.numel() for p in module.parameters())` will give: an int, a
-    symbolic size, or UNKNOWN. A module reachable twice counts once, as in torch."""
-    seen = set() if seen is None else seen
-    if module is UNKNOWN:
-        return UNKNOWN
-    if id(module) in seen:
-        return 0
-    seen.add(id(module))
-    if isinstance(module, LayerModule):
-        rule = PARAMETERS.get(module.name)
-        if rule is None:
-            return 0
+def count_definitions(ctx: Context) -> list[Diagnostic]:
+    """The counting pass of every block and model, with its defaults: the limits
+    crossed, found in microseconds per definition (each (block, arguments) is
+    evaluated once). Run before shape inference, which builds each model for
+    real, so a spec refused anyway is not first built up to the limit once per
+    definition. What Python refuses is left to that inference (a block's
+    default may be one no caller uses): only limits are reported here."""
+    found: list[Diagnostic] = []
+    for info in ctx.defs.values():
+        if info.kind == "builder":
+            continue
+        evaluator = Evaluator(ctx, counting=True)
+        evaluator.speculative = 1
         try:
-            count = rule(module.args)
-            return count if known(count) else UNKNOWN  # e.g. a str where a size goes
-        except (
-            TypeError,
-            KeyError,
-            ValueError,
-            ArithmeticError,
-            Unknowable,
-            ShapeProblem,
-        ):
-            return UNKNOWN  # the shape pass reports what is wrong with the arguments
-    if isinstance(module, SeqModule):
-        return _sum(count_parameters(child, seen) for _, child in module.children)
-    if isinstance(module, BlockModule):
-        if module.base is not None:
-            adopted = module.base.tree.root.children
-            own = [m for m in module.members if m not in adopted]
-            return _sum(
-                [count_parameters(module.base, seen)]
-                + [count_parameters(module.env[m], seen) for m in own]
-            )
-        return _sum(count_parameters(module.env.get(m), seen) for m in module.members)
-    if isinstance(module, BaseModule):
-        node = module.tree.get(module.path)
-        if node is None:
-            return UNKNOWN
-        total: Any = node.params
-        prefix = f"{module.path}." if module.path else ""
-        for path, new in module.replaced.items():
-            if path == module.path or path.startswith(prefix):
-                old = module.tree.get(path)
-                total = total - (old.params if old else 0) + count_parameters(new, seen)
-        return total
-    if isinstance(module, list):
-        return _sum(count_parameters(item, seen) for item in module)
-    return 0
+            evaluator.instantiate(info, {}, info.node.span)
+        except EvalError as exc:
+            found.extend(exc.diagnostics)
+    return found
 
 
-def _sum(values) -> Any:
-    total: Any = 0
-    for value in values:
-        if value is UNKNOWN or not (known(value)):
-            return UNKNOWN
-        total = total + value
-    return total
+def _place(module: Any) -> None:
+    """Count a place a module is put (a child, a member): one put in two places
+    is one module to torch, counted once (params.py)."""
+    if isinstance(module, (LayerModule, SeqModule, BlockModule)):
+        module.parents += 1
+
+
+def layer_count(module: LayerModule) -> Any:
+    """A layer's parameters by the registry's rule: an int, a symbolic size, or
+    UNKNOWN (the shape pass reports what is wrong with its arguments)."""
+    rule = PARAMETERS.get(module.name)
+    if rule is None:
+        return 0
+    try:
+        count = rule(module.args)
+    except (TypeError, KeyError, ValueError, ArithmeticError, Unknowable, ShapeProblem):
+        return UNKNOWN
+    return count if known(count) else UNKNOWN  # e.g. a str where a size goes
+
+
+def __getattr__(name: str) -> Any:
+    """`count_parameters` lives in params.py, which imports this module; it is
+    still found here, where infer.py and apply.py import it from."""
+    if name == "count_parameters":
+        from .params import count_parameters
+
+        return count_parameters
+    raise AttributeError(name)
