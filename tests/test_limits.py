@@ -131,7 +131,7 @@ def test_forty_doublings_are_refused(start, step, message):
     for k in range(1, 41):
         lines.append(f"    a{k} = {step.replace('a', f'a{k - 1}')}")
     lines.append("    fc = ReLU()")
-    found, line, _, _ = first(model("\n".join(lines)), Limits())
+    found, line, _, _ = first(model("\n".join(lines)), Limits(max_steps=4_000_000))
     assert found.startswith(message)
     assert 3 <= line <= 23  # at the doubling that crosses the limit
 

@@ -35,9 +35,10 @@ class Limits:
     max_modules: int = 100_000  # modules one definition builds, repeats included
     max_params: int = 10_000_000_000  # parameters one definition builds (40 GB fp32)
     max_items: int = 1_000_000  # items of a build-time list or range
-    #: steps of build-time evaluation for one model (each expression evaluated,
-    #: each list item built): what bounds the time a check takes
-    max_steps: int = 2_000_000
+    #: steps of build-time evaluation in one check (each expression evaluated,
+    #: each list item built), all models together: what bounds the time a check
+    #: takes. A model at the module limit takes about 600,000.
+    max_steps: int = 1_000_000
 
     def __post_init__(self) -> None:
         """A negative limit would turn the limit off; refuse it where it is set."""

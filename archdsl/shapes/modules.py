@@ -11,6 +11,7 @@ symbol (`n_classes`), so sizes stay expressions rather than unknowns.
 from __future__ import annotations
 
 import operator
+from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -324,7 +325,9 @@ class Evaluator:
             return UNKNOWN
         out = []
         for item in items:
-            inner = dict(env)
+            # the loop names over the enclosing ones, without copying them: a
+            # copy per item costs the size of the block's names each time
+            inner: Any = ChainMap({}, env)
             if len(node.targets) == 1:
                 inner[node.targets[0]] = item
             else:
