@@ -11,6 +11,7 @@ from .core import (
     ArgumentProblem,
     Dims,
     ShapeProblem,
+    Unknowable,
     _int,
     _ints,
     _positive,
@@ -82,7 +83,14 @@ def _mean_to_one(given: object, size: tuple, x: Dims) -> Dims | None:
         size = tuple(h if o is None else o for h, o in zip(x[-n:], size, strict=True))
     elif len(x) < n:
         return None
-    return (*x[:-n], *size) if all(o == 1 for o in size) else None
+    if all(o == 1 for o in size):
+        return (*x[:-n], *size)
+    if all(o == 1 or not isinstance(o, int) for o in size) and len(x) not in (
+        n + 1,
+        n + 2,
+    ):
+        raise Unknowable  # a None kept a symbolic size: the fast path if it is 1
+    return None
 
 
 def adaptive_pool(n: int, average: bool = False) -> Callable[..., Dims]:
