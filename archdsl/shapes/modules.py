@@ -12,92 +12,53 @@ from __future__ import annotations
 
 import operator
 from collections import ChainMap
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ir
-from ..bases import BaseTree
 from ..check import types
 from ..check.consts import EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..errors import ArchError, Diagnostic, Note
 from ..ops import BUILTINS, layer
-from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
+from ..ops.shapes import UNKNOWN
 from ..ops.signature import Signature, bind_arguments
 from ..source import Span
 from . import dims, values
+from .built import (
+    MODULE_TYPES,
+    BaseModule,
+    BlockModule,
+    LayerModule,
+    Module,
+    SeqModule,
+    label_of,
+    layer_count,
+)
+from .params import count_parameters
 
+#: What inference imports from here (the module kinds live in built.py, the
+#: parameter counts in params.py).
+__all__ = [
+    "MODULE_TYPES",
+    "BaseModule",
+    "BlockModule",
+    "EvalError",
+    "Evaluator",
+    "LayerModule",
+    "Module",
+    "SeqModule",
+    "count_definitions",
+    "count_parameters",
+    "label_of",
+    "split_arguments",
+]
 
-@dataclass(eq=False)
-class LayerModule:
-    name: str  # `Conv2d`
-    args: dict[str, Any]  # every parameter, defaults filled in
-    span: Span | None
-    parents: int = 0  # places it is a child or member in (see params.py)
-
-
-@dataclass(eq=False)
-class SeqModule:
-    """Sequential (callable, children in order) or ModuleList."""
-
-    kind: str
-    children: list[tuple[str, Any]]
-    span: Span | None
-    parents: int = 0
-    #: what params.py learned of it (its count, whether it is a tree below)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-@dataclass(eq=False)
-class BlockModule:
-    info: DefInfo
-    env: dict[str, Any]  # parameters, constants and members, once evaluated
-    span: Span | None
-    members: dict[str, None] = field(default_factory=dict)  # names, in order
-    base: BaseModule | None = None  # the torchvision model it extends, if any
-    parents: int = 0
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-@dataclass(eq=False)
-class BaseModule:
-    """A torchvision model, or a submodule of one, as its tree records it."""
-
-    tree: BaseTree
-    path: str
-    span: Span | None
-    #: submodules replaced by the spec: path in the tree -> the new module
-    replaced: dict[str, Any] = field(default_factory=dict)
-
-    def child(self, parts: tuple[str, ...]) -> Any:
-        path = ".".join(p for p in (self.path, *parts) if p)
-        if path in self.replaced:
-            return self.replaced[path]
-        if self.tree.get(path) is None:
-            return UNKNOWN
-        return BaseModule(self.tree, path, self.span, self.replaced)
-
-
-Module = LayerModule | SeqModule | BlockModule | BaseModule
 
 _COMPARE = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip
-
-
-def label_of(module: object) -> str:
-    if isinstance(module, LayerModule):
-        return module.name
-    if isinstance(module, SeqModule):
-        return module.kind
-    if isinstance(module, BlockModule):
-        return module.info.name
-    if isinstance(module, BaseModule):
-        node = module.tree.get(module.path)
-        return node.type if node else "?"
-    return "?"
 
 
 class EvalError(ArchError):
@@ -546,10 +507,6 @@ def split_arguments(
     return positional, keywords
 
 
-#: What a member holding a module may hold.
-MODULE_TYPES = (LayerModule, SeqModule, BlockModule, BaseModule)
-
-
 def count_definitions(ctx: Context) -> list[Diagnostic]:
     """The counting pass of every block and model, with its defaults: the limits
     crossed, found in microseconds per definition (each (block, arguments) is
@@ -575,26 +532,3 @@ def _place(module: Any) -> None:
     is one module to torch, counted once (params.py)."""
     if isinstance(module, (LayerModule, SeqModule, BlockModule)):
         module.parents += 1
-
-
-def layer_count(module: LayerModule) -> Any:
-    """A layer's parameters by the registry's rule: an int, a symbolic size, or
-    UNKNOWN (the shape pass reports what is wrong with its arguments)."""
-    rule = PARAMETERS.get(module.name)
-    if rule is None:
-        return 0
-    try:
-        count = rule(module.args)
-    except (TypeError, KeyError, ValueError, ArithmeticError, Unknowable, ShapeProblem):
-        return UNKNOWN
-    return count if known(count) else UNKNOWN  # e.g. a str where a size goes
-
-
-def __getattr__(name: str) -> Any:
-    """`count_parameters` lives in params.py, which imports this module; it is
-    still found here, where infer.py and apply.py import it from."""
-    if name == "count_parameters":
-        from .params import count_parameters
-
-        return count_parameters
-    raise AttributeError(name)

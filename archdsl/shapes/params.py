@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops.shapes import UNKNOWN, known
-from .modules import BaseModule, BlockModule, LayerModule, SeqModule, layer_count
+from .built import BaseModule, BlockModule, LayerModule, SeqModule, layer_count
 
 
 def count_parameters(module: object) -> Any:
