@@ -2,9 +2,11 @@
 
 A spec is untrusted input: `[Linear(8, 8) for _ in range(10**9)]` or
 `Linear(10**9, 10**9)` must be refused at check time, in milliseconds, not found
-out by a machine running out of memory. Counts use what is known at check time
-(literals, constants, parameter defaults); a layer whose sizes are not known counts
-as no parameters.
+out by a machine running out of memory. The checks of each definition count with
+what is known there (literals, constants, parameter defaults; a layer whose sizes
+are not known counts as no parameters). The evaluator of shapes (shapes/modules.py)
+counts again with the values callers give (`Wide(1000000)`), against the same
+limits and a budget of evaluation steps for the whole check.
 """
 
 from __future__ import annotations
