@@ -82,23 +82,32 @@ def _compare_outputs(mode: str, actual, expected) -> list[str]:
 def _compare_training(generated, oracle, inputs, seed: int) -> list[str]:
     """One training step's forward and backward: dropout draws the same numbers
     under the same seed when the same operations run in the same order; the
-    gradients of every parameter and the norms' updated statistics must agree."""
+    gradients of every parameter and the norms' updated statistics must agree.
+    Gradients to the float rounding of summing branches in another order (the
+    interpreter's graph has a clone at each call), outputs exactly."""
     generated.train()
     oracle.train()
-    results = []
+    results, failures = [], []
     for model in (generated, oracle):
         torch.manual_seed(seed + 2)
-        outputs = _tensors(model(*[t.clone() for t in inputs]))
-        learned = [o.sum() for o in outputs if o.requires_grad]
-        if learned:
-            sum(learned).backward()
+        try:
+            outputs = _tensors(model(*[t.clone() for t in inputs]))
+            learned = [o.sum() for o in outputs if o.requires_grad]
+            if learned:
+                sum(learned).backward()
+        except RuntimeError as exc:  # e.g. a tensor backward needs changed in place
+            failures.append(str(exc).split("\n")[0])
+            continue
         results.append(outputs)
+    if failures:
+        who = "the generated model" if len(failures) == 1 else "both"
+        return [f"train: {who} failed a training step: {failures[0]}"]
     found = _compare_outputs("train", *[[o.detach() for o in r] for r in results])
     theirs = dict(oracle.named_parameters())
     for name, param in generated.named_parameters():
         mine, other = param.grad, theirs[name].grad
         if (mine is None) != (other is None) or (
-            mine is not None and not torch.allclose(mine, other, atol=1e-6)
+            mine is not None and not _close(mine, other)
         ):
             found.append(f"train: the gradient of `{name}` differs")
     buffers = dict(oracle.named_buffers())
@@ -106,6 +115,11 @@ def _compare_training(generated, oracle, inputs, seed: int) -> list[str]:
         if not torch.equal(buffer, buffers[name]):
             found.append(f"train: buffer `{name}` differs after the step")
     return found
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    scale = max(1.0, a.abs().max().item())
+    return bool((a - b).abs().max().item() <= 1e-5 * scale)
 
 
 class _record_calls:  # noqa: N801 - used as a function that returns a handle
@@ -198,9 +212,11 @@ def _compare_symbolic(compiled, info, kwargs, shapes, actual) -> list[str]:
         return []
     env: dict[str, int] = {}
     for inp, shape in zip(info.forward.inputs, shapes, strict=True):
-        for dim, size in zip(inp.shape.dims if inp.shape else (), shape, strict=False):
-            if isinstance(dim.value, str):
-                env[dim.value] = size
+        # A base model's image input is [N, 3, H, W] without a declaration.
+        names = [d.value for d in inp.shape.dims] if inp.shape else ["N", 3, "H", "W"]
+        for name, size in zip(names, shape, strict=False):
+            if isinstance(name, str):
+                env[name] = size
     found = []
     for index, (tensor, real) in enumerate(zip(result.outputs, actual, strict=False)):
         if tensor.dims is None:
