@@ -31,9 +31,12 @@ from oracle.programs import Options, programs  # noqa: E402
 FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
 
 # Program features switched off while the bug they hit is open; each is switched
-# on when its fix lands (F2, F7 and F8 are fixed, so all are on).
+# on when its fix lands (F2, F7 and F8 are fixed; F11 is open).
 OPTIONS = Options(
-    forward_comprehension=True, computed_reshape=True, conditional_mean=True
+    forward_comprehension=True,
+    computed_reshape=True,
+    conditional_mean=True,
+    inplace_anywhere=False,  # F11 open
 )
 
 
@@ -159,6 +162,14 @@ def test_at_rewrite_through_the_bases_in_place_relu_trains():
     text = "model Changed extends torchvision.resnet18() {\n"
     text += "    at layer3(t) = relu(layer3(t))\n}"
     agree_or_refused(text, [(2, 3, 32, 32)])
+
+
+@pytest.mark.xfail(strict=True, reason="open finding F11")
+def test_in_place_layer_on_an_output_autograd_saved_trains():
+    """F11: `act` is in place; sigmoid's backward needs the output `act` changes."""
+    text = "model M() {\n    fc = Linear(4, 4)\n    act = ReLU(inplace=True)\n"
+    text += "    forward(x: [N, 4]) = act(sigmoid(fc(x)))\n}"
+    agree_or_refused(text, [(2, 4)])
 
 
 @pytest.mark.parametrize("name", sorted(FINDINGS))

@@ -259,6 +259,8 @@ class Layers:
         same = self.same(fi, fo)
         kinds = ["linear", "seq", "named", "splat", "inplace_seq"]
         kinds += ["act", "norm"] if same else []
+        if same and self.gen.program.options.inplace_anywhere:
+            kinds += ["inplace", "inplace"]
         kinds += ["builder"] if self.gen.program.builder else []
         kinds += ["block_seq"] if self.single(2) else []
         kind = draw(st.sampled_from(kinds))
@@ -267,7 +269,11 @@ class Layers:
             slope = float_expr(draw, self.scope, 1).text()
             acts = ["ReLU()", "Tanh()", "Identity()", "Dropout(0.5)", "GELU()",
                     f"LeakyReLU({slope})", f"ELU(alpha={slope})"]  # fmt: skip
+            if self.gen.program.options.inplace_anywhere:
+                acts.append("ReLU(inplace=True)")
             return draw(st.sampled_from(acts))
+        if kind == "inplace":
+            return "ReLU(inplace=True)"
         if kind == "norm":
             return f"LayerNorm({a})"
         if kind == "linear":

@@ -57,6 +57,7 @@ class Options:
     forward_comprehension: bool = False  # cat([... for k in ...]) (finding F2)
     computed_reshape: bool = False  # reshape(x, [-1, a + b]) (finding F7)
     conditional_mean: bool = False  # a member `mean` chosen by `if` (finding F8)
+    inplace_anywhere: bool = False  # ReLU(inplace=True) on any value (finding F11)
 
 
 @dataclass
