@@ -58,6 +58,10 @@ class Options:
     computed_reshape: bool = False  # reshape(x, [-1, a + b]) (finding F7)
     conditional_mean: bool = False  # a member `mean` chosen by `if` (finding F8)
     inplace_anywhere: bool = False  # ReLU(inplace=True) on any value (finding F11)
+    #: programs that may be invalid: a member called under another condition than
+    #: the one it was made under, a constant set in one branch only (check must
+    #: refuse those that can fail, and the rest must agree)
+    relaxed: bool = False
 
 
 @dataclass
@@ -334,6 +338,12 @@ class DefinitionGen:
                 "bool": lambda: bool_expr(self.draw, self.scope),
                 "float": lambda: float_expr(self.draw, self.scope)}[kind]()  # fmt: skip
         name = self.names.fresh(BUILD_NAMES, "c")
+        if self.program.options.relaxed and self.draw(st.integers(0, 2)) == 0:
+            # Relaxed: set in one branch only, read after it regardless.
+            cond = bool_expr(self.draw, self.scope).text()
+            self.scope.add(name, kind, expr)
+            self.body += [f"if {cond} {{", f"    {name} = {expr.text()}", "}"]
+            return
         self.scope.add(name, kind, expr)
         self.body.append(f"{name} = {expr.text()}")
 
