@@ -494,14 +494,14 @@ def stricter_by_design(name: str, kwargs: dict, shape: Any) -> bool:
     """What archdsl refuses although torch runs it in some corner: a transposed
     conv's dilation 0 (torch refuses it unless the input is 1x1); an Upsample's
     scale_factor 0 beside a size (nn.Upsample drops a falsy scale); a conv
-    padding tuple of the wrong length with a non-zeros padding_mode (torch pads
-    other dims with it); an empty output of mode 'area' (an adaptive pool to 0)."""
+    padding tuple not of n values with a non-zeros padding_mode (torch pads other
+    dims with it, or only the last); an empty output of mode 'area' (an adaptive pool to 0)."""
     dilation, padding = kwargs.get("dilation"), kwargs.get("padding")
     if name.startswith("ConvTranspose") and 0 in _values(dilation):
         return True
     if name.startswith("Conv") and kwargs.get("padding_mode") != "zeros":
         n = int(name[-2])
-        if isinstance(padding, tuple) and len(padding) not in (1, n):
+        if isinstance(padding, tuple) and len(padding) != n:
             return True
     if kwargs.get("mode") == "area" and 0 in shape:
         return True

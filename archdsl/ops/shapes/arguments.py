@@ -254,9 +254,23 @@ def _all(*checks: Callable[[Args], None]) -> Callable[[Args], None]:
 
 
 def _conv_args(n: int, transposed: bool) -> Callable[[Args], None]:
-    """A conv's kernel_size holds n values; its other tuples may hold one for all."""
+    """A conv's kernel_size holds n values; its other tuples may hold one for all,
+    except a padding that a non-zeros padding_mode hands to F.pad: torch pads only
+    the last dim with a single value there."""
     keys = ("stride", "dilation", "padding", "output_padding")[: 3 + transposed]
-    return _all(_per_dim("kernel_size", single=False)(n), _per_dim(*keys)(n))
+
+    def padding_for_mode(a: Args) -> None:
+        padding, mode = a.get("padding"), a.get("padding_mode", "zeros")
+        if mode != "zeros" and isinstance(padding, (list, tuple)):
+            if len(padding) != n:
+                raise ArgumentProblem(
+                    f"gets {len(padding)} values for `padding` with "
+                    f"padding_mode='{mode}', expects {n}",
+                    f"give {n} values, or a single int for all",
+                )
+
+    checks = (_per_dim("kernel_size", single=False)(n), padding_for_mode)
+    return _all(*checks, _per_dim(*keys)(n))
 
 
 _POOL_ARGS = _per_dim("kernel_size", "stride", "padding", "dilation")
