@@ -14,12 +14,16 @@ ones. Findings are listed in tests/oracle/FINDINGS below as regression tests.
 
 from __future__ import annotations
 
+import difflib
 import os
+import shutil
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from archdsl.demo import EXAMPLES
 
@@ -95,6 +99,33 @@ def test_relaxed_programs_are_refused_or_agree(program):
 def test_changed_torchvision_models_mean_what_the_interpreter_computes(program):
     found = disagreements(program.text, program.model, program.kwargs, program.shapes)
     assert not found, f"\n{program.text}\n" + "; ".join(found)
+
+
+RUFF = shutil.which("ruff") or str(ROOT / ".venv" / "bin" / "ruff")
+
+
+@pytest.mark.skipif(not Path(RUFF).exists(), reason="ruff is not installed")
+@pytest.mark.xfail(strict=True, reason="open finding F13")
+@settings(
+    max_examples=FUZZ or 60,
+    derandomize=not FUZZ,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],  # no shrinking while it is expected to fail
+)
+@given(programs(OPTIONS))
+def test_generated_code_of_random_programs_is_ruff_formatted(program):
+    """Issue 11, item 5: generated code is exactly what `ruff format` writes."""
+    import archdsl
+
+    code = archdsl.generate(program.text)
+    formatted = subprocess.run(
+        [RUFF, "format", "--isolated", "--no-cache", "--stdin-filename", "m.py", "-"],
+        input=code, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    diff = difflib.unified_diff(code.splitlines(True), formatted.splitlines(True))
+    assert formatted == code, "".join(diff)
 
 
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
