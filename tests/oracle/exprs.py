@@ -204,6 +204,18 @@ class Builtin(Expr):
         return funcs[self.name](*(a.eval(env) for a in self.args))
 
 
+@dataclass(eq=False)
+class Index(Expr):
+    value: Expr
+    index: Expr
+
+    def text(self) -> str:
+        return f"{self.value.at(ATOM)}[{self.index.text()}]"
+
+    def eval(self, env):
+        return self.value.eval(env)[self.index.eval(env)]
+
+
 def parenthesized(draw, expr: Expr) -> Expr:
     """Sometimes wrap an expression in parentheses it does not need."""
     if not isinstance(expr, (Lit, Var)) and draw(st.integers(0, 4)) == 0:
@@ -230,7 +242,7 @@ class Scope:
     def ok(self, expr: Expr, lo: float, hi: float) -> bool:
         try:
             values = expr.values(self.envs)
-        except (ZeroDivisionError, OverflowError, ValueError):
+        except (ZeroDivisionError, OverflowError, ValueError, IndexError):
             return False
         return all(type(v) is not bool and lo <= v <= hi for v in values)
 
@@ -241,7 +253,12 @@ def int_expr(draw, scope: Scope, depth: int = 2) -> Expr:
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         lists = scope.names("list")
         if lists and draw(st.integers(0, 4)) == 0:
-            return Builtin("len", (Var(draw(st.sampled_from(lists))),))
+            chosen = draw(st.sampled_from(lists))
+            index = Lit(draw(st.sampled_from([0, -1, 1])))
+            item = Index(Var(chosen), index)  # `ws[-1]`, where every env has one
+            if scope.ok(item, -(10**6), 10**6):
+                return item
+            return Builtin("len", (Var(chosen),))
         if names and draw(st.booleans()):
             return Var(draw(st.sampled_from(names)))
         if draw(st.integers(0, 5)) == 0:
@@ -285,7 +302,7 @@ def sized(draw, scope: Scope, lo: int, hi: int) -> Expr:
         return expr
     try:
         expr.values(scope.envs)
-    except (ZeroDivisionError, OverflowError, ValueError):
+    except (ZeroDivisionError, OverflowError, ValueError, IndexError):
         return Lit(draw(st.integers(lo, hi)))
     return Builtin("max", (Lit(lo), Builtin("min", (Lit(hi), expr))))
 

@@ -234,8 +234,9 @@ class Layers:
             return convs.reshaped(self, t, Tensor)
         x = t.expr.text()
         forms = {
-            ("flatten", "unsqueeze"): f"flatten(unsqueeze({x}, 2), 1)",
-            ("squeeze", "unsqueeze"): f"squeeze(unsqueeze({x}, 1), 1)",
+            ("flatten", "unsqueeze"): f"flatten(unsqueeze(input={x}, dim=2), 1)",
+            ("squeeze", "unsqueeze"): f"squeeze(unsqueeze({x}, 1), dim=1)",
+            ("cat", "flatten", "transpose", "unsqueeze"): f"flatten(transpose(cat(tensors=[unsqueeze({x}, 2)], dim=2), dim0=1, dim1=2), 1)",
             ("reshape",): f"reshape({x}, [-1, {t.feat.text()}])",
             ("flatten", "transpose", "unsqueeze"): f"flatten(transpose(unsqueeze({x}, 1), *[1, 2]), 1)",
             ("flatten", "permute", "unsqueeze"): f"flatten(permute(unsqueeze({x}, 2), [0, 2, 1]), start_dim=1)",
@@ -345,7 +346,8 @@ class Layers:
         second = [n for n in pool if n != var]
         if second and draw(st.integers(0, 3)) == 0:  # `for i, w in enumerate(ws)`
             targets = f"{var}, {draw(st.sampled_from(second))}"
-            source = f"enumerate({draw(st.sampled_from(lists))})"
+            source = draw(st.sampled_from(["enumerate({0})", "zip({0}, {0})"]))
+            source = source.format(draw(st.sampled_from(lists)))
         elt = draw(st.sampled_from([
             f"Linear({b}, {b}, bias={var} % 2 == 0)" if var != "_" else f"Linear({b}, {b})",
             f"Sequential(Linear({b}, {b}), ReLU())",
