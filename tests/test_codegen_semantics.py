@@ -96,3 +96,24 @@ def test_a_python_builtin_cannot_name_a_definition(name):
     with pytest.raises(archdsl.ArchError) as info:
         archdsl.generate(text)
     assert f"`{name}`" in str(info.value)
+
+
+def test_an_argument_torch_needs_beside_another_is_written_out():
+    """`torch.mean(x, keepdim=False)` is a TypeError (no overload takes keepdim
+    without dim); the generated call passes `dim=None`, which torch accepts."""
+    text = """\
+model M {
+    fc = Linear(4, 4)
+    forward(x: [N, 4]) {
+        a = mean(fc(x), keepdim=False)
+        return a, [mean(x, keepdim=False) for _ in range(2)][0]
+    }
+}
+"""
+    code = archdsl.generate(text=text)
+    assert code.count("dim=None") == 2
+    model = build(text)
+    with torch.no_grad():
+        first, second = model(X)
+        assert torch.equal(first, model.fc(X).mean())
+        assert torch.equal(second, X.mean())

@@ -180,7 +180,29 @@ class ExprWriter:
             self.uses.add("OrderedDict")
             children = tuple((kw.name, "=", self.doc(kw.value)) for kw in call.keywords)
             return Group("(", (("OrderedDict", Group("(", children, ")")),), ")")
-        return Group("(", tuple(self.argument(a) for a in call.args), ")")
+        args = tuple(self.argument(a) for a in call.args)
+        return Group("(", args + self.companions(call), ")")
+
+    def companions(self, call: ir.Call) -> tuple[Doc, ...]:
+        """Arguments torch needs beside ones the spec gave (see TensorOp.companions):
+        `mean(x, keepdim=False)` is written `torch.mean(x, keepdim=False, dim=None)`."""
+        func = call.func
+        if not isinstance(func, ir.Name) or func.id in self.members:
+            return ()
+        op = TENSOR_OPS.get(func.id)
+        if (
+            op is None
+            or not op.companions
+            or any(isinstance(a, ir.Splat) for a in call.args)
+        ):
+            return ()
+        names = [p.name for p in op.signature.params]
+        given = set(names[: len(call.positional)]) | {k.name for k in call.keywords}
+        return tuple(
+            (companion, "=", literal(op.signature.param(companion).default))
+            for passed, companion in op.companions
+            if passed in given and companion not in given
+        )
 
     def argument(self, arg: ir.Node) -> Doc:
         if isinstance(arg, ir.Keyword):

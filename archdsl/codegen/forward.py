@@ -99,6 +99,7 @@ class ForwardWriter:
                 self._argument(arg, spine if index == 0 else None)
                 for index, arg in enumerate(expr.args)
             )
+            args += self.exprs.companions(expr)
             return (self.exprs.callee(expr.func), Group("(", args, ")"))
         if isinstance(expr, ir.BinOp) and _is_tensor_expr(expr, self.info):
             prec = precedence(expr)

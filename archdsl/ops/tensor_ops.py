@@ -27,6 +27,10 @@ class TensorOp:
     signature: Signature
     needs_functional: bool = False  # uses `F.` in generated code
     helper: str | None = None  # a module-level helper the generated code defines
+    #: (given, companion): torch has no form taking `given` without `companion`
+    #: (`torch.mean(x, keepdim=False)` is a TypeError), so when a spec passes the
+    #: first and not the second, generated code writes the second's default too
+    companions: tuple[tuple[str, str], ...] = ()
 
 
 def _op(name: str, python: str, *params: ParamSpec, **extra: object) -> TensorOp:
@@ -72,6 +76,7 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("input", T),
             _p("dim", DIMS, None),
             _p("keepdim", ("bool",), False),
+            companions=(("keepdim", "dim"),),
         ),
         _op("softmax", "torch.softmax", _p("input", T), _p("dim", INT)),
         _op("relu", "torch.relu", _p("input", T)),
