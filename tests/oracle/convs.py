@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .exprs import Expr, Raw, bool_expr
+from .exprs import Expr, Raw, bool_expr, variables
 
 
 def conv(layers: Any, a: str, b: str) -> str:
@@ -58,7 +58,8 @@ def conv_module(layers: Any, fi: Expr, fo: Expr) -> str:
         callee = draw(st.sampled_from(layers.single(4)))
         text, _ = layers.block_call(callee, fi, fo, True)
         return f"Sequential({text}, ReLU())"
-    var = draw(st.sampled_from(["_", "i", "j"]))
+    # The loop variable must not hide a name the element reads (`fo`'s).
+    var = draw(st.sampled_from([n for n in ["_", "i", "j"] if n not in variables(fo)]))
     count = draw(st.integers(0, 2))
     elt = f"Sequential(Conv2d({b}, {b}, 3, padding=1), BatchNorm2d({b}), ReLU())"
     return f"Sequential({conv(layers, a, b)}, *[{elt} for {var} in range({count})])"
