@@ -239,6 +239,22 @@ def test_in_place_layer_on_an_output_autograd_saved_trains():
     agree_or_refused(text, [(2, 4)])
 
 
+@pytest.mark.xfail(strict=True, reason="open finding F14")
+def test_calling_an_indexed_member_is_named_as_written():
+    """F14: the diagnostic named `this`, a word the spec never wrote."""
+    from archdsl.errors import ArchError
+    from archdsl.pipeline import compile_spec
+
+    text = "model M() {\n    seq = Sequential(Linear(4, 4), ReLU(), Linear(4, 2))\n"
+    text += "    forward(x: [N, 4]) = seq[2](seq[0](x))\n}"
+    try:
+        compile_spec(text)
+    except ArchError as exc:
+        assert "`this`" not in str(exc)
+        return
+    assert disagreements(text, None, {}, [(2, 4)]) == []
+
+
 @pytest.mark.parametrize("name", sorted(FINDINGS))
 def test_finding_stays_fixed(name):
     text, shapes = FINDINGS[name]
