@@ -271,12 +271,12 @@ def int_expr(draw, scope: Scope, depth: int = 2) -> Expr:
     if kind in ("+", "-", "*"):
         expr: Expr = Bin(kind, sub(), sub())
     elif kind in ("//", "%"):  # a divisor that is never zero: (e % 3 + 1) or 1..4
-        divisor = Bin("+", Bin("%", sub(), Lit(3)), Lit(1))
-        expr = Bin(
-            kind,
-            sub(),
-            divisor if draw(st.booleans()) else Lit(draw(st.integers(1, 4))),
-        )
+        divisor: Expr = Bin("+", Bin("%", sub(), Lit(3)), Lit(1))
+        if draw(st.booleans()):
+            divisor = Lit(draw(st.integers(1, 4)))
+        if draw(st.integers(0, 3)) == 0:  # a negative divisor: 7 // -2 is -4
+            divisor = Neg(divisor)
+        expr = Bin(kind, sub(), divisor)
     elif kind == "**":
         expr = Bin("**", sub(), Lit(draw(st.integers(0, 2))))
     elif kind == "neg":
@@ -346,10 +346,16 @@ def float_expr(draw, scope: Scope, depth: int = 2) -> Expr:
         if draw(st.integers(0, 4)) == 0:
             return Spelled(*draw(st.sampled_from(FLOAT_SPELLINGS)))
         return Lit(draw(st.sampled_from([0.5, 1.0, 1.5, 2.0, 0.25, 3.0])))
-    kind = draw(st.sampled_from(["+", "-", "*", "/", "neg", "if"]))
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "neg", "if"]))
     sub = lambda: float_expr(draw, scope, depth - 1)  # noqa: E731
-    if kind == "/":  # divide by something at least 1
-        expr: Expr = Bin("/", sub(), Bin("+", Bin("*", sub(), sub()), Lit(1.0)))
+    if kind in ("//", "%"):  # by a float at least 1 in size, of either sign
+        divisor: Expr = Bin("+", Builtin("abs", (sub(),)), Lit(1.0))
+        expr: Expr = Bin(kind, sub(), Neg(divisor) if draw(st.booleans()) else divisor)
+    elif kind == "**":  # a positive base: a fractional power stays real
+        base = Bin("+", Builtin("abs", (sub(),)), Lit(0.5))
+        expr = Bin("**", base, Lit(draw(st.sampled_from([0.5, 2, -1, 1.5]))))
+    elif kind == "/":  # divide by something at least 1
+        expr = Bin("/", sub(), Bin("+", Bin("*", sub(), sub()), Lit(1.0)))
         if not scope.ok(expr, -1e6, 1e6):
             expr = Bin("/", sub(), Lit(2.0))
     elif kind == "neg":
