@@ -43,8 +43,12 @@ def conv_module(layers: Any, fi: Expr, fo: Expr) -> str:
         acts = ["ReLU()", "Identity()", "Dropout2d(0.5)", "Hardswish()", "SiLU()"]
         return draw(st.sampled_from(acts))
     if kind == "norm":
-        return draw(st.sampled_from([f"BatchNorm2d({a})", f"GroupNorm(1, {a})",
-                                     f"InstanceNorm2d({a}, affine=True)"]))  # fmt: skip
+        return draw(st.sampled_from([
+            f"BatchNorm2d({a})", f"BatchNorm2d({a}, affine=False)",
+            f"BatchNorm2d({a}, track_running_stats=False)", f"GroupNorm(1, {a})",
+            f"GroupNorm(1, {a}, affine=False)", f"InstanceNorm2d({a}, affine=True)",
+            f"InstanceNorm2d({a})", f"InstanceNorm2d({a}, track_running_stats=True)",
+        ]))  # fmt: skip
     if kind == "conv":
         return conv(layers, a, b)
     if kind == "seq":  # the classic conv, norm, in-place ReLU

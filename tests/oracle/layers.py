@@ -279,8 +279,12 @@ class Layers:
             return draw(st.sampled_from(acts))
         if kind == "inplace":
             return "ReLU(inplace=True)"
-        if kind == "norm":
-            return f"LayerNorm({a})"
+        if kind == "norm":  # with and without their affine parameters
+            return draw(st.sampled_from([
+                f"LayerNorm({a})", f"LayerNorm({a}, bias=False)",
+                f"LayerNorm({a}, elementwise_affine=False)", f"LayerNorm([{a}], eps=1e-3)",
+                f"BatchNorm1d({a})", f"BatchNorm1d({a}, affine=False)",
+            ]))  # fmt: skip
         if kind == "linear":
             return self.linear(a, b)
         if kind in ("seq", "inplace_seq"):
