@@ -18,7 +18,7 @@ from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .inplace import is_inplace, spread_first
-from .limits import describe_count, parameter_count
+from .limits import describe_count, describe_gigabytes, parameter_count
 from .names import why_reserved
 
 
@@ -168,7 +168,7 @@ class BuildChecker(ExprChecker):
                 call.span,
             )
         if info.params_built > limits.max_params >= before[1]:
-            gigabytes = describe_count(round(info.params_built * 4 / 1e9))
+            gigabytes = describe_gigabytes(info.params_built)
             self.ctx.error(
                 f"`{info.name}` would have about {describe_count(info.params_built)} "
                 f"parameters ({gigabytes} GB as float32); the limit is "

@@ -121,6 +121,9 @@ class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     defs: dict[str, DefInfo] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    #: steps of build-time evaluation so far in this check, against
+    #: limits.max_steps (shapes/modules.py: every evaluator of the check draws on it)
+    eval_steps: int = 0
 
     @property
     def has_errors(self) -> bool:

@@ -9,7 +9,7 @@ from ..errors import did_you_mean
 from ..ir.walk import returns, walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..shapes.infer import argument_diagnostics, infer_model
-from ..shapes.modules import EvalError
+from ..shapes.modules import EvalError, count_definitions
 from .base import (
     RUNNING,
     base_forward,
@@ -196,6 +196,10 @@ def check_shapes(ctx: Context, program: ir.Program) -> None:
     the layers' own arguments in every model: run once the program is otherwise
     sound."""
     if ctx.has_errors:
+        return
+    refused = count_definitions(ctx)
+    if refused:  # a spec over the limits is not built up to them, once per definition
+        ctx.diagnostics.extend(refused)
         return
     reported = set()
     for info in list(ctx.defs.values()):

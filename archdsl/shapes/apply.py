@@ -14,14 +14,8 @@ from ..ops.shapes import LAYER_SHAPES
 from ..ops.signature import bind_arguments
 from ..source import Span
 from .base_rules import base_rule
-from .modules import (
-    BaseModule,
-    BlockModule,
-    LayerModule,
-    SeqModule,
-    count_parameters,
-    label_of,
-)
+from .built import BaseModule, BlockModule, LayerModule, SeqModule, label_of
+from .params import count_parameters
 from .tensors import UNKNOWN_TENSOR, Row, Tensor, join, origin, retagged
 
 

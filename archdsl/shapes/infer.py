@@ -38,16 +38,9 @@ from ..ops.signature import bind_arguments
 from ..source import Span
 from . import dims
 from .apply import ModuleCalls
-from .modules import (
-    MODULE_TYPES,
-    BaseModule,
-    BlockModule,
-    Evaluator,
-    LayerModule,
-    SeqModule,
-    count_parameters,
-    split_arguments,
-)
+from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
+from .modules import Evaluator, split_arguments
+from .params import count_parameters
 from .tensors import (
     UNKNOWN_TENSOR,
     InputShapeError,

@@ -122,8 +122,8 @@ class Evaluator:
         evaluator of one context (each model, each block with declared shapes,
         the counting passes) draws on the same budget."""
         self.steps += count
-        total = getattr(self.ctx, "eval_steps", 0) + count
-        self.ctx.eval_steps = total  # type: ignore[attr-defined]
+        self.ctx.eval_steps += count
+        total = self.ctx.eval_steps
         if total > self.limits.max_steps:
             raise self._error(
                 f"evaluating `{self.top}` takes more than "
@@ -514,7 +514,8 @@ def count_definitions(ctx: Context) -> list[Diagnostic]:
     real, so a spec refused anyway is not first built up to the limit once per
     definition. What Python refuses is left to that inference (a block's
     default may be one no caller uses): only limits are reported here."""
-    found: list[Diagnostic] = []
+    refused: dict[str, list[Diagnostic]] = {}
+    before = ctx.eval_steps
     for info in ctx.defs.values():
         if info.kind == "builder":
             continue
@@ -523,8 +524,18 @@ def count_definitions(ctx: Context) -> list[Diagnostic]:
         try:
             evaluator.instantiate(info, {}, info.node.span)
         except EvalError as exc:
-            found.extend(exc.diagnostics)
-    return found
+            refused[info.name] = exc.diagnostics
+    # The pass has its own step budget: the build that follows gets the whole one
+    # again, so the work of a check stays within twice max_steps.
+    ctx.eval_steps = before
+    # A definition refused because it builds one that is refused says nothing new
+    # (26 levels of doubled blocks: only the first level over the limit is shown).
+    return [
+        found
+        for name, diagnostics in refused.items()
+        if not any(used in refused for used in ctx.defs[name].uses)
+        for found in diagnostics
+    ]
 
 
 def _place(module: Any) -> None:

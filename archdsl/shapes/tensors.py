@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import Diagnostic
 from ..ops.shapes import Dims
 from ..source import Span
-from .modules import BlockModule
+from .built import BlockModule
 
 
 @dataclass
