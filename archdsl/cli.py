@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -552,16 +553,36 @@ def _parse_param(item: str) -> tuple[str, object]:
     name, sep, text = item.partition("=")
     if not sep or not name.isidentifier():
         raise ArchError([Diagnostic(f"--param {item[:80]!r}: write NAME=VALUE")])
-    for convert in (int, float):
-        try:
-            return name, convert(text)
-        except ValueError:
-            pass
+    number = _parse_number(item, text)
+    if number is not None:
+        return name, number
     if text in ("True", "False", "true", "false"):  # as written in specs, or in JSON
         return name, text in ("True", "true")
     if text.startswith("["):  # a list[int] parameter: -p widths=[64,128]
         return name, _parse_list(item, text)
     return name, text
+
+
+def _parse_number(item: str, text: str) -> int | float | None:
+    """An int or a finite float, as a spec would hold it; None if not a number. A
+    literal a spec could not hold is refused, never turned into `inf`."""
+    digits = text.strip().removeprefix("-").removeprefix("+").replace("_", "")
+    try:
+        return int(text)
+    except ValueError:
+        if digits.isdigit():  # Python refuses ints of over 4,300 digits
+            raise ArchError(
+                [Diagnostic(f"--param {item[:80]!r}: the integer is too large")]
+            ) from None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        raise ArchError(
+            [Diagnostic(f"--param {item[:80]!r}: {text[:40]} is not a finite number")]
+        )
+    return value
 
 
 def _parse_list(item: str, text: str) -> list:

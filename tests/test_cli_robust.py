@@ -73,6 +73,21 @@ def test_a_deeply_nested_param_is_a_diagnostic(spec, capsys, command):
     fails(capsys, [command, spec, "-p", f"hidden={deep}"], message="write a list")
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("9" * 5000, "the integer is too large"),
+        ("1e999", "1e999 is not a finite number"),
+        ("-inf", "-inf is not a finite number"),
+        ("nan", "nan is not a finite number"),
+    ],
+)
+def test_a_number_a_spec_cannot_hold_is_refused(spec, capsys, value, message):
+    """Python's int() refuses 5,000 digits and float() would turn them, or 1e999,
+    into inf: a -p value never becomes a number the spec could not write."""
+    fails(capsys, ["check", spec, "-p", f"hidden={value}"], message=message)
+
+
 @pytest.mark.parametrize("spelling", ["true", "True", "false", "False"])
 def test_bool_params_take_the_usual_spellings(tmp_path, capsys, spelling):
     spec = tmp_path / "b.arch"

@@ -34,6 +34,13 @@ CASES = {
         "    forward(x: [N, 4]) = stack([fc(x) * a + b for a, b in zip([1, 2], [3, 4])])\n}\n",
         {"x": (2, 4)},
     ),
+    "truthy_conditions": (
+        "model M(widths: list[int] = [2, 3]) {\n    fc = Linear(4, 6)\n"
+        "    forward(x: [N, 4]) {\n        if 1 {\n            y = fc(x)\n"
+        "        } else {\n            y = x\n        }\n"
+        "        return cat([y, x], dim=1) if widths else y\n    }\n}\n",
+        {"x": (2, 4)},
+    ),
 }
 
 

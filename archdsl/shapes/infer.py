@@ -52,6 +52,7 @@ from .tensors import (
     retagged,
     tensor_list_op,
 )
+from .values import truth
 
 
 def infer_model(
@@ -295,8 +296,8 @@ class Inference(ModuleCalls):
                     return results[0]
                 return results
             elif isinstance(stmt, ir.FIf):
-                cond = self.evaluator.expr(stmt.cond, block.env)
-                if isinstance(cond, bool):
+                cond = truth(self.evaluator.expr(stmt.cond, block.env))
+                if cond is not None:  # Python's truth: `if 1`, `if widths`
                     result = self.stmts(
                         stmt.then if cond else stmt.orelse, values, block, path
                     )
@@ -345,8 +346,8 @@ class Inference(ModuleCalls):
                 return value[index]
             return UNKNOWN_TENSOR
         if isinstance(node, ir.IfExp):
-            cond = self.evaluator.expr(node.cond, block.env)
-            if isinstance(cond, bool):
+            cond = truth(self.evaluator.expr(node.cond, block.env))
+            if cond is not None:
                 return self.expr(
                     node.then if cond else node.orelse, values, block, path
                 )
