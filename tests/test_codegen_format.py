@@ -41,4 +41,4 @@ def test_layout_stress_specs_build_and_run(spec):
 
 
 def _input_tail(spec) -> tuple[int, ...]:
-    return {"long_lines": (32, 8, 8), "operators": (8,)}[spec.stem]
+    return {"long_lines": (32, 8, 8), "operators": (8,), "statements": (4,)}[spec.stem]

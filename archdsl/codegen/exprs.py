@@ -96,7 +96,9 @@ class ExprWriter:
         if expr.op == "**":  # right-associative; ruff hugs simple operands: `k**2`
             left = self._wrap(expr.left, prec + 1)
             right = self._wrap(expr.right, _PREC["unary"])  # `2 ** -1` is Python
-            if _simple_power_operand(expr.left) and _simple_power_operand(expr.right):
+            # a parenthesized operand is not simple to ruff: `(-2) ** 2`
+            hugged = _simple_power_operand(expr.left) and precedence(expr.left) > prec
+            if hugged and _simple_power_operand(expr.right):
                 return (left, "**", right)
             return Split((left, ("** ", right)))
         operands = [(f"{expr.op} ", self._wrap(expr.right, prec + 1))]
@@ -132,13 +134,14 @@ class ExprWriter:
 
     def _ifexp(self, expr: ir.IfExp) -> Doc:
         prec = _PREC["ifexp"]
-        return Split(
-            (
-                self._wrap(expr.then, prec + 1),
-                ("if ", self._wrap(expr.cond, prec + 1)),
-                ("else ", self._wrap(expr.orelse, prec)),
-            )
-        )
+        parts: list[Doc] = [self._wrap(expr.then, prec + 1)]
+        while True:  # `a if c else b if d else e`: one split, as ruff reads it
+            parts.append(("if ", self._wrap(expr.cond, prec + 1)))
+            if not isinstance(expr.orelse, ir.IfExp):
+                parts.append(("else ", self._wrap(expr.orelse, prec)))
+                return Split(tuple(parts))
+            expr = expr.orelse
+            parts.append(("else ", self._wrap(expr.then, prec + 1)))
 
     def _wrap(self, expr: ir.Node, minimum: int) -> Doc:
         doc = self.doc(expr)

@@ -106,7 +106,11 @@ class ForwardWriter:
             right_assoc = expr.op == "**"
             left = self.grouped(expr.left, spine, prec + right_assoc)
             right = self.grouped(expr.right, None, prec + (not right_assoc))
-            return Split((left, (f"{expr.op} ", right)))
+            operand = (f"{expr.op} ", right)
+            chained = isinstance(expr.left, ir.BinOp) and precedence(expr.left) == prec
+            if chained and isinstance(left, Split) and not right_assoc:  # a // b * c
+                return Split((*left.parts, operand))
+            return Split((left, operand))
         if isinstance(expr, ir.ListExpr):
             items = (self.operand(item, spine if i == 0 else None)
                      for i, item in enumerate(expr.items))  # fmt: skip

@@ -69,14 +69,14 @@ def layout(
     splits = [i for i, part in enumerate(parts) if isinstance(part, Split)]
     if inside and splits:
         return _split(parts, splits[0], depth)
-    if not inside and splits and splits[-1] == len(parts) - 1:
-        return _right_hand_side(parts, depth)
+    if not inside and splits and _only_text_after(parts, splits[-1]):
+        return _right_hand_side(parts, splits[-1], depth)
     groups = [
         i for i, part in enumerate(parts) if isinstance(part, Group) and part.items
     ]
     if not groups:
         return [indent + text]
-    at = groups[0] if first_group else groups[-1]
+    at = groups[0] if first_group else _trailing_group(parts, groups, indent)
     group = parts[at]
     assert isinstance(group, Group)
     head = "".join(flat(p) for p in parts[:at]) + group.open
@@ -84,28 +84,67 @@ def layout(
     return [indent + head, *_body(group, depth + 1), indent + tail]
 
 
-def _right_hand_side(parts: list[Doc], depth: int) -> list[str]:
-    """A statement ending in an operator expression (`x = a + b`, `return y * (...)`).
-    As ruff does, it splits at the expression's last bracket when the expression has
-    a single operator, ends in that bracket, and the line fits up to its opening;
-    otherwise the whole expression goes in parentheses of its own."""
-    *head, split = parts
+def _only_text_after(parts: list[Doc], at: int) -> bool:
+    return all(isinstance(p, str) for p in parts[at + 1 :])
+
+
+def _trailing_group(parts: list[Doc], groups: list[int], indent: str) -> int:
+    """The bracket to split at: the last one, unless the line up to its opening is
+    itself too long; then an earlier one whose opening fits, as ruff omits short
+    trailers (`f(...)[0]` splits inside `f(`, not inside `[0]`)."""
+    for at in reversed(groups):
+        opening = "".join(flat(p) for p in parts[:at]) + parts[at].open
+        if len(indent) + len(opening) <= LINE_LENGTH:
+            return at
+    return groups[-1]
+
+
+def _right_hand_side(parts: list[Doc], at: int, depth: int) -> list[str]:
+    """A statement whose expression is an operator expression (`x = a + b`,
+    `return y * (...)`, `if a and b:`). As ruff does, it splits at the expression's
+    last bracket when the expression has a single operator, ends in that bracket,
+    and the line fits up to its opening; otherwise the whole expression goes in
+    parentheses of its own."""
+    head, split, tail = parts[:at], parts[at], parts[at + 1 :]
     assert isinstance(split, Split)
-    spread = [*head, *_spread(split)]
-    last = spread[-1]
-    if len(split.parts) == 2 and isinstance(last, Group) and last.items:
-        opening = "".join(flat(p) for p in spread[:-1]) + last.open
+    body = _spread(split)
+    spread = [*head, *body]
+    last = [i for i, p in enumerate(spread) if isinstance(p, Group) and p.items][-1:]
+    if len(split.parts) == 2 and last and _brackets_read_well(body, depth):
+        opening = "".join(flat(p) for p in spread[: last[0]]) + spread[last[0]].open
         if len(INDENT * depth) + len(opening) <= LINE_LENGTH:
-            return layout(tuple(spread), depth)
+            return layout(tuple(spread + tail), depth)
     prefix = INDENT * depth + "".join(flat(p) for p in head)
-    return [prefix + "(", *layout(split, depth + 1, inside=True), INDENT * depth + ")"]
+    closing = INDENT * depth + ")" + "".join(flat(p) for p in tail)
+    return [prefix + "(", *layout(split, depth + 1, inside=True), closing]
+
+
+def _brackets_read_well(body: list[Doc], depth: int) -> bool:
+    """Whether ruff splits an expression of one operator at its brackets rather
+    than in parentheses of its own: when it ends in a bracket, or starts with one
+    whose closing is followed, up to the next bracket, by what fits on a line."""
+    if isinstance(body[-1], Group) and body[-1].items:
+        return True
+    if not isinstance(body[0], Group):
+        return False
+    after = ")"
+    for part in body[1:]:
+        if isinstance(part, Group):
+            after += part.open
+            break
+        after += flat(part)
+    return len(INDENT * depth) + len(after) <= LINE_LENGTH
 
 
 def _spread(split: Split) -> list[Doc]:
-    """A split's operands as one sequence, with the spaces between them."""
+    """A split's operands as one sequence, with the spaces between them, and so for
+    the splits inside them: what is left to break at are the brackets."""
     out: list[Doc] = []
     for index, operand in enumerate(split.parts):
-        out.extend([" ", *_parts(operand)] if index else _parts(operand))
+        if index:
+            out.append(" ")
+        for part in _parts(operand):
+            out.extend(_spread(part) if isinstance(part, Split) else [part])
     return out
 
 
@@ -134,8 +173,6 @@ def _body(group: Group, depth: int) -> list[str]:
     if len(group.items) == 1 and not group.one_tuple:
         return layout(group.items[0], depth, inside=True)
     lines: list[str] = []
-    for item in group.items:
-        item_lines = layout(item, depth, inside=True)
-        item_lines[-1] += ","
-        lines.extend(item_lines)
+    for item in group.items:  # the comma counts toward the line's length
+        lines.extend(layout((item, ","), depth, inside=True))
     return lines
