@@ -16,6 +16,7 @@ from itertools import count
 from .. import ir
 from ..ir.walk import children
 from ..ops import TENSOR_OPS, layer
+from ..ops.layers import SAVES_OUTPUT, SAVES_OUTPUT_INPLACE
 from ..ops.signature import Signature
 from ..source import Span
 from .arguments import argument_for
@@ -97,6 +98,8 @@ class _Flow:
         self.reads: list[tuple[str, int, Span | None]] = []  # in this statement
         self.changes: list[tuple[int, set[int], _Change]] = []  # in this statement
         self.reported: set[tuple[str, Span | None]] = set()
+        #: storage autograd keeps for a backward that reads it, and who made it
+        self.saved: dict[int, str] = {}
 
     def run(self, forward: ir.Forward) -> dict[int, str]:
         for index, inp in enumerate(forward.inputs):
@@ -207,13 +210,16 @@ class _Flow:
         func = call.func
         member = isinstance(func, ir.Name) and func.id in self.info.members
         if isinstance(func, ir.Name) and not member and func.id in TENSOR_OPS:
-            return args[0] if func.id in VIEW_OPS and args else _Result()
+            if func.id in VIEW_OPS and args:
+                return args[0]
+            return self._made(f"`{func.id}`", TENSOR_OPS[func.id].saves_output)
         ref = self._module_of(func)
         if ref is None:
             return _Result()
         for index in self.pass_.mutated_inputs(ref):
             if index < len(args) and args[index].storage is not None:
                 who = f"`{_label(func)}` ({self.pass_.describe(ref)})"
+                self._check_saved(args[index].storage, who, call.span)
                 change = _Change(who, call.span, _hint(ref, _label(func)))
                 self.changes.append(
                     (args[index].storage, set(args[index].reads), change)
@@ -221,7 +227,37 @@ class _Flow:
                 if args[index].storage in self.input_of:
                     self.mutated.setdefault(self.input_of[args[index].storage], who)
         aliased = ref.inplace or (ref.label in VIEW_LAYERS and not ref.definition)
-        return args[0] if aliased and args else _Result()
+        saves = _saves_output(_resolve(ref))
+        if aliased and args:
+            if not saves:
+                return args[0]
+            storage = args[0].storage or next(self.ids)  # an unnamed tensor too
+            self.saved[storage] = f"`{_label(func)}`"
+            return _Result(storage, args[0].reads)
+        return self._made(f"`{_label(func)}`", saves)
+
+    def _made(self, who: str, saves_output: bool) -> _Result:
+        """A new tensor; autograd keeps it when its maker's backward reads it."""
+        if not saves_output:
+            return _Result()
+        storage = next(self.ids)
+        self.saved[storage] = who
+        return _Result(storage)
+
+    def _check_saved(self, storage: int, who: str, span: Span | None) -> None:
+        """Changing in place what autograd kept for a backward fails the first
+        training step (eval would run): `act(sigmoid(x))` with an in-place act."""
+        maker = self.saved.get(storage)
+        if maker is None or ("saved", span) in self.reported:
+            return
+        self.reported.add(("saved", span))
+        self.ctx.error(
+            f"{who} changes in place the output of {maker}, which autograd keeps "
+            "for the backward pass: training would fail",
+            span,
+            hint="pass `inplace=False` to that layer (PyTorch raises 'modified by "
+            "an inplace operation' at the first backward)",
+        )
 
     def _module_of(self, func: ir.Node) -> ModuleRef | None:
         name = func.id if isinstance(func, ir.Name) else None
@@ -235,6 +271,14 @@ class _Flow:
                 ModuleRef(node.type, tree=ref.tree, prefix=node.path) if node else None
             )
         return ref
+
+
+def _saves_output(ref: ModuleRef) -> bool:
+    if ref.definition is not None or ref.first is not None:
+        return False  # a block's or Sequential's last step is not looked into
+    if ref.inplace:
+        return ref.label in SAVES_OUTPUT_INPLACE
+    return ref.label in SAVES_OUTPUT
 
 
 def _resolve(ref: ModuleRef) -> ModuleRef:

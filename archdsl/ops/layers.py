@@ -116,6 +116,15 @@ SHAPE_PRESERVING = frozenset(
     }
 )  # fmt: skip
 
+#: Layers whose backward reads their own output, which autograd keeps: changing that
+#: output in place makes the first training step fail ("modified by an inplace
+#: operation"). The second set does so only when built with inplace=True. Both are
+#: measured against torch for every registry layer (tests/test_inplace_semantics.py).
+SAVES_OUTPUT = frozenset(
+    {"LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softmax2d", "Tanh"}
+)
+SAVES_OUTPUT_INPLACE = frozenset({"CELU", "ELU", "LeakyReLU", "ReLU", "SELU"})
+
 #: Layers that take any channel or feature count: a replaced layer followed only by
 #: these (SqueezeNet's `classifier.1`, then ReLU and pooling) chooses the output.
 SIZE_AGNOSTIC = (

@@ -31,6 +31,8 @@ class TensorOp:
     #: (`torch.mean(x, keepdim=False)` is a TypeError), so when a spec passes the
     #: first and not the second, generated code writes the second's default too
     companions: tuple[tuple[str, str], ...] = ()
+    #: its backward reads its output (see layers.SAVES_OUTPUT)
+    saves_output: bool = False
 
 
 def _op(name: str, python: str, *params: ParamSpec, **extra: object) -> TensorOp:
@@ -78,10 +80,16 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("keepdim", ("bool",), False),
             companions=(("keepdim", "dim"),),
         ),
-        _op("softmax", "torch.softmax", _p("input", T), _p("dim", INT)),
-        _op("relu", "torch.relu", _p("input", T)),
-        _op("sigmoid", "torch.sigmoid", _p("input", T)),
-        _op("tanh", "torch.tanh", _p("input", T)),
+        _op(
+            "softmax",
+            "torch.softmax",
+            _p("input", T),
+            _p("dim", INT),
+            saves_output=True,
+        ),
+        _op("relu", "torch.relu", _p("input", T), saves_output=True),
+        _op("sigmoid", "torch.sigmoid", _p("input", T), saves_output=True),
+        _op("tanh", "torch.tanh", _p("input", T), saves_output=True),
         _op(
             "interpolate",
             "F.interpolate",
