@@ -74,7 +74,7 @@ def test_generated_code_means_what_the_interpreter_computes(program):
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-@given(programs(replace(OPTIONS, relaxed=True)))
+@given(programs(replace(OPTIONS, relaxed=True, one_branch_constants=False)))  # F15
 def test_relaxed_programs_are_refused_or_agree(program):
     """Programs that may be invalid (a member called under another condition than
     the one it was made under, a constant set in one branch only): check refuses
@@ -276,6 +276,13 @@ ACCEPTED = {
         {},
         [(2, 4)],
     ),
+    "a constant made and read under the same condition (F15)": (
+        "model M(k: int = 2) {\n    if k > 5 {\n        c = 3\n    }\n"
+        "    fc = Linear(4, 4)\n    forward(x: [N, 4]) {\n        if k > 5 {\n"
+        "            x = fc(x) * c\n        }\n        return x\n    }\n}",
+        {},
+        [(2, 4)],
+    ),
     "a Sequential and its child tapped together (F9)": (
         "model Changed extends torchvision.resnet18() {\n"
         "    outputs(logits = fc, out = layer1, identity = layer1.0)\n}",
@@ -284,6 +291,7 @@ ACCEPTED = {
     ),
 }
 OPEN = {
+    "a constant made and read under the same condition (F15)",
     "a Sequential and its child tapped together (F9)",
     "a member made under a condition of literals only (F12)",
 }  # F8 fixed in 56ea819

@@ -59,9 +59,11 @@ class Options:
     conditional_mean: bool = False  # a member `mean` chosen by `if` (finding F8)
     inplace_anywhere: bool = False  # ReLU(inplace=True) on any value (finding F11)
     #: programs that may be invalid: a member called under another condition than
-    #: the one it was made under, a constant set in one branch only (check must
-    #: refuse those that can fail, and the rest must agree)
+    #: the one it was made under (check must refuse those that can fail, and the
+    #: rest must agree); with `one_branch_constants`, constants set in one branch
+    #: only and read regardless (finding F15)
     relaxed: bool = False
+    one_branch_constants: bool = False
 
 
 @dataclass
@@ -338,7 +340,10 @@ class DefinitionGen:
                 "bool": lambda: bool_expr(self.draw, self.scope),
                 "float": lambda: float_expr(self.draw, self.scope)}[kind]()  # fmt: skip
         name = self.names.fresh(BUILD_NAMES, "c")
-        if self.program.options.relaxed and self.draw(st.integers(0, 2)) == 0:
+        if (
+            self.program.options.one_branch_constants
+            and self.draw(st.integers(0, 2)) == 0
+        ):
             # Relaxed: set in one branch only, read after it regardless.
             cond = bool_expr(self.draw, self.scope).text()
             self.scope.add(name, kind, expr)
