@@ -411,3 +411,26 @@ def test_member_named_like_a_tensor_op_built_under_a_condition_is_the_member() -
     model = module.M(h=3, flag=True)
     x = torch.randn(4, 3)
     torch.testing.assert_close(model(x), model.fc(model.mean(x)))
+
+
+@pytest.mark.parametrize(
+    "condition", ["not False", "True or False", "1 < 2", "True if False else True", "1"]
+)
+def test_conditions_no_parameter_can_change_are_decided(condition) -> None:
+    """Oracle finding F12: a condition of literals only was left undecided, so a
+    member made under it was 'defined only when' it held; it always does."""
+    text = (
+        f"model M(k: int = 2) {{\n    if {condition} {{\n        fc = Linear(4, 4)\n"
+        "    }\n    forward(x: [N, 4]) = fc(x)\n}\n"
+    )
+    model = build(text).M()
+    x = torch.randn(2, 4)
+    assert torch.equal(model(x), model.fc(x))
+
+
+def test_a_condition_a_caller_can_change_stays_undecided() -> None:
+    text = (
+        "model M(k: int = 2) {\n    if k > 1 {\n        fc = Linear(4, 4)\n"
+        "    }\n    forward(x: [N, 4]) = fc(x)\n}\n"
+    )
+    refused(text, "`fc` is defined only when `k > 1`")

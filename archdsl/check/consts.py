@@ -155,9 +155,15 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
         if any(item is UNKNOWN for item in items):
             return UNKNOWN
         return items if isinstance(expr, ir.ListExpr) else tuple(items)
-    if isinstance(expr, ir.UnaryOp) and expr.op == "-":
+    if isinstance(expr, ir.UnaryOp):
         value = const_value(expr.operand, known)
-        return -value if plain_number(value) else UNKNOWN
+        if expr.op == "not":
+            return UNKNOWN if value is UNKNOWN else not value
+        return (
+            (-value if expr.op == "-" else +value) if plain_number(value) else UNKNOWN
+        )
+    if isinstance(expr, (ir.BoolOp, ir.Compare, ir.IfExp)):
+        return _logic_value(expr, known)
     if isinstance(expr, ir.BinOp) and expr.op in BINARY_OPS:
         left, right = const_value(expr.left, known), const_value(expr.right, known)
         if not all(isinstance(v, _OPERANDS) for v in (left, right)):
@@ -171,6 +177,33 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
 
 
 _OPERANDS = (int, float, str, list, tuple)
+_COMPARE = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+def _logic_value(expr: ir.Node, known: dict[str, object]) -> object:
+    """`and`, `or`, comparisons and `a if c else b` over known values, with Python's
+    truth and short-circuit (`False and x` is False whatever x is)."""
+    if isinstance(expr, ir.IfExp):
+        cond = const_value(expr.cond, known)
+        if cond is UNKNOWN:
+            return UNKNOWN
+        return const_value(expr.then if cond else expr.orelse, known)
+    left = const_value(expr.left, known)
+    if isinstance(expr, ir.BoolOp):
+        if left is UNKNOWN:
+            return UNKNOWN
+        decided = (not left) if expr.op == "and" else bool(left)
+        return left if decided else const_value(expr.right, known)
+    right = const_value(expr.right, known)
+    if left is UNKNOWN or right is UNKNOWN:
+        return UNKNOWN
+    try:
+        return _COMPARE[expr.op](left, right)
+    except TypeError:  # `1 < "a"`: reported where the expression is typed
+        return UNKNOWN
 
 
 def _long(value: object) -> bool:

@@ -64,8 +64,9 @@ def branch_tests(
     taken = condition(cond)
     names = {n.id for n in walk_expr(cond) if isinstance(n, ir.Name)}
     value = const_value(cond, known) if names <= fixed else UNKNOWN
-    then: Guard = ALWAYS if value is True else frozenset({taken})
-    orelse: Guard = ALWAYS if value is False else frozenset({taken.negated()})
+    truth = None if value is UNKNOWN else bool(value)  # Python's: `if 1`, `not False`
+    then: Guard = ALWAYS if truth is True else frozenset({taken})
+    orelse: Guard = ALWAYS if truth is False else frozenset({taken.negated()})
     return taken, then, orelse
 
 
