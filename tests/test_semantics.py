@@ -416,7 +416,7 @@ def test_member_named_like_a_tensor_op_built_under_a_condition_is_the_member() -
 @pytest.mark.parametrize(
     "condition", ["not False", "True or False", "1 < 2", "True if False else True", "1"]
 )
-def test_conditions_no_parameter_can_change_are_decided(condition) -> None:
+def test_conditions_of_literals_are_decided(condition) -> None:
     """Oracle finding F12: a condition of literals only was left undecided, so a
     member made under it was 'defined only when' it held; it always does."""
     text = (
