@@ -270,9 +270,15 @@ class ForwardChecker(ExprChecker):
                 hint="declare it as a member (`act = ReLU()`) and call that: `act(x)`",
             )
             return TENSOR
-        label = (
-            func.dotted if isinstance(func, ir.Path) else getattr(func, "id", "this")
-        )
+        if not isinstance(func, (ir.Name, ir.Path)):  # `seq[2](x)`, `(a or b)(x)`
+            self.ctx.error(
+                f"only a member or an operation can be called, not `{_written(func)}`",
+                func.span,
+                hint="give the module a name of its own (`last = Linear(...)`) and "
+                "call that, or call the whole container",
+            )
+            return ANY
+        label = func.dotted if isinstance(func, ir.Path) else func.id
         self.ctx.error(
             f"unknown member or operation `{label}`",
             func.span,
@@ -337,3 +343,11 @@ def _returns_always(stmts: tuple[ir.Node, ...]) -> bool:
         )
         for s in stmts
     )
+
+
+def _written(expr: ir.Node) -> str:
+    """An expression as the spec wrote it (one line), for messages."""
+    span = expr.span
+    if span is None or span.line != span.end_line:
+        return "this expression"
+    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
