@@ -80,3 +80,9 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
+
+    def text(self) -> str | None:
+        """What the span covers, as written, when it lies on one line."""
+        if self.line != self.end_line:
+            return None
+        return self.source.line(self.line)[self.column - 1 : self.end_column - 1]

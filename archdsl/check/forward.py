@@ -347,7 +347,5 @@ def _returns_always(stmts: tuple[ir.Node, ...]) -> bool:
 
 def _written(expr: ir.Node) -> str:
     """An expression as the spec wrote it (one line), for messages."""
-    span = expr.span
-    if span is None or span.line != span.end_line:
-        return "this expression"
-    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+    written = expr.span.text() if expr.span else None
+    return written if written is not None else "this expression"

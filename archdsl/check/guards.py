@@ -49,10 +49,8 @@ def condition(cond: ir.Node, polarity: bool = True) -> Condition:
 
 
 def _text(cond: ir.Node) -> str:
-    span = cond.span
-    if span is None or span.line != span.end_line:
-        return "its condition"
-    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+    written = cond.span.text() if cond.span else None
+    return written if written is not None else "its condition"
 
 
 def branch_tests(

@@ -46,10 +46,10 @@ def frozen(value: Any) -> Any:
 
 
 def call_text(node: ir.Call) -> str:
-    span = node.span
-    if span is None or span.end_line != span.line:
+    written = node.span.text() if node.span else None
+    if written is None:
         return node.func.id if isinstance(node.func, ir.Name) else "?"
-    return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+    return written
 
 
 def known_count(count: Any) -> int:
