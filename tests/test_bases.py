@@ -149,6 +149,27 @@ def test_taps_stop_the_forward_at_the_last_output():
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 128, 8, 8)
 
 
+@pytest.mark.parametrize(
+    "taps", ["out = layer1, first = layer1.0", "first = layer1.0, out = layer1"]
+)
+def test_a_sequential_and_its_child_tapped_together_equal_the_fx_extractor(taps):
+    """Oracle finding F9: tapping `layer1` beside `layer1.0` was refused (`layer1`
+    was opened into its children); its output is its last child's."""
+    spec = f"model Both extends torchvision.resnet18() {{\n  outputs(logits = fc, {taps})\n}}\n"
+    generated = archdsl.load(text=spec).Both().eval()
+    reference = models.resnet18().eval()
+    generated.load_state_dict(reference.state_dict(), strict=True)
+    nodes = {"fc": "logits", "layer1": "out", "layer1.0": "first"}
+    extractor = create_feature_extractor(reference, nodes)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        outputs = generated(x)
+        want = extractor(x)
+    names = ["logits", *(t.split(" = ")[0] for t in taps.split(", "))]
+    for name, got in zip(names, outputs, strict=True):
+        same(got, want[name])
+
+
 def test_tap_inside_a_sequential_unrolls_it():
     spec = (
         "model Mid extends torchvision.resnet18() {\n"

@@ -350,14 +350,15 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
     assert family is not None
     points = {path: span for path, (_, span) in taps.items()}
     points.update({path: at.span for path, at in rewrites.items()})
-    items = _unroll(ctx, base.tree, family.steps, points)
+    items = _unroll(ctx, base.tree, family.steps, points, set(taps))
     if items is None:
         return None
     span = base.call.span
     body: list[ir.Node] = []
     running = RUNNING
     last_needed = max(
-        (i for i, item in enumerate(items) if item in taps), default=len(items) - 1
+        (i for i, item in enumerate(items) if _tapped(item) in taps),
+        default=len(items) - 1,
     )
     # A step that runs a replacement is placed at the replacement's line; shape
     # inference reports the base's own steps that it feeds there too.
@@ -370,6 +371,15 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
                     "computed before it",
                     rewrites[item].span,
                 )
+            continue
+        if isinstance(item, SequenceEnd):  # `layer1` tapped beside `layer1.0`
+            target, where = taps[item.path]
+            body.append(
+                ir.FAssign(
+                    targets=(target,), value=ir.Name(id=running, span=where), span=where
+                )
+            )
+            running = target
             continue
         here = replaced.get(item) if isinstance(item, str) else None
         value = _step_call(item, running, here or span)
@@ -388,6 +398,18 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
         ir.Input(name=decl.name, shape=decl.shape, span=decl.span) for decl in extra
     )
     return ir.Forward(inputs=inputs, body=tuple(body), span=span)
+
+
+@dataclass(frozen=True)
+class SequenceEnd:
+    """In a base forward opened for a tap inside a Sequential: where that Sequential
+    itself ends, for a tap of the Sequential (its output is its last child's)."""
+
+    path: str
+
+
+def _tapped(item: object) -> object:
+    return item.path if isinstance(item, SequenceEnd) else item
 
 
 def _step_call(item: object, running: str, span: Span | None) -> ir.Call:
@@ -499,9 +521,10 @@ def _rewrites(ctx: Context, stmts: list[ir.At]) -> dict[str, ir.At]:
 
 
 def _unroll(
-    ctx: Context, tree: BaseTree, steps, points: dict[str, Span | None]
+    ctx: Context, tree: BaseTree, steps, points: dict[str, Span | None], tapped: set
 ) -> list[object] | None:
-    """The base's steps, with Sequentials opened where `points` need a child."""
+    """The base's steps, with Sequentials opened where `points` need a child; an
+    opened Sequential that is tapped too ends with its SequenceEnd."""
 
     def expand(path: str) -> list[object]:
         inner = [p for p in points if p.startswith(path + ".")]
@@ -519,14 +542,15 @@ def _unroll(
                         hint=f"tap or rewrite `{path}` itself",
                     )
             return [path]
-        return [q for child in node.children for q in expand(f"{path}.{child}")]
+        opened = [q for child in node.children for q in expand(f"{path}.{child}")]
+        return opened + ([SequenceEnd(path)] if path in tapped else [])
 
     items: list[object] = []
     for step in steps:
         items.extend(expand(step.module) if step.module else [step])
     ok = True
     for point, span in points.items():
-        if point in items:
+        if point in items or SequenceEnd(point) in items:
             continue
         ok = False
         if tree.get(point) is None:
