@@ -64,6 +64,9 @@ class Options:
     #: only and read regardless (finding F15)
     relaxed: bool = False
     one_branch_constants: bool = False
+    #: a constant made under `if c` and read in forward under the same `if c`: valid
+    #: (finding F15)
+    conditional_constants: bool = False
 
 
 @dataclass
@@ -357,7 +360,9 @@ class DefinitionGen:
     def statement(self, out: list[str], indent: str) -> None:
         draw = self.draw
         kind = draw(
-            st.sampled_from(["assign", "assign", "assign", "unpack", "if", "if_one"])
+            st.sampled_from(
+                ["assign", "assign", "assign", "unpack", "if", "if_one", "if_const"]
+            )
         )
         if kind == "unpack":
             source = draw(st.sampled_from(self.tensors))
@@ -391,6 +396,18 @@ class DefinitionGen:
                 keyword = "if"
             out.append(f"{indent}}}")
             self.bind(target, then.feat, then.rank)
+            return
+        if kind == "if_const" and self.program.options.conditional_constants:
+            # A constant made under a condition, read in forward under the same one.
+            this = draw(st.sampled_from(self.tensors))
+            cond = bool_expr(draw, self.scope).text()
+            name = self.names.fresh(BUILD_NAMES, "c")
+            self.body += [
+                f"if {cond} {{",
+                f"    {name} = {float_expr(draw, self.scope).text()}",
+                "}",
+            ]
+            out += [f"{indent}if {cond} {{", f"{indent}    {this.expr.text()} = {this.expr.text()} * {name}", f"{indent}}}"]  # fmt: skip
             return
         if kind == "if_one":  # rebinding an existing value under a build-time condition
             this = draw(st.sampled_from(self.tensors))
