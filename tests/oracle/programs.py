@@ -22,6 +22,7 @@ from .exprs import (
     STRINGS,
     Bin,
     Builtin,
+    Cmp,
     Cond,
     Expr,
     Lit,
@@ -195,7 +196,7 @@ class ProgramGen:
                 kind = draw(st.sampled_from(["int", "bool", "float"]))
                 default = {
                     "int": draw(st.sampled_from([Lit(2), Bin("+", Var(p_in), Lit(1)), Bin("%", Var(p_out), Lit(3))])),
-                    "bool": draw(st.sampled_from([Lit(True), Lit(False), Cmp_gt(p_in)])),
+                    "bool": draw(st.sampled_from([Lit(True), Lit(False), Cmp(">", Var(p_in), Lit(2))])),
                     "float": Lit(draw(st.sampled_from([0.5, 2.0, 1.25]))),
                 }[kind]  # fmt: skip
                 params.append((names.fresh(BUILD_NAMES, "p"), kind, default))
@@ -239,12 +240,6 @@ class ProgramGen:
         # Parameters without a default come first, as Python requires.
         params.sort(key=lambda p: p[2] is not None)
         return params, kwargs, env
-
-
-def Cmp_gt(name: str) -> Expr:  # noqa: N802 - reads as the expression it makes
-    from .exprs import Cmp
-
-    return Cmp(">", Var(name), Lit(2))
 
 
 def _params_text(params) -> str:
