@@ -19,9 +19,14 @@ FREEZE = ['"conv1.*"', '"bn1.*"', '"layer1.*"', '"layer2.0.*"', '"*.downsample.*
 
 @st.composite
 def base_programs(
-    draw, parent_and_child: bool = False, relu_in_at: bool = False
+    draw,
+    parent_and_child: bool = False,
+    relu_in_at: bool = False,
+    rewritten_parent: bool = False,
 ) -> Generated:
     """`parent_and_child`: taps may name a Sequential and its child (finding F9);
+    `rewritten_parent`: a tap may name a child of a Sequential an `at` rewrites
+    (F17);
     `relu_in_at`: `at` rewrites may call `relu`, the base's in-place child (F10)."""
     classes = draw(st.integers(2, 9))
     lines: list[str] = []
@@ -60,8 +65,13 @@ def base_programs(
         taps = draw(
             st.lists(st.sampled_from(TAPS), min_size=1, max_size=3, unique=True)
         )
-        if not parent_and_child:
+        if not parent_and_child:  # finding F9
             taps = [t for t in taps if not any(o.startswith(t + ".") for o in taps)]
+        if not rewritten_parent:  # finding F17
+            stages = [
+                line.split("(")[0][3:] for line in lines if line.startswith("at ")
+            ]
+            taps = [t for t in taps if not any(t.startswith(s + ".") for s in stages)]
         names = draw(st.lists(st.sampled_from(TAP_NAMES), min_size=len(taps),
                               max_size=len(taps), unique=True))  # fmt: skip
         # Layers after the last tap do not run: with an extra input, fc must.
@@ -69,7 +79,8 @@ def base_programs(
             "logits = fc, " if meta else draw(st.sampled_from(["logits = fc, ", ""]))
         )
         pairs = ", ".join(f"{n} = {t}" for n, t in zip(names, taps, strict=True))
-        lines.append(f"outputs({first}{pairs})")
+        if pairs:
+            lines.append(f"outputs({first}{pairs})")
     if draw(st.booleans()):
         patterns = draw(
             st.lists(st.sampled_from(FREEZE), min_size=1, max_size=2, unique=True)
