@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import ir
-from ..errors import did_you_mean
 from ..ir.walk import returns, walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..shapes.infer import argument_diagnostics, infer_model
@@ -179,18 +178,6 @@ def check_recursion(ctx: Context, program: ir.Program) -> None:
             stack.append(iter(ctx.defs[used].uses.items()))
 
 
-def check_unknown_imports(ctx: Context, program: ir.Program) -> None:
-    """`from "x.arch" import A`: every imported name exists."""
-    for imp in program.imports:
-        for name in imp.names or ():
-            if name not in ctx.defs:
-                ctx.error(
-                    f"`{imp.path}` defines no `{name}`",
-                    imp.span,
-                    hint=did_you_mean(name, ctx.defs),
-                )
-
-
 def check_shapes(ctx: Context, program: ir.Program) -> None:
     """Shape inference over every forward whose inputs' shapes are declared, and
     the layers' own arguments in every model: run once the program is otherwise
@@ -224,7 +211,6 @@ Pass = Callable[[Context, ir.Program], None]
 #: Order matters: later passes read what earlier ones recorded in the context.
 PASSES: tuple[Pass, ...] = (
     collect_definitions,
-    check_unknown_imports,
     check_definitions,
     check_freeze,  # after every definition's members are known
     check_nesting,
