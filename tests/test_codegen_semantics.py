@@ -117,3 +117,31 @@ model M {
         first, second = model(X)
         assert torch.equal(first, model.fc(X).mean())
         assert torch.equal(second, X.mean())
+
+
+@pytest.mark.parametrize("k", [2, 7])
+def test_a_constant_made_under_a_condition_is_stored_where_it_is_made(k):
+    """Oracle finding F15: `self.c = c` at the end of __init__ read a name the
+    branch never made (UnboundLocalError) when the condition was false."""
+    text = """\
+model M(k: int = 2) {
+    if k > 5 {
+        c = 3
+    } else {
+        if k > 3 {
+            c = 4
+        }
+    }
+    fc = Linear(4, 4)
+    forward(x: [N, 4]) {
+        if k > 5 {
+            x = fc(x) * c
+        }
+        return x
+    }
+}
+"""
+    model = build(text, k=k)
+    with torch.no_grad():
+        want = model.fc(X) * 3 if k > 5 else X
+        assert torch.equal(model(X), want)

@@ -102,7 +102,7 @@ def write_class(
             if info.base is not None:
                 _adopt_base(out, info, exprs)
             _body(out, info, node.body, exprs)
-            for name in info.stored:
+            for name in sorted_stored(info, always=True):
                 out.line(f"self.{name} = {name}")
             if info.freeze:
                 _freeze(out, info.freeze, exprs)
@@ -164,15 +164,33 @@ def _default_fixups(out: Writer, node: ir.Node, exprs: ExprWriter) -> None:
                 out.line((param.name, " = ", exprs.doc(param.default)))
 
 
+def sorted_stored(info: DefInfo, *, always: bool) -> list[str]:
+    """The build-time names forward reads that are defined on every path (`always`:
+    stored once, at the end of __init__) or only under an `if` (stored where they
+    are made: a store at the end would read a name the branch never made)."""
+    node = info.node
+    top = {p.name for p in node.params} | {
+        s.target[0] for s in node.body if isinstance(s, ir.Assign)
+    }
+    return [name for name in info.stored if (name in top) == always]
+
+
 def _body(
-    out: Writer, info: DefInfo, stmts: tuple[ir.Node, ...], exprs: ExprWriter
+    out: Writer,
+    info: DefInfo,
+    stmts: tuple[ir.Node, ...],
+    exprs: ExprWriter,
+    nested: bool = False,
 ) -> None:
+    conditional = set(sorted_stored(info, always=False)) if nested else set()
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
             target = path_text(stmt.target)
             if stmt.target[0] in info.members:
                 target = f"self.{target}"
             out.line((target, " = ", exprs.doc(stmt.value)))
+            if target in conditional:
+                out.line(f"self.{target} = {target}")
         elif isinstance(stmt, ir.If):
             _if(out, info, stmt, exprs)
 
@@ -182,13 +200,16 @@ def _if(
 ) -> None:
     out.line((keyword, " ", exprs.doc(stmt.cond), ":"))
     with out.indented():
-        _body(out, info, stmt.then, exprs) if _has_code(stmt.then) else out.line("pass")
+        if _has_code(stmt.then):
+            _body(out, info, stmt.then, exprs, nested=True)
+        else:
+            out.line("pass")
     if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ir.If):
         _if(out, info, stmt.orelse[0], exprs, "elif")
     elif _has_code(stmt.orelse):
         out.line("else:")
         with out.indented():
-            _body(out, info, stmt.orelse, exprs)
+            _body(out, info, stmt.orelse, exprs, nested=True)
 
 
 def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
