@@ -114,3 +114,38 @@ model M() {
 }
 """
     refused(text, "changes in place the output of `first`")
+
+
+#: (spec, the same computation in torch) for outputs kept by autograd that come out
+#: of a Sequential's last child or a block's forward (oracle finding F16).
+THROUGH = {
+    "a Sequential whose last layer keeps its output": (
+        "model M() {\n    m5 = Sequential(Linear(4, 4), ReLU())\n"
+        "    m6 = ReLU(inplace=True)\n    forward(x: [N, 4]) = m6(m5(x))\n}\n",
+        lambda x: nn.ReLU(inplace=True)(nn.Sequential(nn.Linear(4, 4), nn.ReLU())(x)),
+    ),
+    "a block whose forward returns tanh's output": (
+        "block B() {\n    fc = Linear(4, 4)\n    forward(x) = tanh(fc(x))\n}\n"
+        "model M() {\n    b = B()\n    m6 = ReLU(inplace=True)\n"
+        "    forward(x: [N, 4]) = m6(b(x))\n}\n",
+        lambda x: nn.ReLU(inplace=True)(torch.tanh(nn.Linear(4, 4)(x))),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(THROUGH))
+def test_kept_outputs_are_followed_through_containers_and_blocks(case):
+    text, in_torch = THROUGH[case]
+    refused(text, "which autograd keeps for the backward")
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        in_torch(torch.randn(2, 4)).sum().backward()
+
+
+def test_a_sequential_ending_in_a_layer_that_keeps_its_input_trains():
+    text = (
+        "model M() {\n    m5 = Sequential(ReLU(), Linear(4, 4))\n"
+        "    m6 = ReLU(inplace=True)\n    forward(x: [N, 4]) = m6(m5(x))\n}\n"
+    )
+    model = build(text).M()
+    model(torch.randn(2, 4)).sum().backward()
+    assert model.m5[1].weight.grad is not None

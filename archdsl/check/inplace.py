@@ -100,6 +100,7 @@ class _Flow:
         self.reported: set[tuple[str, Span | None]] = set()
         #: storage autograd keeps for a backward that reads it, and who made it
         self.saved: dict[int, str] = {}
+        self.returns_kept = False  # a return gives such storage (`tanh(fc(x))`)
 
     def run(self, forward: ir.Forward) -> dict[int, str]:
         for index, inp in enumerate(forward.inputs):
@@ -115,6 +116,9 @@ class _Flow:
                 continue
             values = stmt.values if isinstance(stmt, ir.FReturn) else (stmt.value,)
             results = [self.eval(v) for v in values]
+            if isinstance(stmt, ir.FReturn) and len(results) == 1:
+                kept = results[0].storage in self.saved
+                self.returns_kept = self.returns_kept or kept
             self._finish_statement()
             if isinstance(stmt, ir.FAssign):
                 self._bind(stmt.targets, results[0])
@@ -227,7 +231,7 @@ class _Flow:
                 if args[index].storage in self.input_of:
                     self.mutated.setdefault(self.input_of[args[index].storage], who)
         aliased = ref.inplace or (ref.label in VIEW_LAYERS and not ref.definition)
-        saves = _saves_output(_resolve(ref))
+        saves = self.pass_.keeps_output(_resolve(ref))
         if aliased and args:
             if not saves:
                 return args[0]
@@ -273,14 +277,6 @@ class _Flow:
         return ref
 
 
-def _saves_output(ref: ModuleRef) -> bool:
-    if ref.definition is not None or ref.first is not None:
-        return False  # a block's or Sequential's last step is not looked into
-    if ref.inplace:
-        return ref.label in SAVES_OUTPUT_INPLACE
-    return ref.label in SAVES_OUTPUT
-
-
 def _resolve(ref: ModuleRef) -> ModuleRef:
     """A member that is a torchvision submodule, as the layer it is."""
     if ref.tree is None or not ref.prefix:
@@ -316,6 +312,7 @@ class InplacePass:
         self.ctx = ctx
         self.ids = count(1)  # storage ids; never 0, so always true
         self.summaries: dict[str, dict[int, str]] = {}
+        self.kept: dict[str, bool] = {}  # a definition's forward returns kept storage
 
     def summary(self, name: str) -> dict[int, str]:
         """The inputs a definition's forward changes in place, and by what."""
@@ -323,8 +320,24 @@ class InplacePass:
             self.summaries[name] = {}  # recursion was refused already
             info = self.ctx.defs.get(name)
             if info is not None and info.forward is not None:
-                self.summaries[name] = _Flow(self, info).run(info.forward)
+                flow = _Flow(self, info)
+                self.summaries[name] = flow.run(info.forward)
+                self.kept[name] = flow.returns_kept
         return self.summaries[name]
+
+    def keeps_output(self, ref: ModuleRef) -> bool:
+        """Whether what `ref` returns is kept by autograd for its backward: a layer
+        of SAVES_OUTPUT, a Sequential whose last child's is, a block whose forward
+        returns such a value."""
+        if ref.definition is not None:
+            self.summary(ref.definition)
+            return self.kept.get(ref.definition, False)
+        if ref.children:
+            last = ref.children[-1][1]
+            return last is not None and self.keeps_output(_resolve(last))
+        if ref.inplace:
+            return ref.label in SAVES_OUTPUT_INPLACE
+        return ref.label in SAVES_OUTPUT
 
     def mutated_inputs(self, ref: ModuleRef) -> frozenset[int]:
         ref = _resolve(ref)
