@@ -553,8 +553,18 @@ def _unroll(
         if point in items or SequenceEnd(point) in items:
             continue
         ok = False
+        inner = sorted(p for p in points if p.startswith(point + "."))
         if tree.get(point) is None:
             find_submodule(ctx, tree, point, span)
+        elif inner:  # `at layer4(v) = ...` beside a tap of `layer4.0`
+            ctx.error(
+                f"`{point}` is rewritten with `at`, but `{inner[0]}` inside it is "
+                "tapped or rewritten too: the rewrite would have to run it child by "
+                "child",
+                span,
+                hint=f"rewrite the children of `{point}` instead, or tap `{point}` "
+                "itself",
+            )
         elif "." not in point:
             ctx.error(
                 f"`{point}` is not a step of {label(tree.builder)}'s forward",
