@@ -159,6 +159,29 @@ def test_every_spec_agrees_with_the_interpreter(stem):
     assert disagreements(spec, name, kwargs, shapes) == []
 
 
+STRESS = sorted((ROOT / "tests" / "format").glob("*.arch"))
+
+
+@pytest.mark.parametrize("spec", STRESS, ids=[p.stem for p in STRESS])
+def test_every_layout_stress_spec_agrees_with_the_interpreter(spec):
+    """tests/format's specs (every operator and precedence, long lines): inputs of
+    their declared shapes, N = 2 and H = W = 8, other sizes from the defaults."""
+    from archdsl.pipeline import compile_spec, model_info
+
+    info = model_info(compile_spec(spec), None)
+    sizes = {"N": 2, "H": 8, "W": 8}
+    shapes = [
+        tuple(
+            d.value
+            if isinstance(d.value, int)
+            else sizes.get(d.value, info.known.get(d.value))
+            for d in inp.shape.dims
+        )
+        for inp in info.forward.inputs
+    ]
+    assert disagreements(spec, None, {}, shapes) == []
+
+
 def agree_or_refused(text: str, shapes: list[tuple[int, ...]], kwargs=None) -> None:
     """A spec that check accepts must compute what the interpreter computes; one it
     refuses is refused with a diagnostic (ArchError), never a traceback."""
