@@ -43,14 +43,14 @@ from oracle.programs import Options, programs  # noqa: E402
 FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
 
 # Program features switched off while the bug they hit is open; each is switched
-# on when its fix lands (F2, F7 and F8 are fixed). In-place layers anywhere (F11)
-# may make programs check rightly refuses, so they go to the relaxed property.
+# on when its fix lands (F2, F7, F8, F15 are fixed). In-place layers anywhere
+# (F11, F16) make programs check rightly refuses: they go to the relaxed property.
 OPTIONS = Options(
     forward_comprehension=True,
     computed_reshape=True,
     conditional_mean=True,
     inplace_anywhere=False,
-    conditional_constants=False,  # F15 open: 43 of 300 programs fail with it on
+    conditional_constants=True,  # F15, fixed in ce2321a (43 of 300 failed before)
 )
 
 
@@ -81,8 +81,8 @@ def test_generated_code_means_what_the_interpreter_computes(program):
         replace(
             OPTIONS,
             relaxed=True,
-            inplace_anywhere=False,  # F16 open (F11 refused since 5d006fb)
-            one_branch_constants=False,  # F15 open
+            inplace_anywhere=False,  # F18 open (F11, F16 fixed: 5d006fb, f975bf7)
+            one_branch_constants=True,  # F15: fixed in ce2321a
         )
     )
 )
@@ -113,7 +113,8 @@ def test_relaxed_programs_are_refused_or_agree(program):
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-# F9 fixed in eefe458; F10 (relu_in_at) and F17 (rewritten_parent) open.
+# F9 fixed in eefe458; F10 (relu_in_at) open; F17 (rewritten_parent) is refused
+# with a diagnostic since 40cd1d5, so valid programs leave it out.
 @given(base_programs(parent_and_child=True, relu_in_at=False, rewritten_parent=False))
 def test_changed_torchvision_models_mean_what_the_interpreter_computes(program):
     found = disagreements(program.text, program.model, program.kwargs, program.shapes)
@@ -248,6 +249,11 @@ FINDINGS = {
         "        y = fc(x)\n        forward = fc(y)\n        return forward\n    }\n}",
         [(2, 4)],
     ),
+    "a Sequential rewritten by at and its child tapped (F17, refused)": (
+        "model Changed extends torchvision.resnet18() {\n"
+        "    at layer4(v) = layer4(v) * 2.0\n    outputs(logits = fc, out = layer4.0)\n}",
+        [(2, 3, 32, 32)],
+    ),
     "reshape to a computed size keeps its shape in summary (F7)": (
         "model M() {\n    fc = Linear(2, 2)\n"
         "    forward(x: [N, 2]) = fc(reshape(x, [-1, 1 + 1]))\n}",
@@ -307,10 +313,17 @@ SAVED_OUTPUTS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="open finding F16")
+@pytest.mark.xfail(strict=True, reason="open finding F18")
+def test_in_place_layer_on_a_model_input_leaves_the_callers_tensor():
+    """F18: `relu(x)` with relu in place overwrote the tensor the caller passed."""
+    text = "model M() {\n    relu = ReLU(inplace=True)\n"
+    text += "    forward(x: [N, 4]) = relu(x)\n}"
+    agree_or_refused(text, [(2, 4)])
+
+
 @pytest.mark.parametrize("name", sorted(SAVED_OUTPUTS))
 def test_in_place_layer_on_a_saved_output_through_containers_trains(name):
-    """F16: F11's refusal, through a Sequential, an `if` and a block."""
+    """F16: F11's refusal, through a Sequential, an `if` and a block (f975bf7)."""
     agree_or_refused(SAVED_OUTPUTS[name], [(2, 4)])
 
 
@@ -342,12 +355,6 @@ ACCEPTED = {
         {},
         [(2, 4)],
     ),
-    "a Sequential rewritten by at and its child tapped (F17)": (
-        "model Changed extends torchvision.resnet18() {\n"
-        "    at layer4(v) = layer4(v) * 2.0\n    outputs(logits = fc, out = layer4.0)\n}",
-        {},
-        [(2, 3, 32, 32)],
-    ),
     "a Sequential and its child tapped together (F9)": (
         "model Changed extends torchvision.resnet18() {\n"
         "    outputs(logits = fc, out = layer1, identity = layer1.0)\n}",
@@ -355,10 +362,8 @@ ACCEPTED = {
         [(2, 3, 32, 32)],
     ),
 }
-OPEN = {
-    "a Sequential rewritten by at and its child tapped (F17)",
-    "a constant made and read under the same condition (F15)",
-}  # F8 fixed in 56ea819, F12 in 346ef75, F9 in eefe458
+# None open: F8 fixed in 56ea819, F12 in 346ef75, F9 in eefe458, F15 in ce2321a.
+OPEN: set[str] = set()
 
 
 @pytest.mark.parametrize(
