@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from .programs import Generated
 
 TAPS = ["layer1", "layer2", "layer3", "layer1.0", "layer2.1", "layer4.0", "avgpool"]
-TAP_NAMES = ["out", "identity", "feat", "logits", "h", "y", "relu_1", "result"]
+TAP_NAMES = [
+    "out",
+    "identity",
+    "feat",
+    "h",
+    "y",
+    "relu_1",
+    "result",
+]  # not logits: fc's
 STAGE_INPUTS = ["v", "out", "t", "identity", "h"]
 FREEZE = ['"conv1.*"', '"bn1.*"', '"layer1.*"', '"layer2.0.*"', '"*.downsample.*"']
 
