@@ -81,7 +81,7 @@ def test_generated_code_means_what_the_interpreter_computes(program):
         replace(
             OPTIONS,
             relaxed=True,
-            inplace_anywhere=False,  # F18 open (F11, F16 fixed: 5d006fb, f975bf7)
+            inplace_anywhere=True,  # F11, F16, F18 fixed: 5d006fb, f975bf7, and F18
             one_branch_constants=True,  # F15: fixed in ce2321a
         )
     )
@@ -313,9 +313,9 @@ SAVED_OUTPUTS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="open finding F18")
 def test_in_place_layer_on_a_model_input_leaves_the_callers_tensor():
-    """F18: `relu(x)` with relu in place overwrote the tensor the caller passed."""
+    """F18: `relu(x)` with relu in place overwrote the tensor the caller passed;
+    check refuses it now."""
     text = "model M() {\n    relu = ReLU(inplace=True)\n"
     text += "    forward(x: [N, 4]) = relu(x)\n}"
     agree_or_refused(text, [(2, 4)])

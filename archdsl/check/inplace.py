@@ -95,6 +95,7 @@ class _Flow:
         self.stale: dict[str, _Change] = {}  # names whose storage changed since
         self.input_of: dict[int, int] = {}  # storage id -> index of the input
         self.mutated: dict[int, str] = {}  # inputs changed in place, and by what
+        self.mutated_at: dict[int, Span | None] = {}  # ... and where
         self.reads: list[tuple[str, int, Span | None]] = []  # in this statement
         self.changes: list[tuple[int, set[int], _Change]] = []  # in this statement
         self.reported: set[tuple[str, Span | None]] = set()
@@ -230,6 +231,9 @@ class _Flow:
                 )
                 if args[index].storage in self.input_of:
                     self.mutated.setdefault(self.input_of[args[index].storage], who)
+                    self.mutated_at.setdefault(
+                        self.input_of[args[index].storage], call.span
+                    )
         aliased = ref.inplace or (ref.label in VIEW_LAYERS and not ref.definition)
         saves = self.pass_.keeps_output(_resolve(ref))
         if aliased and args:
@@ -313,6 +317,7 @@ class InplacePass:
         self.ids = count(1)  # storage ids; never 0, so always true
         self.summaries: dict[str, dict[int, str]] = {}
         self.kept: dict[str, bool] = {}  # a definition's forward returns kept storage
+        self.changed_at: dict[str, dict[int, Span | None]] = {}
 
     def summary(self, name: str) -> dict[int, str]:
         """The inputs a definition's forward changes in place, and by what."""
@@ -323,6 +328,7 @@ class InplacePass:
                 flow = _Flow(self, info)
                 self.summaries[name] = flow.run(info.forward)
                 self.kept[name] = flow.returns_kept
+                self.changed_at[name] = flow.mutated_at
         return self.summaries[name]
 
     def keeps_output(self, ref: ModuleRef) -> bool:
@@ -367,5 +373,25 @@ def check_inplace(ctx: Context, program: ir.Program) -> None:
     if ctx.has_errors:
         return
     flow = InplacePass(ctx)
-    for name in ctx.defs:
-        flow.summary(name)
+    for name, info in ctx.defs.items():
+        changed = flow.summary(name)
+        if info.kind == "model" and info.forward is not None:
+            _model_inputs_kept(ctx, info, changed, flow.changed_at.get(name, {}))
+
+
+def _model_inputs_kept(
+    ctx: Context, info: DefInfo, changed: dict[int, str], where: dict
+) -> None:
+    """A model's forward must not change its caller's tensors: `model(x)` leaves
+    `x` as it was, whatever the layers inside do (a block may change a value its
+    model made; the model's own inputs belong to the caller)."""
+    inputs = info.forward.inputs
+    for index, who in sorted(changed.items()):
+        name = inputs[index].name if index < len(inputs) else "?"
+        ctx.error(
+            f"{who} changes the model's input `{name}` in place: the caller's "
+            "tensor would change",
+            where.get(index),
+            hint="pass `inplace=False` to that layer, or apply it to a value the "
+            "model made",
+        )
