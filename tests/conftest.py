@@ -6,12 +6,30 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs one worker per core: torch's own threads per worker would
     # only fight over the same cores (subprocesses inherit this too).
     for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_threads, "1")
+
+#: ARCHDSL_FUZZ=N: every property test draws N fresh cases instead of its default
+#: set, which is the same on every run.
+FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
+
+
+def fuzz_settings(default: int, *, scale: float = 1.0) -> settings:
+    """Hypothesis settings for a property: `default` cases, derandomized, or
+    ARCHDSL_FUZZ times `scale` fresh ones; no deadline (time is not the property)."""
+    return settings(
+        max_examples=max(1, int(FUZZ * scale)) if FUZZ else default,
+        derandomize=not FUZZ,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted((ROOT / "specs").glob("*.arch"))

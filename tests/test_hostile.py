@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SPECS
-from hypothesis import HealthCheck, given, settings
+from conftest import ROOT, SPECS, fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
@@ -32,18 +32,7 @@ from archdsl.ops import BUILTINS, TENSOR_OPS, layers
 from archdsl.source import Source
 from archdsl.syntax.parser import grammar_text
 
-FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
 SLOWEST: dict[str, float] = {}
-
-
-def fuzz_settings(default: int):
-    return settings(
-        max_examples=FUZZ or default,
-        derandomize=not FUZZ,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -22,15 +22,14 @@ those still open are strict xfails, and the generator options that hit them
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from hypothesis import HealthCheck, given, settings
+from conftest import ROOT, fuzz_settings
+from hypothesis import given
 
 from archdsl.demo import EXAMPLES
 
@@ -39,8 +38,6 @@ torch = pytest.importorskip("torch")
 from oracle.bases import base_programs  # noqa: E402
 from oracle.compare import disagreements  # noqa: E402
 from oracle.programs import Options, programs  # noqa: E402
-
-FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
 
 # Program features switched off while the bug they hit is open; each is switched
 # on when its fix lands (F2, F7, F8, F15 are fixed). In-place layers anywhere
@@ -54,13 +51,7 @@ OPTIONS = Options(
 )
 
 
-@settings(
-    max_examples=FUZZ or 100,
-    derandomize=not FUZZ,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz_settings(100)
 @given(programs(OPTIONS))
 def test_generated_code_means_what_the_interpreter_computes(program):
     found = disagreements(
@@ -69,13 +60,7 @@ def test_generated_code_means_what_the_interpreter_computes(program):
     assert not found, f"\n{program.text}\nkwargs {program.kwargs}: " + "; ".join(found)
 
 
-@settings(
-    max_examples=FUZZ or 40,
-    derandomize=not FUZZ,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz_settings(40)
 @given(
     programs(
         replace(
@@ -106,13 +91,7 @@ def test_relaxed_programs_are_refused_or_agree(program):
     assert not found, f"\n{program.text}\n" + "; ".join(found)
 
 
-@settings(
-    max_examples=FUZZ // 20 or 2,  # about 10 s each: a resnet18 built twice
-    derandomize=not FUZZ,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz_settings(2, scale=1 / 20)  # about 10 s each: a resnet18 built twice
 # F9 fixed in eefe458; F10 (relu_in_at) open; F17 (rewritten_parent) is refused
 # with a diagnostic since 40cd1d5, so valid programs leave it out.
 @given(base_programs(parent_and_child=True, relu_in_at=False, rewritten_parent=False))
@@ -125,13 +104,7 @@ RUFF = shutil.which("ruff") or str(ROOT / ".venv" / "bin" / "ruff")
 
 
 @pytest.mark.skipif(not Path(RUFF).exists(), reason="ruff is not installed")
-@settings(
-    max_examples=FUZZ or 60,
-    derandomize=not FUZZ,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz_settings(60)
 @given(programs(OPTIONS))
 def test_generated_code_of_random_programs_is_ruff_formatted(program):
     """Issue 11, item 5: generated code is exactly what `ruff format` writes

@@ -16,12 +16,12 @@ dozen, the same on every run.
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from archdsl.ops import TENSOR_OPS, layers
@@ -40,18 +40,6 @@ from archdsl.shapes import dims
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
-
-FUZZ = int(os.environ.get("ARCHDSL_FUZZ", "0"))
-
-
-def fuzz_settings(default: int):
-    return settings(
-        max_examples=FUZZ or default,
-        derandomize=not FUZZ,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
 
 
 # ---- strategies --------------------------------------------------------------------
