@@ -199,6 +199,10 @@ class ExprChecker:
                 f"an index must be an int, got {index.type}", expr.index.span
             )
         self._check_index(expr)
+        return self.item_of(expr, container)
+
+    def item_of(self, expr: ir.Subscript, container: Value) -> Value:
+        """What indexing `container` gives (forward adds tensors)."""
         if types.base(container.type) == "list":
             return Value(types.item(container.type))
         if container.type in ("tuple", "any"):

@@ -176,14 +176,8 @@ class ForwardChecker(ExprChecker):
             return ANY
         return Value(result)
 
-    def _subscript(self, expr: ir.Subscript) -> Value:
+    def item_of(self, expr: ir.Subscript, container: Value) -> Value:
         """`attn(q, k, v)[0]`: one of the tensors a call returns."""
-        container, index = self.expr(expr.value), self.expr(expr.index)
-        if index.type not in ("int", "any"):
-            self.ctx.error(
-                f"an index must be an int, got {index.type}", expr.index.span
-            )
-            return ANY
         if container.type == "tensor" and container.arity > 1:
             at = const_value(expr.index, self.known)
             if isinstance(at, int) and not -container.arity <= at < container.arity:
@@ -194,12 +188,7 @@ class ForwardChecker(ExprChecker):
             return TENSOR
         if container.type == "tensors":
             return TENSOR
-        if types.base(container.type) == "list":
-            return Value(types.item(container.type))
-        if container.type in ("tuple", "any"):
-            return ANY
-        self.ctx.error(f"cannot index {types.describe(container.type)}", expr.span)
-        return ANY
+        return super().item_of(expr, container)
 
     # ---- names and calls -------------------------------------------------------------
 
