@@ -149,3 +149,42 @@ def test_a_sequential_ending_in_a_layer_that_keeps_its_input_trains():
     model = build(text).M()
     model(torch.randn(2, 4)).sum().backward()
     assert model.m5[1].weight.grad is not None
+
+
+def _torchvision_block_types_keeping_output() -> tuple[set[str], set[str]]:
+    """(block types whose output autograd keeps, those whose output it does not),
+    measured on every such block of real torchvision models."""
+    models = pytest.importorskip("torchvision").models
+    kinds = {"BasicBlock", "Bottleneck", "InvertedResidual"}
+    keeps, free = set(), set()
+    for model in (models.resnet18(), models.resnet50(), models.mobilenet_v2()):
+        for block in (m for m in model.modules() if type(m).__name__ in kinds):
+            channels = next(block.parameters()).shape[1]
+            x = torch.randn(2, channels, 8, 8)
+            kept = _backward_fails_after_inplace(lambda _, b=block, x=x: b(x))
+            (keeps if kept else free).add(type(block).__name__)
+    assert not keeps & free, "a block type whose blocks disagree"
+    return keeps, free
+
+
+def test_torchvision_blocks_keeping_their_output_are_what_torch_keeps():
+    from archdsl.bases.catalog import KEEPS_OUTPUT_BLOCKS
+
+    keeps, free = _torchvision_block_types_keeping_output()
+    assert keeps == KEEPS_OUTPUT_BLOCKS
+    assert "InvertedResidual" in free
+
+
+def test_the_bases_inplace_relu_on_a_stage_output_is_refused_and_fails_in_torch():
+    """Oracle finding F10: resnet18's own `relu` (in place) on layer3's output,
+    which ends in its last block's in-place ReLU."""
+    models = pytest.importorskip("torchvision").models
+    refused(
+        "model Changed extends torchvision.resnet18() {\n"
+        "    at layer3(t) = relu(layer3(t))\n}\n",
+        "changes in place the output of `layer3`",
+    )
+    net = models.resnet18()
+    x = torch.randn(1, 128, 8, 8)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        net.relu(net.layer3(x)).sum().backward()

@@ -92,8 +92,8 @@ def test_relaxed_programs_are_refused_or_agree(program):
 
 
 @fuzz_settings(2, scale=1 / 20)  # about 10 s each: a resnet18 built twice
-# F9 fixed in eefe458; F10 (relu_in_at) open; F17 (rewritten_parent) is refused
-# with a diagnostic since 40cd1d5, so valid programs leave it out.
+# F9 fixed in eefe458; F10 (relu_in_at) and F17 (rewritten_parent) are refused
+# with a diagnostic (F17 since 40cd1d5), so valid programs leave them out.
 @given(base_programs(parent_and_child=True, relu_in_at=False, rewritten_parent=False))
 def test_changed_torchvision_models_mean_what_the_interpreter_computes(program):
     found = disagreements(program.text, program.model, program.kwargs, program.shapes)
@@ -235,10 +235,9 @@ FINDINGS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="open finding F10")
 def test_at_rewrite_through_the_bases_in_place_relu_trains():
     """F10: resnet18's own `relu` is in place; applied to layer3's output in an `at`
-    rewrite it overwrites what layer3's backward needs."""
+    rewrite it overwrites what layer3's backward needs (refused now)."""
     text = "model Changed extends torchvision.resnet18() {\n"
     text += "    at layer3(t) = relu(layer3(t))\n}"
     agree_or_refused(text, [(2, 3, 32, 32)])

@@ -31,6 +31,13 @@ GLOBAL_AVG_POOL = Step(op="adaptive_avg_pool2d", args=((1, 1),))
 SPATIAL_MEAN = Step(op="mean", args=((2, 3),))
 
 
+#: torchvision blocks whose forward ends in their own ReLU(inplace=True), whose output
+#: autograd keeps for the backward: an in-place layer on a block's (or a stage's)
+#: output fails the training step. Measured on torchvision's models by
+#: tests/test_inplace_autograd.py.
+KEEPS_OUTPUT_BLOCKS = frozenset({"BasicBlock", "Bottleneck"})
+
+
 @dataclass(frozen=True)
 class Family:
     cls: str  # the torchvision.models class the builders return

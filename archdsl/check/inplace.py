@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from .. import ir
+from ..bases.catalog import KEEPS_OUTPUT_BLOCKS
 from ..ir.walk import children
 from ..ops import TENSOR_OPS, layer
 from ..ops.layers import SAVES_OUTPUT, SAVES_OUTPUT_INPLACE
@@ -224,7 +225,8 @@ class _Flow:
         for index in self.pass_.mutated_inputs(ref):
             if index < len(args) and args[index].storage is not None:
                 who = f"`{_label(func)}` ({self.pass_.describe(ref)})"
-                self._check_saved(args[index].storage, who, call.span)
+                own = ref.tree is not None  # the base's own layer: not the spec's
+                self._check_saved(args[index].storage, who, call.span, own)
                 change = _Change(who, call.span, _hint(ref, _label(func)))
                 self.changes.append(
                     (args[index].storage, set(args[index].reads), change)
@@ -252,7 +254,9 @@ class _Flow:
         self.saved[storage] = who
         return _Result(storage)
 
-    def _check_saved(self, storage: int, who: str, span: Span | None) -> None:
+    def _check_saved(
+        self, storage: int, who: str, span: Span | None, base_layer: bool
+    ) -> None:
         """Changing in place what autograd kept for a backward fails the first
         training step (eval would run): `act(sigmoid(x))` with an in-place act."""
         maker = self.saved.get(storage)
@@ -263,8 +267,14 @@ class _Flow:
             f"{who} changes in place the output of {maker}, which autograd keeps "
             "for the backward pass: training would fail",
             span,
-            hint="pass `inplace=False` to that layer (PyTorch raises 'modified by "
-            "an inplace operation' at the first backward)",
+            hint=(
+                "it is the base's own layer, built in place: add one of your own "
+                "(`act = ReLU()`) and call that"
+                if base_layer
+                else "pass `inplace=False` to that layer"
+            )
+            + " (PyTorch raises 'modified by an inplace operation' at the first "
+            "backward)",
         )
 
     def _module_of(self, func: ir.Node) -> ModuleRef | None:
@@ -286,7 +296,15 @@ def _resolve(ref: ModuleRef) -> ModuleRef:
     if ref.tree is None or not ref.prefix:
         return ref
     node = ref.tree.get(ref.prefix)
-    return _base_ref(node.type) if node is not None else ModuleRef(ref.label)
+    if node is None:
+        return ModuleRef(ref.label)
+    if node.type == "Sequential":  # `layer3`: what its last block keeps, it keeps
+        children = tuple(
+            (c, _resolve(ModuleRef(c, tree=ref.tree, prefix=f"{ref.prefix}.{c}")))
+            for c in node.children
+        )
+        return ModuleRef("Sequential", children=children)
+    return _base_ref(node.type)
 
 
 def _base_ref(type_: str) -> ModuleRef:
@@ -343,7 +361,7 @@ class InplacePass:
             return last is not None and self.keeps_output(_resolve(last))
         if ref.inplace:
             return ref.label in SAVES_OUTPUT_INPLACE
-        return ref.label in SAVES_OUTPUT
+        return ref.label in SAVES_OUTPUT or ref.label in KEEPS_OUTPUT_BLOCKS
 
     def mutated_inputs(self, ref: ModuleRef) -> frozenset[int]:
         ref = _resolve(ref)
