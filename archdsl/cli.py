@@ -90,7 +90,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     summary.add_argument("spec", type=Path, metavar="SPEC")
     _shape_options(summary, "the input's shape (default: as declared, symbolic)")
     summary.add_argument(
-        "--depth", type=_levels, default=2, metavar="N",
+        "--depth", type=_positive, default=2, metavar="N",
         help="show module calls nested up to N levels deep (default 2; 1: the "
         "model's own members)",
     )  # fmt: skip
@@ -181,7 +181,8 @@ def _limits(args: argparse.Namespace):
 
 
 def _positive(text: str) -> int:
-    """A limit: 1 or more (a negative one would turn the limit off)."""
+    """A whole number, 1 or more: a limit (a negative one would turn it off) or
+    --depth (0 would show an empty table)."""
     try:
         value = int(text)
     except ValueError:
@@ -189,17 +190,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, 1 or more")
     return value
-
-
-def _levels(text: str) -> int:
-    """--depth: 1 or more (0 would show an empty table)."""
-    try:
-        levels = int(text)
-    except ValueError:
-        levels = 0
-    if levels < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
-    return levels
 
 
 def _check(args: argparse.Namespace) -> int:
