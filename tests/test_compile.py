@@ -97,14 +97,46 @@ def _ddp_worker(rank: int, init_file: str, out_file: str) -> None:
         dist.destroy_process_group()
 
 
-def test_ddp_on_two_processes_matches_one_process(tmp_path):
+def _fsdp2_worker(rank: int, init_file: str, out_file: str) -> None:
+    """FSDP2 as the README shows it: each layer with parameters sharded, then the
+    model; the full state gathered from the shards at the end."""
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    dist.init_process_group(
+        "gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD
+    )
+    try:
+        mesh = init_device_mesh("cpu", (WORLD,))
+        model = _fresh_mlp()
+        for layer in model.layers:
+            if any(True for _ in layer.parameters()):
+                fully_shard(layer, mesh=mesh)
+        fully_shard(model, mesh=mesh)
+        share = GLOBAL_BATCH // WORLD
+        batches = [
+            (x[rank * share : (rank + 1) * share], y[rank * share : (rank + 1) * share])
+            for x, y in _data()
+        ]
+        _train(model, batches, torch.optim.SGD(model.parameters(), lr=0.1))
+        full = {k: v.full_tensor() for k, v in model.state_dict().items()}
+        if rank == 0:
+            torch.save(full, out_file)
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("worker", [_ddp_worker, _fsdp2_worker], ids=["ddp", "fsdp2"])
+def test_two_processes_match_one_process(worker, tmp_path):
     """Two gloo processes, each with half of every global batch, end with the
-    parameters one process reaches on the whole batches (gradients are averaged)."""
+    parameters one process reaches on the whole batches (gradients are averaged),
+    with DistributedDataParallel and with FSDP2's fully_shard."""
     import torch.multiprocessing as mp
 
-    out_file = tmp_path / "ddp.pt"
+    out_file = tmp_path / "state.pt"
     mp.spawn(
-        _ddp_worker,
+        worker,
         args=(str(tmp_path / "init"), str(out_file)),
         nprocs=WORLD,
         join=True,
