@@ -177,7 +177,8 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
 
 
 _OPERANDS = (int, float, str, list, tuple)
-_COMPARE = {
+#: Comparisons as Python makes them (the evaluator in shapes/modules.py uses these too).
+COMPARE = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip
@@ -201,7 +202,7 @@ def _logic_value(expr: ir.Node, known: dict[str, object]) -> object:
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     try:
-        return _COMPARE[expr.op](left, right)
+        return COMPARE[expr.op](left, right)
     except TypeError:  # `1 < "a"`: reported where the expression is typed
         return UNKNOWN
 

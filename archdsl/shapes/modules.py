@@ -10,13 +10,12 @@ symbol (`n_classes`), so sizes stay expressions rather than unknowns.
 
 from __future__ import annotations
 
-import operator
 from collections import ChainMap
 from typing import Any
 
 from .. import ir
 from ..check import types
-from ..check.consts import EvalProblem, binary, range_length
+from ..check.consts import COMPARE, EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..errors import ArchError, Diagnostic, Note
@@ -53,12 +52,6 @@ __all__ = [
     "label_of",
     "split_arguments",
 ]
-
-
-_COMPARE = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
 
 
 class EvalError(ArchError):
@@ -345,7 +338,7 @@ class Evaluator:
             return UNKNOWN
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
-        return _COMPARE[node.op](left, right)
+        return COMPARE[node.op](left, right)
 
     def _boolop(self, node: ir.BoolOp, env) -> Any:
         left = self.expr(node.left, env)
