@@ -102,7 +102,7 @@ def write_class(
             if info.base is not None:
                 _adopt_base(out, info, exprs)
             _body(out, info, node.body, exprs)
-            for name in sorted_stored(info, always=True):
+            for name in stored_names(info, always=True):
                 out.line(f"self.{name} = {name}")
             if info.freeze:
                 _freeze(out, info.freeze, exprs)
@@ -164,7 +164,7 @@ def _default_fixups(out: Writer, node: ir.Node, exprs: ExprWriter) -> None:
                 out.line((param.name, " = ", exprs.doc(param.default)))
 
 
-def sorted_stored(info: DefInfo, *, always: bool) -> list[str]:
+def stored_names(info: DefInfo, *, always: bool) -> list[str]:
     """The build-time names forward reads that are defined on every path (`always`:
     stored once, at the end of __init__) or only under an `if` (stored where they
     are made: a store at the end would read a name the branch never made)."""
@@ -182,7 +182,7 @@ def _body(
     exprs: ExprWriter,
     nested: bool = False,
 ) -> None:
-    conditional = set(sorted_stored(info, always=False)) if nested else set()
+    conditional = set(stored_names(info, always=False)) if nested else set()
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
             target = path_text(stmt.target)
