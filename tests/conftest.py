@@ -33,6 +33,9 @@ def fuzz_settings(default: int, *, scale: float = 1.0) -> settings:
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted((ROOT / "specs").glob("*.arch"))
+#: The zoo (specs/zoo/): torchvision families from scratch, held to torchvision by
+#: tests/test_zoo.py; their generated modules are golden files like SPECS'.
+ZOO_SPECS = sorted((ROOT / "specs" / "zoo").glob("*.arch"))
 ERRORS = sorted((ROOT / "tests" / "errors").glob("*.arch"))
 
 

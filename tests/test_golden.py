@@ -9,19 +9,24 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, SPECS, check_golden
+from conftest import ROOT, SPECS, ZOO_SPECS, check_golden
 
 import archdsl
 
 GOLDEN = ROOT / "tests" / "golden"
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def spec_id(spec):
+    return str(spec.relative_to(ROOT / "specs").with_suffix(""))
+
+
+@pytest.mark.parametrize("spec", SPECS + ZOO_SPECS, ids=spec_id)
 def test_generated_module_matches_golden(spec, update_golden):
-    check_golden(GOLDEN / f"{spec.stem}.py", archdsl.generate(spec), update_golden)
+    golden = GOLDEN / spec.relative_to(ROOT / "specs").with_suffix(".py")
+    check_golden(golden, archdsl.generate(spec), update_golden)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec", SPECS + ZOO_SPECS, ids=spec_id)
 def test_generated_module_imports_only_torch(spec):
     tree = ast.parse(archdsl.generate(spec))
     imported = set()
@@ -76,7 +81,7 @@ def test_header_names_source_and_sha256():
                     reason="ruff is not installed")  # fmt: skip
 def test_golden_files_are_ruff_formatted_and_clean():
     ruff = shutil.which("ruff") or str(ROOT / ".venv/bin/ruff")
-    files = [str(p) for p in sorted(GOLDEN.glob("*.py"))]
+    files = [str(p) for p in sorted(GOLDEN.rglob("*.py"))]
     assert files
     fmt = subprocess.run(
         [ruff, "format", "--check", "--no-cache", *files],
