@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ArchError
-from . import build, check, export, show
+from . import build, check, export, graph, show
 from .options import report
 
 #: Each command's register function, in the order `archdsl --help` lists them.
@@ -22,6 +22,7 @@ COMMANDS = (
     show.register_summary,
     export.register,
     show.register_ir,
+    graph.register,
 )
 
 

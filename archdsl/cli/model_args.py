@@ -9,9 +9,10 @@ from ..errors import ArchError, Diagnostic, did_you_mean
 from .options import parse_param, parse_shape
 
 
-def infer(compiled, args: argparse.Namespace):
+def infer(compiled, args: argparse.Namespace, engine=None):
     """Shape inference for the chosen model, with the sizes the command line gives:
-    (the model's DefInfo, the input shapes given, the result)."""
+    (the model's DefInfo, the input shapes given, the result). `engine`: as for
+    infer_model (archdsl graph records the dataflow with one)."""
     from ..pipeline import model_info
     from ..shapes.infer import InputShapeError, infer_model
 
@@ -20,7 +21,9 @@ def infer(compiled, args: argparse.Namespace):
     shapes = _input_shapes(args, info)
     _check_defaults(info, params, shapes)
     try:
-        result = infer_model(compiled.context, info, params, shapes or None)
+        result = infer_model(
+            compiled.context, info, params, shapes or None, engine=engine
+        )
     except InputShapeError as exc:
         raise ArchError([Diagnostic(str(exc), exc.span or info.node.span)]) from None
     if result is None:

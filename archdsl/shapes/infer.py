@@ -11,6 +11,7 @@ only an error when it is wrong for every input; with a concrete input shape
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -60,9 +61,11 @@ def infer_model(
     info: DefInfo,
     params: dict[str, Any] | None = None,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
+    engine: Callable[..., Inference] | None = None,
 ) -> Result | None:
     """Shapes through `info`'s forward; None when its inputs' shapes are unknown
-    (not declared and not given)."""
+    (not declared and not given). `engine` makes the Inference that runs it (a
+    subclass that records more: archdsl/graph/trace.py)."""
     forward = info.forward
     if forward is None:
         return None
@@ -77,7 +80,7 @@ def infer_model(
         for i, s in zip(forward.inputs, declared, strict=True)
     ):
         return None  # where shapes would start is unknown
-    run = Inference(ctx, concrete=input_shapes is not None, sizes=sizes)
+    run = (engine or Inference)(ctx, concrete=input_shapes is not None, sizes=sizes)
     try:
         with no_gc_pauses():
             return _run(run, info, forward, bound, declared, given)
