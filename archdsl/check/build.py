@@ -17,6 +17,7 @@ from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value, WeightsSpec
 from .exprs import ANY, ExprChecker, Scope
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
+from .init import check_init_args
 from .inplace import is_inplace, spread_first
 from .limits import describe_count, describe_gigabytes, parameter_count
 from .names import why_reserved
@@ -100,6 +101,8 @@ class BuildChecker(ExprChecker):
                 self.assign(stmt)
             elif isinstance(stmt, ir.If):
                 self.if_stmt(stmt)
+            elif isinstance(stmt, ir.Init):
+                check_init_args(self, stmt)
             elif self.info.kind != "model" and isinstance(
                 stmt, (ir.Outputs, ir.InputDecl, ir.At, ir.Weights, ir.Freeze)
             ):

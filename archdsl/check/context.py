@@ -94,6 +94,8 @@ class DefInfo:
     forward: ir.Forward | None = None
     weights: WeightsSpec | None = None
     freeze: tuple[str, ...] = ()
+    #: `init { ... }` statements, in body order, inside `if`s too (check/init.py)
+    inits: list[ir.Init] = field(default_factory=list)
     #: each freeze pattern with where it was written (check/freeze.py)
     freeze_spans: list[tuple[str, Span | None]] = field(default_factory=list)
     #: what its constructor builds, counted against the limits (check/limits.py)

@@ -20,6 +20,7 @@ from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
 from .forward import ForwardChecker
 from .freeze import check_freeze
+from .init import check_inits
 from .inplace import check_inplace
 from .limits import check_nesting
 from .names import why_reserved
@@ -213,6 +214,7 @@ PASSES: tuple[Pass, ...] = (
     collect_definitions,
     check_definitions,
     check_freeze,  # after every definition's members are known
+    check_inits,  # so are the blocks an init rule names
     check_nesting,
     check_recursion,
     check_inplace,

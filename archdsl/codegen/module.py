@@ -8,6 +8,7 @@ from ..output import GENERATED_MARK
 from ..source import Source
 from .exprs import ExprWriter, literal, path_text
 from .forward import ForwardWriter
+from .init import write_inits
 from .pretty import Group
 from .writer import Writer
 
@@ -104,6 +105,7 @@ def write_class(
             _body(out, info, node.body, exprs)
             for name in stored_names(info, always=True):
                 out.line(f"self.{name} = {name}")
+            write_inits(out, info, exprs)
             if info.freeze:
                 _freeze(out, info.freeze, exprs)
         out.blank()
@@ -191,7 +193,7 @@ def _body(
             out.line((target, " = ", exprs.doc(stmt.value)))
             if target in conditional:
                 out.line(f"self.{target} = {target}")
-        elif isinstance(stmt, ir.If):
+        elif isinstance(stmt, ir.If) and _has_code((stmt,)):
             _if(out, info, stmt, exprs)
 
 
@@ -213,7 +215,13 @@ def _if(
 
 
 def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
-    return any(isinstance(s, (ir.Assign, ir.If)) for s in stmts)
+    """Assignments, here or in an `if` (one holding only `init`s is written later,
+    by write_inits)."""
+    return any(
+        isinstance(s, ir.Assign)
+        or (isinstance(s, ir.If) and (_has_code(s.then) or _has_code(s.orelse)))
+        for s in stmts
+    )
 
 
 def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) -> None:

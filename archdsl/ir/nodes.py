@@ -294,8 +294,25 @@ class Freeze(Node):
     args: tuple[Arg, ...]
 
 
+class InitRule(Node):
+    """`Conv2d, Linear: trunc_normal_(weight, std=0.02), zeros_(bias)`: what
+    `torch.nn.init` does to the modules of these types (`Name`s) or at paths that
+    match these patterns (string `Constant`s)."""
+
+    kind: Literal["init_rule"] = "init_rule"
+    targets: tuple[Name | Constant, ...]
+    actions: tuple[Expr, ...]  # calls, checked
+
+
+class Init(Node):
+    """`init { ... }`: one loop over the modules, the first fitting rule applies."""
+
+    kind: Literal["init"] = "init"
+    rules: tuple[InitRule, ...]
+
+
 Stmt = Annotated[
-    Assign | If | Forward | Outputs | InputDecl | At | Weights | Freeze,
+    Assign | If | Forward | Outputs | InputDecl | At | Weights | Freeze | Init,
     Field(discriminator="kind"),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
@@ -117,6 +117,24 @@ class _Lower(Transformer):
 
     def freeze_stmt(self, meta: Any, c: list[Any]) -> ir.Freeze:
         return ir.Freeze(args=c[0], span=self._span(meta))
+
+    def init_stmt(self, meta: Any, c: list[Any]) -> ir.Init:
+        return ir.Init(rules=tuple(c), span=self._span(meta))
+
+    def init_rule(self, meta: Any, c: list[Any]) -> ir.InitRule:
+        targets = tuple(t for t in c if isinstance(t, _InitTarget))
+        actions = tuple(a for a in c if not isinstance(a, _InitTarget))
+        return ir.InitRule(
+            targets=tuple(t.node for t in targets),
+            actions=actions,
+            span=self._span(meta),
+        )
+
+    def init_target(self, meta: Any, c: list[Any]) -> _InitTarget:
+        token = c[0]
+        if token.type == "STRING":
+            return _InitTarget(ir.Constant(value=_string(token), span=self._tok(token)))
+        return _InitTarget(ir.Name(id=str(token), span=self._tok(token)))
 
     # ---- forward -------------------------------------------------------------------
 
@@ -262,6 +280,12 @@ class _Lower(Transformer):
             iter=iterable,
             span=self._span(meta),
         )
+
+
+class _InitTarget(NamedTuple):
+    """A rule's type or pattern, kept apart from its actions while lowering."""
+
+    node: ir.Name | ir.Constant
 
 
 #: Python refuses to read integers longer than this (sys.get_int_max_str_digits).
