@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ArchError
-from . import build, check, export, graph, show
+from . import build, check, export, fmt, graph, show
 from .options import report
 
 #: Each command's register function, in the order `archdsl --help` lists them.
@@ -23,6 +23,7 @@ COMMANDS = (
     export.register,
     show.register_ir,
     graph.register,
+    fmt.register,
 )
 
 
