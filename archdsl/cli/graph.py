@@ -5,6 +5,10 @@ inference, never by running torch."""
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from ..errors import ArchError, Diagnostic
@@ -15,9 +19,13 @@ from .options import positive, shape_options
 DRAWN = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 TEXT = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
 
+#: The programs that draw, in the order they are looked for: Graphviz's own, then
+#: graphviz-pure (a port of it, `pip install graphviz-pure`, part of archdsl[graph]).
+PROGRAMS = ("dot", "graphviz-pure")
+
 GET_DOT = (
-    "install Graphviz: `apt-get install graphviz`, `dnf install graphviz`, "
-    "`brew install graphviz` or `conda install graphviz`; or write Mermaid, which "
+    "pip install graphviz-pure (archdsl[graph] includes it), or install Graphviz "
+    "(`apt-get install graphviz`, `brew install graphviz`); or write Mermaid, which "
     "needs no program (-o NAME.mmd)"
 )
 
@@ -43,6 +51,11 @@ def register(commands) -> argparse.ArgumentParser:
         "--depth", type=positive, default=2, metavar="N",
         help="open blocks as clusters down to N levels (default 2; 1: the model's "
         "own members, each one box)",
+    )  # fmt: skip
+    command.add_argument(
+        "--dot", metavar="PROGRAM",
+        help="the program that draws SVG, PNG and PDF (default: `dot` if found, else "
+        "`graphviz-pure`)",
     )  # fmt: skip
     command.set_defaults(run=run)
     return command
@@ -83,28 +96,48 @@ def run(args: argparse.Namespace) -> int:
     if suffix in TEXT:
         _write(output, graph.source.encode())
         return 0
-    return _draw(graph, output, DRAWN[suffix])
-
-
-def _draw(graph, output: Path, fmt: str) -> int:
-    import graphviz
-
-    try:
-        drawn = graph.pipe(format=fmt, engine="dot")
-    except graphviz.ExecutableNotFound:
+    program = find_program(args.dot)
+    if program is None:
         source = output.with_suffix(".dot")
         _write(source, graph.source.encode())
         raise ArchError(
             [Diagnostic(f"no Graphviz `dot` program found to draw {output}; wrote its "
                         f"DOT source to {source} instead", hint=GET_DOT)]
-        ) from None  # fmt: skip
-    except graphviz.CalledProcessError as exc:
-        why = (exc.stderr or b"").decode(errors="replace").strip()
-        raise ArchError(
-            [Diagnostic(f"`dot` could not draw {output}: {why[:500] or exc}")]
-        ) from None
-    _write(output, drawn)
+        )  # fmt: skip
+    _write(output, draw(graph.source, program, DRAWN[suffix]))
     return 0
+
+
+def find_program(name: str | None) -> str | None:
+    """The drawing program's path: `name`, or the first of PROGRAMS found on PATH or
+    beside this Python (a virtual environment's bin/, active or not)."""
+    here = str(Path(sys.executable).parent)
+    search = os.pathsep.join([os.environ.get("PATH", ""), here])
+    for candidate in (name,) if name else PROGRAMS:
+        found = shutil.which(candidate, path=search)
+        if found:
+            return found
+    if name:
+        raise ArchError(
+            [Diagnostic(f"--dot {name}: no such program", hint=GET_DOT)]
+        )  # fmt: skip
+    return None
+
+
+def draw(source: str, program: str, fmt: str) -> bytes:
+    """`source` laid out by `dot` (the engine; both programs take dot's flags)."""
+    try:
+        done = subprocess.run(
+            [program, "-Kdot", f"-T{fmt}"], input=source.encode(), capture_output=True
+        )
+    except OSError as exc:
+        raise ArchError([Diagnostic(f"cannot run {program}: {exc}")]) from None
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip()[:500]
+        raise ArchError(
+            [Diagnostic(f"{Path(program).name} could not draw -T{fmt}: {why}")]
+        )
+    return done.stdout
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -10,7 +10,7 @@ import graphviz
 
 from .layout import Box, Cluster, Picture
 
-FONT = "Helvetica,Arial,sans-serif"
+FONT = "Helvetica"
 
 #: How each kind of step looks: inputs and outputs as pills, module calls as
 #: boxes, tensor ops as small ellipses.

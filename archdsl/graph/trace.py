@@ -87,6 +87,7 @@ class Tracer(Inference):
         self.trace = trace
         self._open: list[Step] = []  # the calls being run, outermost first
         self._returned: Any = None  # what the last forward returned, before retagging
+        self._called: Any = None  # what the last call returned, before retagging
 
     # ---- recording ---------------------------------------------------------------------
 
@@ -150,6 +151,27 @@ class Tracer(Inference):
         inner = self._returned if isinstance(module, BlockModule) else result
         return self._made(step, result, inner)
 
+    def call(self, node: ir.Call, values, block: BlockModule, path: str) -> Any:
+        """A call's result, which inference may hand on retagged (copies that say
+        where a base's step is written): the copies name the same step."""
+        self._called = None
+        result = super().call(node, values, block, path)
+        self._alias(result, self._called)
+        return result
+
+    def _call(self, node: ir.Call, args, values, block, path: str) -> Any:
+        result = super()._call(node, args, values, block, path)
+        self._called = result
+        return result
+
+    def _alias(self, result: Any, original: Any) -> None:
+        if isinstance(result, list) and isinstance(original, list):
+            for r, o in zip(result, original, strict=False):
+                self._alias(r, o)
+        elif result is not original and id(original) in self.trace.made:
+            self.trace.made[id(result)] = self.trace.made[id(original)]
+            self.trace.tensors.append(result)
+
     def run_op(self, name: str, bound, span, args: list[Any]) -> Any:
         step = self._step("op", name, _tensors(args), line=span.line if span else None)
         return self._made(step, super().run_op(name, bound, span, args), None)
@@ -192,11 +214,13 @@ def _tensors(values: list[Any]) -> list[Tensor]:
 
 def _returned_names(forward: ir.Forward | None, count: int) -> list[str]:
     """What the model's outputs are called: the names its last `return` gives them
-    (`return x10, x1000`), else `output` (`output 1`, `output 2`, ...)."""
+    (`return x10, x1000`), else `output` (`output 1`, `output 2`, ...): also where
+    a name is an input's too (`x = f(x)`; `return x`), which would read as one."""
     returns = [s for s in forward.body if isinstance(s, ir.FReturn)] if forward else []
+    inputs = {i.name for i in forward.inputs} if forward else set()
     if returns and len(returns[-1].values) == count:
         names = [v.id if isinstance(v, ir.Name) else "" for v in returns[-1].values]
-        if all(names) and len(set(names)) == count:
+        if all(names) and len(set(names)) == count and not inputs & set(names):
             return names
     if count == 1:
         return ["output"]
