@@ -1,0 +1,91 @@
+"""`archdsl import`: a PyTorch model, built from a torchvision builder or the user's
+own code, written back as a `.arch` spec whose build has the same state_dict keys
+and computes the same outputs.
+
+The pipeline: target.py builds the model while recording each module's constructor
+arguments; walk.py turns the module tree into definitions (layers.py for torch.nn
+layers, forward.py for each class's traced forward, params.py for parameters); emit.py
+writes the text, which is then checked by archdsl itself before it is returned.
+This package imports torch; the compiler front end never imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Diagnostic
+from .emit import emit
+from .exprs import Inexpressible
+from .target import build_target
+from .walk import Walk
+
+
+@dataclass
+class Imported:
+    text: str
+    diagnostics: list[Diagnostic]  # what could not be written; empty when complete
+    python_lines: int  # non-blank lines of the Python classes it read
+
+
+def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imported:
+    """Import `target` (see target.py for its forms). Raises ArchError when the target
+    cannot be built; what cannot be expressed comes back as diagnostics."""
+    built = build_target(target)
+    walk = Walk(built)
+    try:
+        definitions = walk.run()
+    except Inexpressible as exc:
+        cls = type(built.model).__name__
+        return Imported("", [Diagnostic(f"`{cls}`: {exc}")], 0)
+    shapes = _input_shapes(definitions[-1], target, input_shape)
+    header = [f"Imported by `archdsl import {target}`."]
+    text = emit(definitions, header, shapes)
+    diagnostics = [
+        Diagnostic(
+            f"`{d.name}` ({d.python}): {problem}",
+            hint="the spec leaves this out; write it by hand or change the Python",
+        )
+        for d in definitions
+        for problem in d.problems
+    ]
+    return Imported(text, diagnostics, _python_lines(definitions, built))
+
+
+def _input_shapes(model, target: str, input_shape) -> dict[str, str]:
+    """The model's first input, declared for shape checks: `[N, 3, H, W]` for an
+    image (from --input-shape, or torchvision's 3-channel images)."""
+    if model.forward is None or not model.forward.inputs:
+        return {}
+    if input_shape is None and target.startswith("torchvision."):
+        input_shape = (1, 3, 224, 224)
+    if input_shape is None:
+        return {}
+    dims = ["N", *(str(d) for d in input_shape[1:2])]
+    spatial = ["H", "W", "D"][: max(len(input_shape) - 2, 0)]
+    return {model.forward.inputs[0]: "[" + ", ".join(dims + spatial) + "]"}
+
+
+def _python_lines(definitions, built) -> int:
+    """Non-blank, non-comment lines of the classes the spec replaces: each block's
+    and the model's Python class, as inspect finds their source."""
+    import inspect
+
+    seen, total = set(), 0
+    classes = {type(m) for m in built.model.modules()}
+    for cls in classes:
+        if cls.__module__.startswith("torch.nn.modules") or cls in seen:
+            continue
+        seen.add(cls)
+        try:
+            source = inspect.getsource(cls)
+        except (OSError, TypeError):
+            continue
+        total += sum(
+            1
+            for line in source.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        )
+    return total
+
+
+__all__ = ["Imported", "Inexpressible", "import_model"]

@@ -1,0 +1,220 @@
+"""The module tree as `.arch` definitions: one block per Python class (one per
+structure, when instances of a class differ in structure), a builder per
+Sequential subclass, `Sequential(...)` and layer calls for torch.nn's own modules.
+
+A definition is made when its class is first met, from all of the model's
+instances of that class at once, so its parameters come from what differs between
+them (params.py); each instance is then built by a call with its own values.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from .exprs import Call, Inexpressible, Lit, literals, replace_literals, shape_key
+from .forward import Forward, convert, trace
+from .layers import layer_call
+from .params import Param, infer
+from .target import Built
+
+
+@dataclass
+class Definition:
+    kind: str  # "block", "builder" or "model"
+    name: str
+    params: list[Param]
+    members: list[tuple[str, object]] = field(default_factory=list)
+    forward: Forward | None = None
+    problems: list[str] = field(default_factory=list)
+    python: str = ""  # where the class is written, for diagnostics
+    body: object = None  # a builder's expression
+
+
+@dataclass
+class _Template:
+    module: nn.Module
+    members: list[tuple[str, object]]
+    forward: Forward | None
+    problems: list[str]
+    body: object = None
+
+    def expressions(self) -> list[object]:
+        found = [e for _, e in self.members]
+        if self.body is not None:
+            found.append(self.body)
+        if self.forward is not None:
+            found += [e for _, e in self.forward.statements]
+            found += list(self.forward.returns)
+        return found
+
+    def key(self) -> str:
+        members = [(n, shape_key(e)) for n, e in self.members]
+        body = shape_key(self.body) if self.body is not None else None
+        if self.forward is None:
+            return repr((members, body, None))
+        forward = (
+            self.forward.inputs,
+            [(t, shape_key(e)) for t, e in self.forward.statements],
+            [shape_key(r) for r in self.forward.returns],
+        )
+        return repr((members, body, forward))
+
+
+class Walk:
+    def __init__(self, built: Built) -> None:
+        self.built = built
+        self.definitions: list[Definition] = []
+        self.calls: dict[int, Call] = {}
+        self.names: set[str] = set()
+        self.in_progress: set[type] = set()
+        self.instances: dict[type, list[nn.Module]] = defaultdict(list)
+        for module in built.model.modules():
+            self.instances[type(module)].append(module)
+
+    def run(self) -> list[Definition]:
+        root = self.built.model
+        template = self._template(root)
+        model = Definition("model", self._name(type(root).__name__), [])
+        self._fill(
+            model,
+            template,
+            [lit for e in template.expressions() for lit in literals(e)],
+        )
+        model.python = _where(type(root))
+        self.definitions.append(model)
+        return self.definitions
+
+    # ---- one module, as its caller writes it --------------------------------------
+
+    def expr_of(self, module: nn.Module) -> object:
+        kind = type(module)
+        if kind is nn.Sequential:
+            return _sequential("Sequential", module, self.expr_of)
+        if kind is nn.ModuleList:
+            return Call("ModuleList", tuple(self.expr_of(m) for m in module))
+        if kind.__module__.startswith("torch.nn.modules"):
+            return layer_call(module)
+        if id(module) not in self.calls:
+            self._define(kind)
+        return self.calls[id(module)]
+
+    def _define(self, kind: type) -> None:
+        if kind in self.in_progress:
+            raise Inexpressible(f"`{kind.__name__}` contains itself")
+        self.in_progress.add(kind)
+        try:
+            templates = [self._template(m) for m in self.instances[kind]]
+        finally:
+            self.in_progress.discard(kind)
+        groups: dict[str, list[_Template]] = {}
+        for template in templates:
+            groups.setdefault(template.key(), []).append(template)
+        ordered = sorted(groups.values(), key=len, reverse=True)
+        for n, group in enumerate(ordered):
+            self._define_group(kind, group, n, ordered[0][0])
+
+    def _define_group(self, kind: type, group: list[_Template], n: int, main) -> None:
+        builder = group[0].body is not None
+        name = self._name(
+            kind.__name__ if n == 0 else _variant(kind, group[0], main, n)
+        )
+        arguments = [self.built.arguments.get(id(t.module), {}) for t in group]
+        slots = [[lit for e in t.expressions() for lit in literals(e)] for t in group]
+        inferred = infer(kind, slots, arguments)
+        definition = Definition(
+            "builder" if builder else "block", name, inferred.params
+        )
+        definition.python = _where(kind)
+        self._fill(definition, group[0], inferred.slots)
+        for template, values in zip(group, inferred.values, strict=True):
+            self.calls[id(template.module)] = _call(name, inferred.params, values)
+        self.definitions.append(definition)
+
+    def _fill(self, definition: Definition, template: _Template, slots: list) -> None:
+        """The definition's members and forward: the template with its slots replaced."""
+        new = iter(slots)
+        definition.members = [
+            (n, replace_literals(e, new)) for n, e in template.members
+        ]
+        if template.body is not None:
+            definition.body = replace_literals(template.body, new)
+        if template.forward is not None:
+            forward = template.forward
+            statements = [(t, replace_literals(e, new)) for t, e in forward.statements]
+            returns = tuple(replace_literals(r, new) for r in forward.returns)
+            definition.forward = Forward(forward.inputs, statements, returns)
+        definition.problems += template.problems
+
+    def _template(self, module: nn.Module) -> _Template:
+        kind = type(module)
+        if isinstance(module, nn.Sequential) and kind.forward is nn.Sequential.forward:
+            body = _sequential("Sequential", module, self.expr_of)
+            return _Template(module, [], None, [], body)
+        members, problems = [], []
+        for name, child in module.named_children():
+            try:
+                members.append((name, self.expr_of(child)))
+            except Inexpressible as exc:
+                problems.append(f"member `{name}`: {exc}")
+        forward, more = self._forward(module)
+        return _Template(module, members, forward, problems + more)
+
+    def _forward(self, module: nn.Module) -> tuple[Forward | None, list[str]]:
+        try:
+            graph = trace(module)
+        except Exception as exc:  # what fx cannot trace, whatever it raises
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return None, [
+                f"forward cannot be traced by torch.fx ({type(exc).__name__}: {first})"
+            ]
+        members = {name for name, _ in module.named_children()}
+        return convert(graph, members)
+
+    def _name(self, wanted: str) -> str:
+        name, n = wanted, 1
+        while name in self.names:
+            n += 1
+            name = f"{wanted}{n}"
+        self.names.add(name)
+        return name
+
+
+def _sequential(func: str, module: nn.Module, expr_of) -> Call:
+    names = [name for name, _ in module.named_children()]
+    children = [expr_of(child) for _, child in module.named_children()]
+    if names == [str(i) for i in range(len(names))]:
+        return Call(func, tuple(children))
+    if not all(n.isidentifier() for n in names):
+        raise Inexpressible(f"a Sequential's children are named {names}")
+    return Call(func, (), tuple(zip(names, children, strict=True)))
+
+
+def _call(name: str, params: list[Param], values: dict[str, object]) -> Call:
+    args, kwargs = [], []
+    for param in params:
+        value = values[param.name]
+        if not param.has_default:
+            args.append(Lit(value, param.name))
+        elif type(value) is not type(param.default) or value != param.default:
+            kwargs.append((param.name, Lit(value, param.name)))
+    return Call(name, tuple(args), tuple(kwargs))
+
+
+def _variant(kind: type, template: _Template, main: _Template, n: int) -> str:
+    """`BottleneckDownsample`: the class name and the members only this variant has."""
+    extra = [m for m, _ in template.members if m not in dict(main.members)]
+    words = "".join(part.capitalize() for m in extra for part in m.split("_"))
+    return f"{kind.__name__}{words}" if words else f"{kind.__name__}{n + 1}"
+
+
+def _where(kind: type) -> str:
+    try:
+        file = inspect.getsourcefile(kind) or "?"
+        line = inspect.getsourcelines(kind)[1]
+    except (TypeError, OSError):
+        return kind.__qualname__
+    return f"{file}:{line}"
