@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import torch_layer
 
 from archdsl import ir
 from archdsl.check.exprs import ExprChecker
@@ -26,8 +27,13 @@ def test_expr_kinds_list_is_complete():
 
 @pytest.mark.parametrize("name", sorted(layers()))
 def test_every_layer_is_spelled_as_torch_nn(name):
-    assert layers()[name].python == f"nn.{name}"
-    assert hasattr(torch.nn, name)
+    """torch.nn's layers as `nn.X`, torchvision.ops's as `ops.X`."""
+    namespace = layers()[name].namespace
+    assert layers()[name].python == f"{namespace}.{name}"
+    assert torch_layer(name).__name__ == name
+    assert torch_layer(name).__module__.startswith(
+        "torch.nn" if namespace == "nn" else "torchvision.ops"
+    )
 
 
 # One call per op, with every parameter passed by the registry's keyword names,
@@ -51,6 +57,14 @@ OP_CALLS = {
         input=x, size=None, scale_factor=2.0, mode="nearest", align_corners=None
     ),
     "adaptive_avg_pool2d": dict(input=x, output_size=(1, 1)),
+    "chunk": dict(input=x, chunks=2, dim=1),
+    "split": dict(tensor=x, split_size_or_sections=[1, 2], dim=1),
+    "unbind": dict(input=x, dim=1),
+    "size": dict(input=x, dim=1),
+    "view": dict(input=x, size=(2, -1)),
+    "expand": dict(input=x[:, :1], size=(2, 3, 4, 5)),
+    "contiguous": dict(input=x),
+    "dropout": dict(input=x, p=0.5, training=False, inplace=False),
 }
 
 
@@ -63,11 +77,16 @@ def test_op_parameters_are_torch_keywords(name):
     import torch.nn.functional as F
 
     op = TENSOR_OPS[name]
-    kwargs = OP_CALLS[name]
+    kwargs = dict(OP_CALLS[name])
     assert list(kwargs) == [p.name for p in op.signature.params]
-    module, attr = op.python.split(".")
-    func = getattr({"torch": torch, "F": F}[module], attr)
-    assert isinstance(func(**kwargs), torch.Tensor)
+    if op.method:  # a tensor method: the tensor is `self`, the rest are keywords
+        result = getattr(kwargs.pop("input"), op.python)(**kwargs)
+    else:
+        module, attr = op.python.split(".")
+        result = getattr({"torch": torch, "F": F}[module], attr)(**kwargs)
+    results = result if op.gives == "tensors" else [result]
+    wanted = int if op.gives == "sizes" else torch.Tensor
+    assert all(isinstance(r, wanted) for r in results)
 
 
 def test_module_attribute_table_covers_torch():

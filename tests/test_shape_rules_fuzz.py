@@ -20,7 +20,7 @@ import warnings
 from typing import Any
 
 import pytest
-from conftest import fuzz_settings
+from conftest import fuzz_settings, torch_layer
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -371,7 +371,42 @@ def hardtanh():
     )
 
 
+@st.composite
+def permutation(draw):
+    """A permutation of the input's dims, or (sometimes) not one."""
+    x = draw(any_rank(1, 5))
+    dims = draw(st.permutations(range(len(x))))
+    if draw(st.integers(0, 4)) == 0:
+        dims = [*dims[:-1], draw(st.integers(-len(x) - 1, len(x)))]
+    return dict(dims=list(dims)), [x]
+
+
+@st.composite
+def squeeze_excitation(draw):
+    c = draw(SIZE)
+    kw = dict(input_channels=c, squeeze_channels=draw(SIZE))
+    return kw, [draw(batched(2, c))]
+
+
+@st.composite
+def frozen_batch_norm(draw):
+    c = draw(SIZE)
+    return dict(num_features=c), [draw(batched(2, c))]
+
+
 LAYER_CASES: dict[str, st.SearchStrategy] = {
+    "StochasticDepth": fixed(
+        st.fixed_dictionaries(
+            {
+                "p": st.sampled_from([0.0, 0.5, 1.0]),
+                "mode": st.sampled_from(["row", "batch"]),
+            }
+        ),
+        any_rank(),
+    ),
+    "Permute": permutation(),
+    "SqueezeExcitation": squeeze_excitation(),
+    "FrozenBatchNorm2d": frozen_batch_norm(),
     **{f"Conv{n}d": conv(n, False) for n in (1, 2, 3)},
     **{f"ConvTranspose{n}d": conv(n, True) for n in (1, 2, 3)},
     **{f"{k}Pool{n}d": pool(n, k) for k in ("Max", "Avg") for n in (1, 2, 3)},
@@ -483,7 +518,8 @@ def stricter_by_design(name: str, kwargs: dict, shape: Any) -> bool:
     conv's dilation 0 (torch refuses it unless the input is 1x1); an Upsample's
     scale_factor 0 beside a size (nn.Upsample drops a falsy scale); a conv
     padding tuple not of n values with a non-zeros padding_mode (torch pads other
-    dims with it, or only the last); an empty output of mode 'area' (an adaptive pool to 0)."""
+    dims with it, or only the last); an empty output of mode 'area' (an adaptive pool to 0);
+    `expand` with -1 for a new dim (torch keeps -1 as the size when another is 0)."""
     dilation, padding = kwargs.get("dilation"), kwargs.get("padding")
     if name.startswith("ConvTranspose") and 0 in _values(dilation):
         return True
@@ -492,6 +528,8 @@ def stricter_by_design(name: str, kwargs: dict, shape: Any) -> bool:
         if isinstance(padding, tuple) and len(padding) != n:
             return True
     if kwargs.get("mode") == "area" and 0 in shape:
+        return True
+    if name == "expand" and -1 in shape:  # a -1 on a new dim, kept when another is 0
         return True
     return name.startswith("Upsampl") and kwargs.get("scale_factor") == 0
 
@@ -551,7 +589,7 @@ def test_layer_rule_agrees_with_torch(name):
     def check(case):
         kwargs, shapes = case
         theirs = torch_says(
-            lambda: getattr(nn, name)(**kwargs), shapes, embedding=name == "Embedding"
+            lambda: torch_layer(name)(**kwargs), shapes, embedding=name == "Embedding"
         )
         ours = archdsl_says(signature, LAYER_SHAPES[name], kwargs, shapes)
         _agree(name, kwargs, shapes, ours, theirs)
@@ -640,6 +678,41 @@ def padded_like(draw):
     return {}, [x, other]
 
 
+@st.composite
+def chunked(draw):
+    kw, x = draw(dims_of(("dim",)))
+    return {"chunks": draw(st.integers(-1, 5)), **kw}, x
+
+
+@st.composite
+def split_sections(draw):
+    kw, x = draw(dims_of(("dim",)))
+    size = x[0][kw["dim"]] if -len(x[0]) <= kw["dim"] < len(x[0]) else 3
+    sizes = st.lists(st.integers(-1, 4), min_size=1, max_size=4)
+    whole = st.lists(st.integers(1, 3), min_size=1, max_size=4).map(
+        lambda parts: [*parts, size - sum(parts)] if sum(parts) < size else [size]
+    )
+    sections = draw(st.one_of(st.integers(-1, 4), sizes, whole))
+    return {"split_size_or_sections": sections, **kw}, x
+
+
+@st.composite
+def expanded(draw):
+    x = draw(any_rank(0, 3))
+    choices = [st.sampled_from([s, 1, -1, s + 1]) for s in x]
+    sizes = [draw(c) for c in choices]
+    if draw(BOOL):  # new leading dims
+        sizes = draw(st.lists(st.integers(-1, 3), max_size=2)) + sizes
+    if x and draw(st.integers(0, 5)) == 0:
+        sizes = sizes[1:]  # fewer than the tensor's dims
+    return {"size": sizes}, [x]
+
+
+def op_dropout():
+    p = st.sampled_from([0.0, 0.5, 1.0, 1.5, -0.5])
+    return fixed(st.fixed_dictionaries({"p": p, "training": BOOL}), any_rank())
+
+
 OP_CASES: dict[str, st.SearchStrategy] = {
     "cat": joined(),
     "stack": joined(),
@@ -657,6 +730,14 @@ OP_CASES: dict[str, st.SearchStrategy] = {
     "interpolate": interpolated(),
     "adaptive_avg_pool2d": adaptive_op(),
     "pad_like": padded_like(),
+    "chunk": chunked(),
+    "split": split_sections(),
+    "unbind": dims_of(("dim",)),
+    "size": optional_dim(),
+    "view": reshaped().map(lambda case: ({"size": case[0]["shape"]}, case[1])),
+    "expand": expanded(),
+    "contiguous": elementwise(),
+    "dropout": op_dropout(),
 }
 
 
@@ -671,7 +752,14 @@ def torch_op(name: str):
         scope: dict = {}
         exec(PAD_LIKE, {"F": nn.functional, "Tensor": torch.Tensor}, scope)  # noqa: S102
         return scope["pad_like"]
-    module, attr = TENSOR_OPS[name].python.split(".")
+    if name == "size":  # sizes, as the shape of a tensor made of them
+        return lambda x, dim=None: torch.empty(
+            x.size() if dim is None else [x.size(dim)]
+        )
+    op = TENSOR_OPS[name]
+    if op.method:
+        return lambda x, **kwargs: getattr(x, op.python)(**kwargs)
+    module, attr = op.python.split(".")
     return getattr({"torch": torch, "F": nn.functional}[module], attr)
 
 

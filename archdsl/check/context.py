@@ -40,7 +40,9 @@ class ModuleRef:
 class Value:
     type: str  # see check/types.py; "tensor" and "tensors" in forward
     module: ModuleRef | None = None
-    arity: int = 1  # tensors in a forward value: 2 for `return a, b` results
+    #: tensors in a forward value: 2 for `return a, b` results; None when known
+    #: only at run time (`split(x, 2)` over a dim whose size is a symbol)
+    arity: int | None = 1
 
 
 @dataclass
@@ -82,6 +84,9 @@ class DefInfo:
     consts: dict[str, Symbol] = field(default_factory=dict)
     #: build-time names (parameters, constants) that `forward` reads: stored on self
     stored: list[str] = field(default_factory=list)
+    #: forward values that hold run-time numbers, not tensors (`n, c, h, w =
+    #: size(x)`): codegen writes them inline, as it does build-time values
+    scalars: set[str] = field(default_factory=set)
     #: other definitions this one builds, with where (for the recursion check)
     uses: dict[str, Span | None] = field(default_factory=dict)
     #: build-time names whose values are known at check time (literal defaults,

@@ -193,13 +193,40 @@ class ExprChecker:
         return Value(types.join(then.type, orelse.type))
 
     def _subscript(self, expr: ir.Subscript) -> Value:
-        container, index = self.expr(expr.value), self.expr(expr.index)
+        container = self.expr(expr.value)
+        if container.type == "tensor" and container.arity == 1:
+            return self.tensor_index(expr)
+        index = self.expr(expr.index)
         if index.type not in ("int", "any"):
             self.ctx.error(
                 f"an index must be an int, got {index.type}", expr.index.span
             )
         self._check_index(expr)
         return self.item_of(expr, container)
+
+    def tensor_index(self, expr: ir.Subscript) -> Value:
+        """`x[:, 0]` (forward's; no tensor exists at build time)."""
+        return ANY
+
+    def _slice(self, expr: ir.Slice) -> Value:
+        for part in (expr.lower, expr.upper, expr.step):
+            if part is not None and self.expr(part).type not in ("int", "none", "any"):
+                self.ctx.error("a slice bound must be an int", part.span)
+        return Value("slice")
+
+    def _ellipsis(self, expr: ir.EllipsisExpr) -> Value:
+        self.ctx.error("`...` indexes tensors only", expr.span)
+        return ANY
+
+    def _attribute(self, expr: ir.Attribute) -> Value:
+        self.expr(expr.value)
+        self.ctx.error(
+            f"`.{expr.name}` cannot be read from a computed value",
+            expr.span,
+            hint="call tensor methods (`.flatten(1)`, `.chunk(2, 1)`) or read "
+            "`.shape`; give the value a name to read it again",
+        )
+        return ANY
 
     def item_of(self, expr: ir.Subscript, container: Value) -> Value:
         """What indexing `container` gives (forward adds tensors)."""

@@ -14,12 +14,11 @@ from .consts import const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope, _arith
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
+from .indexing import SCALARS, TENSOR, IndexChecks, op_result
 from .names import why_reserved
 
-TENSOR = Value("tensor")
 
-
-class ForwardChecker(ExprChecker):
+class ForwardChecker(IndexChecks, ExprChecker):
     def __init__(self, ctx: Context, info: DefInfo, build_scope: Scope) -> None:
         super().__init__(ctx, Scope(build_scope))
         self.info = info
@@ -44,8 +43,7 @@ class ForwardChecker(ExprChecker):
             getattr(self, f"_stmt_{stmt.kind}")(stmt)
 
     def _stmt_fassign(self, stmt: ir.FAssign) -> None:
-        value = self.expr(stmt.value)
-        self._expect_tensors(value, stmt.value, len(stmt.targets))
+        values = self._unpacked(stmt)
         named = [t for t in stmt.targets if t != "_"]
         for twice in sorted({t for t in named if named.count(t) > 1}):
             self.ctx.error(
@@ -53,15 +51,42 @@ class ForwardChecker(ExprChecker):
                 stmt.span,
                 hint="give each value its own name, or `_` for one you do not use",
             )
-        for target in stmt.targets:
-            self.bind_value(target, "value", TENSOR, stmt.span)
+        for target, value in zip(stmt.targets, values, strict=True):
+            self.bind_value(target, "value", value, stmt.span)
+            if value.type in SCALARS:  # a run-time number: `n, c, h, w = size(x)`
+                self.info.scalars.add(target)
+
+    def _unpacked(self, stmt: ir.FAssign) -> list[Value]:
+        """The value each target of `stmt` gets."""
+        count = len(stmt.targets)
+        items = stmt.value.items if isinstance(stmt.value, ir.TupleExpr) else ()
+        if count > 1 and len(items) == count:  # `a, b = f(x), g(x)`
+            return [self._single(item) for item in items]
+        value = self.expr(stmt.value)
+        if value.type in SCALARS and count == 1:
+            return [value]
+        if types.base(value.type) == "list" and value.type != "tensors":
+            # `n, c, h, w = size(x)`: how many, shape inference checks
+            return [Value(types.item(value.type))] * count if count > 1 else [value]
+        if value.type == "tensors" and count == 1:  # `parts = chunk(x, 4)`
+            return [value]
+        self._expect_tensors(value, stmt.value, count)
+        return [TENSOR] * count
+
+    def _single(self, expr: ir.Node) -> Value:
+        value = self.expr(expr)
+        if value.type in SCALARS:
+            return value
+        self._expect_tensors(value, expr, 1)
+        return TENSOR
 
     def _stmt_freturn(self, stmt: ir.FReturn) -> None:
         count = 0
         for expr in stmt.values:
             value = self.expr(expr)
-            if len(stmt.values) == 1 and value.arity > 1:
-                count += value.arity
+            several = value.type in ("tensor", "tensors") and (value.arity or 1) > 1
+            if len(stmt.values) == 1 and several:
+                count += value.arity  # type: ignore[operator]
                 continue
             self._expect_tensors(value, expr, 1)
             count += 1
@@ -107,18 +132,25 @@ class ForwardChecker(ExprChecker):
             self.guard = self.guard | {taken}
 
     def _expect_tensors(self, value: Value, expr: ir.Node, count: int) -> None:
+        if value.type == "tensors" and count > 1:  # `a, b = chunk(x, 2)`
+            if value.arity not in (None, 1, count):
+                self._count_error(value.arity, count, expr)  # type: ignore[arg-type]
+            return
         if value.type not in ("tensor", "any"):
             self.ctx.error(
                 f"expected a tensor, got {types.describe(value.type)}",
                 expr.span,
                 hint="in `forward`, call members and tensor operations on tensors",
             )
-        elif value.arity != count and value.type == "tensor":
-            self.ctx.error(
-                f"this gives {value.arity} value{'s' if value.arity != 1 else ''}, "
-                f"but {count} {'are' if count != 1 else 'is'} expected",
-                expr.span,
-            )
+        elif value.arity not in (None, count) and value.type == "tensor":
+            self._count_error(value.arity, count, expr)  # type: ignore[arg-type]
+
+    def _count_error(self, arity: int, count: int, expr: ir.Node) -> None:
+        self.ctx.error(
+            f"this gives {arity} value{'s' if arity != 1 else ''}, "
+            f"but {count} {'are' if count != 1 else 'is'} expected",
+            expr.span,
+        )
 
     def bind_value(self, name: str, kind: str, value: Value, span) -> None:
         reason = why_reserved(name)
@@ -178,7 +210,8 @@ class ForwardChecker(ExprChecker):
 
     def item_of(self, expr: ir.Subscript, container: Value) -> Value:
         """`attn(q, k, v)[0]`: one of the tensors a call returns."""
-        if container.type == "tensor" and container.arity > 1:
+        several = container.type in ("tensor", "tensors") and container.arity != 1
+        if several and container.arity is not None:
             at = const_value(expr.index, self.known)
             if isinstance(at, int) and not -container.arity <= at < container.arity:
                 self.ctx.error(
@@ -203,19 +236,29 @@ class ForwardChecker(ExprChecker):
             if isinstance(dim.value, str)
         }
 
+    def _size_hint(self, size: str) -> str:
+        """`n, _, h, w = size(f)`: how to read `size` from the input declaring it."""
+        for inp in self.info.forward.inputs:  # type: ignore[union-attr]
+            dims = [d.value for d in inp.shape.dims] if inp.shape else []
+            if size in dims:
+                at = dims.index(size)
+                return f"read it at run time: `{size.lower()} = size({inp.name}, {at})`"
+        return "read it at run time with `size(x)`"
+
     def name(self, expr: ir.Name) -> Value:
         symbol = self.scope.lookup(expr.id)
         if symbol is None:
             if expr.id in TENSOR_OPS or layer(expr.id) or expr.id in self.ctx.defs:
                 self.ctx.error(f"`{expr.id}` must be called", expr.span)
                 return ANY
+            if expr.id == "training":  # nn.Module's flag: train() or eval() mode
+                return Value("bool")
             if expr.id in self._size_names():
                 self.ctx.error(
                     f"`{expr.id}` names a size in an input's declared shape, not a "
                     "value",
                     expr.span,
-                    hint="sizes known only at run time are not values in a spec; "
-                    "write -1 for the one size `reshape` should work out",
+                    hint=self._size_hint(expr.id),
                 )
                 return ANY
             return self.undefined(expr.id, expr.span)
@@ -240,7 +283,7 @@ class ForwardChecker(ExprChecker):
             if func.id in TENSOR_OPS:
                 op = TENSOR_OPS[func.id]
                 bind(self.ctx, func.id, op.signature, expr, self.args(expr))
-                return TENSOR
+                return op_result(op, expr, self.info.known)
             if func.id in BUILTINS:
                 return self.builtin(func.id, expr, self.args(expr))
             if layer(func.id) or func.id in self.ctx.defs:

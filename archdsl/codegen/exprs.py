@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from .. import ir
 from ..ops import BUILTINS, TENSOR_OPS, layer
+from ..ops.tensor_ops import TensorOp
+from ..syntax.sugar import SHAPE_VARARGS
 from .pretty import Doc, Group, Split, flat
 
 # Python operator precedence, lowest first (the language's and Python's agree).
@@ -60,7 +62,10 @@ class ExprWriter:
     # ---- atoms -------------------------------------------------------------------------
 
     def _name(self, expr: ir.Name) -> Doc:
-        return expr.id if expr.id in self.bound else self.name(expr.id)
+        if expr.id in self.bound:
+            return expr.id
+        found = layer(expr.id)  # a layer type as a value: `norm_layer=BatchNorm2d`
+        return found.python if found is not None else self.name(expr.id)
 
     def _path(self, expr: ir.Path) -> Doc:
         return path_text(expr.parts)
@@ -87,7 +92,39 @@ class ExprWriter:
         return Group("[", (Split((elt, (f"for {targets} in ", iterable))),), "]")
 
     def _subscript(self, expr: ir.Subscript) -> Doc:
-        return (self._wrap(expr.value, _ATOM), Group("[", (self.doc(expr.index),), "]"))
+        index = expr.index
+        items = index.items if isinstance(index, ir.TupleExpr) else (index,)
+        docs = tuple(self.doc(i) for i in items)
+        return (self._wrap(expr.value, _ATOM), Group("[", docs, "]"))
+
+    def _slice(self, expr: ir.Slice) -> Doc:
+        """ruff's spacing: `x[1:n]`, but `x[1 : n + 1]` and `x[: self.c]` once a
+        bound is more than a name or a number."""
+        parts = [expr.lower, expr.upper, expr.step]
+        docs = [None if p is None else self.doc(p) for p in parts]
+        if all(p is None or self._simple_bound(p) for p in parts):
+            text: list[Doc] = [docs[0] or "", ":", docs[1] or ""]
+            return tuple(text + ([":", docs[2]] if docs[2] is not None else []))
+        lower, upper, step = docs
+        out: list[Doc] = [lower, " :"] if lower is not None else [":"]
+        if upper is not None:
+            out += [" ", upper]
+        if step is not None:
+            out += [" :" if upper is not None else ":", " ", step]
+        return tuple(out)
+
+    def _simple_bound(self, expr: ir.Node) -> bool:
+        if isinstance(expr, ir.UnaryOp) and expr.op in "+-":
+            return self._simple_bound(expr.operand)
+        if isinstance(expr, ir.Constant):
+            return isinstance(expr.value, (int, float)) and expr.value >= 0
+        return isinstance(expr, ir.Name) and "." not in flat(self.doc(expr))
+
+    def _ellipsis(self, expr: ir.EllipsisExpr) -> Doc:
+        return "..."
+
+    def _attribute(self, expr: ir.Attribute) -> Doc:
+        return (self._wrap(expr.value, _ATOM), f".{expr.name}")
 
     # ---- operators ---------------------------------------------------------------------
 
@@ -150,7 +187,35 @@ class ExprWriter:
     # ---- calls ---------------------------------------------------------------------------
 
     def _call(self, expr: ir.Call) -> Doc:
+        op = self.method_op(expr)
+        if op is not None:
+            receiver = self._wrap(expr.args[0].value, _ATOM)
+            return (receiver, f".{op.python}", Group("(", self.method_args(expr), ")"))
         return (self.callee(expr.func), self.arguments(expr))
+
+    def method_op(self, call: ir.Call) -> TensorOp | None:
+        """The op `call` makes when torch has it as a tensor method only (`view`)."""
+        func = call.func
+        if not isinstance(func, ir.Name) or func.id in self.members:
+            return None
+        op = TENSOR_OPS.get(func.id)
+        return op if op is not None and op.method and call.positional else None
+
+    def method_args(self, call: ir.Call, argument=None) -> tuple[Doc, ...]:
+        """A method call's arguments after its tensor; a shape written as a list
+        is spread as torch's methods take it: `x.view(n, c, -1)`."""
+        argument = argument or self.argument
+        rest = call.args[1:]
+        name = call.func.id  # type: ignore[union-attr]
+        if (
+            name in SHAPE_VARARGS
+            and len(rest) == 1
+            and isinstance(rest[0], ir.Positional)
+            and isinstance(rest[0].value, ir.ListExpr)
+        ):
+            items = rest[0].value.items
+            return tuple(argument(ir.Positional(value=i, span=i.span)) for i in items)
+        return tuple(argument(a) for a in rest)
 
     def callee(self, func: ir.Node) -> str:
         if isinstance(func, ir.Path):
@@ -169,6 +234,7 @@ class ExprWriter:
             return name
         found = layer(name)
         if found is not None:
+            self.uses.update({"ops"} if found.namespace == "ops" else set())
             return found.python
         op = TENSOR_OPS.get(name)
         if op is not None:

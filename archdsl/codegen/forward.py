@@ -49,7 +49,11 @@ class ForwardWriter:
 
     def stmts(self, stmts: tuple[ir.Node, ...]) -> None:
         for stmt in stmts:
-            if isinstance(stmt, ir.FAssign):
+            if isinstance(stmt, ir.FAssign) and _parallel(stmt):
+                # `a, b = f(x), g(x)`: every value is computed before any is bound
+                values = [self.operation(v, None) for v in stmt.value.items]  # type: ignore[union-attr]
+                self.out.line((", ".join(stmt.targets), " = ", *_commas(values)))
+            elif isinstance(stmt, ir.FAssign):
                 value = self.statement(stmt.value, stmt.targets[0])
                 self.out.line((", ".join(stmt.targets), " = ", value))
             elif isinstance(stmt, ir.FReturn):
@@ -94,6 +98,11 @@ class ForwardWriter:
     def operation(self, expr: ir.Node, spine: str | None) -> Doc:
         """`expr` as one operation whose tensor arguments are names or values. The
         first argument continues the spine: it may be hoisted into `spine`."""
+        if isinstance(expr, ir.Call) and self.exprs.method_op(expr) is not None:
+            op = self.exprs.method_op(expr)
+            receiver = self.operand(expr.args[0].value, spine)
+            rest = self.exprs.method_args(expr, lambda a: self._argument(a, None))
+            return (receiver, f".{op.python}", Group("(", rest, ")"))  # type: ignore[union-attr]
         if isinstance(expr, ir.Call) and _is_tensor_call(expr, self.info):
             args = tuple(
                 self._argument(arg, spine if index == 0 else None)
@@ -111,10 +120,17 @@ class ForwardWriter:
             if chained and isinstance(left, Split) and not right_assoc:  # a // b * c
                 return Split((*left.parts, operand))
             return Split((left, operand))
-        if isinstance(expr, ir.ListExpr):
-            items = (self.operand(item, spine if i == 0 else None)
-                     for i, item in enumerate(expr.items))  # fmt: skip
-            return Group("[", tuple(items), "]")
+        if isinstance(expr, ir.Subscript) and _is_tensor_expr(expr.value, self.info):
+            index = expr.index
+            items = index.items if isinstance(index, ir.TupleExpr) else (index,)
+            docs = tuple(self.exprs.doc(i) for i in items)
+            return (self.operand(expr.value, spine), Group("[", docs, "]"))
+        if isinstance(expr, (ir.ListExpr, ir.TupleExpr)):
+            items = tuple(self.operand(item, spine if i == 0 else None)
+                          for i, item in enumerate(expr.items))  # fmt: skip
+            if isinstance(expr, ir.ListExpr):
+                return Group("[", items, "]")
+            return Group("(", items, ")", one_tuple=len(items) == 1)
         return self.exprs.doc(expr)
 
     def operand(self, expr: ir.Node, spine: str | None) -> Doc:
@@ -151,6 +167,11 @@ class ForwardWriter:
             n for n in walk_expr(expr) if isinstance(n, ir.Name) and n.id == target
         ]
         return not reads or (len(reads) == 1 and reads[0] is _spine_leaf(expr, info))
+
+
+def _parallel(stmt: ir.FAssign) -> bool:
+    value = stmt.value
+    return isinstance(value, ir.TupleExpr) and len(value.items) == len(stmt.targets) > 1
 
 
 def _commas(values: list[Doc]) -> list[Doc]:
@@ -194,8 +215,11 @@ def _is_tensor_expr(expr: ir.Node, info: DefInfo) -> bool:
         return _is_tensor_call(expr, info)
     if isinstance(expr, ir.BinOp):
         return _is_tensor_expr(expr.left, info) or _is_tensor_expr(expr.right, info)
+    if isinstance(expr, ir.Subscript):
+        return _is_tensor_expr(expr.value, info)
     if isinstance(expr, ir.Name):
-        return expr.id not in info.stored and expr.id not in info.consts
+        scalar = expr.id in info.scalars or expr.id == "training"
+        return not scalar and expr.id not in info.stored and expr.id not in info.consts
     return False
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import __version__, ir
 from ..check.context import Context, DefInfo
+from ..check.families import class_constants
 from ..output import GENERATED_MARK
 from ..source import Source
 from .exprs import ExprWriter, literal, path_text
@@ -28,13 +29,16 @@ def generate_module(program: ir.Program, ctx: Context, source: Source) -> str:
     definitions = set(ctx.defs)
     uses: set[str] = set()
     bodies: list[str] = []
+    shared = class_constants(ctx)
     for info in ctx.defs.values():
         writer = Writer()
-        exprs = ExprWriter(lambda name: name, definitions)
+        exprs = ExprWriter(_init_names(shared.get(info.name, set())), definitions)
         if isinstance(info.node, ir.Builder):
             write_builder(writer, info, exprs)
+        elif isinstance(info.node, ir.Variant):
+            write_variant(writer, info.node, exprs)
         else:
-            write_class(writer, info, exprs, definitions)
+            write_class(writer, info, exprs, definitions, shared.get(info.name, set()))
         uses |= exprs.uses
         bodies.append(writer.text())
     helpers = [HELPERS[name] for name in sorted(uses & HELPERS.keys())]
@@ -69,8 +73,9 @@ def _header(source: Source, uses: set[str]) -> str:
     if "F" in uses or "pad_like" in uses:
         lines.append("import torch.nn.functional as F")
     lines.append("from torch import Tensor, nn")
-    if "models" in uses:
-        lines.append("from torchvision import models")
+    if "models" in uses or "ops" in uses:
+        imported = ", ".join(n for n in ("models", "ops") if n in uses)
+        lines.append(f"from torchvision import {imported}")
     return "\n".join(lines) + "\n"
 
 
@@ -86,15 +91,38 @@ def write_builder(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
         out.line(("return ", exprs.doc(node.body)))
 
 
+def write_variant(out: Writer, node: ir.Variant, exprs: ExprWriter) -> None:
+    """A named variant as torchvision writes one: a factory passing the model its
+    fixed arguments and the caller's keywords (`resnet50(num_classes=10)`)."""
+    out.line(f"def {node.name}(**kwargs) -> {node.model}:", first_group=True)
+    with out.indented():
+        args = (*(exprs.argument(a) for a in node.args), "**kwargs")
+        out.line(("return ", node.model, Group("(", args, ")")))
+
+
 # ---- classes ----------------------------------------------------------------------------
 
 
+def _init_names(shared: set[str]):
+    """Names in __init__: a constant shared by every instance is the class's."""
+    return lambda name: f"self.{name}" if name in shared else name
+
+
 def write_class(
-    out: Writer, info: DefInfo, exprs: ExprWriter, definitions: set[str]
+    out: Writer,
+    info: DefInfo,
+    exprs: ExprWriter,
+    definitions: set[str],
+    shared: set[str] = frozenset(),
 ) -> None:
     node = info.node
     out.line(f"class {node.name}(nn.Module):")
     with out.indented():
+        for stmt in node.body:  # constants read from the type: `block.expansion`
+            if isinstance(stmt, ir.Assign) and stmt.name in shared:
+                out.line((stmt.name, " = ", exprs.doc(stmt.value)))
+        if shared:
+            out.blank()
         out.line(("def __init__", _params(node, exprs, with_self=True), " -> None:"),
                  first_group=True)  # fmt: skip
         with out.indented():
@@ -102,9 +130,10 @@ def write_class(
             _default_fixups(out, node, exprs)
             if info.base is not None:
                 _adopt_base(out, info, exprs)
-            _body(out, info, node.body, exprs)
+            _body(out, info, node.body, exprs, shared=shared)
             for name in stored_names(info, always=True):
-                out.line(f"self.{name} = {name}")
+                if name not in shared:  # forward reads the class's
+                    out.line(f"self.{name} = {name}")
             write_inits(out, info, exprs)
             if info.freeze:
                 _freeze(out, info.freeze, exprs)
@@ -143,7 +172,7 @@ def _params(node: ir.Node, exprs: ExprWriter, *, with_self: bool) -> Group:
         py_type = _py_type(param)
         if param.default is None:
             items.append(f"{param.name}: {py_type}")
-        elif isinstance(param.default, ir.Constant):
+        elif isinstance(param.default, ir.Constant) or _is_type(param):
             items.append(f"{param.name}: {py_type} = {exprs.text(param.default)}")
         else:  # a default computed from earlier parameters: filled in the body
             items.append(f"{param.name}: {py_type} | None = None")
@@ -152,14 +181,33 @@ def _params(node: ir.Node, exprs: ExprWriter, *, with_self: bool) -> Group:
 
 def _py_type(param: ir.Param) -> str:
     if param.type is not None:
-        return str(param.type)
+        return python_type(param.type)
     if isinstance(param.default, ir.Constant) and param.default.value is not None:
         return type(param.default.value).__name__
     return "int"
 
 
+def python_type(ref: ir.TypeRef) -> str:
+    """A parameter type as Python writes it: `module` is `type[nn.Module]`."""
+    if ref.options:
+        return " | ".join(python_type(o) for o in ref.options)
+    if ref.name == "module":
+        return "type[nn.Module]"
+    if ref.args:
+        return f"{ref.name}[{', '.join(python_type(a) for a in ref.args)}]"
+    return ref.name
+
+
+def _is_type(param: ir.Param) -> bool:
+    """A default naming a block or layer (`block: module = BasicBlock`): written
+    as the default itself, the class being defined above."""
+    return param.type is not None and param.type.name == "module"
+
+
 def _default_fixups(out: Writer, node: ir.Node, exprs: ExprWriter) -> None:
     for param in node.params:
+        if _is_type(param):
+            continue
         if param.default is not None and not isinstance(param.default, ir.Constant):
             out.line(f"if {param.name} is None:")
             with out.indented():
@@ -183,9 +231,12 @@ def _body(
     stmts: tuple[ir.Node, ...],
     exprs: ExprWriter,
     nested: bool = False,
+    shared: set[str] = frozenset(),
 ) -> None:
     conditional = set(stored_names(info, always=False)) if nested else set()
     for stmt in stmts:
+        if isinstance(stmt, ir.Assign) and stmt.name in shared:
+            continue  # a class attribute (write_class)
         if isinstance(stmt, ir.Assign):
             target = path_text(stmt.target)
             if stmt.target[0] in info.members:
@@ -229,7 +280,7 @@ def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) 
     assert forward is not None, "checked definitions have a forward"
     built = set(info.members) | set(info.stored)
     exprs = ExprWriter(
-        lambda name: f"self.{name}" if name in built else name,
+        lambda name: f"self.{name}" if name in built or name == "training" else name,
         definitions,
         uses,
         frozenset(info.members),

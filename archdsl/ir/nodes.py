@@ -148,9 +148,35 @@ class IfExp(Node):
 
 
 class Subscript(Node):
+    """`value[index]`; several indices (`x[:, 0]`) are a TupleExpr index."""
+
     kind: Literal["subscript"] = "subscript"
     value: Expr
     index: Expr
+
+
+class Slice(Node):
+    """`lower:upper:step` inside a subscript; a part left out is None."""
+
+    kind: Literal["slice"] = "slice"
+    lower: Expr | None = None
+    upper: Expr | None = None
+    step: Expr | None = None
+
+
+class EllipsisExpr(Node):
+    """`...` inside a subscript: every dimension not indexed otherwise."""
+
+    kind: Literal["ellipsis"] = "ellipsis"
+
+
+class Attribute(Node):
+    """`f(x).name`, an attribute of a computed value. Method calls (`x.flatten(1)`)
+    and `.shape` are lowered to operations; what is left is refused by the checks."""
+
+    kind: Literal["attribute"] = "attribute"
+    value: Expr
+    name: str
 
 
 Expr = Annotated[
@@ -166,12 +192,16 @@ Expr = Annotated[
     | Compare
     | BoolOp
     | IfExp
-    | Subscript,
+    | Subscript
+    | Slice
+    | EllipsisExpr
+    | Attribute,
     Field(discriminator="kind"),
 ]
 
 EXPR_KINDS = ("name", "path", "const", "list", "tuple", "listcomp", "call", "binop",
-              "unary", "compare", "boolop", "ifexp", "subscript")  # fmt: skip
+              "unary", "compare", "boolop", "ifexp", "subscript", "slice", "ellipsis",
+              "attribute")  # fmt: skip
 
 
 # ---- shapes ----------------------------------------------------------------------
@@ -321,14 +351,26 @@ Stmt = Annotated[
 
 
 class TypeRef(Node):
-    """A parameter type: `int`, `float`, `bool`, `str`, `list[int]`."""
+    """A parameter type: `int`, `float`, `bool`, `str`, `None`, `module` (a block
+    or layer type), `list[T]`, `tuple[T, ...]`; `options` holds the types of a
+    union (`int | None`), whose `name` is then "|"."""
 
     kind: Literal["type"] = "type"
     name: str
     arg: TypeRef | None = None
+    more: tuple[TypeRef, ...] = ()  # `tuple[int, str]`: the arguments after `arg`
+    options: tuple[TypeRef, ...] = ()
+
+    @property
+    def args(self) -> tuple[TypeRef, ...]:
+        return (self.arg, *self.more) if self.arg else ()
 
     def __str__(self) -> str:
-        return f"{self.name}[{self.arg}]" if self.arg else self.name
+        if self.options:
+            return " | ".join(str(o) for o in self.options)
+        if not self.arg:
+            return self.name
+        return f"{self.name}[{', '.join(str(a) for a in self.args)}]"
 
 
 class Param(Node):
@@ -371,7 +413,21 @@ class Import(Node):
     names: tuple[str, ...] | None = None
 
 
-Definition = Annotated[Block | Model | Builder, Field(discriminator="kind")]
+class Variant(Node):
+    """`model resnet50 = ResNet(Bottleneck, [3, 4, 6, 3])`: a model with some of its
+    arguments given, exported under its own name (a factory function)."""
+
+    kind: Literal["variant"] = "variant"
+    name: str
+    model: str
+    args: tuple[Arg, ...]
+    # None of its own (the model's are passed through): empty, so passes that walk
+    # every definition's parameters and body need no case for variants
+    params: tuple[Param, ...] = ()
+    body: tuple[Stmt, ...] = ()
+
+
+Definition = Annotated[Block | Model | Builder | Variant, Field(discriminator="kind")]
 
 
 class Program(Node):

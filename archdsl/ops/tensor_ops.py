@@ -33,6 +33,11 @@ class TensorOp:
     companions: tuple[tuple[str, str], ...] = ()
     #: its backward reads its output (see layers.SAVES_OUTPUT)
     saves_output: bool = False
+    #: torch has it as a tensor method only: generated code writes `x.view(...)`
+    method: bool = False
+    #: what it gives: "tensor", "tensors" (`chunk`: several, unpacked or indexed)
+    #: or "sizes" (`size(x)`: run-time ints)
+    gives: str = "tensor"
 
 
 def _op(name: str, python: str, *params: ParamSpec, **extra: object) -> TensorOp:
@@ -107,6 +112,53 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("output_size", ("int", "tuple", "list")),
             needs_functional=True,
         ),
+        _op(
+            "chunk",
+            "torch.chunk",
+            _p("input", T),
+            _p("chunks", INT),
+            _p("dim", INT, 0),
+            gives="tensors",
+        ),  # fmt: skip
+        _op(
+            "split",
+            "torch.split",
+            _p("tensor", T),
+            _p("split_size_or_sections", ("int", "list", "tuple")),
+            _p("dim", INT, 0),
+            gives="tensors",
+        ),  # fmt: skip
+        _op(
+            "unbind", "torch.unbind", _p("input", T), _p("dim", INT, 0), gives="tensors"
+        ),  # fmt: skip
+        _op(
+            "size",
+            "size",
+            _p("input", T),
+            _p("dim", ("int", "none"), None),
+            method=True,
+            gives="sizes",
+        ),  # fmt: skip
+        _op(
+            "view", "view", _p("input", T), _p("size", ("tuple", "list")), method=True
+        ),  # fmt: skip
+        _op(
+            "expand",
+            "expand",
+            _p("input", T),
+            _p("size", ("tuple", "list")),
+            method=True,
+        ),  # fmt: skip
+        _op("contiguous", "contiguous", _p("input", T), method=True),
+        _op(
+            "dropout",
+            "F.dropout",
+            _p("input", T),
+            _p("p", ("float",), 0.5),
+            _p("training", ("bool",), True),
+            _p("inplace", ("bool",), False),
+            needs_functional=True,
+        ),  # fmt: skip
         # U-Net's Up: zero-pad `input` around its centre to `other`'s height and width.
         _op("pad_like", "pad_like", _p("input", T), _p("other", T), helper="pad_like"),
     )

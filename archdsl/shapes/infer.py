@@ -33,18 +33,19 @@ from ..ops.shapes import (
     broadcast,
     check_arguments,
     describe,
-    known,
 )
 from ..ops.signature import bind_arguments
 from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
+from .forward_values import ForwardValues
+from .inputs import unify
 from .modules import Evaluator, split_arguments
 from .params import count_parameters
 from .tensors import (
     UNKNOWN_TENSOR,
-    InputShapeError,
+    InputShapeError,  # noqa: F401 - the CLI imports it from here
     Result,
     Row,
     Tensor,
@@ -73,7 +74,7 @@ def infer_model(
     declared = [_declared(info, inp) for inp in forward.inputs]
     sizes: dict[str, int] = {}
     if input_shapes is not None:
-        _unify(info, forward, declared, input_shapes, bound, sizes)
+        unify(info, forward, declared, input_shapes, bound, sizes)
     given = input_shapes or {}
     if any(
         s is None and i.name not in given
@@ -170,48 +171,7 @@ def _dim(value: int | str) -> ir.Dim:
     return ir.Dim(value=value)
 
 
-def _unify(info, forward, declared, given, bound, sizes) -> None:
-    """Concrete input shapes fix the sizes their declarations name (`N`, `H`, and
-    parameters such as `n_channels`)."""
-    params = {p.name for p in info.node.params}
-    for inp, shape in zip(forward.inputs, declared, strict=True):
-        actual = given.get(inp.name)
-        if actual is None or shape is None:
-            continue
-        if len(actual) != len(shape.dims):
-            raise InputShapeError(
-                f"input `{inp.name}` is declared {_show_declared(shape)} "
-                f"({len(shape.dims)} dimensions); the shape given has {len(actual)}",
-                inp.span,
-            )
-        for index, (dim, size) in enumerate(zip(shape.dims, actual, strict=True)):
-            name = dim.value
-            table = bound if name in params else sizes
-            if isinstance(name, int):
-                expected = name
-            elif name in table and known(table[name]) and isinstance(table[name], int):
-                expected = table[name]
-            else:
-                table[name] = size  # type: ignore[index]
-                continue
-            if expected != size:
-                fixed = (
-                    f": dim {index} is {expected}"
-                    if isinstance(name, int)
-                    else f", so `{name}` is {expected}"
-                )
-                raise InputShapeError(
-                    f"input `{inp.name}` is declared {_show_declared(shape)}{fixed}; "
-                    f"the shape given has {size} there",
-                    inp.span,
-                )
-
-
-def _show_declared(shape: ir.Shape) -> str:
-    return "[" + ", ".join(str(d.value) for d in shape.dims) + "]"
-
-
-class Inference(ModuleCalls):
+class Inference(ForwardValues, ModuleCalls):
     def __init__(self, ctx: Context, concrete: bool, sizes: dict[str, int]) -> None:
         self.ctx = ctx
         self.evaluator = Evaluator(ctx)
@@ -290,9 +250,7 @@ class Inference(ModuleCalls):
                 if len(stmt.targets) == 1:
                     values[stmt.targets[0]] = value
                 else:
-                    parts = value if isinstance(value, list) else []
-                    for i, target in enumerate(stmt.targets):
-                        values[target] = parts[i] if i < len(parts) else UNKNOWN_TENSOR
+                    self.unpack(stmt.targets, value, values, stmt.value.span)
             elif isinstance(stmt, ir.FReturn):
                 results = [self.expr(v, values, block, path) for v in stmt.values]
                 if len(results) == 1:
@@ -329,7 +287,7 @@ class Inference(ModuleCalls):
             if joined is not None:  # `[t] * 3`, `[a] + [b]`: lists of tensors
                 return joined
             if not isinstance(left, Tensor) and not isinstance(right, Tensor):
-                return self.evaluator.expr(node, block.env)  # `[-1, 3 + 5]`
+                return self.scalar(node, values, block)  # `[-1, c // 2]`
             return self.binop(node, left, right)
         if isinstance(node, ir.ListComp):
             return self.comprehension(node, values, block, path)
@@ -337,17 +295,9 @@ class Inference(ModuleCalls):
             operand = self.expr(node.operand, values, block, path)
             if isinstance(operand, Tensor):
                 return operand
-            return self.evaluator.expr(node, block.env)
+            return self.scalar(node, values, block)
         if isinstance(node, ir.Subscript):
-            value = self.expr(node.value, values, block, path)
-            index = self.evaluator.expr(node.index, block.env)
-            if (
-                isinstance(value, list)
-                and isinstance(index, int)
-                and -len(value) <= index < len(value)
-            ):
-                return value[index]
-            return UNKNOWN_TENSOR
+            return self.subscript(node, values, block, path)
         if isinstance(node, ir.IfExp):
             cond = truth(self.evaluator.expr(node.cond, block.env))
             if cond is not None:
@@ -355,7 +305,7 @@ class Inference(ModuleCalls):
                     node.then if cond else node.orelse, values, block, path
                 )
             return UNKNOWN_TENSOR
-        return self.evaluator.expr(node, block.env)
+        return self.scalar(node, values, block)
 
     def comprehension(self, node: ir.ListComp, values, block, path: str) -> Any:
         """`[fc(x) * k for k in range(3)]` in forward: the loop runs at build time,
@@ -453,6 +403,8 @@ class Inference(ModuleCalls):
         except ValueError:
             return UNKNOWN_TENSOR
         bound = bind_arguments(TENSOR_OPS[name].signature, positional, keywords)
+        if TENSOR_OPS[name].gives == "sizes":
+            return self.size_values(bound)
         return self.run_op(name, bound, node.span, args)
 
     def run_op(

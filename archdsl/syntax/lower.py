@@ -12,6 +12,7 @@ from lark.exceptions import VisitError
 from .. import ir
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
+from .sugar import method_call, plain_forward
 
 
 @v_args(meta=True)
@@ -79,7 +80,27 @@ class _Lower(Transformer):
         )
 
     def type(self, meta: Any, c: list[Any]) -> ir.TypeRef:
-        return ir.TypeRef(name=str(c[0]), arg=c[1], span=self._span(meta))
+        if len(c) == 1:
+            return c[0]
+        return ir.TypeRef(name="|", options=tuple(c), span=self._span(meta))
+
+    def type_term(self, meta: Any, c: list[Any]) -> ir.TypeRef:
+        name, *args = (x for x in c if x is not None)
+        return ir.TypeRef(
+            name=str(name),
+            arg=args[0] if args else None,
+            more=tuple(args[1:]),
+            span=self._span(meta),
+        )
+
+    def none_type(self, meta: Any, c: list[Any]) -> ir.TypeRef:
+        return ir.TypeRef(name="None", span=self._span(meta))
+
+    def variant(self, meta: Any, c: list[Any]) -> ir.Variant:
+        name, model, args = c
+        return ir.Variant(
+            name=str(name), model=str(model), args=args, span=self._tok(name)
+        )
 
     # ---- build-time statements -----------------------------------------------------
 
@@ -140,10 +161,12 @@ class _Lower(Transformer):
 
     def forward(self, meta: Any, c: list[Any]) -> ir.Forward:
         *inputs, body = c
-        if not isinstance(body, tuple):  # `forward(x) = expr`
-            body = (ir.FReturn(values=(body,), span=body.span),)
+        if isinstance(body, list):  # `forward(x) = expr` or `= a, b`
+            span = _joined(body[0].span, body[-1].span)
+            body = (ir.FReturn(values=tuple(body), span=span),)
         inputs = tuple(i for i in inputs if i is not None)
-        return ir.Forward(inputs=inputs, body=body, span=self._span(meta))
+        forward = ir.Forward(inputs=inputs, body=body, span=self._span(meta))
+        return plain_forward(forward)
 
     def fparam(self, meta: Any, c: list[Any]) -> ir.Input:
         return ir.Input(name=str(c[0]), shape=c[1], span=self._tok(c[0]))
@@ -160,12 +183,26 @@ class _Lower(Transformer):
         return tuple(c)
 
     def fassign(self, meta: Any, c: list[Any]) -> ir.FAssign:
-        *targets, value = c
+        *targets, values = c
+        value = values[0]
+        if len(values) > 1:  # `a, b = f(x), g(x)`: one tuple, as Python reads it
+            span = _joined(values[0].span, values[-1].span)
+            value = ir.TupleExpr(items=tuple(values), span=span)
         return ir.FAssign(
             targets=tuple(str(t) for t in targets),
             value=value,
             span=self._tok(targets[0]),
         )
+
+    def fvalues(self, meta: Any, c: list[Any]) -> list[Any]:
+        return list(c)  # a list: `forward` tells it from a body (a tuple)
+
+    def faugassign(self, meta: Any, c: list[Any]) -> ir.FAssign:
+        """`x += y` is `x = x + y`: a new value, never a change in place."""
+        target, op, value = c
+        name = ir.Name(id=str(target), span=self._tok(target))
+        binop = ir.BinOp(op=str(op)[:-1], left=name, right=value, span=self._span(meta))
+        return ir.FAssign(targets=(str(target),), value=binop, span=self._tok(target))
 
     def freturn(self, meta: Any, c: list[Any]) -> ir.FReturn:
         return ir.FReturn(values=tuple(c), span=self._span(meta))
@@ -205,10 +242,33 @@ class _Lower(Transformer):
         return ir.UnaryOp(op=str(c[0]), operand=c[1], span=self._span(meta))
 
     def call(self, meta: Any, c: list[Any]) -> ir.Call:
+        if isinstance(c[0], ir.Attribute):  # `f(x).flatten(1)`: a tensor method
+            return method_call(c[0].value, c[0].name, c[1], self._span(meta))
         return ir.Call(func=c[0], args=c[1], span=self._span(meta))
 
     def subscript(self, meta: Any, c: list[Any]) -> ir.Subscript:
-        return ir.Subscript(value=c[0], index=c[1], span=self._span(meta))
+        value, items = c
+        index = items[0]
+        if len(items) > 1:  # `x[:, 0]`: Python passes a tuple of indices
+            span = _joined(items[0].span, items[-1].span)
+            index = ir.TupleExpr(items=items, span=span)
+        return ir.Subscript(value=value, index=index, span=self._span(meta))
+
+    def subscripts(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def slice(self, meta: Any, c: list[Any]) -> ir.Slice:
+        lower, upper, step = (c + [None, None, None])[:3]
+        return ir.Slice(lower=lower, upper=upper, step=step, span=self._span(meta))
+
+    def ellipsis(self, meta: Any, c: list[Any]) -> ir.EllipsisExpr:
+        return ir.EllipsisExpr(span=self._tok(c[0]))
+
+    def attribute(self, meta: Any, c: list[Any]) -> ir.Node:
+        value, name = c
+        if str(name) == "shape":  # `f(x).shape` is `size(f(x))`
+            return method_call(value, "size", (), self._span(meta))
+        return ir.Attribute(value=value, name=str(name), span=self._span(meta))
 
     def args(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
         return tuple(
@@ -286,6 +346,13 @@ class _InitTarget(NamedTuple):
     """A rule's type or pattern, kept apart from its actions while lowering."""
 
     node: ir.Name | ir.Constant
+
+
+def _joined(first: Span | None, last: Span | None) -> Span | None:
+    """The span from the start of `first` to the end of `last`."""
+    if first is None or last is None:
+        return first or last
+    return Span(first.source, first.line, first.column, last.end_line, last.end_column)
 
 
 #: Python refuses to read integers longer than this (sys.get_int_max_str_digits).

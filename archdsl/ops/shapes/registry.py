@@ -10,9 +10,11 @@ from .arguments import check_arguments
 from .attention import multihead_attention, transformer_layer
 from .conv import conv, conv_transpose
 from .core import Args, at_least, ranked, same_shape
+from .indexing import chunk, dropout, expand, size, split, unbind
 from .linear import bilinear, embedding, linear, prelu
 from .norm import layer_norm, norm
 from .pool import adaptive_pool, pool
+from .vision import VISION_SHAPES
 from .resize import (
     channel_shuffle,
     interpolate,
@@ -94,6 +96,7 @@ LAYER_SHAPES: dict[str, Callable[..., Any]] = {
     "Softmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
     "LogSoftmax": lambda a, x: softmax(a, x) if a.get("dim") is not None else x,
     # fmt: skip
+    **VISION_SHAPES,
 }
 
 
@@ -129,4 +132,12 @@ OP_SHAPES: dict[str, Callable[..., Any]] = {
     "interpolate": interpolate,
     "adaptive_avg_pool2d": adaptive_pool(2, average=True),
     "pad_like": pad_like,
+    "chunk": chunk,
+    "split": split,
+    "unbind": unbind,
+    "size": size,
+    "view": lambda a, x: reshape({"shape": a["size"]}, x),
+    "expand": expand,
+    "contiguous": same_shape,
+    "dropout": dropout,
 }
