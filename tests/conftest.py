@@ -81,3 +81,16 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
         return
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"{path} differs; rerun with --update-golden if intended"
+
+
+def torch_layer(name: str):
+    """The class a registry layer names: torch.nn's, or torchvision.ops's."""
+    import torch
+
+    from archdsl.ops import layer
+
+    if layer(name).namespace == "ops":
+        import torchvision.ops
+
+        return getattr(torchvision.ops, name)
+    return getattr(torch.nn, name)

@@ -5,6 +5,7 @@ strides, padding, dilation, ceil_mode, groups, odd sizes."""
 from __future__ import annotations
 
 import pytest
+from conftest import torch_layer
 
 from archdsl.ops import TENSOR_OPS, layers
 from archdsl.ops.layers import CONTAINERS
@@ -28,6 +29,10 @@ nn = torch.nn
 
 # layer -> (constructor keywords, input shapes)
 LAYER_SAMPLES: dict[str, tuple[dict, list[tuple[int, ...]]]] = {
+    "StochasticDepth": (dict(p=0.5, mode="row"), [(2, 3, 4, 5)]),
+    "SqueezeExcitation": (dict(input_channels=6, squeeze_channels=2), [(2, 6, 5, 7)]),
+    "Permute": (dict(dims=[0, 2, 3, 1]), [(2, 3, 4, 5)]),
+    "FrozenBatchNorm2d": (dict(num_features=3), [(2, 3, 4, 5)]),
     "Conv1d": (dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1), [(2, 4, 17)]),
     "Conv2d": (
         dict(in_channels=4, out_channels=6, kernel_size=(3, 5), stride=(2, 1),
@@ -114,7 +119,7 @@ def test_every_op_has_a_shape_rule():
 @pytest.mark.parametrize("name", sorted(LAYER_SHAPES))
 def test_layer_rule_matches_torch(name):
     kwargs, shapes = _sample(name)
-    module = getattr(nn, name)(**kwargs).eval()
+    module = torch_layer(name)(**kwargs).eval()
     inputs = [
         torch.randint(0, 10, s) if name == "Embedding" else torch.randn(s)
         for s in shapes
@@ -193,7 +198,7 @@ EDGE_CASES = [
 
 @pytest.mark.parametrize("name, kwargs, shapes", EDGE_CASES, ids=lambda v: str(v)[:30])
 def test_layer_edge_cases_match_torch(name, kwargs, shapes):
-    module = getattr(nn, name)(**kwargs).eval()
+    module = torch_layer(name)(**kwargs).eval()
     _assert_rule_matches(name, kwargs, module, [torch.randn(s) for s in shapes])
 
 
@@ -260,7 +265,7 @@ def test_a_rule_that_refuses_means_torch_refuses(name, kwargs, shape):
     with pytest.raises(ShapeProblem):
         LAYER_SHAPES[name](args, shape)
     with pytest.raises((RuntimeError, ValueError, IndexError, NotImplementedError)):
-        getattr(nn, name)(**kwargs)(torch.randn(shape))
+        torch_layer(name)(**kwargs)(torch.randn(shape))
 
 
 @pytest.mark.parametrize(
@@ -295,7 +300,7 @@ def test_limits_that_torch_accepts_are_accepted():
         ("InstanceNorm2d", dict(num_features=8, track_running_stats=True), (2, 8, 1, 1)),
     ]  # fmt: skip
     for name, kwargs, shape in cases:
-        module = getattr(nn, name)(**kwargs).eval()
+        module = torch_layer(name)(**kwargs).eval()
         _assert_rule_matches(name, kwargs, module, [torch.randn(shape)])
 
 
@@ -434,7 +439,7 @@ def test_arguments_torch_refuses_are_refused(name, kwargs, shape):
     with pytest.raises(ShapeProblem):
         check_arguments(name, args)
     with pytest.raises(RuntimeError):
-        getattr(nn, name)(**kwargs)(torch.randn(shape))
+        torch_layer(name)(**kwargs)(torch.randn(shape))
 
 
 def test_an_empty_linear_is_allowed_as_in_torch():

@@ -23,6 +23,7 @@ GENERATED_NAMES = frozenset(
         # extends/freeze: `from torchvision import models`, `from fnmatch import
         # fnmatchcase`, and the loop names of the adoption and freezing loops
         "models",
+        "ops",  # `from torchvision import ops`: StochasticDepth, SqueezeExcitation, ...
         "fnmatchcase",
         "child_name",
         "child",

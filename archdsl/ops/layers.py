@@ -13,6 +13,7 @@ from functools import cache
 from .nn_signatures import NN_SIGNATURES
 from .signature import Signature
 from .tensor_ops import INTERPOLATION_MODES
+from .vision_ops import VISION_SIGNATURES
 
 #: Containers whose keyword arguments name children rather than parameters.
 CONTAINERS = frozenset({"Sequential", "ModuleList"})
@@ -54,11 +55,13 @@ class Layer:
     signature: Signature
     inputs: int = 1
     outputs: int = 1
+    #: where generated code finds it: torch's `nn` or torchvision's `ops`
+    namespace: str = "nn"
 
     @property
     def python(self) -> str:
         """How generated code spells the constructor."""
-        return f"nn.{self.name}"
+        return f"{self.namespace}.{self.name}"
 
     @property
     def callable(self) -> bool:
@@ -75,6 +78,9 @@ def layers() -> dict[str, Layer]:
             FORWARD_OUTPUTS.get(name, 1),
         )
         for name, rows in NN_SIGNATURES.items()
+    } | {
+        name: Layer(name, _signature(name, rows), namespace="ops")
+        for name, rows in VISION_SIGNATURES.items()
     }
 
 

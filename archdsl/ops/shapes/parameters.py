@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .core import Args, _product, _tuple, floordiv_any
+from .vision import VISION_PARAMETERS
 
 
 def _conv_params_nd(n: int) -> Callable[[Args], object]:
@@ -82,4 +83,5 @@ PARAMETERS: dict[str, Callable[[Args], object]] = {
     "MultiheadAttention": _attention_params,
     "TransformerEncoderLayer": _transformer_params(decoder=False),
     "TransformerDecoderLayer": _transformer_params(decoder=True),
+    **VISION_PARAMETERS,
 }
