@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test golden lint bench clean
+.PHONY: demo test golden lint bench pictures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ bench: $(STAMP)
 
 golden: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_golden.py --update-golden
+
+# The README's U-Net picture, drawn by graphviz-pure (a dev dependency), whose output
+# is the same bytes on every platform; tests/test_graph.py checks it is up to date.
+pictures: $(STAMP)
+	$(BIN)/archdsl graph specs/unet.arch -o docs/unet.svg -p n_channels=3 -p n_classes=2 --dot graphviz-pure
 
 lint: $(STAMP)
 	$(BIN)/ruff check archdsl tests tools benchmarks

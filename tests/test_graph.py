@@ -6,6 +6,7 @@ what cannot be done."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -227,3 +228,21 @@ def test_a_browser_shows_the_picture(program, tmp_path):
     dark = sum(1 for value in shot.getdata() if value < 128)
     # text, boxes and edges: a few percent of the pixels, neither none nor all
     assert 0.002 * 900 * 1400 < dark < 0.5 * 900 * 1400
+
+
+def test_the_readme_picture_is_up_to_date(tmp_path, monkeypatch):
+    """docs/unet.svg is what `make pictures` draws now (graphviz-pure writes the
+    same bytes on every platform, so the comparison is exact)."""
+    if _find("graphviz-pure") is None:
+        pytest.skip("graphviz-pure is not installed (pip install 'archdsl[graph]')")
+    recipe = next(
+        line for line in (ROOT / "Makefile").read_text().splitlines()
+        if "archdsl graph" in line and "docs/unet.svg" in line
+    )  # fmt: skip
+    monkeypatch.chdir(ROOT)
+    argv = shlex.split(recipe)[2:]  # after `$(BIN)/archdsl graph`
+    out = tmp_path / "unet.svg"
+    argv[argv.index("-o") + 1] = str(out)
+    assert _graph(*argv) == 0
+    committed = (ROOT / "docs" / "unet.svg").read_bytes()
+    assert out.read_bytes() == committed, "docs/unet.svg is stale: run `make pictures`"
