@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from .. import ir
 from ..source import Source
 from .lower import lower
-from .parser import parse_tree
+from .onepass import Abandon, Rules, parse_and_lower
+from .parser import MAX_CHAIN, MAX_DEPTH, parse_tree, parser, parser_input
 
 
 def parse_source(source: Source) -> ir.Program:
+    """The IR of a source. Lowered while the parser runs (no parse tree); a spec
+    that has something to report goes through the tree, which reports it."""
+    try:
+        return parse_and_lower(
+            _rules(), source, parser_input(source), MAX_DEPTH, MAX_CHAIN
+        )
+    except Abandon:
+        return parse_source_via_tree(source)
+
+
+def parse_source_via_tree(source: Source) -> ir.Program:
+    """The two-pass path: lark's parse tree with positions, then the lowering
+    Transformer over it (what parse_source returns, more slowly)."""
     return lower(parse_tree(source), source)
 
 
-__all__ = ["parse_source"]
+@cache
+def _rules() -> Rules:
+    return Rules(parser())
+
+
+__all__ = ["parse_source", "parse_source_via_tree"]

@@ -96,15 +96,21 @@ _CHAINS = {"binop", "or_", "and_"}
 
 def parse_tree(source: Source) -> Tree:
     """Parse a source, or raise ArchError with one diagnostic at the first syntax error."""
-    text = source.text
-    if text.startswith(BOM):  # editors on Windows write one; a space keeps columns
-        text = " " + text[1:]
     try:
-        tree = parser().parse(text + "\n")
+        tree = parser().parse(parser_input(source))
     except UnexpectedInput as exc:
         raise ArchError([_syntax_diagnostic(source, exc)]) from None
     _check_depth(source, tree)
     return tree
+
+
+def parser_input(source: Source) -> str:
+    """The text the parser reads: a byte-order mark (editors on Windows write one)
+    becomes a space, which keeps columns, and a final newline ends the last line."""
+    text = source.text
+    if text.startswith(BOM):
+        text = " " + text[1:]
+    return text + "\n"
 
 
 def _check_depth(source: Source, tree: Tree) -> None:
