@@ -14,6 +14,7 @@ Registered as the `arch` lexer through the `pygments.lexers` entry point, so
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lark.lexer import PatternStr, TerminalDef
 from pygments.lexer import RegexLexer
@@ -79,9 +80,16 @@ def _kind_of_terminal(name: str):
     return Operator
 
 
-def _rules() -> list:
-    """One rule per terminal, in the order Lark's own lexer tries them (priority,
-    then the longest possible match), so both split text the same way."""
+#: In `terminal_rules`, the rule for names (keywords, builtins and the rest).
+NAME_RULE = "name"
+
+
+def terminal_rules() -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """The grammar's keywords (word -> token type), and one (regex, token type) per
+    other terminal, in the order Lark's own lexer tries them (priority, then the
+    longest possible match) so that both split text the same way. NAME's rule has
+    the kind NAME_RULE: see `name_kind`. The TextMate grammar for VS Code is made
+    from these too (tools/gen_textmate.py)."""
     lark = parser()
     ignored = set(lark.lexer_conf.ignore)
     terminals: list[TerminalDef] = sorted(
@@ -98,40 +106,49 @@ def _rules() -> list:
         for t in terminals
         if _is_word(t)
     }
-    defining = "|".join(re.escape(word) for word in keywords if word in DEFINES)
-    rules: list = [(r"\n", Whitespace)]  # the grammar's _NL: newlines, then comments
-    if defining:
-        rules.append((rf"({defining})(\s+)([A-Za-z_]\w*)\b", _definition))
+    rules: list[tuple[str, Any]] = []
     for t in terminals:
         if t.name == "_NL" or _is_word(t):
-            continue  # keywords are names, told apart below, as Lark does
+            continue  # keywords are names, told apart by name_kind, as Lark does
         pattern = t.pattern.to_regexp()
         if t.name in ignored and "COMMENT" not in t.name:
             rules.append((pattern, Whitespace))
         elif t.name == "NAME":
-            rules.append((pattern, _name_rule(keywords)))
+            rules.append((pattern, NAME_RULE))
         elif isinstance(t.pattern, PatternStr):
-            rules.append(
-                (pattern, Punctuation if t.pattern.value in PUNCTUATION else Operator)
-            )
+            symbol = t.pattern.value
+            rules.append((pattern, Punctuation if symbol in PUNCTUATION else Operator))
         else:
             rules.append((pattern, _kind_of_terminal(t.name)))
+    return keywords, rules
+
+
+def name_kind(word: str, keywords: dict[str, Any]) -> Any:
+    """A keyword, a layer, op or builtin, a type, or a name the spec defines."""
+    if word in keywords:
+        return keywords[word]
+    if word in TYPE_NAMES:  # `int` too, which is also a builtin
+        return Keyword.Type
+    if word in BUILTIN_NAMES:
+        return Name.Builtin
+    return Name
+
+
+def _rules() -> list:
+    keywords, terminals = terminal_rules()
+    defining = "|".join(re.escape(word) for word in keywords if word in DEFINES)
+    rules: list = [(r"\n", Whitespace)]  # the grammar's _NL: newlines, then comments
+    if defining:
+        rules.append((rf"({defining})(\s+)([A-Za-z_]\w*)\b", _definition))
+    for pattern, kind in terminals:
+        rules.append((pattern, _name_rule(keywords) if kind == NAME_RULE else kind))
     return rules
 
 
 def _name_rule(keywords: dict):
     def name(lexer, match):
-        """A keyword, a layer, op or builtin, a type, or a name the spec defines."""
         word = match.group()
-        if word in keywords:
-            kind = keywords[word]
-        elif word in TYPE_NAMES:  # `int` too, which is also a builtin
-            kind = Keyword.Type
-        elif word in BUILTIN_NAMES:
-            kind = Name.Builtin
-        else:
-            kind = Name
-        yield match.start(), kind, word
+        yield match.start(), name_kind(word, keywords), word
 
     return name
 
