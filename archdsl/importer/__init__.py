@@ -48,7 +48,23 @@ def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imp
         for d in definitions
         for problem in d.problems
     ]
+    if not diagnostics:
+        diagnostics = _checked(text, target)
     return Imported(text, diagnostics, _python_lines(definitions, built))
+
+
+def _checked(text: str, target: str) -> list[Diagnostic]:
+    """archdsl's own verdict on what was written: an import is complete only when
+    its spec checks without errors."""
+    from ..errors import ArchError
+    from ..pipeline import compile_spec
+    from ..source import Source
+
+    try:
+        compile_spec(Source(f"<import {target}>", text))
+    except ArchError as exc:
+        return exc.errors
+    return []
 
 
 def _input_shapes(model, target: str, input_shape) -> dict[str, str]:

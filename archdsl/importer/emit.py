@@ -23,6 +23,12 @@ def emit(
 
 def _definition(d: Definition, input_shapes: dict[str, str]) -> str:
     params = _params(d.params)
+    if len(params) + len(d.name) + 12 > LINE:  # one parameter per line
+        params = (
+            "(\n"
+            + "".join(f"{INDENT}{p},\n" for p in _params(d.params)[1:-1].split(", "))
+            + ")"
+        )
     if d.kind == "builder":
         return f"builder {d.name}{params} =\n{INDENT}" + _layout(
             _compressed(d.body), 1, 4

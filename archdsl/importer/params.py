@@ -22,6 +22,8 @@ FACTORS = (2, 3, 4, 6, 8)
 
 #: Values too common to say anything when they match an argument that never varies.
 UNTELLING = (0, 1, -1, 2, None, True, False, "")
+#: ... even when the argument has the name of the one the slot fills.
+UNTELLING_NAMED = (0, 1, -1, None, True, False, "")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def _match(hint: str, values: list, candidates: list[str], arguments: list[dict]
         if steady and len(arguments) > 1:
             continue  # an argument that never varies cannot be told from a constant
         if all(_same(v, g) for v, g in zip(values, given, strict=True)):
-            if varies or not _untelling(values[0]):
+            named = name == hint and not _untelling(values[0], UNTELLING_NAMED)
+            if varies or named or not _untelling(values[0]):
                 return Name(name)
     if not varies or not all(_int(v) for v in values):
         return None
@@ -93,7 +96,7 @@ def _match(hint: str, values: list, candidates: list[str], arguments: list[dict]
 def _finish(cls, used, synthetic, exprs, arguments) -> Inferred:
     defaults = _defaults(cls)
     params: list[Param] = []
-    for name in used:
+    for name in [n for n in arguments[0] if n in used]:  # the constructor's order
         given = [a[name] for a in arguments]
         default = defaults.get(name, inspect.Parameter.empty)
         if not all(type(default) is type(g) for g in given):
@@ -153,5 +156,5 @@ def _int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _untelling(value: object) -> bool:
-    return any(_same(value, u) for u in UNTELLING)
+def _untelling(value: object, common: tuple = UNTELLING) -> bool:
+    return any(_same(value, u) for u in common)

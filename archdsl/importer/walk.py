@@ -76,14 +76,19 @@ class Walk:
             self.instances[type(module)].append(module)
 
     def run(self) -> list[Definition]:
+        """The definitions, each after those it uses; the model last, its
+        parameters the root's constructor arguments with the values used as
+        defaults, so the spec builds the imported model as it stands."""
         root = self.built.model
         template = self._template(root)
-        model = Definition("model", self._name(type(root).__name__), [])
-        self._fill(
-            model,
-            template,
-            [lit for e in template.expressions() for lit in literals(e)],
-        )
+        arguments = self.built.arguments.get(id(root), {})
+        slots = [lit for e in template.expressions() for lit in literals(e)]
+        inferred = infer(type(root), [slots], [arguments])
+        params = [
+            Param(p.name, p.type, inferred.values[0][p.name]) for p in inferred.params
+        ]
+        model = Definition("model", self._name(type(root).__name__), params)
+        self._fill(model, template, inferred.slots)
         model.python = _where(type(root))
         self.definitions.append(model)
         return self.definitions
@@ -194,13 +199,16 @@ def _sequential(func: str, module: nn.Module, expr_of) -> Call:
 
 
 def _call(name: str, params: list[Param], values: dict[str, object]) -> Call:
+    """The call that builds one instance. Every parameter is a slot, those with a
+    default as keywords (emit.py leaves out the ones at their default), so that
+    callers differing only in such a value still share one structure."""
     args, kwargs = [], []
     for param in params:
         value = values[param.name]
         if not param.has_default:
             args.append(Lit(value, param.name))
-        elif type(value) is not type(param.default) or value != param.default:
-            kwargs.append((param.name, Lit(value, param.name)))
+        else:
+            kwargs.append((param.name, Lit(value, param.name, param.default)))
     return Call(name, tuple(args), tuple(kwargs))
 
 
