@@ -21,6 +21,7 @@ from .init import check_init_args
 from .inplace import is_inplace, spread_first
 from .limits import describe_count, describe_gigabytes, parameter_count
 from .names import why_reserved
+from .state import STATE, check_holder, is_holder
 
 
 def def_signature(node: ir.Block | ir.Model | ir.Builder) -> Signature:
@@ -140,7 +141,8 @@ class BuildChecker(ExprChecker):
         # After an error inside a call, still define the name as the member it was
         # meant to be, so `forward` does not report it a second time.
         unknown_call = value.type == "any" and isinstance(stmt.value, ir.Call)
-        kind = "member" if value.type == "module" or unknown_call else "const"
+        member = value.type in ("module", STATE) or unknown_call
+        kind = "member" if member else "const"
         if value.type == "tensor":
             self.ctx.error(
                 "tensors are computed in `forward`, not at build time", stmt.span
@@ -353,6 +355,8 @@ class BuildChecker(ExprChecker):
         return self.undefined(expr.id, expr.span, [*self.ctx.defs])
 
     def call(self, expr: ir.Call) -> Value:
+        if is_holder(expr):  # `Parameter(zeros(...))`: check/state.py
+            return check_holder(self, expr)
         values = self.args(expr)
         func = expr.func
         if isinstance(func, ir.Path):

@@ -16,6 +16,7 @@ from .exprs import ANY, ExprChecker, Scope, _arith
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .indexing import SCALARS, TENSOR, IndexChecks, op_result
 from .names import why_reserved
+from .state import STATE
 
 
 class ForwardChecker(IndexChecks, ExprChecker):
@@ -262,6 +263,8 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 )
                 return ANY
             return self.undefined(expr.id, expr.span)
+        if symbol.kind == "member" and symbol.value.type == STATE:
+            return Value("tensor")  # a parameter or buffer (check/state.py)
         if symbol.kind == "member":
             self.ctx.error(
                 f"member `{expr.id}` must be called: `{expr.id}(x)`", expr.span

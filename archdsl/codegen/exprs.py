@@ -10,6 +10,7 @@ from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..ops.tensor_ops import TensorOp
 from ..syntax.sugar import SHAPE_VARARGS
 from .pretty import Doc, Group, Split, flat
+from .state import state_doc
 
 # Python operator precedence, lowest first (the language's and Python's agree).
 _PREC = {
@@ -187,6 +188,9 @@ class ExprWriter:
     # ---- calls ---------------------------------------------------------------------------
 
     def _call(self, expr: ir.Call) -> Doc:
+        state = state_doc(self, expr, _ATOM)  # Parameter(zeros(...)): codegen/state.py
+        if state is not None:
+            return state
         op = self.method_op(expr)
         if op is not None:
             receiver = self._wrap(expr.args[0].value, _ATOM)

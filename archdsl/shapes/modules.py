@@ -18,6 +18,7 @@ from ..check import types
 from ..check.consts import COMPARE, EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
+from ..check.state import is_holder
 from ..errors import ArchError, Diagnostic, Note
 from ..ops import BUILTINS, layer
 from ..ops.shapes import UNKNOWN
@@ -35,6 +36,7 @@ from .built import (
     layer_count,
 )
 from .params import count_parameters
+from .state import named_state, state_tensor
 
 #: What inference imports from here (the module kinds live in built.py, the
 #: parameter counts in params.py).
@@ -232,6 +234,7 @@ class Evaluator:
         env = block.env
         value = self.expr(stmt.value, env)
         first, rest = stmt.target[0], stmt.target[1:]
+        value = named_state(value, first)  # a parameter: hints name the member
         owner = env.get(first)
         if rest and isinstance(owner, BaseModule):  # `net.fc = ...`, `layer4.2.conv3`
             owner.replaced[".".join((owner.path, *rest)).strip(".")] = value
@@ -375,6 +378,8 @@ class Evaluator:
             return self._torchvision(node, env)
         if not isinstance(func, ir.Name):
             return UNKNOWN
+        if is_holder(node):  # `Parameter(zeros(1, 1, d))`: a tensor of that shape
+            return state_tensor(node, lambda size: self.expr(size, env))
         name = func.id
         found = layer(name)
         if found is not None:

@@ -12,7 +12,7 @@ from lark.exceptions import VisitError
 from .. import ir
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
-from .sugar import method_call, plain_forward
+from .sugar import method_call, plain_forward, plain_state
 
 
 @v_args(meta=True)
@@ -105,7 +105,7 @@ class _Lower(Transformer):
     # ---- build-time statements -----------------------------------------------------
 
     def body(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
-        return tuple(c)
+        return plain_state(tuple(c))
 
     def assign(self, meta: Any, c: list[Any]) -> ir.Assign:
         target, value = c

@@ -60,9 +60,12 @@ def _spanning(first: Span | None, last: Span | None) -> Span | None:
     return Span(first.source, first.line, first.column, last.end_line, last.end_column)
 
 
-def plain_forward(forward: ir.Forward) -> ir.Forward:
-    """`forward` with method calls, `.shape` and `torch.`/`F.` prefixes lowered."""
-    values = {i.name for i in forward.inputs} | _assigned(forward.body)
+def plain_forward(
+    forward: ir.Forward, members: frozenset[str] = frozenset()
+) -> ir.Forward:
+    """`forward` with method calls, `.shape` and `torch.`/`F.` prefixes lowered;
+    `members` are tensors too: parameters and buffers (`class_token.expand(...)`)."""
+    values = {i.name for i in forward.inputs} | _assigned(forward.body) | members
 
     def lower(node: ir.Node) -> ir.Node:
         if isinstance(node, ir.Call) and isinstance(node.func, ir.Path):
@@ -74,6 +77,34 @@ def plain_forward(forward: ir.Forward) -> ir.Forward:
         return node
 
     return _mapped(forward, lower)  # type: ignore[return-value]
+
+
+#: What makes a member a tensor forward reads: `Parameter(...)`, `nn.Buffer(...)`.
+_HOLDERS = frozenset({"Parameter", "Buffer"})
+
+
+def plain_state(body: tuple[ir.Node, ...]) -> tuple[ir.Node, ...]:
+    """The body, its forward lowered again with its parameter and buffer members
+    as tensors (they are members, known from the text: `x = Parameter(...)`)."""
+    members = frozenset(
+        s.target[0]
+        for s in body
+        if isinstance(s, ir.Assign) and len(s.target) == 1 and _holds(s.value)
+    )
+    if not members:
+        return body
+    return tuple(
+        plain_forward(s, members) if isinstance(s, ir.Forward) else s for s in body
+    )
+
+
+def _holds(value: ir.Node) -> bool:
+    if not isinstance(value, ir.Call):
+        return False
+    func = value.func
+    if isinstance(func, ir.Name):
+        return func.id in _HOLDERS
+    return isinstance(func, ir.Path) and func.parts[-1] in _HOLDERS
 
 
 def _dotted_call(node: ir.Call, parts: tuple[str, ...], values: set[str]) -> ir.Node:
