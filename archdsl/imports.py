@@ -131,9 +131,13 @@ def _with_dependencies(names: set[str], definitions: list[ir.Node]) -> list[ir.N
         if name in needed:
             continue
         needed.add(name)
+        if isinstance(by_name[name], ir.Variant):  # `model resnet50 = ResNet(...)`
+            todo.append(by_name[name].model)
         for node in walk_expr(by_name[name]):
             if isinstance(node, ir.Name) and node.id in by_name:
                 todo.append(node.id)
+            elif isinstance(node, ir.Path) and node.parts[0] in by_name:
+                todo.append(node.parts[0])  # `Bottleneck.expansion`
     return [d for d in definitions if d.name in needed]
 
 

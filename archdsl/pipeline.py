@@ -229,6 +229,6 @@ def model_info(compiled: Compiled, name: str | None):
             )
         name = own[0]
     info = compiled.context.defs.get(name)
-    if info is None or info.kind != "model":
+    if info is None or info.kind not in ("model", "variant"):  # resnet50 too
         raise ArchError([Diagnostic(f"{compiled.source.path} has no model `{name}`")])
     return info

@@ -39,14 +39,14 @@ def test_generated_module_imports_only_torch(spec):
     assert "archdsl" not in imported
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec", SPECS + ZOO_SPECS, ids=spec_id)
 def test_generated_module_has_one_class_per_block(spec):
     program = archdsl.compile_spec(spec).program
     tree = ast.parse(archdsl.generate(spec))
     classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     for definition in program.definitions:
-        if definition.kind == "builder":
+        if definition.kind in ("builder", "variant"):  # variant: a factory
             assert definition.name in functions
         else:
             assert definition.name in classes

@@ -65,6 +65,8 @@ VARIANTS = [
         Variant("shufflenetv2", name, name, shape=(2, 3, 32, 32))
         for name in SHUFFLENETS
     ),
+    Variant("googlenet", "googlenet", "googlenet"),
+    Variant("googlenet", "googlenet", "googlenet", {"transform_input": True}),
 ]
 
 #: The torchvision module each spec replaces, when it is not torchvision.models.<spec>.
@@ -155,10 +157,14 @@ def test_outputs_and_gradients_equal_after_loading_torchvision_state(variant):
     for model in (ours, theirs):
         model.train().zero_grad()
         torch.manual_seed(2)  # dropout and the like draw the same numbers
-        out = model(x)
-        outputs.append(out)
-        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
-    assert torch.equal(outputs[0], outputs[1])
+        out = model(x)  # a tuple where training adds outputs (GoogLeNet's aux heads)
+        parts = tuple(out) if isinstance(out, tuple) else (out,)
+        outputs.append(parts)
+        sum(
+            (p * torch.linspace(-1, 1, p.numel()).view_as(p)).sum() for p in parts
+        ).backward()
+    assert len(outputs[0]) == len(outputs[1])
+    assert all(map(torch.equal, *outputs))
     grads = [
         [(name, p.grad) for name, p in model.named_parameters()]
         for model in (ours, theirs)

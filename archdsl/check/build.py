@@ -9,7 +9,7 @@ from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from ..weights import weights_file_problem
-from . import types
+from . import families, types
 from .arguments import argument_for
 from .base import base_tree, find_submodule
 from .calls import bind
@@ -32,7 +32,7 @@ def def_signature(node: ir.Block | ir.Model | ir.Builder) -> Signature:
                 p.name,
                 "pos",
                 _default_of(p),
-                (str(p.type),) if p.type else ("any",),
+                (families.declared_types(p.type) or ("any",)) if p.type else ("any",),
             )
             for p in node.params
         )
@@ -56,6 +56,8 @@ class BuildChecker(ExprChecker):
         super().__init__(ctx, Scope())
         self.info = info
         self.guard: Guard = ALWAYS  # the `if` conditions around the statement
+        #: each typed parameter's accepted types (several for `int | None`)
+        self.accepted: dict[str, tuple[str, ...]] = {}
 
     # ---- parameters ----------------------------------------------------------------
 
@@ -64,10 +66,11 @@ class BuildChecker(ExprChecker):
             declared = self._param_type(param)
             if param.default is not None:
                 default = self.expr(param.default)
-                if declared and not types.accepts((declared,), default.type):
+                accepted = self.accepted.get(param.name, (declared,))
+                if declared and not types.accepts(accepted, default.type):
                     self.ctx.error(
                         f"default of `{param.name}` is {types.describe(default.type)}, "
-                        f"but `{param.name}` is declared {declared}",
+                        f"but `{param.name}` is declared {param.type}",
                         param.default.span,
                     )
                 declared = declared or default.type
@@ -78,21 +81,11 @@ class BuildChecker(ExprChecker):
     def _param_type(self, param: ir.Param) -> str | None:
         if param.type is None:
             return None
-        text = str(param.type)
-        ok = (param.type.name in types.PARAM_TYPES and param.type.arg is None) or (
-            param.type.name == "list"
-            and param.type.arg is not None
-            and param.type.arg.name in types.LIST_ITEM_TYPES
-            and param.type.arg.arg is None
-        )
-        if not ok:
-            self.ctx.error(
-                f"unknown parameter type `{text}`",
-                param.type.span,
-                hint="parameters are int, float, bool, str or list[int] (list of those)",
-            )
+        accepted = families.param_type(self.ctx, param.type)
+        if accepted is None:
             return "any"
-        return text
+        self.accepted[param.name] = accepted
+        return families.value_type(accepted)
 
     # ---- statements ----------------------------------------------------------------
 
@@ -317,7 +310,10 @@ class BuildChecker(ExprChecker):
                 f"cannot name a {kind} `{name}`: {reason}", span, hint="rename it"
             )
         previous = self.scope.lookup(name)
-        if previous is not None:
+        # torchvision's `dropout: float` beside `self.dropout = nn.Dropout(dropout)`:
+        # the generated code keeps `self.dropout` and the argument apart
+        shadows_param = kind == "member" and previous and previous.kind == "param"
+        if previous is not None and not shadows_param:
             where = (
                 f" (first defined at line {previous.span.line})"
                 if previous.span
@@ -347,6 +343,11 @@ class BuildChecker(ExprChecker):
             if missing:
                 self.ctx.error(missing[0], expr.span, hint=missing[1])
             return symbol.value
+        as_type = families.class_value(self.ctx, expr.id)
+        if as_type is not None:  # `block: module = BasicBlock`
+            if expr.id in self.ctx.defs:
+                self.info.uses.setdefault(expr.id, expr.span)
+            return as_type
         if expr.id in self.ctx.defs or layer(expr.id) or expr.id in BUILTINS:
             self.ctx.error(
                 f"`{expr.id}` must be called", expr.span, hint=f"write `{expr.id}(...)`"
@@ -367,6 +368,9 @@ class BuildChecker(ExprChecker):
             )
             return ANY
         name = func.id
+        symbol = self.scope.lookup(name)
+        if symbol is not None and symbol.value.type == families.CLASS:
+            return families.class_call(symbol.value)  # `block(inplanes, planes)`
         if name in self.ctx.defs:
             return self._def_call(name, expr, values)
         found = layer(name)
@@ -400,6 +404,16 @@ class BuildChecker(ExprChecker):
             hint=did_you_mean(name, candidates),
         )
         return ANY
+
+    def path(self, expr: ir.Path) -> Value:
+        """`block.expansion`: a constant of a block type."""
+        symbol = self.scope.lookup(expr.parts[0])
+        owner = symbol.value if symbol is not None else None
+        if owner is None:
+            owner = families.class_value(self.ctx, expr.parts[0])
+        if owner is None or owner.type != families.CLASS:
+            return super().path(expr)
+        return families.class_constant(self.ctx, owner, expr)
 
     def _module_list_items(self, call: ir.Call, values: list[Value]) -> None:
         """`ModuleList([...])` holds modules only: torch refuses anything else."""

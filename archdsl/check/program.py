@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import ir
-from ..ir.walk import returns, walk_expr
+from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..shapes.infer import argument_diagnostics, infer_model
 from ..shapes.modules import EvalError, count_definitions
@@ -18,12 +18,14 @@ from .base import (
 )
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
+from .families import check_variant, in_variant, variant_params
 from .forward import ForwardChecker
 from .freeze import check_freeze
 from .init import check_inits
 from .inplace import check_inplace
 from .limits import check_nesting
 from .names import why_reserved
+from .training import eval_returns
 from .unused import check_unused
 
 
@@ -54,13 +56,13 @@ def _forward_arity(node: ir.Node) -> tuple[tuple[str, ...], int]:
         return (RUNNING, *extra), len(taps.args) if taps and taps.args else 1
     if forward is None:
         return (), 1
-    first_return = next(returns(forward.body), None)
+    first_return = next(eval_returns(forward.body), None)
     outputs = len(first_return.values) if first_return else 1
     return tuple(i.name for i in forward.inputs), outputs
 
 
 def _forward_of(node: ir.Node) -> ir.Forward | None:
-    if isinstance(node, ir.Builder):
+    if isinstance(node, (ir.Builder, ir.Variant)):
         return None
     return next((s for s in node.body if isinstance(s, ir.Forward)), None)
 
@@ -76,6 +78,9 @@ def check_definitions(ctx: Context, program: ir.Program) -> None:
 
 def _check_body(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
     node = info.node
+    if isinstance(node, ir.Variant):
+        check_variant(ctx, info, checker)
+        return
     if isinstance(node, ir.Builder):
         value = checker.expr(node.body)
         if value.type not in ("module", "any"):
@@ -190,21 +195,33 @@ def check_shapes(ctx: Context, program: ir.Program) -> None:
         ctx.diagnostics.extend(refused)
         return
     reported = set()
-    for info in list(ctx.defs.values()):
-        if info.kind == "builder":
-            continue
+    for info, params, variant in _shape_entries(ctx):
         try:
-            result = infer_model(ctx, info)
+            result = infer_model(ctx, info, params)
             found_here = list(result.diagnostics) if result else []
             if info.kind == "model":  # blocks are built by the models that use them
                 found_here += argument_diagnostics(ctx, info, result and result.model)
         except EvalError as exc:  # what Python refuses, or a limit, at build time
             found_here = exc.diagnostics
+        if variant is not None:
+            found_here = [in_variant(d, variant) for d in found_here]
         for found in found_here:
             key = (found.span, found.message)
             if key not in reported:
                 reported.add(key)
                 ctx.diagnostics.append(found)
+
+
+def _shape_entries(ctx: Context):
+    """What shapes are inferred for: every block and model, and each variant as
+    its model with the arguments it fixes."""
+    for info in list(ctx.defs.values()):
+        if info.kind in ("block", "model"):
+            yield info, None, None
+        elif info.kind == "variant":
+            params = variant_params(ctx, info)
+            if params is not None:
+                yield ctx.defs[info.node.model], params, info.node
 
 
 Pass = Callable[[Context, ir.Program], None]

@@ -73,9 +73,9 @@ def join(a: str, b: str) -> str:
 
 
 def describe(type_: str) -> str:
-    return {"none": "None", "module": "a module", "tensor": "a tensor"}.get(
-        type_, type_
-    )
+    names = {"none": "None", "module": "a module", "tensor": "a tensor"}
+    names["class"] = "a block or layer type"
+    return names.get(type_, type_)
 
 
 def describe_expected(types: Iterable[str]) -> str:

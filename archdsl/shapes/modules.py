@@ -17,6 +17,7 @@ from .. import ir
 from ..check import types
 from ..check.consts import COMPARE, EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
+from ..check.families import ClassRef, class_value, shared_constants
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..check.state import is_holder
 from ..errors import ArchError, Diagnostic, Note
@@ -262,12 +263,17 @@ class Evaluator:
         return node.value
 
     def _name(self, node: ir.Name, env) -> Any:
+        if node.id not in env and class_value(self.ctx, node.id) is not None:
+            return ClassRef(node.id)  # a block or layer type as a value
         return env.get(node.id, UNKNOWN)
 
     def _path(self, node: ir.Path, env) -> Any:
-        owner = env.get(node.parts[0])
+        owner = self._name(ir.Name(id=node.parts[0]), env)
         if isinstance(owner, BaseModule):
             return owner.child(node.parts[1:])
+        if isinstance(owner, ClassRef) and owner.name in self.ctx.defs:
+            found = shared_constants(self.ctx.defs[owner.name].node)
+            return found.get(node.parts[-1], UNKNOWN)  # `block.expansion`
         return UNKNOWN
 
     def _list(self, node: ir.ListExpr, env) -> Any:
@@ -381,6 +387,8 @@ class Evaluator:
         if is_holder(node):  # `Parameter(zeros(1, 1, d))`: a tensor of that shape
             return state_tensor(node, lambda size: self.expr(size, env))
         name = func.id
+        if isinstance(env.get(name), ClassRef):  # `block(...)`: the type it holds
+            name = env[name].name
         found = layer(name)
         if found is not None:
             return self._layer(found.name, found.signature, node, env)

@@ -10,6 +10,7 @@ from .. import ir
 from ..check import types
 from ..check.consts import BINARY_OPS, MAX_INT_BITS
 from ..check.context import DefInfo
+from ..check.families import ClassRef
 from ..ops.shapes import UNKNOWN
 from . import dims
 
@@ -37,6 +38,8 @@ def memo_key(info: DefInfo, bound: dict[str, Any]) -> tuple | None:
 def frozen(value: Any) -> Any:
     if value is UNKNOWN:
         return ("unknown",)
+    if isinstance(value, ClassRef):
+        return ("class", value.name)
     if plain(value) or isinstance(value, dims.Poly):
         return (type(value).__name__, value)  # 1, True and 1.0 differ
     if isinstance(value, (list, tuple)):
