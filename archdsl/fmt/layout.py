@@ -112,7 +112,12 @@ class Layout:
                 doc.append("{}")
             elif _hangs(items, index, context):
                 rest = self.sequence(items[index + 1 :], "statement")
-                doc += ["=", BestOf([[" ", rest], Indent([HARD, rest])])]
+                below = Indent([HARD, rest])
+                note = items[index + 1]
+                if isinstance(note, Comment):  # the expression starts below it
+                    doc += ["=", Indent(rest) if not note.own_line else below]
+                else:
+                    doc += ["=", BestOf([[" ", rest], below])]
                 break
             else:
                 doc.append(_text(item))
@@ -129,7 +134,8 @@ class Layout:
     # ---- bracket groups -----------------------------------------------------
     def group(self, group: Brackets, prev) -> list | Group:
         kind = _kind(group, prev)
-        elements, has_comma, opener_comment, tail = _elements(group.items)
+        split = kind != "comprehension"  # `for a, b in ...`: not a list of elements
+        elements, has_comma, opener_comment, tail = _elements(group.items, split)
         opener = [group.open.text] + (
             [Suffix(opener_comment)] if opener_comment else []
         )
@@ -156,7 +162,7 @@ class Layout:
 
     def _comprehension(self, items: list) -> list:
         """`[f(x) for x in xs]`: breaks before `for`, as ruff does."""
-        parts = _split(items, "for")
+        parts = _split(items, "for", keep_comments=True)
         doc = self.sequence(parts[0], "comprehension")
         for part in parts[1:]:
             doc += [
@@ -252,12 +258,12 @@ def _starts_operand(prev) -> bool:
     return False
 
 
-def _split(items: list, separator: str) -> list[list]:
+def _split(items: list, separator: str, keep_comments: bool = False) -> list[list]:
     parts: list[list] = [[]]
     for item in items:
         if _is_token(item, separator):
             parts.append([])
-        elif not isinstance(item, Comment):
+        elif keep_comments or not isinstance(item, Comment):
             parts[-1].append(item)
     return parts
 
@@ -301,14 +307,14 @@ def _kind(group: Brackets, prev) -> str:
     return "brace"
 
 
-def _elements(items: list):
+def _elements(items: list, split: bool = True):
     """Split a group's items at its own commas. Returns the elements, whether a
     comma ends the last one (magic, unless the group means something else by it),
     a comment right after the opener, and the comments before the closer."""
     elements: list[list] = [[]]
     opener_comment = None
     for item in items:
-        if _is_token(item, ","):
+        if split and _is_token(item, ","):
             elements.append([])
             continue
         if isinstance(item, Comment) and not item.own_line:

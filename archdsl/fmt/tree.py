@@ -93,8 +93,8 @@ def _lines(reader: _Reader, closer: str | None) -> Body:
 
 def _continues(statement: Statement) -> bool:
     """`builder b(...) =` may continue on the next line (the grammar's `"=" _NL?`)."""
-    items = statement.items
-    return bool(items) and isinstance(items[-1], Tok) and items[-1].text == "="
+    tokens = [i for i in statement.items if not isinstance(i, Comment)]
+    return bool(tokens) and isinstance(tokens[-1], Tok) and tokens[-1].text == "="
 
 
 def _end(body: Body, statement: Statement) -> Statement:
