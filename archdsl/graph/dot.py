@@ -13,11 +13,13 @@ from .layout import Box, Cluster, Picture
 FONT = "Helvetica"
 
 #: How each kind of step looks: inputs and outputs as pills, module calls as
-#: boxes, tensor ops as small ellipses.
+#: boxes, tensor ops as small ellipses, other tensors (parameters) dashed boxes.
 STYLES = {
     "input": {"shape": "oval", "fillcolor": "#dbeafe", "color": "#3b82f6"},
     "output": {"shape": "oval", "fillcolor": "#dcfce7", "color": "#22c55e"},
     "module": {"shape": "box", "fillcolor": "#fef3c7", "color": "#d97706"},
+    "value": {"shape": "box", "style": "rounded,filled,dashed",
+              "fillcolor": "#ede9fe", "color": "#8b5cf6"},
     "op": {"shape": "ellipse", "fillcolor": "#f3f4f6", "color": "#9ca3af",
            "fontsize": "10", "margin": "0.05,0.02", "height": "0.3"},
 }  # fmt: skip

@@ -6,12 +6,13 @@ from __future__ import annotations
 from .layout import Box, Cluster, Picture
 
 #: Node shapes by kind: inputs and outputs as stadiums, module calls as rounded
-#: boxes, ops as plain rectangles' smaller cousins, hexagons.
+#: boxes, ops as hexagons, other tensors (parameters) as parallelograms.
 SHAPES = {
     "input": ('(["', '"])'),
     "output": ('(["', '"])'),
     "module": ('("', '")'),
     "op": ('{{"', '"}}'),
+    "value": ('[/"', '"/]'),
 }
 
 #: Colours as in the DOT picture (archdsl/graph/dot.py).
@@ -20,6 +21,7 @@ CLASSES = {
     "output": "fill:#dcfce7,stroke:#22c55e",
     "module": "fill:#fef3c7,stroke:#d97706",
     "op": "fill:#f3f4f6,stroke:#9ca3af",
+    "value": "fill:#ede9fe,stroke:#8b5cf6,stroke-dasharray:4",
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from .. import ir
 from ..shapes.built import BlockModule, label_of
 from ..shapes.infer import Inference, infer_model
-from ..shapes.tensors import Result, Tensor
+from ..shapes.tensors import Result, Tensor, join
 
 
 @dataclass(eq=False)
@@ -29,7 +29,7 @@ class Step:
     """One node of the dataflow: a model input or output, a module call or an op."""
 
     id: str  # n1, n2, ... in the order inference reached them: deterministic
-    kind: str  # "input", "output", "module" or "op"
+    kind: str  # "input", "output", "module", "op", or "value" (a parameter, ...)
     name: str  # the member or op as written: `down1`, `cat`, `+`, input `x`
     layer: str = ""  # a module's type: `Down`, `Conv2d`
     path: str = ""  # a module's place in the model: `down1.maxpool_conv.0`
@@ -92,6 +92,9 @@ class Tracer(Inference):
     # ---- recording ---------------------------------------------------------------------
 
     def _step(self, kind: str, name: str, inputs: list[Tensor], **fields: Any) -> Step:
+        for tensor in inputs:
+            if id(tensor) not in self.trace.made:
+                self._value(tensor)
         parent = self._open[-1] if self._open else None
         step = Step(f"n{len(self.trace.steps) + 1}", kind, name, parent=parent,
                     inputs=inputs, **fields)  # fmt: skip
@@ -119,6 +122,19 @@ class Tracer(Inference):
         self.trace.made[id(copy)] = Made(step, index, known_inner)
         self.trace.tensors.append(copy)
         return copy
+
+    def _value(self, tensor: Tensor) -> None:
+        """A tensor no step made (a parameter or buffer read in forward, or one made
+        where no step is recorded): a node of its own, named by where it was made,
+        so that the edges from it are drawn all the same."""
+        parent = self._open[-1] if self._open else None
+        step = Step(f"n{len(self.trace.steps) + 1}", "value",
+                    _named(tensor.origin), parent=parent)  # fmt: skip
+        self.trace.steps.append(step)
+        if parent is not None:
+            parent.children.append(step)
+        self.trace.made[id(tensor)] = Made(step, 0, None)
+        self.trace.tensors.append(tensor)
 
     # ---- the walk ----------------------------------------------------------------------
 
@@ -160,7 +176,21 @@ class Tracer(Inference):
         return result
 
     def _call(self, node: ir.Call, args, values, block, path: str) -> Any:
+        first = len(self.trace.steps)
         result = super()._call(node, args, values, block, path)
+        if len(self.trace.steps) == first and _tensors([result]):
+            # inference stopped short of a module or op (a member whose value is
+            # not known here): the call is still a step, of an unknown layer
+            name = (
+                node.func.dotted
+                if isinstance(node.func, ir.Path)
+                else (node.func.id if isinstance(node.func, ir.Name) else "?")
+            )
+            member = name.split(".")[0] in block.info.members
+            step = self._step("module" if member else "op", name, _tensors(args),
+                              layer="?" if member else "", path=join(path, name),
+                              line=node.span.line if node.span else None)  # fmt: skip
+            result = self._made(step, result, None)
         self._called = result
         return result
 
@@ -175,6 +205,17 @@ class Tracer(Inference):
     def run_op(self, name: str, bound, span, args: list[Any]) -> Any:
         step = self._step("op", name, _tensors(args), line=span.line if span else None)
         return self._made(step, super().run_op(name, bound, span, args), None)
+
+    def tensor_subscript(self, node: ir.Subscript, tensor: Tensor, values, block):
+        """`x[:, :c]`: an op, named by its index as written."""
+        result = super().tensor_subscript(node, tensor, values, block)
+        written = node.span.text() if node.span else None
+        before = node.value.span.text() if node.value.span else None
+        name = written[len(before) :] if written and before else "[...]"
+        step = self._step(
+            "op", name, [tensor], line=node.span.line if node.span else None
+        )
+        return self._made(step, result, None)
 
     def binop(self, node: ir.BinOp, left: Any, right: Any) -> Any:
         result = super().binop(node, left, right)
@@ -225,3 +266,10 @@ def _returned_names(forward: ir.Forward | None, count: int) -> list[str]:
     if count == 1:
         return ["output"]
     return [f"output {n}" for n in range(1, count + 1)]
+
+
+def _named(origin: str) -> str:
+    """How inference describes where a tensor was made ("parameter `token`",
+    "`zeros(1, d)` (line 4)") as a node's name: without the line and backticks."""
+    code = origin.rpartition(" (line ")[0] if origin.endswith(")") else origin
+    return code.replace("`", "") or "a tensor"
