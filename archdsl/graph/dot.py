@@ -1,6 +1,5 @@
-"""A Picture as Graphviz DOT, through the `graphviz` package, and drawn by a `dot`
-program (SVG, PNG, PDF). Only the drawing needs the program: the DOT source is
-written without one."""
+"""A Picture as Graphviz DOT, written with the `graphviz` package. `archdsl graph`
+has a `dot` program draw it (SVG, PNG, PDF); the source needs none."""
 
 from __future__ import annotations
 
@@ -43,26 +42,24 @@ def _add(graph: graphviz.Digraph, items: list[Box | Cluster]) -> None:
         if isinstance(item, Cluster):
             # Graphviz draws a subgraph as a box only when its name starts "cluster".
             with graph.subgraph(name=f"cluster_{item.id}") as sub:
-                sub.attr(label=_html(item.head, item.detail),
+                sub.attr(label=_html(item),
                          style="rounded,dashed", color="#9ca3af", fontsize="10",
                          labeljust="l", margin="10")  # fmt: skip
                 _add(sub, item.items)
         else:
-            label = _html(item.head, item.detail)
+            label = _html(item)
             graph.node(item.id, label=label, **STYLES[item.kind])
 
 
-def _html(head: str, detail: str) -> str:
-    """An HTML-like label: the name in bold, its type plain, the detail small."""
-    name, sep, layer = head.partition(": ")
-    text = f"<b>{html.escape(name)}</b>" + (f": {html.escape(layer)}" if sep else "")
+def _html(item: Box | Cluster) -> str:
+    """An HTML-like label: the name in bold, then its type and parameters, small.
+    One run of text per line: a browser whose font is wider than the one `dot`
+    measured with then only widens a line, never overlaps two runs of it."""
+    text = f"<b>{html.escape(item.name)}</b>"
+    shown = item.layer if item.layer and item.layer != item.name else ""
+    detail = " · ".join(part for part in (shown, item.params) if part)
     if detail:
         text += (
-            f'<br/><font point-size="9" color="#6b7280">{html.escape(detail)}</font>'
+            f'<br/><font point-size="9" color="#4b5563">{html.escape(detail)}</font>'
         )
     return f"<{text}>"
-
-
-def render(graph: graphviz.Digraph, fmt: str) -> bytes:
-    """Drawn by the `dot` program (graphviz.ExecutableNotFound when there is none)."""
-    return graph.pipe(format=fmt, engine="dot")

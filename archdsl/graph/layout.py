@@ -22,16 +22,18 @@ from .trace import Step, Trace
 @dataclass
 class Box:
     id: str
-    kind: str  # "input", "output", "module", "op"
-    head: str  # `down1: Down`, `cat`, `x`
-    detail: str = ""  # its parameters: `221,696 params`
+    kind: str  # "input", "output", "module", "op", "value"
+    name: str  # `down1`, `cat`, `x`; a Sequential's child by its key, `0`
+    layer: str = ""  # a module's type: `Down`
+    params: str = ""  # `221,696 params`; empty for none or unknown
 
 
 @dataclass
 class Cluster:
     id: str
-    head: str
-    detail: str
+    name: str
+    layer: str
+    params: str
     items: list[Box | Cluster] = field(default_factory=list)
 
 
@@ -59,8 +61,8 @@ def layout(trace: Trace, depth: int) -> Picture:
     def item(step: Step) -> Box | Cluster:
         if is_cluster(step):
             inside = [item(child) for child in step.children if shown(child)]
-            return Cluster(step.id, _head(step), count(step.params) or "", inside)
-        return Box(step.id, step.kind, _head(step), count(step.params) or "")
+            return Cluster(step.id, _name(step), step.layer, _params(step), inside)
+        return Box(step.id, step.kind, _name(step), step.layer, _params(step))
 
     def source(tensor: Tensor) -> str | None:
         """The shown step an edge carrying `tensor` starts at."""
@@ -108,10 +110,5 @@ def _name(step: Step) -> str:
     return step.name
 
 
-def _head(step: Step) -> str:
-    """`down1: Down` for a call (`Conv2d` alone where the name is the type), the
-    name for an op, an input or an output."""
-    if step.kind != "module":
-        return step.name
-    name = _name(step)
-    return name if name == step.layer else f"{name}: {step.layer}"
+def _params(step: Step) -> str:
+    return count(step.params) or "" if step.kind == "module" else ""

@@ -52,8 +52,10 @@ def _add(lines: list[str], items, indent: str, kinds: dict[str, list[str]]) -> N
 
 
 def _label(item: Box | Cluster) -> str:
-    head = _text(item.head)
-    return f"{head}<br/><small>{_text(item.detail)}</small>" if item.detail else head
+    """`down1: Down`, then its parameters, small."""
+    head = item.name if item.layer in ("", item.name) else f"{item.name}: {item.layer}"
+    head = _text(head)
+    return f"{head}<br/><small>{_text(item.params)}</small>" if item.params else head
 
 
 def _text(text: str) -> str:
