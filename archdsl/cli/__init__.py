@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ArchError
-from . import build, check, export, fmt, graph, import_model, show
+from . import build, check, export, fmt, graph, import_model, lsp, show
 from .options import report
 
 #: Each command's register function, in the order `archdsl --help` lists them.
@@ -24,6 +24,7 @@ COMMANDS = (
     show.register_ir,
     graph.register,
     fmt.register,
+    lsp.register,
     import_model.register,
 )
 

@@ -1,0 +1,1 @@
+"""The language server (`archdsl lsp`): needs the `lsp` extra (pygls)."""

@@ -1,0 +1,131 @@
+"""What the language server knows about one document: the check's diagnostics, the
+definitions it can jump to, and the shapes shape inference gives each value (the
+same walk `archdsl graph` draws), worked out from `compile_spec` on the editor's
+text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..errors import ArchError, Diagnostic
+from ..source import Source
+
+
+@dataclass
+class Hover:
+    text: str  # markdown
+    line: int  # 1-based: the step's line
+
+
+@dataclass
+class Analysis:
+    source: Source
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    compiled: object | None = None  # pipeline.Compiled when the check passed
+
+    @classmethod
+    def of(cls, path: str, text: str) -> Analysis:
+        from ..pipeline import compile_spec
+
+        source = Source(path, text)
+        try:
+            compiled = compile_spec(source)
+        except ArchError as exc:
+            return cls(source, list(exc.diagnostics))
+        return cls(source, list(compiled.context.diagnostics), compiled)
+
+    # ---- definitions ------------------------------------------------------
+    def definition(self, name: str):
+        """The span of the block, builder or model `name` (imported ones too)."""
+        program = self.compiled.program if self.compiled else self._parsed()
+        for definition in getattr(program, "definitions", []):
+            if definition.name == name and definition.span is not None:
+                return definition.span
+        return None
+
+    def _parsed(self):
+        from ..syntax import parse_source
+
+        try:
+            return parse_source(self.source)
+        except ArchError:
+            return None
+
+    # ---- shapes -----------------------------------------------------------
+    @cached_property
+    def steps(self) -> list:
+        """Every step of every model of this file's forward, with its output
+        tensors: [(step, [tensor, ...])]."""
+        if self.compiled is None:
+            return []
+        from ..graph.trace import trace_model
+        from ..pipeline import model_info
+
+        found = []
+        for definition in self.compiled.program.definitions:
+            if definition.kind != "model" or definition.span is None:
+                continue
+            if definition.span.path != self.source.path:
+                continue
+            try:
+                trace = trace_model(
+                    self.compiled.context, model_info(self.compiled, definition.name)
+                )
+            except ArchError:
+                continue
+            outputs: dict[int, dict[int, object]] = {}
+            for tensor in trace.tensors:
+                made = trace.made.get(id(tensor))
+                if made is not None:
+                    outputs.setdefault(id(made.step), {}).setdefault(made.index, tensor)
+            for step in trace.steps:
+                made = sorted(outputs.get(id(step), {}).items())
+                found.append((step, [tensor for _, tensor in made]))
+        return found
+
+    def hover(self, word: str, line: int) -> Hover | None:
+        """The shape and parameter count of the value or member `word` as used on
+        `line` (1-based), or of the member wherever its forward calls it."""
+        calls = [(s, t) for s, t in self.steps if s.line == line]
+        named = [(s, t) for s, t in calls if s.name == word]
+        if not named and calls and word in _assigned(self.source.line(line)):
+            named = calls[-1:]  # `x1 = inc(x)`: the value the line makes
+        if not named:
+            named = [
+                (s, t) for s, t in self.steps if s.name == word and s.kind == "module"
+            ]
+        if not named:
+            return None
+        return Hover(_describe(word, named), named[0][0].line or line)
+
+
+def _assigned(text: str) -> set[str]:
+    match = re.match(r"\s*([A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*)\s*(=|[-+*/%]+=)", text)
+    if not match:
+        return set()
+    return {name.strip() for name in match.group(1).split(",")}
+
+
+def _describe(word: str, steps: list) -> str:
+    lines = []
+    for step, tensors in steps:
+        shapes = ", ".join(_shape(t.dims) for t in tensors) or "unknown"
+        what = f"`{word}`" + (f": `{step.layer}`" if step.layer else "")
+        line = f"{what} → `{shapes}`"
+        if step.params not in (None, ""):
+            line += f" · {_count(step.params)} parameters"
+        if line not in lines:
+            lines.append(line)
+    return "\n\n".join(lines)
+
+
+def _shape(dims) -> str:
+    if dims is None:
+        return "[?]"
+    return "[" + ", ".join(str(d) for d in dims) + "]"
+
+
+def _count(params) -> str:
+    return f"{params:,}" if isinstance(params, int) else str(params)

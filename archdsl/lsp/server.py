@@ -1,0 +1,214 @@
+"""`archdsl lsp`: a language server over stdio (pygls). Every open document is
+checked on each change with the same diagnostics as `archdsl check` (notes become
+related information); hover shows a value's or member's inferred shape and
+parameter count; go-to-definition finds blocks, builders, models and imported
+names; completion offers torch.nn layers with their signatures; formatting is
+`archdsl fmt`."""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types as lsp
+from pygls.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from .. import __version__
+from ..errors import ArchError, Diagnostic
+from .analysis import Analysis
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class ArchServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("archdsl", __version__)
+        self.analyses: dict[str, Analysis] = {}
+
+    def analyse(self, uri: str) -> Analysis:
+        document = self.workspace.get_text_document(uri)
+        analysis = self.analyses.get(uri)
+        if analysis is None or analysis.source.text != document.source:
+            analysis = Analysis.of(to_fs_path(uri) or uri, document.source)
+            self.analyses[uri] = analysis
+        return analysis
+
+    def publish(self, uri: str) -> None:
+        analysis = self.analyse(uri)
+        found = [_diagnostic(d, analysis) for d in analysis.diagnostics]
+        self.publish_diagnostics(uri, found)
+
+
+server = ArchServer()
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: ArchServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: ArchServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: ArchServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    ls.analyses.pop(params.text_document.uri, None)
+    ls.publish_diagnostics(params.text_document.uri, [])
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: ArchServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    analysis = ls.analyse(params.text_document.uri)
+    word, span = _word_at(analysis.source.text, params.position)
+    if not word:
+        return None
+    found = analysis.hover(word, params.position.line + 1)
+    if found is None:
+        found_layer = _layer_signature(word)
+        if found_layer is None:
+            return None
+        text = f"```\n{found_layer}\n```"
+    else:
+        text = found.text
+    return lsp.Hover(
+        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text),
+        range=span,
+    )
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: ArchServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    analysis = ls.analyse(params.text_document.uri)
+    word, _ = _word_at(analysis.source.text, params.position)
+    span = analysis.definition(word) if word else None
+    if span is None:
+        return None
+    return lsp.Location(
+        uri=_uri(span.path, params.text_document.uri), range=_range(span)
+    )
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["("])
+)
+def completion(ls: ArchServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    from ..ops.nn_signatures import NN_SIGNATURES
+
+    items = [
+        lsp.CompletionItem(
+            label=name,
+            kind=lsp.CompletionItemKind.Class,
+            detail=_signature(name, rows),
+            documentation=f"torch.nn.{name}",
+        )
+        for name, rows in NN_SIGNATURES.items()
+    ]
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def formatting(
+    ls: ArchServer, params: lsp.DocumentFormattingParams
+) -> list[lsp.TextEdit] | None:
+    from ..fmt import format_text
+
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        formatted = format_text(document.source, document.path)
+    except ArchError:
+        return None  # a syntax error: the diagnostics already say where
+    if formatted == document.source:
+        return []
+    end = lsp.Position(line=len(document.lines), character=0)
+    whole = lsp.Range(start=lsp.Position(line=0, character=0), end=end)
+    return [lsp.TextEdit(range=whole, new_text=formatted)]
+
+
+# ---- conversions ------------------------------------------------------------------
+def _diagnostic(diagnostic: Diagnostic, analysis: Analysis) -> lsp.Diagnostic:
+    """A diagnostic in another file (an imported one) is shown at the top."""
+    span = diagnostic.span
+    here = span is not None and span.path == analysis.source.path
+    message = diagnostic.message
+    if span is not None and not here:
+        message = f"{span}: {message}"
+    if diagnostic.hint:
+        message += f"\nhint: {diagnostic.hint}"
+    severity = (
+        lsp.DiagnosticSeverity.Warning
+        if diagnostic.severity == "warning"
+        else lsp.DiagnosticSeverity.Error
+    )
+    related = [
+        lsp.DiagnosticRelatedInformation(
+            location=lsp.Location(
+                uri=from_fs_path(note.span.path) or "", range=_range(note.span)
+            ),
+            message=note.message,
+        )
+        for note in diagnostic.notes
+        if note.span is not None
+    ]
+    return lsp.Diagnostic(
+        range=_range(span) if here else _range(None),
+        message=message,
+        severity=severity,
+        source="archdsl",
+        related_information=related or None,
+    )
+
+
+def _range(span) -> lsp.Range:
+    if span is None:
+        start = lsp.Position(line=0, character=0)
+        return lsp.Range(start=start, end=start)
+    return lsp.Range(
+        start=lsp.Position(line=span.line - 1, character=span.column - 1),
+        end=lsp.Position(line=span.end_line - 1, character=span.end_column - 1),
+    )
+
+
+def _uri(path: str, fallback: str) -> str:
+    return from_fs_path(path) or fallback
+
+
+def _word_at(text: str, position: lsp.Position) -> tuple[str, lsp.Range | None]:
+    lines = text.splitlines()
+    if position.line >= len(lines):
+        return "", None
+    line = lines[position.line]
+    for match in _WORD.finditer(line):
+        if match.start() <= position.character <= match.end():
+            start = lsp.Position(line=position.line, character=match.start())
+            end = lsp.Position(line=position.line, character=match.end())
+            return match.group(), lsp.Range(start=start, end=end)
+    return "", None
+
+
+def _signature(name: str, rows) -> str:
+    from ..ops.nn_signatures import OPAQUE, REQUIRED
+
+    params = []
+    for param, kind, default, _types, _choices in rows:
+        if kind == "var":
+            params.append(f"*{param}")
+        elif default == REQUIRED:
+            params.append(param)
+        elif default == OPAQUE:
+            params.append(f"{param}=...")
+        else:
+            params.append(f"{param}={default!r}")
+    return f"{name}({', '.join(params)})"
+
+
+def _layer_signature(name: str) -> str | None:
+    from ..ops.nn_signatures import NN_SIGNATURES
+
+    rows = NN_SIGNATURES.get(name)
+    return None if rows is None else _signature(name, rows)
+
+
+def main() -> None:
+    server.start_io()
