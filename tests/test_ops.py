@@ -65,6 +65,9 @@ OP_CALLS = {
     "expand": dict(input=x[:, :1], size=(2, 3, 4, 5)),
     "contiguous": dict(input=x),
     "dropout": dict(input=x, p=0.5, training=False, inplace=False),
+    "layer_norm": dict(
+        input=x, normalized_shape=[5], weight=torch.ones(5), bias=None, eps=1e-6
+    ),
 }
 
 

@@ -306,6 +306,7 @@ def test_limits_that_torch_accepts_are_accepted():
 
 x = (2, 3, 4, 5)
 OP_SAMPLES = {
+    "layer_norm": (dict(normalized_shape=[4, 5], eps=1e-6), [x]),
     "cat": (dict(dim=1), [[x, (2, 2, 4, 5)]]),
     "stack": (dict(dim=2), [[x, x, x]]),
     "flatten": (dict(start_dim=1, end_dim=2), [x]),

@@ -738,6 +738,12 @@ OP_CASES: dict[str, st.SearchStrategy] = {
     "expand": expanded(),
     "contiguous": elementwise(),
     "dropout": op_dropout(),
+    "layer_norm": layer_norm().map(
+        lambda case: (
+            {"normalized_shape": list(_values(case[0]["normalized_shape"]))},
+            case[1],
+        )
+    ),
 }
 
 

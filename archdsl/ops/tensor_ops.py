@@ -159,6 +159,17 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("inplace", ("bool",), False),
             needs_functional=True,
         ),  # fmt: skip
+        # torchvision's LayerNorm2d (ConvNeXt): its own weight and bias parameters
+        _op(
+            "layer_norm",
+            "F.layer_norm",
+            _p("input", T),
+            _p("normalized_shape", ("tuple", "list")),
+            _p("weight", ("tensor", "none"), None),
+            _p("bias", ("tensor", "none"), None),
+            _p("eps", ("float",), 1e-05),
+            needs_functional=True,
+        ),
         # U-Net's Up: zero-pad `input` around its centre to `other`'s height and width.
         _op("pad_like", "pad_like", _p("input", T), _p("other", T), helper="pad_like"),
     )

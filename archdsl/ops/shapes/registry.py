@@ -114,6 +114,7 @@ LAYER_SHAPES = {layer: _checked(layer, rule) for layer, rule in LAYER_SHAPES.ite
 
 
 OP_SHAPES: dict[str, Callable[..., Any]] = {
+    "layer_norm": layer_norm,
     "cat": cat,
     "stack": stack,
     "flatten": lambda a, x: flatten_dims(
