@@ -125,3 +125,57 @@ async def test_definition_completion_and_formatting(client: LanguageClient):
         )
     )
     assert edits == []  # the spec is formatted already
+
+
+NOTED = """block B(c: int) {
+    fc = Linear(c, 2)
+    forward(x) = fc(x)
+}
+
+model M() {
+    b = B(3)
+    forward(x: [N, 4]) = b(x)
+}
+"""
+
+
+@pytest.mark.asyncio
+async def test_notes_are_related_information(client: LanguageClient, tmp_path):
+    path = tmp_path / "noted.arch"
+    path.write_text(NOTED)
+    uri = path.as_uri()
+    item = lsp.TextDocumentItem(uri=uri, language_id="arch", version=1, text=NOTED)
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=item))
+    (found,) = await _diagnostics(client, uri)
+    assert "expects 3 input features" in found.message
+    assert found.range.start == lsp.Position(line=2, character=17)
+    (note,) = found.related_information
+    assert note.message == "in `b` (B), called here"
+    assert note.location.uri == uri
+    assert note.location.range.start == lsp.Position(line=7, character=25)
+
+
+@pytest.mark.asyncio
+async def test_imported_names_and_members(client: LanguageClient, tmp_path):
+    (tmp_path / "blocks.arch").write_text(
+        "block Blk(c: int) {\n    fc = Linear(c, c)\n    forward(x) = fc(x)\n}\n"
+    )
+    main = tmp_path / "main.arch"
+    main.write_text(
+        'from "blocks.arch" import Blk\n\nmodel M() {\n    b = Blk(4)\n'
+        "    forward(x: [N, 4]) = b(x)\n}\n"
+    )
+    uri = await _open(client, main)
+    assert client.diagnostics[uri] == []
+    document = lsp.TextDocumentIdentifier(uri=uri)
+    where = await client.text_document_definition_async(
+        lsp.DefinitionParams(text_document=document, position=_position(main, "Blk(4)"))
+    )
+    assert where.uri == (tmp_path / "blocks.arch").as_uri()
+    assert where.range.start.line == 0
+    # a member, where it is made: the shape its forward call gives, and 4 * 4 + 4
+    # parameters (Linear(4, 4))
+    result = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=document, position=_position(main, "b = Blk"))
+    )
+    assert result.contents.value == "`b`: `Blk` → `[N, 4]` · 20 parameters"

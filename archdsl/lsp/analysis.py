@@ -23,23 +23,39 @@ class Hover:
 class Analysis:
     source: Source
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    compiled: object | None = None  # pipeline.Compiled when the check passed
+    program: object | None = None  # ir.Program when the text parsed
 
     @classmethod
-    def of(cls, path: str, text: str) -> Analysis:
-        from ..pipeline import compile_spec
-
+    def of(cls, path: str, text: str, workspace=None) -> Analysis:
+        """Diagnostics from `workspace` (archdsl.incremental's, which re-checks
+        only what an edit touched) when there is one, else from a full check."""
         source = Source(path, text)
+        if workspace is not None:
+            update = workspace.update(path, text)
+            return cls(source, list(update.diagnostics), update.program)
         try:
-            compiled = compile_spec(source)
+            compiled = _compile(source)
         except ArchError as exc:
             return cls(source, list(exc.diagnostics))
-        return cls(source, list(compiled.context.diagnostics), compiled)
+        analysis = cls(source, list(compiled.context.diagnostics), compiled.program)
+        analysis.__dict__["compiled"] = compiled  # the cached_property, computed
+        return analysis
+
+    @cached_property
+    def compiled(self):
+        """The whole pipeline's result (for shapes), worked out on first use: hover
+        needs it, typing does not. None when the spec has errors."""
+        if any(d.severity == "error" for d in self.diagnostics):
+            return None
+        try:
+            return _compile(self.source)
+        except ArchError:
+            return None
 
     # ---- definitions ------------------------------------------------------
     def definition(self, name: str):
         """The span of the block, builder or model `name` (imported ones too)."""
-        program = self.compiled.program if self.compiled else self._parsed()
+        program = self.program or self._parsed()
         for definition in getattr(program, "definitions", []):
             if definition.name == name and definition.span is not None:
                 return definition.span
@@ -99,6 +115,12 @@ class Analysis:
         if not named:
             return None
         return Hover(_describe(word, named), named[0][0].line or line)
+
+
+def _compile(source: Source):
+    from ..pipeline import compile_spec
+
+    return compile_spec(source)
 
 
 def _assigned(text: str) -> set[str]:

@@ -24,12 +24,14 @@ class ArchServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("archdsl", __version__)
         self.analyses: dict[str, Analysis] = {}
+        self.incremental = _incremental_workspace()
 
     def analyse(self, uri: str) -> Analysis:
         document = self.workspace.get_text_document(uri)
         analysis = self.analyses.get(uri)
         if analysis is None or analysis.source.text != document.source:
-            analysis = Analysis.of(to_fs_path(uri) or uri, document.source)
+            path = to_fs_path(uri) or uri
+            analysis = Analysis.of(path, document.source, self.incremental)
             self.analyses[uri] = analysis
         return analysis
 
@@ -37,6 +39,15 @@ class ArchServer(LanguageServer):
         analysis = self.analyse(uri)
         found = [_diagnostic(d, analysis) for d in analysis.diagnostics]
         self.publish_diagnostics(uri, found)
+
+
+def _incremental_workspace():
+    """archdsl.incremental's Workspace: re-checks only what an edit touched."""
+    try:
+        from ..incremental import Workspace
+    except ImportError:
+        return None
+    return Workspace()
 
 
 server = ArchServer()
@@ -54,7 +65,9 @@ def did_change(ls: ArchServer, params: lsp.DidChangeTextDocumentParams) -> None:
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: ArchServer, params: lsp.DidCloseTextDocumentParams) -> None:
-    ls.analyses.pop(params.text_document.uri, None)
+    analysis = ls.analyses.pop(params.text_document.uri, None)
+    if analysis is not None and ls.incremental is not None:
+        ls.incremental.close(analysis.source.path)
     ls.publish_diagnostics(params.text_document.uri, [])
 
 
