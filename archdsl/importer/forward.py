@@ -52,6 +52,14 @@ class Ref:
     node: str
 
 
+@dataclass(frozen=True)
+class Part:
+    """Item `index` of a value taken apart: `x1, x2 = x.chunk(2, dim=1)`."""
+
+    node: str
+    index: int
+
+
 @dataclass
 class Forward:
     inputs: list[str]
@@ -87,6 +95,7 @@ class _Converter:
 
     def run(self) -> Forward:
         inputs = [n.name for n in self.nodes if n.op == "placeholder"]
+        self.tuples = {n.name: c for n in self.nodes if (c := _unpacked(n)) is not None}
         for node in self.nodes:
             if node.op not in ("placeholder", "output"):
                 try:
@@ -183,6 +192,10 @@ class _Converter:
 
     def _getitem(self, node: fx.Node) -> object:
         value, index = node.args
+        if isinstance(value, fx.Node) and value.name in self.tuples:
+            return Part(value.name, index)
+        if _whole_size(value) and isinstance(index, int):  # `x.size()[2]`: x.size(2)
+            return Method(self._arg(value.args[0]), "size", (Lit(index),))
         items = index if isinstance(index, tuple) else (index,)
         return Subscript(self._arg(value), tuple(self._index(i) for i in items))
 
@@ -214,7 +227,7 @@ class _Converter:
         if isinstance(value, list):
             return ListE(tuple(self._arg(v) for v in value))
         if isinstance(value, tuple) and any(isinstance(v, fx.Node) for v in value):
-            raise Inexpressible("builds a tuple of tensors")
+            return ListE(tuple(self._arg(v) for v in value))  # `cat((a, b))`
         if isinstance(value, torch.dtype | torch.device | torch.Tensor):
             raise Inexpressible(f"passes the constant {value!r}")
         if not is_literal(value):
@@ -248,6 +261,7 @@ def _spelling(node: fx.Node) -> str:
 class _Layout:
     def __init__(self, converter: _Converter, inputs: list[str]) -> None:
         self.exprs = converter.exprs
+        self.tuples = converter.tuples
         self.order = [n.name for n in converter.nodes if n.name in self.exprs]
         self.index = {name: i for i, name in enumerate(self.order)}
         self.taken = set(converter.members) | set(inputs) | RESERVED | set(TENSOR_OPS)
@@ -269,7 +283,13 @@ class _Layout:
             self.last_use[ref] = len(self.order)
         stack: list[tuple[str, object]] = []
         for position, name in enumerate(self.order):
+            if isinstance(self.exprs[name], Part):
+                continue  # named where its value is taken apart
             built = self._build(self.exprs[name], stack)
+            if name in self.tuples:
+                self._flush(stack)
+                self._unpack(name, built)
+                continue
             if self.uses.get(name, 0) == 1:
                 stack.append((name, built))
             else:
@@ -310,6 +330,24 @@ class _Layout:
         self._flush(stack)
         return _substitute(expr, lambda ref: inline.get(ref) or Name(self.names[ref]))
 
+    def _unpack(self, name: str, built: object) -> None:
+        parts = {
+            e.index: n
+            for n, e in self.exprs.items()
+            if isinstance(e, Part) and e.node == name
+        }
+        targets = []
+        for index in range(self.tuples[name]):
+            part = parts.get(index)
+            if part is None or part not in self.uses:
+                targets.append("_")
+                continue
+            var = self._fresh(part)
+            self.names[part] = var
+            self.holder[var] = part
+            targets.append(var)
+        self.forward.statements.append((tuple(targets), built))
+
     def _flush(self, stack: list) -> None:
         for name, built in stack:
             self._assign(name, built, self.index.get(name, 0))
@@ -346,7 +384,7 @@ class _Layout:
 def _refs(expr: object) -> list[str]:
     from .exprs import children
 
-    if isinstance(expr, Ref):
+    if isinstance(expr, (Ref, Part)):
         return [expr.node]
     return [r for child in children(expr) for r in _refs(child)]
 
@@ -402,3 +440,35 @@ def _substitute_index(item: object, value_of) -> object:
             )
         )
     return item if item is Ellipsis else _substitute(item, value_of)
+
+
+def _whole_size(value: object) -> bool:
+    return (
+        isinstance(value, fx.Node)
+        and value.op == "call_method"
+        and value.target == "size"
+        and len(value.args) == 1
+        and not value.kwargs
+    )
+
+
+def _unpacked(node: fx.Node) -> int | None:
+    """How many values `a, b = node` takes apart, when every use of `node` is an
+    index into it: `x.chunk(2, dim=1)`, a block returning two tensors."""
+    users = list(node.users)
+    if not users or _whole_size(node) or node.op == "placeholder":
+        return None
+    if not all(
+        u.target is operator.getitem and isinstance(u.args[1], int) for u in users
+    ):
+        return None
+    if (
+        node.op == "call_method"
+        and node.target == "chunk"
+        or node.target is torch.chunk
+    ):
+        chunks = node.args[1] if len(node.args) > 1 else node.kwargs.get("chunks")
+        return chunks if isinstance(chunks, int) else None
+    if node.op == "call_module":
+        return max(u.args[1] for u in users) + 1
+    return None

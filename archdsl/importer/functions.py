@@ -63,6 +63,6 @@ def describe(target: object) -> str:
     name = getattr(target, "__name__", None) or repr(target)
     if module.startswith("torch.nn.functional"):
         return f"F.{name}"
-    if module.startswith("torch") or module == "":
+    if module in ("torch", "") or module.startswith("torch._"):
         return f"torch.{name}"
     return f"{module}.{name}"

@@ -14,7 +14,8 @@ from torch import nn
 
 from ..ops.layers import layer as registry_layer
 from ..ops.nn_signatures import OPAQUE, REQUIRED
-from .exprs import NO_DEFAULT, Call, Inexpressible, Lit, is_literal
+from ..ops.vision_ops import CLASS_DEFAULTS
+from .exprs import NO_DEFAULT, Call, Inexpressible, Lit, Name, is_literal
 
 #: Arguments that say where tensors live, never part of a spec.
 PLACEMENT = frozenset({"device", "dtype"})
@@ -23,16 +24,46 @@ PLACEMENT = frozenset({"device", "dtype"})
 MAX_POSITIONAL = 2
 
 
+#: Arguments a layer does not keep under their own name, read from what it builds
+#: (the rebuild below proves each reading).
+READERS = {
+    ("SqueezeExcitation", "input_channels"): lambda m: m.fc1.in_channels,
+    ("SqueezeExcitation", "squeeze_channels"): lambda m: m.fc1.out_channels,
+}
+
+
+def registry_class(module: nn.Module) -> type | None:
+    """The registry layer `module` is an instance of (torch.nn's, torchvision.ops'),
+    or None: a class of the user's or a torchvision model's own."""
+    name = type(module).__name__
+    entry = registry_layer(name)
+    if entry is None:
+        return None
+    space, _, attr = entry.python.rpartition(".")
+    home = nn if space == "nn" else _vision_ops() if space == "ops" else None
+    found = getattr(home, attr, None) if home is not None else None
+    return found if type(module) is found else None
+
+
+def _vision_ops():
+    try:
+        from torchvision import ops
+    except ImportError:
+        return None
+    return ops
+
+
 def layer_call(module: nn.Module) -> Call:
     """The registry call that builds a layer like `module`; Inexpressible if none."""
     name = type(module).__name__
+    cls = registry_class(module)
+    if cls is None:
+        raise Inexpressible(f"`{name}` is not a layer archdsl knows")
     entry = registry_layer(name)
-    if entry is None or type(module) is not getattr(nn, name, None):
-        raise Inexpressible(f"`{name}` is not a torch.nn layer archdsl knows")
     values = _values(module, entry.signature)
     for simplify in (True, False):
         call = _call(name, entry.signature, values, simplify)
-        if _rebuilds(module, name, call):
+        if _rebuilds(module, cls, call):
             return call
     raise Inexpressible(
         f"the arguments of `{name}` cannot be read back from its attributes"
@@ -44,12 +75,17 @@ def _values(module: nn.Module, signature) -> dict[str, object]:
     for param in signature.params:
         if param.name in PLACEMENT or param.kind == "var":
             continue
-        if param.name == "bias" and isinstance(
+        reader = READERS.get((type(module).__name__, param.name))
+        if reader is not None:
+            values[param.name] = reader(module)
+        elif param.name == "bias" and isinstance(
             getattr(module, "bias", None), (torch.Tensor, type(None))
         ):
             values["bias"] = module.bias is not None
         elif hasattr(module, param.name):
-            values[param.name] = getattr(module, param.name)
+            value = getattr(module, param.name)
+            # a layer type argument (`activation=ReLU`) is kept as an instance
+            values[param.name] = type(value) if isinstance(value, nn.Module) else value
         elif param.default is REQUIRED:
             raise Inexpressible(f"`{type(module).__name__}` keeps no `{param.name}`")
     return values
@@ -61,6 +97,10 @@ def _call(name: str, signature, values: dict[str, object], simplify: bool) -> Ca
         if param.name not in values:
             continue
         value = _simplified(values[param.name]) if simplify else values[param.name]
+        if isinstance(value, type):
+            if CLASS_DEFAULTS.get((name, param.name)) != value.__name__:
+                kwargs.append((param.name, Name(value.__name__)))
+            continue
         if not is_literal(value):
             raise Inexpressible(f"`{name}`'s `{param.name}` is {value!r}")
         if param.default is REQUIRED:
@@ -88,12 +128,12 @@ def _same(value: object, default: object) -> bool:
     return type(value) is type(default) and value == default
 
 
-def _rebuilds(module: nn.Module, name: str, call: Call) -> bool:
+def _rebuilds(module: nn.Module, cls: type, call: Call) -> bool:
     args = [a.value for a in call.args]
-    kwargs = {k: v.value for k, v in call.kwargs}
+    kwargs = {k: _value(v) for k, v in call.kwargs}
     try:
         with torch.device("meta"):
-            rebuilt = getattr(nn, name)(*args, **kwargs)
+            rebuilt = cls(*args, **kwargs)
     except Exception:  # a wrong guess of an argument: try the next form
         return False
     return (
@@ -101,6 +141,12 @@ def _rebuilds(module: nn.Module, name: str, call: Call) -> bool:
         and _plain(rebuilt) == _plain(module)
         and _shapes(rebuilt) == _shapes(module)
     )
+
+
+def _value(expr: object) -> object:
+    if isinstance(expr, Name):  # a layer type
+        return getattr(nn, expr.name)
+    return expr.value
 
 
 def _plain(module: nn.Module) -> dict[str, object]:

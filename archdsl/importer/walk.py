@@ -17,7 +17,7 @@ from torch import nn
 
 from .exprs import Call, Inexpressible, Lit, literals, replace_literals, shape_key
 from .forward import Forward, convert, trace
-from .layers import layer_call
+from .layers import layer_call, registry_class
 from .params import Param, infer
 from .target import Built
 
@@ -101,8 +101,10 @@ class Walk:
             return _sequential("Sequential", module, self.expr_of)
         if kind is nn.ModuleList:
             return Call("ModuleList", tuple(self.expr_of(m) for m in module))
-        if kind.__module__.startswith("torch.nn.modules"):
+        if registry_class(module) is not None:
             return layer_call(module)
+        if kind.__module__.startswith("torch.nn."):
+            raise Inexpressible(f"`{kind.__name__}` is not a layer archdsl knows")
         if id(module) not in self.calls:
             self._define(kind)
         return self.calls[id(module)]
