@@ -1,0 +1,256 @@
+"""Re-checking a spec as it is edited, for editors (the language server).
+
+`Workspace.update(path, text)` returns the diagnostics a full `archdsl check` of
+`text` reports, but parses and checks again only what the edit touched:
+
+- The text is cut into top-level definitions: a definition starts on a line that
+  begins with a word the grammar accepts first at the top level (`block`, `model`,
+  `builder`, `import`, `from`: read from the parser, so new ones count too). Each piece is parsed
+  on its own, and kept by its text and first line (content hash), so an edit inside
+  one definition re-parses that one alone. The grammar is context-free at the top
+  level, so the pieces parse as the whole does; a cut in the wrong place (such a
+  word at the start of a line inside a body) leaves a piece that does not parse,
+  and then the whole text is parsed as usual.
+- Definitions are grouped into components: two definitions are in one component
+  when one mentions the other's name (or both have the same name). The checks of a
+  component see only its own definitions, so each component's warnings are kept
+  until one of its definitions changes.
+- A spec with errors is checked whole. Errors are not local: one silences the
+  passes that run only for a sound program (shapes, in-place changes, unused
+  values) everywhere, and "did you mean" hints draw on every definition's name.
+
+Anything the incremental path cannot decide the way a full check would (a syntax
+error, an error that stops the checks, imports) is handed to the full pipeline,
+whose diagnostics are returned unchanged. tests/test_incremental.py compares the
+two on many random edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from . import ir
+from .check import Limits, analyze
+from .errors import ArchError, Diagnostic
+from .gc_pause import no_gc_pauses
+from .imports import resolve_imports
+from .source import Source
+from .syntax import parse_source
+from .syntax.parser import parser
+
+
+@dataclass
+class Update:
+    """What one update found: every diagnostic (errors and warnings, in the order
+    `diagnostic_order` gives), the program when it parsed, and how much work the
+    update did (pieces parsed and components checked again)."""
+
+    diagnostics: list[Diagnostic]
+    program: ir.Program | None
+    parsed: int = 0
+    checked: int = 0
+    full: bool = False  # the full pipeline decided (see the module docstring)
+
+
+@dataclass
+class _Piece:
+    """A top-level definition's text, parsed: the key is its text and first line."""
+
+    key: tuple[str, int]
+    nodes: tuple[ir.Node, ...]  # the definitions (or imports) it holds
+    names: frozenset[str]  # every string in its IR: what it may refer to
+
+
+@dataclass
+class _Checked:
+    """A component's warnings (it has no errors) and the evaluation steps they took."""
+
+    diagnostics: list[Diagnostic]
+    steps: int
+
+
+@dataclass
+class _File:
+    pieces: dict[tuple[str, int], _Piece] = field(default_factory=dict)
+    checked: dict[frozenset, _Checked] = field(default_factory=dict)
+
+
+class Workspace:
+    """Open specs and what is kept of them between edits."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._files: dict[str, _File] = {}
+
+    def close(self, path: str) -> None:
+        self._files.pop(path, None)
+
+    def update(self, path: str, text: str) -> Update:
+        """The diagnostics of `text`, the new content of the spec at `path`."""
+        source = Source(path, text)
+        state = self._files.setdefault(path, _File())
+        with no_gc_pauses():
+            try:
+                return self._incremental(source, state)
+            except _Full:
+                return full_update(source, self.limits)
+
+    def _incremental(self, source: Source, state: _File) -> Update:
+        pieces, parsed = self._parse(source, state)
+        nodes = [node for piece in pieces for node in piece.nodes]
+        if any(isinstance(node, ir.Import) for node in nodes):
+            raise _Full  # imported definitions are not kept yet
+        found: list[Diagnostic] = []
+        kept, checked, steps = state.checked, {}, 0
+        for group in _components(pieces):
+            key = frozenset(piece.key for piece in group)
+            result = kept.get(key) or self._check(source.path, group)
+            checked[key] = result
+            found += result.diagnostics
+            steps += result.steps
+        state.checked = checked
+        if steps >= self.limits.max_steps:  # the budget is the whole check's
+            raise _Full
+        program = ir.Program(path=source.path, definitions=tuple(nodes))
+        rechecked = len(checked.keys() - kept.keys())
+        return Update(diagnostic_order(found), program, parsed, rechecked)
+
+    def _parse(self, source: Source, state: _File) -> tuple[list[_Piece], int]:
+        pieces, parsed = [], 0
+        kept = {}
+        for text, line in _cut(source.text):
+            key = (text, line)
+            piece = state.pieces.get(key)
+            if piece is None:
+                piece = _parse_piece(source, text, line)
+                parsed += 1
+            kept[key] = piece
+            pieces.append(piece)
+        state.pieces = kept
+        return pieces, parsed
+
+    def _check(self, path: str, group: list[_Piece]) -> _Checked:
+        definitions = tuple(node for piece in group for node in piece.nodes)
+        try:
+            ctx = analyze(ir.Program(path=path, definitions=definitions), self.limits)
+        except ArchError:
+            raise _Full from None  # an error that stops the checks
+        if ctx.has_errors:
+            raise _Full
+        return _Checked(ctx.diagnostics, ctx.eval_steps)
+
+
+class _Full(Exception):
+    """This update needs the full pipeline."""
+
+
+def full_update(source: Source, limits: Limits | None = None) -> Update:
+    """What `archdsl check` reports for a source: the reference the incremental
+    path must agree with."""
+    with no_gc_pauses():
+        try:
+            program = resolve_imports(parse_source(source), source)
+        except ArchError as exc:
+            return Update(diagnostic_order(exc.diagnostics), None, full=True)
+        try:
+            ctx = analyze(program, limits or Limits())  # every pass, as check runs them
+        except ArchError as exc:
+            return Update(diagnostic_order(exc.diagnostics), program, full=True)
+    return Update(diagnostic_order(ctx.diagnostics), program, full=True)
+
+
+def diagnostic_order(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """By place, then severity and message: the order an editor lists them in."""
+
+    def key(d: Diagnostic) -> tuple:
+        span = d.span
+        where = (span.path, span.line, span.column) if span else ("", 0, 0)
+        return (*where, d.severity, d.message, d.hint or "")
+
+    return sorted(diagnostics, key=key)
+
+
+def _cut(text: str) -> list[tuple[str, int]]:
+    """The text in pieces, one per top-level definition, with the line each
+    starts on (what comes before the first definition goes with it)."""
+    starts = [m.start() for m in _definition_start().finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    ends = [*starts[1:], len(text)]
+    out, line = [], 1
+    for start, end in zip(starts, ends, strict=True):
+        piece = text[start:end]
+        out.append((piece, line))
+        line += piece.count("\n")
+    return out
+
+
+@cache
+def _definition_start() -> re.Pattern[str]:
+    """A line that starts with a keyword the parser accepts first in a file."""
+    lark = parser()
+    first = lark.parse_interactive("").accepts()
+    words = sorted(
+        terminal.pattern.value
+        for terminal in lark.terminals
+        if terminal.name in first
+        and terminal.pattern.type == "str"
+        and terminal.pattern.value.isidentifier()
+    )
+    return re.compile(rf"^(?:{'|'.join(map(re.escape, words))})\b", re.M)
+
+
+def _parse_piece(source: Source, text: str, line: int) -> _Piece:
+    """Parse one piece where it stands: the newlines before it put every position
+    on its line in the whole source (the parser reads a run of them as one token)."""
+    try:
+        program = parse_source(Source(source.path, "\n" * (line - 1) + text))
+    except ArchError:
+        raise _Full from None  # the first syntax error of the whole text wins
+    nodes = program.definitions
+    return _Piece((text, line), nodes, frozenset(_words(nodes)))
+
+
+def _words(value: object):
+    """Every string in a piece's IR (names, paths, strings; not its comments):
+    whatever it could refer to another definition by."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, ir.Node):
+            stack.extend(v for k, v in value.__dict__.items() if k != "span")
+        elif isinstance(value, tuple | list):
+            stack.extend(value)
+
+
+def _components(pieces: list[_Piece]) -> list[list[_Piece]]:
+    """The pieces grouped by the names they share, each group in source order."""
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    defined: dict[str, int] = {}
+    for i, piece in enumerate(pieces):
+        for node in piece.nodes:
+            name = getattr(node, "name", None)
+            if name in defined:  # the same name twice: one component
+                parent[root(i)] = root(defined[name])
+            defined.setdefault(name, i)
+    for i, piece in enumerate(pieces):
+        for word in piece.names:
+            j = defined.get(word)
+            if j is not None:
+                parent[root(i)] = root(j)
+    groups: dict[int, list[_Piece]] = {}
+    for i, piece in enumerate(pieces):
+        groups.setdefault(root(i), []).append(piece)
+    return list(groups.values())
