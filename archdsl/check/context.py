@@ -80,6 +80,9 @@ class DefInfo:
     node: ir.Block | ir.Model | ir.Builder
     inputs: tuple[str, ...] = ()
     outputs: int = 1
+    #: what `forward` returns in training mode where that differs (`if training {
+    #: return x, aux2, aux1 }`); None when it returns the same in both modes
+    train_outputs: int | None = None
     members: dict[str, Symbol] = field(default_factory=dict)
     consts: dict[str, Symbol] = field(default_factory=dict)
     #: build-time names (parameters, constants) that `forward` reads: stored on self
@@ -99,6 +102,10 @@ class DefInfo:
     forward: ir.Forward | None = None
     weights: WeightsSpec | None = None
     freeze: tuple[str, ...] = ()
+    #: children named at build time (`add_module(...)` in its body: check/loops.py)
+    named_children: bool = False
+    #: constants given a new value after their first (in a loop, typically)
+    reassigned: set[str] = field(default_factory=set)
     #: `init { ... }` statements, in body order, inside `if`s too (check/init.py)
     inits: list[ir.Init] = field(default_factory=list)
     #: each freeze pattern with where it was written (check/freeze.py)

@@ -15,8 +15,10 @@ from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope, _arith
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .indexing import SCALARS, TENSOR, IndexChecks, op_result
+from .layer_options import without_options
 from .names import why_reserved
 from .state import STATE
+from .training import mentions_training
 
 
 class ForwardChecker(IndexChecks, ExprChecker):
@@ -26,6 +28,8 @@ class ForwardChecker(IndexChecks, ExprChecker):
         self.build_scope = build_scope
         self.guard: Guard = ALWAYS  # the forward `if` conditions around a statement
         self.returns: list[int] = []
+        self.train_returns: list[int] = []  # those under `if training`
+        self.in_training = False
 
     def check(self, forward: ir.Forward) -> None:
         for inp in forward.inputs:
@@ -34,7 +38,10 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 continue
             self.bind_value(inp.name, "input", TENSOR, inp.span)
         self.stmts(forward.body)
-        if not self.returns:
+        different = [c for c in self.train_returns if c not in self.returns[:1]]
+        if different:
+            self.info.train_outputs = different[0]
+        if not self.returns and not self.train_returns:
             self.ctx.error(
                 "`forward` never returns a value", forward.span, hint="add `return ...`"
             )
@@ -91,6 +98,9 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 continue
             self._expect_tensors(value, expr, 1)
             count += 1
+        if self.in_training:  # may differ from eval mode's (GoogLeNet's aux heads)
+            self.train_returns.append(count)
+            return
         if self.returns and count != self.returns[0]:
             self.ctx.error(
                 f"this `return` gives {count} values, an earlier one gives {self.returns[0]}",
@@ -107,6 +117,8 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 hint="branch on a parameter, e.g. `if bilinear { ... }`",
             )
         outer, outer_guard = self.scope, self.guard
+        outer_training = self.in_training
+        self.in_training = outer_training or mentions_training(stmt.cond)
         info = self.info
         taken, *tests = branch_tests(stmt.cond, info.known, info.fixed)
         branches = []
@@ -115,6 +127,7 @@ class ForwardChecker(IndexChecks, ExprChecker):
             self.stmts(body)
             branches.append(self.scope.symbols)
         self.scope, self.guard = outer, outer_guard
+        self.in_training = outer_training
         then, orelse = branches
         for name, symbol in {**orelse, **then}.items():
             # a branch that does not assign it keeps the value from before the `if`
@@ -343,17 +356,16 @@ class ForwardChecker(IndexChecks, ExprChecker):
         return ANY
 
     def _member_call(self, symbol: Symbol, expr: ir.Call) -> Value:
+        expr = without_options(self, symbol, expr)  # `need_weights=False`
         values = self.args(expr)
         module = symbol.value.module
         self._check_defined_here(symbol, expr.func.span)
-        if any(not isinstance(a, ir.Positional) for a in expr.args):
-            self.ctx.error(
-                "members take tensors as plain positional arguments", expr.span
-            )
         for arg, value in zip(expr.args, values, strict=True):
             self._expect_tensors(value, arg.value, 1)
         if module is None:  # its constructor was already reported (unknown layer)
             return ANY
+        if any(not isinstance(a, ir.Positional) for a in expr.args):
+            self._keyword_inputs(symbol.name, module, expr)
         if not module.callable:
             self.ctx.error(
                 f"`{symbol.name}` is a {module.label} and cannot be called", expr.span
@@ -365,6 +377,30 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 expr.span,
             )
         return Value("tensor", arity=module.outputs or 1)
+
+    def _keyword_inputs(self, name: str, module, expr: ir.Call) -> None:
+        """`gate(g=d5, x=x4)`: keywords name a block's forward inputs, as in
+        Python; a torch layer's forward takes its tensors by position here."""
+        block = self.ctx.defs.get(module.definition) if module.definition else None
+        if block is None or any(isinstance(a, ir.Splat) for a in expr.args):
+            self.ctx.error(
+                f"`{name}` ({module.label}) takes its tensors by position",
+                expr.span,
+                hint="keywords name the inputs of a block of this spec only",
+            )
+            return
+        given = [a.value for a in expr.args if isinstance(a, ir.Positional)]
+        taken = set(block.inputs[: len(given)])
+        for arg in expr.keywords:
+            if arg.name not in block.inputs:
+                self.ctx.error(
+                    f"`{name}` ({module.label}) has no input `{arg.name}`",
+                    arg.span,
+                    hint=did_you_mean(arg.name, list(block.inputs)),
+                )
+            elif arg.name in taken:
+                self.ctx.error(f"input `{arg.name}` is given twice", arg.span)
+            taken.add(arg.name)
 
 
 def _returns_always(stmts: tuple[ir.Node, ...]) -> bool:

@@ -275,6 +275,10 @@ def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
     )
 
 
+def _tensors(count: int) -> str:
+    return "Tensor" if count == 1 else f"tuple[{', '.join(['Tensor'] * count)}]"
+
+
 def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) -> None:
     forward = info.forward
     assert forward is not None, "checked definitions have a forward"
@@ -286,11 +290,9 @@ def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) 
         frozenset(info.members),
     )
     inputs = tuple(["self", *(f"{i.name}: Tensor" for i in forward.inputs)])
-    returns = (
-        "Tensor"
-        if info.outputs == 1
-        else f"tuple[{', '.join(['Tensor'] * info.outputs)}]"
-    )
+    returns = _tensors(info.outputs)
+    if info.train_outputs is not None:  # GoogLeNet: more outputs in training
+        returns = f"{returns} | {_tensors(info.train_outputs)}"
     out.line(
         ("def forward", Group("(", inputs, ")"), f" -> {returns}:"), first_group=True
     )

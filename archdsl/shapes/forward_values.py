@@ -8,10 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ir
+from ..check.layer_options import positional_only
+from ..check.training import mentions_training
 from ..ops.shapes import UNKNOWN, ShapeProblem, Unknowable, describe
 from ..ops.shapes.indexing import index
 from ..source import Span
+from .built import BlockModule
 from .tensors import UNKNOWN_TENSOR, Tensor, origin
+from .values import truth
 
 
 def _scalar(value: Any) -> bool:
@@ -22,13 +26,34 @@ def _scalar(value: Any) -> bool:
 
 
 class ForwardValues:
-    """Mixed into Inference (infer.py), which provides `evaluator`, `expr` and
-    `report`."""
+    """Mixed into Inference (infer.py), which provides `evaluator`, `expr`,
+    `stmts`, `report` and the summary's `rows`."""
+
+    #: `training` as forward reads it: shapes are those of eval mode, and branches
+    #: taken in training are followed too, for their diagnostics only
+    training_mode = False
 
     def env(self, values: dict[str, Any], block: Any) -> dict[str, Any]:
-        """Build-time names with the forward's run-time sizes over them."""
+        """Build-time names with the forward's run-time values over them."""
         sizes = {k: v for k, v in values.items() if _scalar(v)}
-        return {**block.env, **sizes} if sizes else block.env
+        return {**block.env, **sizes, "training": self.training_mode}
+
+    def branch_taken(self, stmt: ir.FIf, values, block, path: str) -> bool | None:
+        """Which branch of a forward `if` runs (None: not known here). One on
+        `training` is first run as in training mode, on a copy of the values,
+        without summary rows: its problems are reported, its results dropped."""
+        if not self.training_mode and mentions_training(stmt.cond):
+            rows, first_rows = list(self.rows), dict(self._row_at)  # type: ignore[attr-defined]
+            self.training_mode = True
+            try:
+                taken = truth(self.scalar(stmt.cond, values, block))
+                if taken is not None:
+                    branch = stmt.then if taken else stmt.orelse
+                    self.stmts(branch, dict(values), block, path)  # type: ignore[attr-defined]
+            finally:
+                self.training_mode = False
+                self.rows[:], self._row_at = rows, first_rows  # type: ignore[attr-defined]
+        return truth(self.scalar(stmt.cond, values, block))
 
     def scalar(self, node: ir.Node, values: dict[str, Any], block: Any) -> Any:
         return self.evaluator.expr(node, self.env(values, block))  # type: ignore[attr-defined]
@@ -85,6 +110,20 @@ class ForwardValues:
         if isinstance(dim, int) and -rank <= dim < rank:
             return tensor.dims[dim]
         return UNKNOWN
+
+    def by_position(self, node: ir.Call, args: list[Any], module: Any) -> list[Any]:
+        """A block's inputs given by keyword, in the order its forward takes them."""
+        if not node.keywords:
+            return args
+        if not isinstance(module, BlockModule):  # a layer's options (need_weights)
+            return positional_only(node, args)
+        forward = module.info.forward
+        names = [i.name for i in forward.inputs] if forward else []
+        given = dict(zip(names, args, strict=False))  # the positional ones first
+        for arg, value in zip(node.args, args, strict=True):
+            if isinstance(arg, ir.Keyword):
+                given[arg.name] = value
+        return [given.get(name, UNKNOWN_TENSOR) for name in names]
 
     def unpack(self, targets: tuple[str, ...], value: Any, values, span: Span | None):
         """`a, b = value`: a list of the right length is taken apart; a list of

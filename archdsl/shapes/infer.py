@@ -257,7 +257,7 @@ class Inference(ForwardValues, ModuleCalls):
                     return results[0]
                 return results
             elif isinstance(stmt, ir.FIf):
-                cond = truth(self.evaluator.expr(stmt.cond, block.env))
+                cond = self.branch_taken(stmt, values, block, path)
                 if cond is not None:  # Python's truth: `if 1`, `if widths`
                     result = self.stmts(
                         stmt.then if cond else stmt.orelse, values, block, path
@@ -299,7 +299,7 @@ class Inference(ForwardValues, ModuleCalls):
         if isinstance(node, ir.Subscript):
             return self.subscript(node, values, block, path)
         if isinstance(node, ir.IfExp):
-            cond = truth(self.evaluator.expr(node.cond, block.env))
+            cond = truth(self.scalar(node.cond, values, block))
             if cond is not None:
                 return self.expr(
                     node.then if cond else node.orelse, values, block, path
@@ -388,6 +388,7 @@ class Inference(ForwardValues, ModuleCalls):
             return UNKNOWN_TENSOR
         member = block.env.get(func.id)
         if isinstance(member, MODULE_TYPES):
+            args = self.by_position(node, args, member)  # `gate(g=d5, x=x4)`
             return self.apply(member, args, node.span, join(path, func.id), func.id)
         if func.id in block.info.members:  # built under a condition not known here
             return UNKNOWN_TENSOR  # never the tensor op of the same name (`mean`)
