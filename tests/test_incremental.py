@@ -49,7 +49,7 @@ def edit(text: str, rng: random.Random) -> str:
                        "comment", "blank", "break"])  # fmt: skip
     line = lines[n]
     if kind == "number" and re.search(r"\d+", line):
-        lines[n] = re.sub(r"\d+", str(rng.choice([0, 1, 2, 3, 64, 128])), line, 1)
+        lines[n] = re.sub(r"\d+", str(rng.choice([0, 1, 2, 3, 64, 128])), line, count=1)
     elif kind == "rename" and re.search(r"[A-Za-z_]\w*", line):
         words = re.findall(r"[A-Za-z_]\w*", line)
         lines[n] = line.replace(rng.choice(words), rng.choice(words + ["zz"]), 1)
