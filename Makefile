@@ -25,6 +25,7 @@ bench: $(STAMP)
 
 golden: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_golden.py --update-golden
+	$(BIN)/python tools/gen_textmate.py
 
 # The README's U-Net picture, drawn by graphviz-pure (a dev dependency), whose output
 # is the same bytes on every platform; tests/test_graph.py checks it is up to date.
