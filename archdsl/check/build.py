@@ -368,6 +368,15 @@ class BuildChecker(ExprChecker):
                 f"`{expr.id}` must be called", expr.span, hint=f"write `{expr.id}(...)`"
             )
             return ANY
+        if expr.id == "training":
+            self.ctx.error(
+                "`training` is known only when `forward` runs (train() or eval() "
+                "mode), not when the model is built",
+                expr.span,
+                hint="build the members either way and branch on `training` inside "
+                "`forward`",
+            )
+            return ANY
         return self.undefined(expr.id, expr.span, [*self.ctx.defs])
 
     def call(self, expr: ir.Call) -> Value:

@@ -393,10 +393,12 @@ class ForwardChecker(IndexChecks, ExprChecker):
         taken = set(block.inputs[: len(given)])
         for arg in expr.keywords:
             if arg.name not in block.inputs:
+                inputs = ", ".join(f"`{i}`" for i in block.inputs)
                 self.ctx.error(
                     f"`{name}` ({module.label}) has no input `{arg.name}`",
                     arg.span,
-                    hint=did_you_mean(arg.name, list(block.inputs)),
+                    hint=did_you_mean(arg.name, list(block.inputs))
+                    or f"its inputs are {inputs}",
                 )
             elif arg.name in taken:
                 self.ctx.error(f"input `{arg.name}` is given twice", arg.span)

@@ -14,6 +14,7 @@ from .core import (
     UNKNOWN,
     Args,
     Dims,
+    ShapeDepends,
     ShapeProblem,
     Unknowable,
     _dim,
@@ -171,6 +172,7 @@ def expand(a: Args, x: Dims) -> Dims:
         )
     new = len(sizes) - len(x)
     out = []
+    depends = []
     for i, want in enumerate(sizes):
         have = x[i - new] if i >= new else None
         if want == -1:
@@ -180,12 +182,21 @@ def expand(a: Args, x: Dims) -> Dims:
         elif have is None or have == 1 or same(have, want) is not False:
             if _is_int(want) and want < 0:
                 raise ShapeProblem(f"cannot expand to a negative size {want}")
+            if have is not None and have != 1 and same(have, want) is None:
+                depends.append(f"dim {i} is {show(have)}, expanded to {show(want)}")
             out.append(want)
         else:
             raise ShapeProblem(
                 f"cannot expand {describe(x)} to {describe(tuple(sizes))}: dim {i} "
                 f"is {show(have)}, and only a dim of size 1 expands",
             )
+    if depends:
+        raise ShapeDepends(
+            f"expands {describe(x)} to {describe(tuple(sizes))} for some input sizes "
+            f"only: {', '.join(depends)}",
+            "only a dim of size 1 expands; keep a dim with -1",
+            tuple(out),
+        )
     return tuple(out)
 
 
