@@ -37,8 +37,6 @@ from archdsl.highlight import (  # noqa: E402
     TYPE_NAMES,
     terminal_rules,
 )
-from archdsl.ops import BUILTINS, TENSOR_OPS  # noqa: E402
-from archdsl.ops.nn_signatures import NN_SIGNATURES  # noqa: E402
 
 TARGET = ROOT / "editors" / "vscode" / "syntaxes" / "arch.tmLanguage.json"
 
@@ -76,9 +74,10 @@ def _words(words, suffix: str = "") -> str:
 
 
 def _name_patterns(keywords: dict) -> list[dict]:
-    """Names, as highlight.name_kind tells them apart: keywords by their kind, then
-    types, layers (classes), ops and builtins (functions), then any other name,
-    matched whole so that no digit or keyword inside one is highlighted."""
+    """Names: keywords by their kind, then types, then calls (a capitalized one is a
+    layer or block, a class; any other a function), then any other name, matched
+    whole so that no digit or keyword inside one is highlighted. Calls are told by
+    their `(`, not from the op registry, so that the file follows the grammar alone."""
     by_scope: dict[str, list[str]] = {}
     for word, kind in keywords.items():
         by_scope.setdefault(scope(kind), []).append(word)
@@ -86,10 +85,15 @@ def _name_patterns(keywords: dict) -> list[dict]:
         {"match": _words(words), "name": name} for name, words in by_scope.items()
     ]
     patterns.append({"match": _words(TYPE_NAMES), "name": "support.type.arch"})
-    patterns.append({"match": _words(NN_SIGNATURES), "name": "support.class.arch"})
-    functions = {*TENSOR_OPS, *BUILTINS} - TYPE_NAMES
+    call = r"(?=\s*\()"
     patterns.append(
-        {"match": _words(functions, r"(?=\s*\()"), "name": "support.function.arch"}
+        {"match": rf"\b[A-Z][A-Za-z0-9_]*\b{call}", "name": "entity.name.type.arch"}
+    )
+    patterns.append(
+        {
+            "match": rf"\b[a-z_][A-Za-z0-9_]*\b{call}",
+            "name": "entity.name.function.arch",
+        }
     )
     patterns.append({"match": r"\b[A-Za-z_][A-Za-z0-9_]*\b"})
     return patterns
