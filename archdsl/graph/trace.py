@@ -92,6 +92,7 @@ class Tracer(Inference):
     # ---- recording ---------------------------------------------------------------------
 
     def _step(self, kind: str, name: str, inputs: list[Tensor], **fields: Any) -> Step:
+        """A new step inside the call being run, reading `inputs`."""
         for tensor in inputs:
             if id(tensor) not in self.trace.made:
                 self._value(tensor)
@@ -127,12 +128,7 @@ class Tracer(Inference):
         """A tensor no step made (a parameter or buffer read in forward, or one made
         where no step is recorded): a node of its own, named by where it was made,
         so that the edges from it are drawn all the same."""
-        parent = self._open[-1] if self._open else None
-        step = Step(f"n{len(self.trace.steps) + 1}", "value",
-                    _named(tensor.origin), parent=parent)  # fmt: skip
-        self.trace.steps.append(step)
-        if parent is not None:
-            parent.children.append(step)
+        step = self._step("value", _named(tensor.origin), [])
         self.trace.made[id(tensor)] = Made(step, 0, None)
         self.trace.tensors.append(tensor)
 
@@ -181,11 +177,7 @@ class Tracer(Inference):
         if len(self.trace.steps) == first and _tensors([result]):
             # inference stopped short of a module or op (a member whose value is
             # not known here): the call is still a step, of an unknown layer
-            name = (
-                node.func.dotted
-                if isinstance(node.func, ir.Path)
-                else (node.func.id if isinstance(node.func, ir.Name) else "?")
-            )
+            name = _callee(node)
             member = name.split(".")[0] in block.info.members
             step = self._step("module" if member else "op", name, _tensors(args),
                               layer="?" if member else "", path=join(path, name),
@@ -240,6 +232,12 @@ class Tracer(Inference):
         for name, value in zip(names, values, strict=True):
             if isinstance(value, Tensor):
                 self._step("output", name, [value])
+
+
+def _callee(node: ir.Call) -> str:
+    if isinstance(node.func, ir.Path):
+        return node.func.dotted
+    return node.func.id if isinstance(node.func, ir.Name) else "?"
 
 
 def _tensors(values: list[Any]) -> list[Tensor]:
