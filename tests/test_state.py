@@ -92,3 +92,44 @@ def test_parameters_and_buffers_register_where_torch_does():
     ]  # fmt: skip
     assert torch.equal(model.scratch, torch.full((2, 2), 0.5))
     assert model(torch.randn(3, 5, 12)).shape == (3, 5, 8)
+
+
+def test_summary_counts_parameters_as_torch_does(tmp_path):
+    """`archdsl summary` adds a block's parameter members to its count (frozen
+    ones too), not its buffers: what `sum(p.numel() for p in
+    model.parameters())` gives."""
+    import re
+    import subprocess
+    import sys
+
+    spec = tmp_path / "scaled.arch"
+    spec.write_text(
+        CNBLOCK
+        + """
+model Net(dim: int = 8) {
+    stem = Conv2d(3, dim, 1)
+    body = CNBlock(dim, 0.5, 0.0)
+    fixed = Parameter(ones(dim, 1, 1), requires_grad=False)
+    seen = Buffer(zeros(4))
+    forward(x: [N, 3, H, W]) = body(stem(x)) * fixed
+}
+"""
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archdsl",
+            "summary",
+            str(spec),
+            "--input-shape",
+            "1,3,8,8",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    counted = int(re.search(r"parameters: ([\d,]+)", out).group(1).replace(",", ""))
+    model = archdsl.load(spec).Net()
+    assert counted == sum(p.numel() for p in model.parameters())
+    assert counted > sum(p.numel() for _, p in model.stem.named_parameters())

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..ops.shapes import UNKNOWN, known
 from .built import BaseModule, BlockModule, LayerModule, SeqModule, layer_count
+from .state import StateTensor
 
 
 def count_parameters(module: object) -> Any:
@@ -29,7 +30,7 @@ def _children(module: object) -> list[Any] | None:
     if isinstance(module, SeqModule):
         return [child for _, child in module.children]
     if isinstance(module, BlockModule) and module.base is None:
-        return [module.env.get(m) for m in module.members]
+        return [module.env.get(m) for m in module.members] + _state(module)
     if isinstance(module, (BlockModule, BaseModule, list)):
         return None
     return []  # a layer, UNKNOWN
@@ -55,6 +56,8 @@ def _summed(module: object) -> Any:
         return UNKNOWN
     if isinstance(module, LayerModule):
         return layer_count(module)
+    if isinstance(module, StateTensor):
+        return module.params
     cache = getattr(module, "cache", None)
     if cache is not None and "count" in cache:
         return cache["count"]
@@ -73,6 +76,8 @@ def _walked(module: object, seen: set[int]) -> Any:
     seen.add(id(module))
     if isinstance(module, LayerModule):
         return layer_count(module)
+    if isinstance(module, StateTensor):
+        return module.params
     if isinstance(module, SeqModule):
         return _sum(_walked(child, seen) for _, child in module.children)
     if isinstance(module, BlockModule):
@@ -83,7 +88,8 @@ def _walked(module: object, seen: set[int]) -> Any:
                 [_walked(module.base, seen)]
                 + [_walked(module.env[m], seen) for m in own]
             )
-        return _sum(_walked(module.env.get(m), seen) for m in module.members)
+        members = [module.env.get(m) for m in module.members] + _state(module)
+        return _sum(_walked(m, seen) for m in members)
     if isinstance(module, BaseModule):
         node = module.tree.get(module.path)
         if node is None:
@@ -98,6 +104,11 @@ def _walked(module: object, seen: set[int]) -> Any:
     if isinstance(module, list):
         return _sum(_walked(item, seen) for item in module)
     return 0
+
+
+def _state(module: BlockModule) -> list[StateTensor]:
+    """Its parameter and buffer members (shapes/state.py)."""
+    return [v for v in module.env.values() if isinstance(v, StateTensor)]
 
 
 def _sum(values) -> Any:

@@ -1,14 +1,24 @@
-"""A parameter or buffer member (check/state.py) as the tensor forward reads."""
+"""A parameter or buffer member (check/state.py) as the tensor forward reads, and
+as the parameters it adds to its block (what `archdsl summary` counts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from math import prod
 
 from .. import ir
-from ..check.state import state_dims
+from ..check.state import called, state_dims
 from ..ops.shapes import UNKNOWN
 from .tensors import UNKNOWN_TENSOR, Tensor
+
+
+@dataclass
+class StateTensor(Tensor):
+    """A member's tensor: `params` is what it adds to `model.parameters()` (0 for
+    a buffer; UNKNOWN if not known)."""
+
+    params: object = 0
 
 
 def state_tensor(node: ir.Call, evaluate: Callable[[ir.Node], object]) -> Tensor:
@@ -18,7 +28,9 @@ def state_tensor(node: ir.Call, evaluate: Callable[[ir.Node], object]) -> Tensor
         return UNKNOWN_TENSOR
     known = tuple(d if isinstance(d, int) and not isinstance(d, bool) else UNKNOWN
                   for d in dims)  # fmt: skip
-    return Tensor(known)
+    if called(node) != "Parameter":
+        return StateTensor(known)  # a buffer
+    return StateTensor(known, params=UNKNOWN if UNKNOWN in known else prod(known))
 
 
 def named_state(value: object, member: str) -> object:
