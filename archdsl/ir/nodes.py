@@ -21,6 +21,30 @@ class Node(BaseModel):
 
     span: Span | None = Field(default=None, exclude=True, repr=False)
 
+    def __init__(self, /, **data: Any) -> None:
+        """Without validation: nodes are made only by the compiler (the lowering,
+        the checks), from values of the right types. Building pydantic's validators
+        took most of a cold `archdsl check` of a small spec (issue 15), and
+        validating, a few µs per node. Field names are still checked, and lists
+        become tuples as validation made them."""
+        fields = type(self).__pydantic_fields__
+        unknown = data.keys() - fields.keys()
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)}")
+        values = {}
+        for name, info in fields.items():
+            if name in data:
+                value = data[name]
+                values[name] = tuple(value) if type(value) is list else value
+            elif info.is_required():
+                raise TypeError(f"{type(self).__name__} needs `{name}`")
+            else:
+                values[name] = info.get_default(call_default_factory=True)
+        object.__setattr__(self, "__dict__", values)
+        object.__setattr__(self, "__pydantic_fields_set__", set(data))
+        object.__setattr__(self, "__pydantic_extra__", None)
+        object.__setattr__(self, "__pydantic_private__", None)
+
     def _key(self) -> tuple[Any, ...]:
         return tuple(v for k, v in self.__dict__.items() if k != "span")
 
