@@ -11,7 +11,6 @@ from pathlib import Path
 from . import ir
 from .check import Context, Limits
 from .check import check as run_checks
-from .codegen import generate_module
 from .errors import ArchError, Diagnostic
 from .gc_pause import no_gc_pauses
 from .imports import resolve_imports
@@ -91,6 +90,8 @@ def generate(
     text: str | None = None,
 ) -> str:
     """The generated Python module for a spec."""
+    from .codegen import generate_module  # `archdsl check` never imports codegen
+
     compiled = compile_spec(spec, limits, text=text)
     return generate_module(compiled.program, compiled.context, compiled.source)
 
@@ -107,6 +108,8 @@ def load(
 def load_compiled(compiled: Compiled) -> types.ModuleType:
     """load() for a spec already compiled (instantiate and export need both)."""
     source = compiled.source
+    from .codegen import generate_module
+
     code = generate_module(compiled.program, compiled.context, source)
     stem = Path(source.path).stem if source.path != "<string>" else "spec"
     module_name = f"archdsl_generated.{_identifier(stem)}"

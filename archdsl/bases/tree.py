@@ -12,7 +12,6 @@ import hashlib
 import inspect
 import json
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 
 from ..cache import cache_dir
 from ..errors import did_you_mean
@@ -95,6 +94,8 @@ def cached_json(path, build, encode, decode):
 
 
 def cache_file(builder: str, kwargs: dict[str, object], suffix: str = ""):
+    from importlib import metadata  # ~20 ms to import: only specs with a base pay
+
     try:
         version = metadata.version("torchvision")
     except metadata.PackageNotFoundError:

@@ -45,7 +45,9 @@ def condition(cond: ir.Node, polarity: bool = True) -> Condition:
     """The condition an `if` tests, with any leading `not`s folded into polarity."""
     while isinstance(cond, ir.UnaryOp) and cond.op == "not":
         cond, polarity = cond.operand, not polarity
-    return Condition(cond.model_dump_json(), polarity, _text(cond))
+    # repr, like a dump, leaves spans out; it needs no pydantic serializer (whose
+    # schemas a cold `archdsl check` would otherwise build just for this key)
+    return Condition(repr(cond), polarity, _text(cond))
 
 
 def _text(cond: ir.Node) -> str:

@@ -8,7 +8,7 @@ from .. import ir
 from ..source import Source
 from .lower import lower
 from .onepass import Abandon, Rules, parse_and_lower
-from .parser import MAX_CHAIN, MAX_DEPTH, parse_tree, parser, parser_input
+from .parser import MAX_CHAIN, MAX_DEPTH, parse_tree, parser_input
 
 
 def parse_source(source: Source) -> ir.Program:
@@ -30,6 +30,8 @@ def parse_source_via_tree(source: Source) -> ir.Program:
 
 @cache
 def _rules() -> Rules:
+    from .parser import parser  # not a name here: it would hide the module `parser`
+
     return Rules(parser())
 
 
