@@ -72,6 +72,10 @@ VARIANTS = [
         for name in SHUFFLENETS
     ),
     Variant("convnext", "convnext_tiny", "convnext_tiny", {"num_classes": 10}),
+    *(
+        Variant("mobilenetv3", name, name, {"num_classes": 10})
+        for name in ("mobilenet_v3_large", "mobilenet_v3_small")
+    ),
     Variant(
         "vit",
         "vit_b_16",
