@@ -13,6 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..source import Span
 
+_REQUIRED = object()
+_FIELDS: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _fields(cls: type[BaseModel]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """A node class's field names in order, and each one's default (_REQUIRED when
+    it has none): worked out once per class. IR defaults are immutable."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        fields = cls.__pydantic_fields__
+        defaults = {
+            name: _REQUIRED if info.is_required() else info.get_default()
+            for name, info in fields.items()
+        }
+        known = _FIELDS[cls] = (tuple(fields), defaults)
+    return known
+
 
 class Node(BaseModel):
     model_config = ConfigDict(
@@ -27,19 +44,20 @@ class Node(BaseModel):
         took most of a cold `archdsl check` of a small spec (issue 15), and
         validating, a few µs per node. Field names are still checked, and lists
         become tuples as validation made them."""
-        fields = type(self).__pydantic_fields__
-        unknown = data.keys() - fields.keys()
-        if unknown:
-            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)}")
+        fields, defaults = _fields(type(self))
+        if not data.keys() <= defaults.keys():
+            unknown = sorted(data.keys() - defaults.keys())
+            raise TypeError(f"{type(self).__name__} has no field {unknown}")
         values = {}
-        for name, info in fields.items():
+        for name in fields:
             if name in data:
                 value = data[name]
                 values[name] = tuple(value) if type(value) is list else value
-            elif info.is_required():
-                raise TypeError(f"{type(self).__name__} needs `{name}`")
             else:
-                values[name] = info.get_default(call_default_factory=True)
+                value = defaults[name]
+                if value is _REQUIRED:
+                    raise TypeError(f"{type(self).__name__} needs `{name}`")
+                values[name] = value
         object.__setattr__(self, "__dict__", values)
         object.__setattr__(self, "__pydantic_fields_set__", set(data))
         object.__setattr__(self, "__pydantic_extra__", None)
