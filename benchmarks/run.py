@@ -228,19 +228,40 @@ def infer_all(ctx) -> None:
             infer_model(ctx, info)
 
 
-def cold_check(reps: int) -> list[dict]:
-    rows = []
-    for spec in ("unet.arch", "resnet50_head.arch"):
-        command = [sys.executable, "-m", "archdsl", "check", str(SPECS / spec)]
-        rows.append(
-            {
-                "spec": spec,
-                "process": median_time(
-                    partial(subprocess.run, command, check=True, capture_output=True),
-                    reps,
-                ),
-            }  # fmt: skip
-        )
+#: `archdsl check` needs lark and pydantic: a process importing them is its floor.
+FLOOR = "import lark, pydantic"
+
+
+def _check_command(tree: Path, spec: str) -> tuple[list[str], dict, Path]:
+    """`archdsl check SPEC` run from a source tree (this one, or a --baseline):
+    `python -m` puts the working directory first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return [sys.executable, "-m", "archdsl", "check", str(SPECS / spec)], env, tree
+
+
+def cold_check(reps: int, baselines: dict[str, Path]) -> list[dict]:
+    """Fresh processes, interleaved: the floor, then `archdsl check` of a small and
+    a larger spec from this tree and from each baseline tree (bytecode compiled:
+    one warm-up run each). Ratio: check / floor."""
+    runs = {
+        "python -c 'import lark, pydantic'": ([sys.executable, "-c", FLOOR], None, ROOT)
+    }
+    for label, tree in {"this tree": ROOT, **baselines}.items():
+        for spec in ("mlp.arch", "unet.arch"):
+            runs[f"{label}: check {spec}"] = _check_command(tree, spec)
+    calls = {
+        name: partial(subprocess.run, command, env=env, check=True,
+                      capture_output=True, cwd=cwd)
+        for name, (command, env, cwd) in runs.items()
+    }  # fmt: skip
+    medians = interleaved(calls, reps, lambda: None)
+    floor = medians.pop("python -c 'import lark, pydantic'")
+    rows = [{"process": "python -c 'import lark, pydantic'", "median": floor,
+             "ratio to floor": 1.0}]  # fmt: skip
+    rows += [
+        {"process": name, "median": seconds, "ratio to floor": seconds / floor}
+        for name, seconds in medians.items()
+    ]
     return rows
 
 
@@ -250,15 +271,125 @@ def layered_spec(layers: int) -> str:
     return f"model Deep {{\n{members}\n    forward(x) {{\n{steps}\n        return x\n    }}\n}}\n"
 
 
+#: Run in a fresh process per size, so the peak memory is that size's own.
+_SCALING_CHILD = """
+import gc, json, sys, time
+sys.path[:0] = [sys.argv[3], sys.argv[3] + "/benchmarks"]
+from run import layered_spec
+import archdsl
+from archdsl.pipeline import read_source
+from archdsl.syntax import parse_source, parse_source_via_tree
+from archdsl.gc_pause import no_gc_pauses
+size, reps = int(sys.argv[1]), int(sys.argv[2])
+archdsl.generate(layered_spec(10))
+text = layered_spec(size)
+source = read_source(text=text)
+def kib(field):
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith(field))
+def median(fn):
+    times = []
+    for _ in range(reps):
+        gc.collect()
+        with no_gc_pauses():  # as compile_spec runs the parse
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+before = kib("VmRSS:")
+with open("/proc/self/clear_refs", "w") as refs:
+    refs.write("5")  # the peak (VmHWM) starts again from here
+total = median(lambda: archdsl.generate(text))
+peak = kib("VmHWM:")
+one_pass = median(lambda: parse_source(source))
+two_pass = median(lambda: parse_source_via_tree(source))
+print(json.dumps({"compile": total, "one_pass": one_pass, "two_pass": two_pass,
+                  "peak_mb": peak / 1024, "grew_mb": (peak - before) / 1024}))
+"""
+
+
 def scaling(sizes: list[int], reps: int) -> list[dict]:
+    """Parse to generated code for N chained Linear layers; the parser's share of
+    it, with lowering during the parse (one pass, as shipped) and with lark's tree
+    then the Transformer (two passes, as before); peak memory of the process."""
     rows = []
     for size in sizes:
-        text = layered_spec(size)
-        seconds = median_time(partial(archdsl.generate, text), reps)
+        child = subprocess.run(
+            [sys.executable, "-c", _SCALING_CHILD, str(size),
+             str(reps if size <= 10_000 else 1), str(ROOT)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        m = json.loads(child.stdout)
+        before = m["compile"] - m["one_pass"] + m["two_pass"]
         rows.append(
-            {"layers": size, "compile": seconds, "per_layer_us": seconds / size * 1e6}
+            {
+                "layers": size,
+                "compile": m["compile"],
+                "per_layer_us": m["compile"] / size * 1e6,
+                "parse (one pass)": m["one_pass"],
+                "parser share": m["one_pass"] / m["compile"],
+                "parse (tree + Transformer)": m["two_pass"],
+                "share then": m["two_pass"] / before,
+                "peak RSS": f"{m['peak_mb']:.0f} MB",
+                "of which compiling": f"{m['grew_mb']:.0f} MB",
+            }
         )
     return rows
+
+
+def spec_copies(stem: str, copies: int) -> str:
+    """`copies` copies of a spec, each definition renamed apart (U-Net x8: 527 lines
+    of independent blocks and models)."""
+    import re
+
+    text = (SPECS / f"{stem}.arch").read_text()
+    names = re.findall(r"^(?:block|model|builder)\s+(\w+)", text, re.M)
+    out = []
+    for k in range(copies):
+        copy = text
+        for name in names:
+            copy = re.sub(rf"\b{name}\b", f"{name}{k}", copy)
+        out.append(copy)
+    return "\n".join(out)
+
+
+def incremental(edits: int, copies: int) -> list[dict]:
+    """One-line edits of a long spec (a number changed in one line, as typing
+    does), one after another: Workspace.update against a full check of the same
+    text (compile_spec's work: parse, imports, every check), interleaved."""
+    import random
+
+    from archdsl.incremental import Workspace, full_update
+    from archdsl.source import Source
+
+    text = spec_copies("unet", copies)
+    workspace = Workspace()
+    workspace.update("long.arch", text)
+    lines = text.splitlines(keepends=True)
+    editable = [i for i, line in enumerate(lines) if " = " in line and "(" in line]
+    rng = random.Random(0)
+    times: dict[str, list[float]] = {"incremental": [], "full check": []}
+    parsed = checked = 0
+    for step in range(edits):
+        n = rng.choice(editable)
+        lines[n] = lines[n].rstrip("\n") + ("  # edited\n" if step % 2 else "\n")
+        new = "".join(lines)
+        order = (
+            ("incremental", "full check") if step % 2 else ("full check", "incremental")
+        )
+        for side in order:
+            start = time.perf_counter()
+            if side == "incremental":
+                update = workspace.update("long.arch", new)
+                parsed, checked = parsed + update.parsed, checked + update.checked
+            else:
+                full_update(Source("long.arch", new))
+            times[side].append(time.perf_counter() - start)
+    inc, full = (statistics.median(times[k]) for k in ("incremental", "full check"))
+    return [{"spec lines": len(lines), "edits": edits, "incremental": inc,
+             "full check": full, "ratio": inc / full,
+             "pieces parsed per edit": parsed / edits,
+             "components checked per edit": checked / edits}]  # fmt: skip
 
 
 def _infer_with(run: Callable[[], object], pause) -> None:
@@ -349,8 +480,9 @@ TITLES = {
     "runtime": "generated vs hand-written: median seconds, ratio",
     "instantiation": "instantiation: median seconds",
     "front_end": "front end, in process: median seconds per spec",
-    "cold_check": "cold `archdsl check` process",
-    "scaling": "compile time by spec size (parse + check + codegen)",
+    "cold_check": "cold `archdsl check` process against its floor (median seconds)",
+    "scaling": "parse to generated code by spec size, the parser's share, memory",
+    "incremental": "one-line edits of a long spec: Workspace.update vs a full check",
     "shapes": "shape inference alone: median seconds, GC running / paused",
 }
 
@@ -366,8 +498,17 @@ def main(argv: list[str] | None = None) -> int:
         "--only", nargs="+", choices=list(TITLES), default=list(TITLES),
         help="run these sections only",
     )  # fmt: skip
+    parser.add_argument(
+        "--baseline", action="append", default=[], metavar="NAME=DIR",
+        help="also time `archdsl check` from this source tree (e.g. an older commit "
+        "exported with `git archive`), side by side",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     quick = args.quick
+    baselines = {
+        name: Path(tree).resolve()
+        for name, tree in (b.split("=", 1) for b in args.baseline)
+    }
     results = {"machine": machine(), "quick": quick}
     sections: dict[str, Callable[[], list[dict]]] = {
         "runtime": lambda: (
@@ -380,10 +521,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "instantiation": lambda: instantiation(1 if quick else 5),
         "front_end": lambda: front_end(1 if quick else 20),
-        "cold_check": lambda: cold_check(1 if quick else 5),
+        "cold_check": lambda: cold_check(1 if quick else 10, baselines),
         "scaling": lambda: scaling(
-            [10, 100] if quick else [10, 100, 1000, 10000], 1 if quick else 3
+            [10, 100] if quick else [100, 1000, 10_000, 100_000], 1 if quick else 3
         ),
+        "incremental": lambda: incremental(4 if quick else 40, 2 if quick else 8),
         "shapes": lambda: shape_inference(
             [100] if quick else [1000, 10000], 1 if quick else 5
         ),

@@ -9,10 +9,9 @@ from . import nodes as ir
 
 def children(expr: ir.Node) -> Iterator[ir.Node]:
     """The direct sub-expressions of an expression, in source order."""
-    for name in type(expr).model_fields:
-        if name == "span":
+    for name, value in expr.__dict__.items():  # the fields, in order (not the
+        if name == "span":  # class's model_fields: a slow property in pydantic 2.11+)
             continue
-        value = getattr(expr, name)
         if isinstance(value, ir.Node):
             yield value
         elif isinstance(value, tuple):
