@@ -144,7 +144,8 @@ def python_exprs(draw, depth: int = 3) -> str:
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         return draw(_ATOMS)
     inner = python_exprs(depth - 1)
-    kind = draw(st.sampled_from(["call", "list", "kwargs", "binop", "index", "comp"]))
+    kinds = ["call", "list", "kwargs", "binop", "index", "comp", "ternary"]
+    kind = draw(st.sampled_from(kinds))
     items = draw(st.lists(inner, min_size=1, max_size=5))
     magic = draw(st.integers(0, 4)) == 0
     if kind == "call":
@@ -158,7 +159,11 @@ def python_exprs(draw, depth: int = 3) -> str:
         return f"{draw(_NAMES)}[{items[0]}]"
     if kind == "comp":
         return f"[{items[0]} for i in range({draw(_NAMES)})]"
-    return f"{draw(_NAMES)} + {draw(_NAMES)}"
+    if kind == "ternary":
+        return f"{items[0]} if {draw(_NAMES)} else {items[-1]}"
+    if draw(st.booleans()):  # comparisons do not chain in .arch
+        return f"({items[0]} == {items[-1]})"
+    return draw(st.sampled_from([" + ", " * ", " - ", " and "])).join(items[:3])
 
 
 def _ruff(code: str) -> str:

@@ -30,7 +30,10 @@ def format_text(text: str, name: str = "<string>") -> str:
     lines = build(stream)
     no_comma: set[int] = set()
     while True:
-        output, commas = render(Layout(no_comma).lines(lines, top=True), WIDTH)
+        try:
+            output, commas = render(Layout(no_comma).lines(lines, top=True), WIDTH)
+        except Exception:  # a formatter bug must not cost the user a traceback
+            raise ArchError([_bug(name)]) from None
         output = output.strip("\n") + "\n" if output.strip() else ""
         refused = _refused_comma(output, commas)
         if refused is None or refused in no_comma:
@@ -61,15 +64,15 @@ def _prove(name: str, text: str, before: Tree, output: str, stream) -> None:
     comments_before = [e.text for e in stream if isinstance(e, Comment)]
     comments_after = [e.text for e in events(output + "\n") if isinstance(e, Comment)]
     if after is None or not _same(before, after) or comments_before != comments_after:
-        raise ArchError(
-            [
-                Diagnostic(
-                    f"{name}: archdsl fmt could not format this file without "
-                    "changing it (a formatter bug); the file is left as it was",
-                    hint="please report it with the file attached",
-                )
-            ]
-        )
+        raise ArchError([_bug(name)])
+
+
+def _bug(name: str) -> Diagnostic:
+    return Diagnostic(
+        f"{name}: archdsl fmt could not format this file without changing it "
+        "(a formatter bug); the file is left as it was",
+        hint="please report it with the file attached",
+    )
 
 
 def _same(a: Tree, b: Tree) -> bool:

@@ -21,6 +21,10 @@ _PREFIX_OPERATORS = {"-", "+", "*", "**", "~"}
 #: What a single comma-less element in brackets means: `(a,)` is a tuple and
 #: `x[a,]` is written as the author wrote it; their comma is not a magic one.
 _KEEP_SINGLE_COMMA = {"paren", "subscript"}
+#: Lists, tuples and shapes written out: when one breaks, every element goes on its
+#: own line. A call's arguments (or a definition's parameters) first try all on
+#: one line of their own (black's rule, which ruff follows).
+_DISPLAYS = {"list", "paren", "shape", "brace"}
 
 
 def is_word(token) -> bool:
@@ -95,6 +99,9 @@ class Layout:
         """Items at one bracket level; `before` is a `}` that ends the previous
         body, `after` the ` {` that opens the next."""
         _mark_operators(items)
+        split = _operator_split(items, context)
+        if split is not None:
+            return self._operands(items, split, context)
         doc: list = [before] if before else []
         prev = Tok("RBRACE", "}", 0) if before else None
         slices = context == "subscript" and any(_is_token(i, ":") for i in items)
@@ -124,6 +131,17 @@ class Layout:
             spacing.annotated |= _is_token(item, ":")
             prev = item
         return doc + ([after] if after else [])
+
+    def _operands(self, items: list, split: list[int], context: str) -> Group:
+        """`a + b * c` inside brackets: may break before each operator of the
+        lowest precedence, each operand on its own line (as ruff does)."""
+        doc: list = []
+        start = 0
+        for index in [*split, len(items)]:
+            part = self.sequence(items[start:index], context)
+            doc += [SPACE, items[start - 1].text, " ", part] if start else [part]
+            start = index + 1
+        return Group(doc)
 
     @staticmethod
     def _comment(comment: Comment, first: bool, last: bool) -> list:
@@ -157,13 +175,18 @@ class Layout:
             for index, doc in enumerate(docs):
                 joined += [",", SPACE, doc] if index else [doc]
             added = IfBreak(comma, key=group.open.start)
+            if kind in _DISPLAYS:  # broken: one element a line, like black and ruff
+                return Group(
+                    opener + [Indent([SOFT, joined, added, *tail]), SOFT, close],
+                    broken=has_comma,
+                )
             inner = Group([joined, added, *tail], broken=has_comma)
         return Group(opener + [Indent([SOFT, inner]), SOFT, close])
 
     def _comprehension(self, items: list) -> list:
         """`[f(x) for x in xs]`: breaks before `for`, as ruff does."""
         parts = _split(items, "for", keep_comments=True)
-        doc = self.sequence(parts[0], "comprehension")
+        doc = [self.sequence(parts[0], "comprehension")]
         for part in parts[1:]:
             doc += [
                 SPACE,
@@ -266,6 +289,36 @@ def _split(items: list, separator: str, keep_comments: bool = False) -> list[lis
         elif keep_comments or not isinstance(item, Comment):
             parts[-1].append(item)
     return parts
+
+
+#: Binary operators a line may break before, by precedence (lowest first), as in
+#: Python: the conditional expression's `if`/`else`, `or`, `and`, comparisons, `|`,
+#: `+ -`, `* / // %`.
+_PRECEDENCE = {
+    "if": 0, "else": 0, "or": 1, "and": 2,
+    "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
+    "|": 4, "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6,
+}  # fmt: skip
+
+
+def _operator_split(items: list, context: str) -> list[int] | None:
+    """Where a run inside brackets may break: before its operators of the lowest
+    precedence. None at statement level (a newline there ends the statement), in
+    slices and in a comprehension's `for ... in ...`."""
+    if not items or context == "statement" or _is_token(items[0], "for"):
+        return None
+    if context == "subscript" and any(_is_token(i, ":") for i in items):
+        return None
+    found = [
+        (_PRECEDENCE[item.text], index)
+        for index, item in enumerate(items)
+        if index and isinstance(item, Tok) and item.text in _PRECEDENCE
+        and not item.unary
+    ]  # fmt: skip
+    if not found:
+        return None
+    lowest = min(level for level, _ in found)
+    return [index for level, index in found if level == lowest]
 
 
 def _mark_operators(items: list) -> None:
