@@ -308,10 +308,30 @@ print(json.dumps({"compile": total, "one_pass": one_pass, "two_pass": two_pass,
 """
 
 
-def scaling(sizes: list[int], reps: int) -> list[dict]:
+#: A baseline tree's compile time alone (any archdsl version has generate()).
+_BASELINE_CHILD = """
+import json, sys, time
+sys.path[:0] = [sys.argv[3]]
+import archdsl
+size, reps = int(sys.argv[1]), int(sys.argv[2])
+members = "\\n".join(f"    l{i} = Linear(16, 16)" for i in range(size))
+steps = "\\n".join(f"        x = l{i}(x)" for i in range(size))
+text = f"model Deep {{\\n{members}\\n    forward(x) {{\\n{steps}\\n        return x\\n    }}\\n}}\\n"
+archdsl.generate("model W {\\n    l0 = Linear(16, 16)\\n    forward(x) = l0(x)\\n}\\n")
+times = []
+for _ in range(reps):
+    start = time.perf_counter()
+    archdsl.generate(text)
+    times.append(time.perf_counter() - start)
+print(json.dumps(sorted(times)[len(times) // 2]))
+"""
+
+
+def scaling(sizes: list[int], reps: int, baselines: dict[str, Path]) -> list[dict]:
     """Parse to generated code for N chained Linear layers; the parser's share of
     it, with lowering during the parse (one pass, as shipped) and with lark's tree
-    then the Transformer (two passes, as before); peak memory of the process."""
+    then the Transformer (two passes, as before); peak memory of the process; and
+    the whole compile from each baseline tree (up to 10,000 layers)."""
     rows = []
     for size in sizes:
         child = subprocess.run(
@@ -332,9 +352,22 @@ def scaling(sizes: list[int], reps: int) -> list[dict]:
                 "share then": m["two_pass"] / before,
                 "peak RSS": f"{m['peak_mb']:.0f} MB",
                 "of which compiling": f"{m['grew_mb']:.0f} MB",
+                **{
+                    f"{name}: compile": _baseline_compile(tree, size, reps)
+                    for name, tree in baselines.items()
+                    if size <= 10_000
+                },
             }
         )
     return rows
+
+
+def _baseline_compile(tree: Path, size: int, reps: int) -> float:
+    child = subprocess.run(
+        [sys.executable, "-c", _BASELINE_CHILD, str(size), str(reps), str(tree)],
+        check=True, capture_output=True, text=True, cwd=tree,
+    )  # fmt: skip
+    return json.loads(child.stdout)
 
 
 def spec_copies(stem: str, copies: int) -> str:
@@ -523,7 +556,9 @@ def main(argv: list[str] | None = None) -> int:
         "front_end": lambda: front_end(1 if quick else 20),
         "cold_check": lambda: cold_check(1 if quick else 10, baselines),
         "scaling": lambda: scaling(
-            [10, 100] if quick else [100, 1000, 10_000, 100_000], 1 if quick else 3
+            [10, 100] if quick else [100, 1000, 10_000, 100_000],
+            1 if quick else 3,
+            {k: v for k, v in baselines.items() if k.startswith("before")},
         ),
         "incremental": lambda: incremental(4 if quick else 40, 2 if quick else 8),
         "shapes": lambda: shape_inference(
