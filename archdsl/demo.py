@@ -20,6 +20,7 @@ EXAMPLES = {
     "resnet50_extra_output": ("ResNet50ExtraOutput", (), [(2, 3, 224, 224)]),
     "resnet50_taps": ("ResNet50Taps", (), [(2, 3, 224, 224)]),
     "resnet18_metadata": ("ResNet18Metadata", (), [(2, 3, 224, 224), (2, 8)]),
+    "token_mixer": ("TokenMixer", (), [(2, 3, 64, 64)]),
 }
 
 

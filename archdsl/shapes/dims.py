@@ -302,6 +302,16 @@ def never_zero(size: Size) -> bool:
     return high is not None and _positive_everywhere({m: -c for m, c in high.items()})
 
 
+def at_least(size: Size, k: int) -> bool:
+    """Whether `size` is at least `k` for every value of its symbols (sound, not
+    complete, as never_zero)."""
+    rest = size - (k - 1)
+    if isinstance(rest, int):
+        return rest > 0
+    low, _ = _bounds(rest)
+    return low is not None and _positive_everywhere(low)
+
+
 def _bounds(poly: Poly) -> tuple[_Bound | None, _Bound | None]:
     low: _Bound = {}
     high: _Bound = {}

@@ -10,7 +10,7 @@ from typing import Any
 from .. import ir
 from ..check.layer_options import positional_only
 from ..check.training import mentions_training
-from ..ops.shapes import UNKNOWN, ShapeProblem, Unknowable, describe
+from ..ops.shapes import UNKNOWN, ShapeDepends, ShapeProblem, Unknowable, describe
 from ..ops.shapes.indexing import index
 from ..source import Span
 from .built import BlockModule
@@ -85,6 +85,9 @@ class ForwardValues:
                 f"{describe(tensor.dims)} comes from {tensor.origin}",
             )
             return UNKNOWN_TENSOR
+        except ShapeDepends as problem:  # `x[:, :, :2]` of a size H: H >= 2
+            self.warn_depends("`[...]`", problem, node.span)  # type: ignore[attr-defined]
+            result = problem.result
         except Unknowable:
             return UNKNOWN_TENSOR
         return Tensor(result, origin(node.span))

@@ -75,6 +75,18 @@ TENSOR_OPS = {
     "interpolate": F.interpolate,
     "adaptive_avg_pool2d": F.adaptive_avg_pool2d,
     "pad_like": _pad_like,
+    "chunk": lambda input, chunks, dim=0: torch.chunk(input, chunks, dim),
+    "split": lambda tensor, split_size_or_sections, dim=0: torch.split(
+        tensor, split_size_or_sections, dim
+    ),
+    "unbind": lambda input, dim=0: torch.unbind(input, dim),
+    "size": lambda input, dim=None: (
+        list(input.shape) if dim is None else input.size(dim)
+    ),
+    "view": lambda input, size: input.view(tuple(size)),
+    "expand": lambda input, size: input.expand(tuple(size)),
+    "contiguous": lambda input: input.contiguous(),
+    "dropout": F.dropout,
 }
 
 BINOPS = {
@@ -106,8 +118,8 @@ class Instance(nn.Module):
         self.node = node
         self.env: dict[str, Any] = {}
 
-    def forward(self, *inputs: torch.Tensor) -> Any:
-        return self.oracle[0].run_forward(self, inputs)
+    def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Any:
+        return self.oracle[0].run_forward(self, inputs, named)
 
 
 class Interpreter:
@@ -197,12 +209,13 @@ class Interpreter:
 
     # ---- forward -----------------------------------------------------------------
 
-    def run_forward(self, module: Instance, inputs: tuple[torch.Tensor, ...]) -> Any:
+    def run_forward(self, module: Instance, inputs: tuple[torch.Tensor, ...],
+                    named: dict[str, torch.Tensor] | None = None) -> Any:  # fmt: skip
         forward = self.derived.get(module.node.name) or _own_forward(module.node)
         names = [i.name for i in forward.inputs]
-        if len(names) != len(inputs):
+        values = {**dict(zip(names, inputs, strict=False)), **(named or {})}
+        if len(names) != len(inputs) + len(named or {}) or set(values) != set(names):
             raise OracleError(f"`{module.node.name}` takes {len(names)} inputs")
-        values = dict(zip(names, inputs, strict=True))
         done, result = self.stmts(module, forward.body, values)
         if not done:
             raise OracleError(f"`{module.node.name}`'s forward returns nothing")
@@ -261,6 +274,8 @@ class Evaluator:
                 return values[node.id]
             if node.id in module._modules:
                 return module._modules[node.id]
+            if node.id == "training":  # nn.Module's flag
+                return module.training
         if node.id in self.env:
             return self.env[node.id]
         raise OracleError(f"`{node.id}` has no value here")
@@ -320,6 +335,13 @@ class Evaluator:
 
     def _subscript(self, node: ir.Subscript) -> Any:
         return self.expr(node.value)[self.expr(node.index)]
+
+    def _slice(self, node: ir.Slice) -> slice:
+        parts = (node.lower, node.upper, node.step)
+        return slice(*(None if p is None else self.expr(p) for p in parts))
+
+    def _ellipsis(self, node: ir.EllipsisExpr) -> Any:
+        return Ellipsis
 
     def _call(self, node: ir.Call) -> Any:
         args: list[Any] = []

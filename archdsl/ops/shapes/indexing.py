@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...shapes.dims import Poly, show
+from ...shapes.dims import Poly, at_least, show
 from .core import (
     UNKNOWN,
     Args,
@@ -21,6 +21,7 @@ from .core import (
     _is_int,
     describe,
     floordiv_any,
+    known,
     same,
 )
 from .tensor import exact_div
@@ -28,7 +29,8 @@ from .tensor import exact_div
 
 def index(x: Dims, items: tuple[Any, ...]) -> Dims:
     """`x[items]`: each item an int, a `slice`, `...` (Ellipsis) or None (a new
-    dim of size 1), as torch reads a subscript."""
+    dim of size 1), as torch reads a subscript. Raises ShapeDepends (with the
+    shape) when a slice of a symbolic size fits only inputs large enough."""
     ellipses = sum(1 for i in items if i is Ellipsis)
     if ellipses > 1:
         raise ShapeProblem("an index can have only one `...`")
@@ -45,6 +47,7 @@ def index(x: Dims, items: tuple[Any, ...]) -> Dims:
     else:
         items = (*items, *(slice(None),) * (len(x) - consumed))
     out: list[Any] = []
+    small: list[str] = []  # slices that need a symbolic size to be large enough
     dim = 0
     for item in items:
         if item is None:
@@ -52,10 +55,20 @@ def index(x: Dims, items: tuple[Any, ...]) -> Dims:
             continue
         size = x[dim]
         if isinstance(item, slice):
-            out.append(slice_length(item, size, dim))
+            length, needs = slice_length(item, size, dim)
+            out.append(length)
+            if needs:
+                small.append(f"dim {dim} ({show(size)}) needs {needs} or more")
         else:
             _check_index(item, size, dim)
         dim += 1
+    if small:
+        raise ShapeDepends(
+            f"slices {describe(x)} where {', '.join(small)}, which holds for some "
+            "input sizes only",
+            "a slice past the end is cut short",
+            tuple(out),
+        )
     return tuple(out)
 
 
@@ -71,8 +84,9 @@ def _check_index(item: object, size: object, dim: int) -> None:
         )
 
 
-def slice_length(item: slice, size: object, dim: int) -> object:
-    """How many items `item` takes from a dim of `size`, as Python's slices count."""
+def slice_length(item: slice, size: object, dim: int) -> tuple[object, int]:
+    """How many items `item` takes from a dim of `size`, as Python's slices count,
+    and the size a symbolic dim needs for that count to hold (0: none)."""
     step = 1 if item.step is None else item.step
     if _is_int(step) and step <= 0:
         raise ShapeProblem(
@@ -80,11 +94,25 @@ def slice_length(item: slice, size: object, dim: int) -> object:
             "torch has no reversed slices; use `flip` on a copy",
         )
     start, stop = item.start, item.stop
-    if all(v is None or _is_int(v) for v in (start, stop, step)) and _is_int(size):
-        return len(range(*item.indices(size)))  # type: ignore[arg-type]
-    if start in (None, 0) and (stop is None or same(stop, size) is True):
-        return size if step == 1 else floordiv_any(size + step - 1, step)  # type: ignore[operator]
-    return UNKNOWN  # clamped to the size, which is known only at run time
+    if not all(v is None or _is_int(v) for v in (start, stop, step)):
+        if start in (None, 0) and same(stop, size) is True and step == 1:
+            return size, 0
+        return UNKNOWN, 0  # a run-time bound: clamped as torch clamps it
+    if _is_int(size):
+        return len(range(*item.indices(size))), 0  # type: ignore[arg-type]
+    if not known(size):
+        return UNKNOWN, 0
+    # a symbolic size: as Python counts it for a size at least every bound
+    needs = max(abs(v) for v in (start or 0, stop or 0))
+    first = size + start if _is_int(start) and start < 0 else start or 0
+    end = size if stop is None else size + stop if stop < 0 else stop
+    taken = end - first  # type: ignore[operator]
+    if not isinstance(taken, int) and not at_least(taken, 0):
+        return UNKNOWN, 0
+    length = floordiv_any(taken + step - 1, step) if step != 1 else taken
+    if isinstance(length, int):
+        length = max(length, 0)
+    return length, needs if needs and not at_least(size, needs) else 0
 
 
 def chunk(a: Args, x: Dims) -> tuple[Dims, ...]:
@@ -182,7 +210,7 @@ def expand(a: Args, x: Dims) -> Dims:
         elif have is None or have == 1 or same(have, want) is not False:
             if _is_int(want) and want < 0:
                 raise ShapeProblem(f"cannot expand to a negative size {want}")
-            if have is not None and have != 1 and same(have, want) is None:
+            if known(have) and have != 1 and same(have, want) is None:
                 depends.append(f"dim {i} is {show(have)}, expanded to {show(want)}")
             out.append(want)
         else:
