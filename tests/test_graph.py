@@ -17,8 +17,10 @@ import pytest
 from conftest import ROOT, SPECS, ZOO_SPECS, check_golden
 
 import archdsl
+from archdsl import ir
 from archdsl.cli import graph as graph_command
 from archdsl.cli import main
+from archdsl.ir.walk import walk_expr
 from archdsl.pipeline import compile_spec, model_info
 from archdsl.shapes.infer import infer_model
 
@@ -58,10 +60,22 @@ def _texts(svg: Path) -> list[str]:
 
 def _module_calls(spec: Path, depth: int) -> list[str]:
     """The module calls `archdsl summary` lists to this depth: the oracle for what
-    the picture must name (its rows come from inference, not from the tracer)."""
+    the picture must name (its rows come from inference, not from the tracer).
+    Where summary lists none (a model whose sizes are unknown until a parameter is
+    given), the members the model's forward calls, as the IR has them."""
     compiled = compile_spec(spec)
-    result = infer_model(compiled.context, model_info(compiled, None))
-    return [row.path for row in result.rows if row.depth < depth]
+    info = model_info(compiled, None)
+    result = infer_model(compiled.context, info)
+    rows = [row.path for row in result.rows if row.depth < depth] if result else []
+    return rows or sorted(
+        {
+            node.func.id
+            for node in walk_expr(info.forward)
+            if isinstance(node, ir.Call)
+            and isinstance(node.func, ir.Name)
+            and node.func.id in info.members
+        }
+    )
 
 
 @pytest.mark.parametrize("program", DRAWERS)
