@@ -35,32 +35,30 @@ def format_text(text: str, name: str = "<string>") -> str:
         except Exception:  # a formatter bug must not cost the user a traceback
             raise ArchError([_bug(name)]) from None
         output = output.strip("\n") + "\n" if output.strip() else ""
-        refused = _refused_comma(output, commas)
+        if output == text:
+            return output  # nothing to prove
+        after, refused = _reparse(output, commas)
         if refused is None or refused in no_comma:
             break
         no_comma.add(refused)  # the grammar takes no trailing comma there
-    _prove(name, text, before, output, stream)
+    _prove(name, before, after, stream, output)
     return output
 
 
-def _refused_comma(output: str, commas: dict[int, int]) -> int | None:
-    """The group whose added trailing comma the grammar refuses, if any."""
+def _reparse(output: str, commas: dict[int, int]) -> tuple[Tree | None, int | None]:
+    """The output's parse tree; or the group whose added trailing comma the grammar
+    refuses (-1: some other error)."""
     try:
-        parser().parse(output + "\n")
+        return parser().parse(output + "\n"), None
     except UnexpectedToken as exc:
-        return commas.get(exc.token.start_pos or 0, -1)
+        return None, commas.get(exc.token.start_pos or 0, -1)
     except UnexpectedInput:
-        return -1
-    return None
+        return None, -1
 
 
-def _prove(name: str, text: str, before: Tree, output: str, stream) -> None:
+def _prove(name: str, before: Tree, after: Tree | None, stream, output: str) -> None:
     """Refuse to return output that parses differently or lost a comment: a bug
     here must never change a user's file."""
-    try:
-        after = parse_tree(Source(name, output))
-    except ArchError:
-        after = None
     comments_before = [e.text for e in stream if isinstance(e, Comment)]
     comments_after = [e.text for e in events(output + "\n") if isinstance(e, Comment)]
     if after is None or not _same(before, after) or comments_before != comments_after:
