@@ -236,3 +236,27 @@ def test_torchvision_tap_before_its_inplace_relu_is_refused() -> None:
         "}\n",
         "`stem` is read after `relu` (torchvision's ReLU(inplace=True))",
     )
+
+
+# Each op the in-place check follows as a view shares its input's storage in torch.
+VIEW_CALLS = {
+    "flatten": lambda x: torch.flatten(x, 1),
+    "unsqueeze": lambda x: torch.unsqueeze(x, 1),
+    "squeeze": lambda x: torch.squeeze(x[:, :1], 1),
+    "reshape": lambda x: torch.reshape(x, (2, -1)),
+    "permute": lambda x: torch.permute(x, (0, 2, 3, 1)),
+    "transpose": lambda x: torch.transpose(x, 1, 2),
+    "view": lambda x: x.view(2, -1),
+    "expand": lambda x: x[:, :1].expand(2, 3, 4, 5),
+    "contiguous": lambda x: x.contiguous(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEW_CALLS))
+def test_view_ops_share_their_input_storage(name):
+    from archdsl.check.inplace import VIEW_OPS
+
+    assert set(VIEW_CALLS) == VIEW_OPS
+    x = torch.randn(2, 3, 4, 5)
+    out = VIEW_CALLS[name](x)
+    assert out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()

@@ -30,10 +30,12 @@ VIEW_LAYERS = frozenset(
      "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"}
 )  # fmt: skip
 
-#: Tensor operations that return a view of their first argument.
+#: Tensor operations that return a view of their first argument (all of it:
+#: slices and `chunk` pieces, views of a part, are not followed, see README).
 VIEW_OPS = frozenset(
-    {"flatten", "unsqueeze", "squeeze", "reshape", "permute", "transpose"}
-)
+    {"flatten", "unsqueeze", "squeeze", "reshape", "permute", "transpose", "view",
+     "expand", "contiguous"}
+)  # fmt: skip
 
 
 def is_inplace(sig: Signature, call: ir.Call) -> bool:
@@ -115,6 +117,13 @@ class _Flow:
         for stmt in stmts:
             if isinstance(stmt, ir.FIf):
                 self._if(stmt)
+                continue
+            if isinstance(stmt, ir.FFor):  # twice: the second pass reads the first's
+                self.stmts(stmt.body + stmt.body)
+                continue
+            if isinstance(stmt, ir.FCall):  # `features.append(y)`: reads only
+                self.eval(stmt.call)
+                self._finish_statement()
                 continue
             values = stmt.values if isinstance(stmt, ir.FReturn) else (stmt.value,)
             results = [self.eval(v) for v in values]
