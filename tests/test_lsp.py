@@ -185,3 +185,23 @@ async def test_imported_names_and_members(client: LanguageClient, tmp_path):
         lsp.HoverParams(text_document=document, position=_position(main, "b = Blk"))
     )
     assert result.contents.value == "`b`: `Blk` → `[N, 4]` · 20 parameters"
+
+
+@pytest.mark.asyncio
+async def test_formatting_is_archdsl_fmt(client: LanguageClient, tmp_path):
+    from archdsl.fmt import format_text
+
+    ugly = "model M() { fc = Linear(4,2) ; forward(x: [N, 4]) = fc( x ) }\n"
+    uri = (tmp_path / "ugly.arch").as_uri()
+    item = lsp.TextDocumentItem(uri=uri, language_id="arch", version=1, text=ugly)
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=item))
+    await _diagnostics(client, uri)
+    (edit,) = await client.text_document_formatting_async(
+        lsp.DocumentFormattingParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            options=lsp.FormattingOptions(tab_size=4, insert_spaces=True),
+        )
+    )
+    assert edit.range.start == lsp.Position(line=0, character=0)
+    assert edit.range.end == lsp.Position(line=1, character=0)  # the whole text
+    assert edit.new_text == format_text(ugly)
