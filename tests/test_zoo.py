@@ -76,6 +76,16 @@ VARIANTS = [
         Variant("mobilenetv3", name, name, {"num_classes": 10})
         for name in ("mobilenet_v3_large", "mobilenet_v3_small")
     ),
+    *(
+        Variant(
+            "efficientnet",
+            f"efficientnet_b{b}",
+            f"efficientnet_b{b}",
+            {"num_classes": 10},
+            (2, 3, 32, 32),
+        )
+        for b in range(4)
+    ),
     Variant(
         "vit",
         "vit_b_16",
