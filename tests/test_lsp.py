@@ -123,6 +123,11 @@ async def test_definition_completion_and_formatting(client: LanguageClient):
     assert conv.detail.startswith(
         "Conv2d(in_channels, out_channels, kernel_size, stride=1"
     )
+    block = next(i for i in items.items if i.label == "DoubleConv")
+    assert (
+        block.detail
+        == "block DoubleConv(in_ch: int, out_ch: int, mid_ch: int = out_ch)"
+    )
 
     edits = await client.text_document_formatting_async(
         lsp.DocumentFormattingParams(

@@ -118,6 +118,17 @@ def completion(ls: ArchServer, params: lsp.CompletionParams) -> lsp.CompletionLi
         )
         for name, rows in NN_SIGNATURES.items()
     ]
+    program = ls.analyse(params.text_document.uri).program
+    for node in getattr(program, "definitions", ()):
+        if node.kind in ("block", "builder") and node.span is not None:
+            header = node.span.source.line(node.span.line).strip().removesuffix("{")
+            items.append(
+                lsp.CompletionItem(
+                    label=node.name,
+                    kind=lsp.CompletionItemKind.Function,
+                    detail=header.strip(),
+                )
+            )
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
