@@ -210,3 +210,26 @@ async def test_formatting_is_archdsl_fmt(client: LanguageClient, tmp_path):
     assert edit.range.start == lsp.Position(line=0, character=0)
     assert edit.range.end == lsp.Position(line=1, character=0)  # the whole text
     assert edit.new_text == format_text(ugly)
+
+
+@pytest.mark.asyncio
+async def test_quick_edits_end_with_the_last_text(client: LanguageClient, tmp_path):
+    uri = (tmp_path / "typing.arch").as_uri()
+    item = lsp.TextDocumentItem(uri=uri, language_id="arch", version=1, text=FIXED)
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=item))
+    assert await _diagnostics(client, uri) == []
+    last = FIXED.replace("bias", "biasss")
+    for version, text in enumerate([BROKEN, FIXED, BROKEN, last], start=2):
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(
+                    uri=uri, version=version
+                ),
+                content_changes=[lsp.TextDocumentContentChangeEvent_Type2(text=text)],
+            )
+        )
+    for _ in range(4):  # earlier versions may or may not be reported on the way
+        found = await _diagnostics(client, uri)
+        if found and "biasss" in found[0].message:
+            break
+    assert "no parameter `biasss`" in found[0].message

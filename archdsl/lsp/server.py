@@ -7,6 +7,7 @@ names; completion offers torch.nn layers with their signatures; formatting is
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from lsprotocol import types as lsp
@@ -24,6 +25,7 @@ class ArchServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("archdsl", __version__)
         self.analyses: dict[str, Analysis] = {}
+        self.latest: dict[str, int] = {}  # the newest version of each document
         self.incremental = _incremental_workspace()
 
     def analyse(self, uri: str) -> Analysis:
@@ -59,8 +61,14 @@ def did_open(ls: ArchServer, params: lsp.DidOpenTextDocumentParams) -> None:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: ArchServer, params: lsp.DidChangeTextDocumentParams) -> None:
-    ls.publish(params.text_document.uri)
+async def did_change(ls: ArchServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    """Checks the latest text only: edits that arrived while an earlier check ran
+    are all taken in (each handler yields once) before one check of the last."""
+    uri, version = params.text_document.uri, params.text_document.version
+    ls.latest[uri] = version
+    await asyncio.sleep(0)
+    if ls.latest.get(uri) == version:
+        ls.publish(uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
