@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import Diagnostic
+from ..fmt import format_text
 from .emit import emit
 from .exprs import Inexpressible
 from .target import build_target
@@ -39,7 +40,7 @@ def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imp
         return Imported("", [Diagnostic(f"`{cls}`: {exc}")], 0)
     shapes = _input_shapes(definitions[-1], target, input_shape)
     header = [f"Imported by `archdsl import {target}`."]
-    text = emit(definitions, header, shapes)
+    text = format_text(emit(definitions, header, shapes))  # as `archdsl fmt` lays it out
     diagnostics = [
         Diagnostic(
             f"`{d.name}` ({d.python}): {problem}",

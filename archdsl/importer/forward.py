@@ -165,7 +165,10 @@ class _Converter:
         names = {p.name for p in op.signature.params}
         defaults = _defaults(function)
         kept = {}
+        signature = {p.name: p.default for p in op.signature.params}
         for key, value in node.kwargs.items():
+            if key in names and _equal(signature[key], value):
+                continue  # what torch's Python wrapper passes along: the default
             if key in names:
                 kept[key] = value
             elif key == "inplace" and value is True:

@@ -52,9 +52,10 @@ def infer(
     used: dict[str, None] = {}
     synthetic: dict[str, list[object]] = {}
     exprs: list[object] = []
+    bound: dict[str, str] = {}  # argument -> the hint of the first slot it took by value
     for j, first in enumerate(slots[0]):
         values = [s[j].value for s in slots]
-        expr = _match(first.hint, values, candidates, arguments)
+        expr = _match(first.hint, values, candidates, arguments, bound)
         if expr is not None:
             used.update({n: None for n in _names(expr)})
         elif all(_same(v, values[0]) for v in values):
@@ -67,7 +68,10 @@ def infer(
     return _finish(cls, used, synthetic, exprs, arguments)
 
 
-def _match(hint: str, values: list, candidates: list[str], arguments: list[dict]):
+def _match(hint: str, values: list, candidates: list[str], arguments: list[dict], bound: dict):
+    """An expression of the arguments giving `values`. An argument that never varies
+    matches by value alone only slots of one kind (the first one's hint): `3` as
+    `n_channels` in `Conv2d(n_channels, ...)` is not also the `padding=3` next to it."""
     varies = not all(_same(v, values[0]) for v in values)
     ordered = sorted(candidates, key=lambda n: n != hint)
     for name in ordered:
@@ -77,7 +81,9 @@ def _match(hint: str, values: list, candidates: list[str], arguments: list[dict]
             continue  # an argument that never varies cannot be told from a constant
         if all(_same(v, g) for v, g in zip(values, given, strict=True)):
             named = name == hint and not _untelling(values[0], UNTELLING_NAMED)
-            if varies or named or not _untelling(values[0]):
+            if varies or named:
+                return Name(name)
+            if not _untelling(values[0]) and bound.setdefault(name, hint) == hint:
                 return Name(name)
     if not varies or not all(_int(v) for v in values):
         return None

@@ -10,6 +10,7 @@ literals, read with `ast.literal_eval`, never evaluated.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from ..errors import ArchError, Diagnostic
@@ -33,11 +35,16 @@ class Built:
     target: str
 
 
-def build_target(target: str) -> Built:
+def build_target(target: str, *, meta: bool = True) -> Built:
+    """Build the target, torchvision's on the meta device unless `meta` is False."""
     source, call = _split(target)
     func, args, kwargs = _parse_call(call, target)
     factory = _resolve(source, func, target)
-    with recording() as arguments:
+    # torchvision's models are built on the meta device: nothing is allocated (user
+    # code is built as it is written, where it may need real tensors)
+    on_meta = meta and source is None
+    device = torch.device("meta") if on_meta else contextlib.nullcontext()
+    with recording() as arguments, device:
         try:
             model = factory(*args, **kwargs)
         except Exception as exc:  # the user's own code failed: say so, no traceback

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from .exprs import Call, Inexpressible, Lit, literals, replace_literals, shape_key
+from .exprs import (
+    Call,
+    Inexpressible,
+    ListE,
+    Lit,
+    literals,
+    replace_literals,
+    shape_key,
+)
 from .forward import Forward, convert, trace
 from .layers import layer_call, registry_class
 from .params import Param, infer
@@ -100,7 +108,7 @@ class Walk:
         if kind is nn.Sequential:
             return _sequential("Sequential", module, self.expr_of)
         if kind is nn.ModuleList:
-            return Call("ModuleList", tuple(self.expr_of(m) for m in module))
+            return Call("ModuleList", (ListE(tuple(self.expr_of(m) for m in module)),))
         if registry_class(module) is not None:
             return layer_call(module)
         if kind.__module__.startswith("torch.nn."):
