@@ -188,6 +188,17 @@ HOSTILE = {
     "brace_in_string": 'block B(tag: str = "}}{{ {x} }}") {\n  f = ReLU()\n  forward(x) = f(x)\n}\nmodel M {\n  b = B()\n  forward(x) = b(x)\n}\n',
     "lambda_expression": "model M {\n  f = (lambda: 1)()\n  forward(x) = f(x)\n}\n",
     "semicolon_statement": "model M {\n  f = Linear(2, 2); import os\n  forward(x) = f(x)\n}\n",
+    # families (issue 12): types as values, build-time and forward loops, variants
+    "family_constructs": (
+        "block B(c: int) {\n  expansion = 2\n  f = Linear(c, c)\n  forward(x) = f(x)\n}\n"
+        "block D(n: int, block: module = B) {\n  for i in range(n) {\n"
+        '    add_module("layer" + str(i), block(4))\n  }\n'
+        "  forward(x) {\n    xs = [x]\n    for layer in children() {\n"
+        "      xs.append(layer(x))\n    }\n    return cat(xs, 1)\n  }\n}\n"
+        "model M(n: int = 2) {\n  s = Sequential()\n  for i in range(n) { s.append(ReLU()) }\n"
+        "  d = D(n)\n  forward(x: [N, 4]) = d(s(x))\n}\n"
+        "model m3 = M(3)\nmodel m3b = m3()\n"
+    ),
 }
 
 # What generated code may import and call: the allowlist the AST check enforces.
@@ -195,7 +206,7 @@ ALLOWED_IMPORTS = {"__future__", "collections", "fnmatch", "torch", "torch.nn.fu
                    "torchvision"}  # fmt: skip
 ALLOWED_NAMES = {*BUILTINS, "super", "any", "OrderedDict", "fnmatchcase", "pad_like"}
 ALLOWED_METHODS = {"named_children", "named_parameters", "requires_grad_", "size",
-                   "add_module"}  # fmt: skip
+                   "add_module", "append", "extend", "children"}  # fmt: skip
 OP_SPELLINGS = {op.python for op in TENSOR_OPS.values()} | {"F.pad"}
 
 
@@ -203,7 +214,7 @@ def assert_allowed(code: str) -> None:
     tree = ast.parse(code)
     defined = {
         n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))
-    }
+    } | _module_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             assert {a.name for a in node.names} <= ALLOWED_IMPORTS
@@ -216,6 +227,20 @@ def assert_allowed(code: str) -> None:
                                    "compile", "__import__", "globals", "vars"}  # fmt: skip
         elif isinstance(node, ast.Call):
             _assert_allowed_call(node.func, defined)
+
+
+def _module_names(tree: ast.Module) -> set[str]:
+    """Names that hold a spec's own block or layer types, or its modules: parameters
+    annotated `type[nn.Module]` (checked: only blocks and layers reach them) and
+    the variables of `for layer in self.children()`."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            if ast.unparse(node.annotation) == "type[nn.Module]":
+                names.add(node.arg)
+        elif isinstance(node, ast.For) and ast.unparse(node.iter) == "self.children()":
+            names.add(ast.unparse(node.target))
+    return names
 
 
 def _assert_allowed_call(func: ast.expr, defined: set[str]) -> None:

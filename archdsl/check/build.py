@@ -9,7 +9,7 @@ from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from ..weights import weights_file_problem
-from . import families, types
+from . import families, loops, types
 from .arguments import argument_for
 from .base import base_tree, find_submodule
 from .calls import bind
@@ -58,6 +58,7 @@ class BuildChecker(ExprChecker):
         self.guard: Guard = ALWAYS  # the `if` conditions around the statement
         #: each typed parameter's accepted types (several for `int | None`)
         self.accepted: dict[str, tuple[str, ...]] = {}
+        self.loops = 0  # build-time `for` loops around the statement
 
     # ---- parameters ----------------------------------------------------------------
 
@@ -95,6 +96,10 @@ class BuildChecker(ExprChecker):
                 self.assign(stmt)
             elif isinstance(stmt, ir.If):
                 self.if_stmt(stmt)
+            elif isinstance(stmt, ir.For):
+                loops.check_for(self, stmt)
+            elif isinstance(stmt, ir.CallStmt):
+                loops.check_call_stmt(self, stmt)
             elif isinstance(stmt, ir.Init):
                 check_init_args(self, stmt)
             elif self.info.kind != "model" and isinstance(
@@ -140,6 +145,16 @@ class BuildChecker(ExprChecker):
             self.ctx.error(
                 "tensors are computed in `forward`, not at build time", stmt.span
             )
+        if kind == "member" and self.loops:
+            self.ctx.error(
+                f"member `{stmt.name}` is made in a loop: each pass would replace it",
+                stmt.span,
+                hint='name each child: `add_module("name" + str(i), ...)`, or append '
+                "to a Sequential member",
+            )
+        previous = self.scope.lookup(stmt.name)
+        if previous is not None and loops.reassign(self, stmt, previous, value):
+            return
         if kind == "const":
             known = const_value(stmt.value, self.info.known)
             if known is not UNKNOWN:

@@ -362,6 +362,12 @@ def _builtin_type(name: str, args: list[str]) -> str:
         return "list[int]"
     if name in ("len", "int"):
         return "int"
+    if name == "str":
+        return "str"
+    if name == "round":
+        return "int" if len(args) == 1 else "float"
+    if name == "sum":
+        return "int" if types.item(args[0] if args else "any") == "int" else "any"
     if name == "float":
         return "float"
     if name in ("min", "max"):

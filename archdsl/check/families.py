@@ -163,12 +163,15 @@ def _exprs(node: ir.Node):
 
 
 def check_variant(ctx: Context, info: DefInfo, checker) -> None:
-    """`model resnet50 = ResNet(...)`: the model exists and takes these arguments."""
+    """`model resnet50 = ResNet(...)`: the model exists and takes these arguments.
+    A variant may start from another (`model vgg11_bn = vgg11(batch_norm=True)`):
+    the arguments of both go to the model."""
     node = info.node
     assert isinstance(node, ir.Variant)
-    target = ctx.defs.get(node.model)
+    root, args = variant_root(ctx, node)
+    target = ctx.defs.get(root) if root else None
     if target is None or target.kind != "model":
-        models = [n for n, d in ctx.defs.items() if d.kind == "model"]
+        models = [n for n, d in ctx.defs.items() if d.kind in ("model", "variant")]
         ctx.error(
             f"`{node.model}` is not a model of this spec",
             node.span,
@@ -183,19 +186,37 @@ def check_variant(ctx: Context, info: DefInfo, checker) -> None:
             node.span,
         )
         return
-    call = ir.Call(func=ir.Name(id=node.model, span=node.span), args=node.args,
-                   span=node.span)  # fmt: skip
+    call = ir.Call(func=ir.Name(id=root, span=node.span), args=args, span=node.span)
     checker.expr(call)
     info.uses[node.model] = node.span
+
+
+def variant_root(ctx: Context, node: ir.Variant) -> tuple[str | None, tuple]:
+    """The model a chain of variants starts from, and all their arguments (the
+    base variant's first, so a keyword given twice is reported); None for a
+    chain that comes back to itself."""
+    args: tuple = node.args
+    seen = {node.name}
+    name = node.model
+    while name in ctx.defs and ctx.defs[name].kind == "variant":
+        if name in seen:
+            return None, args
+        seen.add(name)
+        base = ctx.defs[name].node
+        args = (*base.args, *args)
+        name = base.model
+    return name, args
 
 
 def variant_params(ctx: Context, info: DefInfo) -> dict[str, object] | None:
     """The model parameters a variant fixes, by name, evaluated at check time;
     None when one is not a literal or a block type (then shapes are not checked)."""
-    node = info.node
-    names = [p.name for p in ctx.defs[node.model].node.params]
+    root, args = variant_root(ctx, info.node)
+    if root not in ctx.defs:
+        return None
+    names = [p.name for p in ctx.defs[root].node.params]
     bound: dict[str, object] = {}
-    for index, arg in enumerate(node.args):
+    for index, arg in enumerate(args):
         if isinstance(arg, ir.Splat):
             return None
         name = arg.name if isinstance(arg, ir.Keyword) else names[index]

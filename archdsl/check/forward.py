@@ -13,6 +13,7 @@ from .calls import bind
 from .consts import const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope, _arith
+from .forward_loops import check_forward_call, check_forward_for
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .indexing import SCALARS, TENSOR, IndexChecks, op_result
 from .layer_options import without_options
@@ -107,6 +108,12 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 stmt.span,
             )
         self.returns.append(count)
+
+    def _stmt_ffor(self, stmt: ir.FFor) -> None:
+        check_forward_for(self, stmt)
+
+    def _stmt_fcall(self, stmt: ir.FCall) -> None:
+        check_forward_call(self, stmt)
 
     def _stmt_fif(self, stmt: ir.FIf) -> None:
         cond = self.expr(stmt.cond)
@@ -295,6 +302,15 @@ class ForwardChecker(IndexChecks, ExprChecker):
         if isinstance(func, ir.Name):
             symbol = self.scope.lookup(func.id)
             if symbol is not None and symbol.kind == "member":
+                if "." in _written(func):  # `F.dropout(x)`, a member `dropout`
+                    self.ctx.error(
+                        f"`{_written(func)}` would call the member `{func.id}` here: "
+                        "a member takes the name of the operation",
+                        func.span,
+                        hint=f"rename the member, or write `{func.id}(...)` to call it",
+                    )
+                    self.args(expr)
+                    return ANY
                 return self._member_call(symbol, expr)
             if func.id in TENSOR_OPS:
                 op = TENSOR_OPS[func.id]

@@ -118,6 +118,13 @@ class _Flow:
             if isinstance(stmt, ir.FIf):
                 self._if(stmt)
                 continue
+            if isinstance(stmt, ir.FFor):  # twice: the second pass reads the first's
+                self.stmts(stmt.body + stmt.body)
+                continue
+            if isinstance(stmt, ir.FCall):  # `features.append(y)`: reads only
+                self.eval(stmt.call)
+                self._finish_statement()
+                continue
             values = stmt.values if isinstance(stmt, ir.FReturn) else (stmt.value,)
             results = [self.eval(v) for v in values]
             if isinstance(stmt, ir.FReturn) and len(results) == 1:

@@ -18,7 +18,7 @@ from .base import (
 )
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
-from .families import check_variant, in_variant, variant_params
+from .families import check_variant, in_variant, variant_params, variant_root
 from .forward import ForwardChecker
 from .freeze import check_freeze
 from .init import check_inits
@@ -220,8 +220,9 @@ def _shape_entries(ctx: Context):
             yield info, None, None
         elif info.kind == "variant":
             params = variant_params(ctx, info)
-            if params is not None:
-                yield ctx.defs[info.node.model], params, info.node
+            root, _ = variant_root(ctx, info.node)
+            if params is not None and root is not None:
+                yield ctx.defs[root], params, info.node
 
 
 Pass = Callable[[Context, ir.Program], None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..check.context import DefInfo
+from ..check.forward_loops import appended
 from ..ir.walk import walk_expr
 from ..ops import TENSOR_OPS
 from .exprs import SPLAT_PRECEDENCE, ExprWriter, precedence
@@ -58,8 +59,38 @@ class ForwardWriter:
                 self.out.line((", ".join(stmt.targets), " = ", value))
             elif isinstance(stmt, ir.FReturn):
                 self.write_return(stmt)
+            elif isinstance(stmt, ir.FFor):
+                self.write_for(stmt)
+            elif isinstance(stmt, ir.FCall):
+                self.write_append(stmt)
             else:
                 self.write_if(stmt)
+
+    def write_for(self, stmt: ir.FFor) -> None:
+        """A Python loop, as written: over `self.children()`, a container member
+        or a build-time range."""
+        iterable = stmt.iter
+        if (
+            isinstance(iterable, ir.Call)
+            and isinstance(iterable.func, ir.Name)
+            and (iterable.func.id == "children")
+        ):
+            doc: Doc = "self.children()"
+        else:
+            doc = self.exprs.doc(iterable)
+        self.out.line(("for ", ", ".join(stmt.targets), " in ", doc, ":"))
+        with self.out.indented():
+            self.stmts(stmt.body)
+
+    def write_append(self, stmt: ir.FCall) -> None:
+        """`features.append(layer(torch.cat(features, 1)))`, the operations inside
+        hoisted as in any statement."""
+        found = appended(stmt.call)
+        assert found is not None, "checked: a list's append"
+        name, method, args = found
+        target = "out" if "out" not in self.names.taken else self.names.fresh("out")
+        value = self.statement(args[0].value, target)
+        self.out.line((name, f".{method}", Group("(", (value,), ")")))
 
     def write_return(self, stmt: ir.FReturn) -> None:
         first, *rest = stmt.values
@@ -205,7 +236,7 @@ def _is_tensor_call(expr: ir.Call, info: DefInfo) -> bool:
     if isinstance(func, ir.Path):
         return func.parts[0] in info.members
     return isinstance(func, ir.Name) and (
-        func.id in info.members or func.id in TENSOR_OPS
+        func.id in info.members or func.id in TENSOR_OPS or func.id in info.loop_modules
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import __version__, ir
 from ..check.context import Context, DefInfo
-from ..check.families import class_constants
+from ..check.families import class_constants, variant_root
 from ..output import GENERATED_MARK
 from ..source import Source
 from .exprs import ExprWriter, literal, path_text
@@ -36,7 +36,7 @@ def generate_module(program: ir.Program, ctx: Context, source: Source) -> str:
         if isinstance(info.node, ir.Builder):
             write_builder(writer, info, exprs)
         elif isinstance(info.node, ir.Variant):
-            write_variant(writer, info.node, exprs)
+            write_variant(writer, info.node, exprs, variant_root(ctx, info.node)[0])
         else:
             write_class(writer, info, exprs, definitions, shared.get(info.name, set()))
         uses |= exprs.uses
@@ -91,10 +91,11 @@ def write_builder(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
         out.line(("return ", exprs.doc(node.body)))
 
 
-def write_variant(out: Writer, node: ir.Variant, exprs: ExprWriter) -> None:
-    """A named variant as torchvision writes one: a factory passing the model its
-    fixed arguments and the caller's keywords (`resnet50(num_classes=10)`)."""
-    out.line(f"def {node.name}(**kwargs) -> {node.model}:", first_group=True)
+def write_variant(out: Writer, node: ir.Variant, exprs: ExprWriter, root: str) -> None:
+    """A named variant as torchvision writes one: a factory passing the model (or
+    the variant it starts from) its fixed arguments and the caller's keywords
+    (`resnet50(num_classes=10)`)."""
+    out.line(f"def {node.name}(**kwargs) -> {root}:", first_group=True)
     with out.indented():
         args = (*(exprs.argument(a) for a in node.args), "**kwargs")
         out.line(("return ", node.model, Group("(", args, ")")))
@@ -246,6 +247,14 @@ def _body(
                 out.line(f"self.{target} = {target}")
         elif isinstance(stmt, ir.If) and _has_code((stmt,)):
             _if(out, info, stmt, exprs)
+        elif isinstance(stmt, ir.For):
+            out.line(
+                ("for ", ", ".join(stmt.targets), " in ", exprs.doc(stmt.iter), ":")
+            )
+            with out.indented():
+                _body(out, info, stmt.body, exprs, nested=True)
+        elif isinstance(stmt, ir.CallStmt):
+            out.line(_call_stmt(info, stmt.call, exprs))
 
 
 def _if(
@@ -265,11 +274,24 @@ def _if(
             _body(out, info, stmt.orelse, exprs, nested=True)
 
 
+def _call_stmt(info: DefInfo, call: ir.Call, exprs: ExprWriter):
+    """`add_module(...)` is the block's own; `features.append(...)` a member's."""
+    func = call.func
+    if isinstance(func, ir.Name):
+        callee = f"self.{func.id}"
+    else:
+        head = (
+            f"self.{func.parts[0]}" if func.parts[0] in info.members else func.parts[0]
+        )
+        callee = path_text((head, *func.parts[1:]))
+    return (callee, exprs.arguments(call))
+
+
 def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
-    """Assignments, here or in an `if` (one holding only `init`s is written later,
-    by write_inits)."""
+    """Assignments, loops and calls, here or in an `if` (one holding only `init`s
+    is written later, by write_inits)."""
     return any(
-        isinstance(s, ir.Assign)
+        isinstance(s, (ir.Assign, ir.For, ir.CallStmt))
         or (isinstance(s, ir.If) and (_has_code(s.then) or _has_code(s.orelse)))
         for s in stmts
     )

@@ -292,7 +292,24 @@ class FIf(Node):
     orelse: tuple[FStmt, ...] = ()
 
 
-FStmt = Annotated[FAssign | FReturn | FIf, Field(discriminator="kind")]
+class FFor(Node):
+    """`for layer in children() { ... }` in `forward`: a loop over a container's
+    modules (or `range(k)`), emitted as a Python loop, not unrolled."""
+
+    kind: Literal["ffor"] = "ffor"
+    targets: tuple[str, ...]
+    iter: Expr
+    body: tuple[FStmt, ...]
+
+
+class FCall(Node):
+    """`features.append(y)`: a forward-time list grows (DenseNet's features)."""
+
+    kind: Literal["fcall"] = "fcall"
+    call: Call
+
+
+FStmt = Annotated[FAssign | FReturn | FIf | FFor | FCall, Field(discriminator="kind")]
 
 
 class Forward(Node):
@@ -383,8 +400,35 @@ class Init(Node):
     rules: tuple[InitRule, ...]
 
 
+class For(Node):
+    """`for i, n in enumerate(block_config) { ... }`: a build-time loop in a body."""
+
+    kind: Literal["for"] = "for"
+    targets: tuple[str, ...]
+    iter: Expr
+    body: tuple[Stmt, ...]
+
+
+class CallStmt(Node):
+    """A call made for its effect at build time: `add_module(name, module)` (a
+    child named when the model is built) or `features.append(module)`."""
+
+    kind: Literal["call_stmt"] = "call_stmt"
+    call: Call
+
+
 Stmt = Annotated[
-    Assign | If | Forward | Outputs | InputDecl | At | Weights | Freeze | Init,
+    Assign
+    | If
+    | For
+    | CallStmt
+    | Forward
+    | Outputs
+    | InputDecl
+    | At
+    | Weights
+    | Freeze
+    | Init,
     Field(discriminator="kind"),
 ]
 

@@ -13,4 +13,7 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
     "float": (1, 1),
     "zip": (1, None),
     "enumerate": (1, 1),
+    "str": (1, 1),  # computed child names: "denselayer" + str(i + 1)
+    "sum": (1, 2),
+    "round": (1, 2),
 }

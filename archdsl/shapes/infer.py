@@ -39,6 +39,7 @@ from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
+from .forward_loops import run_append, run_for
 from .forward_values import ForwardValues
 from .inputs import unify
 from .modules import Evaluator, split_arguments
@@ -256,6 +257,12 @@ class Inference(ForwardValues, ModuleCalls):
                 if len(results) == 1:
                     return results[0]
                 return results
+            elif isinstance(stmt, ir.FFor):
+                result = run_for(self, stmt, values, block, path)
+                if result is not None:
+                    return result
+            elif isinstance(stmt, ir.FCall):
+                run_append(self, stmt, values, block, path)
             elif isinstance(stmt, ir.FIf):
                 cond = self.branch_taken(stmt, values, block, path)
                 if cond is not None:  # Python's truth: `if 1`, `if widths`
@@ -384,8 +391,11 @@ class Inference(ForwardValues, ModuleCalls):
             )
         if not isinstance(func, ir.Name):
             return UNKNOWN_TENSOR
-        if func.id in values:
-            return UNKNOWN_TENSOR
+        if func.id in values:  # a loop's module (`for layer in children()`)
+            member = values[func.id]
+            if not isinstance(member, MODULE_TYPES):
+                return UNKNOWN_TENSOR
+            return self.apply(member, args, node.span, join(path, func.id), func.id)
         member = block.env.get(func.id)
         if isinstance(member, MODULE_TYPES):
             args = self.by_position(node, args, member)  # `gate(g=d5, x=x4)`

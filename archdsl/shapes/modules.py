@@ -36,6 +36,7 @@ from .built import (
     label_of,
     layer_count,
 )
+from .loops import run_call, run_for
 from .params import count_parameters
 from .state import named_state, state_tensor
 
@@ -199,6 +200,10 @@ class Evaluator:
         for stmt in stmts:
             if isinstance(stmt, ir.Assign):
                 self.assign(stmt, block)
+            elif isinstance(stmt, ir.For):
+                run_for(self, stmt, block)
+            elif isinstance(stmt, ir.CallStmt):
+                run_call(self, stmt, block)
             elif isinstance(stmt, ir.If):
                 cond = values.truth(self.expr(stmt.cond, env))
                 if cond is not None:

@@ -118,6 +118,27 @@ class _Lower(Transformer):
         orelse = (orelse,) if isinstance(orelse, ir.If) else orelse or ()
         return ir.If(cond=cond, then=then, orelse=orelse, span=self._span(meta))
 
+    def for_stmt(self, meta: Any, c: list[Any]) -> ir.For:
+        *targets, iterable, body = c
+        return ir.For(
+            targets=tuple(str(t) for t in targets),
+            iter=iterable,
+            body=body,
+            span=self._span(meta),
+        )
+
+    def call_stmt(self, meta: Any, c: list[Any]) -> ir.CallStmt:
+        func, args = c
+        parts = tuple(str(func).split("."))
+        span = self._tok(func)
+        target = (
+            ir.Name(id=parts[0], span=span)
+            if len(parts) == 1
+            else ir.Path(parts=parts, span=span)
+        )
+        call = ir.Call(func=target, args=args, span=self._span(meta))
+        return ir.CallStmt(call=call, span=self._span(meta))
+
     def outputs(self, meta: Any, c: list[Any]) -> ir.Outputs:
         return ir.Outputs(args=c[0], span=self._span(meta))
 
@@ -206,6 +227,21 @@ class _Lower(Transformer):
 
     def freturn(self, meta: Any, c: list[Any]) -> ir.FReturn:
         return ir.FReturn(values=tuple(c), span=self._span(meta))
+
+    def ffor(self, meta: Any, c: list[Any]) -> ir.FFor:
+        *targets, iterable, body = c
+        return ir.FFor(
+            targets=tuple(str(t) for t in targets),
+            iter=iterable,
+            body=body,
+            span=self._span(meta),
+        )
+
+    def fcall(self, meta: Any, c: list[Any]) -> ir.FCall:
+        func, args = c
+        path = ir.Path(parts=tuple(str(func).split(".")), span=self._tok(func))
+        call = ir.Call(func=path, args=args, span=self._span(meta))
+        return ir.FCall(call=call, span=self._span(meta))
 
     def fif(self, meta: Any, c: list[Any]) -> ir.FIf:
         cond, then, orelse = c

@@ -125,6 +125,8 @@ def _assigned(stmts: tuple[ir.Node, ...]) -> set[str]:
             names.update(stmt.targets)
         elif isinstance(stmt, ir.FIf):
             names |= _assigned(stmt.then) | _assigned(stmt.orelse)
+        elif isinstance(stmt, ir.FFor):  # its targets are modules: not tensors
+            names |= _assigned(stmt.body)
     return names
 
 
