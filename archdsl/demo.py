@@ -21,6 +21,7 @@ EXAMPLES = {
     "resnet50_taps": ("ResNet50Taps", (), [(2, 3, 224, 224)]),
     "resnet18_metadata": ("ResNet18Metadata", (), [(2, 3, 224, 224), (2, 8)]),
     "token_mixer": ("TokenMixer", (), [(2, 3, 64, 64)]),
+    "frozen_backbone": ("FrozenBackbone", (), [(2, 3, 64, 64)]),
 }
 
 
