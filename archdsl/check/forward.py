@@ -7,6 +7,7 @@ from dataclasses import replace
 from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
+from ..syntax.sugar import OP_PREFIXES
 from . import types
 from .base import find_submodule
 from .calls import bind
@@ -302,7 +303,7 @@ class ForwardChecker(IndexChecks, ExprChecker):
         if isinstance(func, ir.Name):
             symbol = self.scope.lookup(func.id)
             if symbol is not None and symbol.kind == "member":
-                if "." in _written(func):  # `F.dropout(x)`, a member `dropout`
+                if _written(func) in _prefixed(func.id):  # `F.dropout`, a member
                     self.ctx.error(
                         f"`{_written(func)}` would call the member `{func.id}` here: "
                         "a member takes the name of the operation",
@@ -419,6 +420,11 @@ class ForwardChecker(IndexChecks, ExprChecker):
             elif arg.name in taken:
                 self.ctx.error(f"input `{arg.name}` is given twice", arg.span)
             taken.add(arg.name)
+
+
+def _prefixed(name: str) -> set[str]:
+    """How torch spells the operation `name`: `torch.cat`, `F.relu`, ..."""
+    return {".".join((*prefix, name)) for prefix in OP_PREFIXES}
 
 
 def _returns_always(stmts: tuple[ir.Node, ...]) -> bool:
