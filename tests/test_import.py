@@ -160,6 +160,16 @@ def test_unet_blocks_take_the_parameters_that_differ():
         assert call in text
 
 
+def test_torchvision_models_inside_user_code_are_written_as_such():
+    """Recognised by building the catalog's builders on meta and comparing trees."""
+    head = imported(f"{REFERENCE}/resnet_tutorials.py:resnet50_head()").text
+    assert "model Resnet50Head extends torchvision.resnet50() {" in head
+    assert "fc1=Linear(2048, 128)" in head and "block" not in head
+    for wrapper in ("ResNet50ExtraInput", "ResNet50ExtraOutput"):
+        text = imported(f"{REFERENCE}/resnet_tutorials.py:{wrapper}()").text
+        assert "net = torchvision.resnet50()" in text and "block" not in text
+
+
 # ---- what the language cannot say: refused, naming the class and the operation ------
 
 DATA_DEPENDENT = """

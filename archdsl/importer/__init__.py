@@ -40,7 +40,9 @@ def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imp
         return Imported("", [Diagnostic(f"`{cls}`: {exc}")], 0)
     shapes = _input_shapes(definitions[-1], target, input_shape)
     header = [f"Imported by `archdsl import {target}`."]
-    text = format_text(emit(definitions, header, shapes))  # as `archdsl fmt` lays it out
+    text = format_text(
+        emit(definitions, header, shapes)
+    )  # as `archdsl fmt` lays it out
     diagnostics = [
         Diagnostic(
             f"`{d.name}` ({d.python}): {problem}",
@@ -83,18 +85,20 @@ def _input_shapes(model, target: str, input_shape) -> dict[str, str]:
 
 
 def _python_lines(definitions, built) -> int:
-    """Non-blank, non-comment lines of the classes the spec replaces: each block's
-    and the model's Python class, as inspect finds their source."""
+    """Non-blank, non-comment lines of the Python the spec replaces: the classes
+    of the model's modules outside torch.nn (for the user's own code, those its
+    module defines, and the factory function named)."""
     import inspect
 
-    seen, total = set(), 0
     classes = {type(m) for m in built.model.modules()}
-    for cls in classes:
-        if cls.__module__.startswith("torch.nn.modules") or cls in seen:
-            continue
-        seen.add(cls)
+    classes = {c for c in classes if not c.__module__.startswith("torch.nn.")}
+    if built.factory is not None and not isinstance(built.factory, type):
+        home = built.factory.__module__
+        classes = {c for c in classes if c.__module__ == home} | {built.factory}
+    total = 0
+    for item in classes:
         try:
-            source = inspect.getsource(cls)
+            source = inspect.getsource(item)
         except (OSError, TypeError):
             continue
         total += sum(

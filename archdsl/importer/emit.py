@@ -38,11 +38,15 @@ def _definition(d: Definition, input_shapes: dict[str, str]) -> str:
         if d.kind == "model"
         else f"block {d.name}{params}"
     )
+    if d.extends is not None:
+        head += f" extends {render(d.extends)}"
     lines = [f"{head} {{"]
     for name, expr in d.members:
         start = f"{INDENT}{name} = "
         lines.append(start + _layout(_compressed(expr), 1, len(start)))
-    if d.forward is None:
+    if d.extends is not None:
+        pass  # the base's forward
+    elif d.forward is None:
         lines.append(f"{INDENT}# forward: not imported, see the diagnostics")
     else:
         shapes = input_shapes if d.kind == "model" else {}

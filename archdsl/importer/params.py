@@ -52,7 +52,9 @@ def infer(
     used: dict[str, None] = {}
     synthetic: dict[str, list[object]] = {}
     exprs: list[object] = []
-    bound: dict[str, str] = {}  # argument -> the hint of the first slot it took by value
+    bound: dict[
+        str, str
+    ] = {}  # argument -> the hint of the first slot it took by value
     for j, first in enumerate(slots[0]):
         values = [s[j].value for s in slots]
         expr = _match(first.hint, values, candidates, arguments, bound)
@@ -68,7 +70,9 @@ def infer(
     return _finish(cls, used, synthetic, exprs, arguments)
 
 
-def _match(hint: str, values: list, candidates: list[str], arguments: list[dict], bound: dict):
+def _match(
+    hint: str, values: list, candidates: list[str], arguments: list[dict], bound: dict
+):
     """An expression of the arguments giving `values`. An argument that never varies
     matches by value alone only slots of one kind (the first one's hint): `3` as
     `n_channels` in `Conv2d(n_channels, ...)` is not also the `padding=3` next to it."""

@@ -33,6 +33,10 @@ class Built:
     arguments: dict[int, dict[str, object]]
     #: the TARGET as given, for the spec's header
     target: str
+    #: what the spec calls the model: the class, or a factory's name in CamelCase
+    name: str
+    #: the class or function called (None for torchvision's builders)
+    factory: object = None
 
 
 def build_target(target: str, *, meta: bool = True) -> Built:
@@ -51,7 +55,14 @@ def build_target(target: str, *, meta: bool = True) -> Built:
             raise _error(f"`{call}` failed: {type(exc).__name__}: {exc}") from exc
     if not isinstance(model, nn.Module):
         raise _error(f"`{call}` gave a {type(model).__name__}, not an nn.Module")
-    return Built(model, arguments, target)
+    name = (
+        func
+        if isinstance(factory, type)
+        else "".join(w.capitalize() for w in func.split("_"))
+    )
+    return Built(
+        model, arguments, target, name, factory if source is not None else None
+    )
 
 
 def _split(target: str) -> tuple[str | None, str]:

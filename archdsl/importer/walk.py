@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from .bases import builder_call, closest
 from .exprs import (
     Call,
     Inexpressible,
@@ -40,6 +41,7 @@ class Definition:
     problems: list[str] = field(default_factory=list)
     python: str = ""  # where the class is written, for diagnostics
     body: object = None  # a builder's expression
+    extends: Call | None = None  # a torchvision model it changes
 
 
 @dataclass
@@ -75,6 +77,7 @@ class _Template:
 class Walk:
     def __init__(self, built: Built) -> None:
         self.built = built
+        self.user_code = not built.target.startswith("torchvision.")
         self.definitions: list[Definition] = []
         self.calls: dict[int, Call] = {}
         self.names: set[str] = set()
@@ -88,6 +91,10 @@ class Walk:
         parameters the root's constructor arguments with the values used as
         defaults, so the spec builds the imported model as it stands."""
         root = self.built.model
+        if self.user_code:
+            base = closest(root, self.built.arguments.get(id(root), {}))
+            if base is not None and base[2]:
+                return self._extends(root, base)
         template = self._template(root)
         arguments = self.built.arguments.get(id(root), {})
         slots = [lit for e in template.expressions() for lit in literals(e)]
@@ -98,6 +105,20 @@ class Walk:
         model = Definition("model", self._name(type(root).__name__), params)
         self._fill(model, template, inferred.slots)
         model.python = _where(type(root))
+        self.definitions.append(model)
+        return self.definitions
+
+    def _extends(self, root: nn.Module, base) -> list[Definition]:
+        """A torchvision model with submodules replaced: `extends` and the paths."""
+        builder, kwargs, replaced = base
+        model = Definition("model", self._name(self.built.name), [])
+        model.extends = builder_call(builder, kwargs)
+        model.python = _where(type(root))
+        for path in replaced:
+            try:
+                model.members.append((path, self.expr_of(root.get_submodule(path))))
+            except Inexpressible as exc:
+                model.problems.append(f"`{path}`: {exc}")
         self.definitions.append(model)
         return self.definitions
 
@@ -113,6 +134,10 @@ class Walk:
             return layer_call(module)
         if kind.__module__.startswith("torch.nn."):
             raise Inexpressible(f"`{kind.__name__}` is not a layer archdsl knows")
+        if self.user_code and id(module) not in self.calls:
+            base = closest(module, self.built.arguments.get(id(module), {}), exact=True)
+            if base is not None:  # `net = torchvision.resnet50()`
+                self.calls[id(module)] = builder_call(base[0], base[1])
         if id(module) not in self.calls:
             self._define(kind)
         return self.calls[id(module)]
