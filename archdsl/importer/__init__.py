@@ -11,6 +11,7 @@ This package imports torch; the compiler front end never imports it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import Diagnostic
@@ -49,11 +50,23 @@ def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imp
             hint="the spec leaves this out; write it by hand or change the Python",
         )
         for d in definitions
-        for problem in d.problems
+        for problem in _grouped(d.problems)
     ]
     if not diagnostics:
         diagnostics = _checked(text, target)
     return Imported(text, diagnostics, _python_lines(definitions, built))
+
+
+def _grouped(problems: list[str]) -> list[str]:
+    """One line per kind of problem: `passes a list of tensors to `denselayer1``
+    and 5 more like it, rather than six lines."""
+    kinds: dict[str, list[str]] = {}
+    for problem in problems:
+        kinds.setdefault(re.sub(r"`[^`]*`", "``", problem), []).append(problem)
+    return [
+        same[0] + (f" (and {len(same) - 1} more like it)" if len(same) > 1 else "")
+        for same in kinds.values()
+    ]
 
 
 def _checked(text: str, target: str) -> list[Diagnostic]:
@@ -92,7 +105,7 @@ def _python_lines(definitions, built) -> int:
 
     classes = {type(m) for m in built.model.modules()}
     classes = {c for c in classes if not c.__module__.startswith("torch.nn.")}
-    if built.factory is not None and not isinstance(built.factory, type):
+    if built.factory is not None:  # the user's own code: what its module defines
         home = built.factory.__module__
         classes = {c for c in classes if c.__module__ == home} | {built.factory}
     total = 0

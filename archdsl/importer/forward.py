@@ -118,6 +118,8 @@ class _Converter:
                 raise Inexpressible(
                     f"calls `self.{node.target}`, a module inside a member"
                 )
+            if any(isinstance(a, (list, tuple)) for a in node.args):
+                raise Inexpressible(f"passes a list of tensors to `{node.target}`")
             return Call(node.target, self._args(node.args), self._kwargs(node.kwargs))
         if node.op == "call_function":
             return self._function(node)
@@ -145,6 +147,12 @@ class _Converter:
                 f"calls `{describe(target)}`, which `.arch` has no operation for"
             )
         kwargs = self._op_kwargs(node, op, target)
+        first = node.args[0] if node.args else None
+        if op.signature.params[0].types == ("tensors",) and _input(first):
+            raise Inexpressible(
+                f"takes a list of tensors as its input `{first.name}` "
+                f"(`{describe(target)}` of it); a forward's inputs are tensors"
+            )
         return Call(op.name, self._args(node.args), kwargs)
 
     def _method(self, node: fx.Node) -> object:
@@ -443,6 +451,10 @@ def _substitute_index(item: object, value_of) -> object:
             )
         )
     return item if item is Ellipsis else _substitute(item, value_of)
+
+
+def _input(value: object) -> bool:
+    return isinstance(value, fx.Node) and value.op == "placeholder"
 
 
 def _whole_size(value: object) -> bool:

@@ -251,7 +251,9 @@ def _variant(kind: type, template: _Template, main: _Template, n: int) -> str:
     """`BottleneckDownsample`: the class name and the members only this variant has."""
     extra = [m for m, _ in template.members if m not in dict(main.members)]
     words = "".join(part.capitalize() for m in extra for part in m.split("_"))
-    return f"{kind.__name__}{words}" if words else f"{kind.__name__}{n + 1}"
+    if not words or len(extra) > 2:
+        return f"{kind.__name__}{n + 1}"
+    return f"{kind.__name__}{words}"
 
 
 def _where(kind: type) -> str:
