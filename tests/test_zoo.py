@@ -124,11 +124,7 @@ VARIANTS = [
 TORCHVISION_MODULE: dict[str, str] = {"vit": "torchvision.models.vision_transformer"}
 
 #: Mark rows whose aspect waits on a feature: {(variant name, aspect): reason}.
-PENDING: dict[tuple[str, str], str] = {
-    ("vit_b_16", aspect): "encoder_layer_{i} needs computed child names (item 4); "
-    "with the layers renamed, all equal (tests/test_layer_options.py holds a block)"
-    for aspect in ("keys", "outputs", "init")
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 ASPECTS = ("keys", "outputs", "init")
