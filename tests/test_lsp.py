@@ -101,6 +101,21 @@ async def test_hover_shows_the_inferred_shape(client: LanguageClient):
     count = sum(p.numel() for p in unet.down1.parameters())
     assert f"· {count:,} parameters" in result.contents.value
 
+    # inside a block: the value in each of the four calls of Up
+    at = _position(UNET, "x1 = pad_like(", offset=1)
+    result = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=at)
+    )
+    assert result.contents.value.split("\n\n") == [
+        f"`x1` → `[N, {c}, {h}, {w}]`"
+        for c, h, w in [
+            (512, "H // 8", "W // 8"),
+            (256, "H // 4", "W // 4"),
+            (128, "H // 2", "W // 2"),
+            (64, "H", "W"),
+        ]
+    ]
+
 
 @pytest.mark.asyncio
 async def test_definition_completion_and_formatting(client: LanguageClient):

@@ -12,6 +12,9 @@ from functools import cached_property
 from ..errors import ArchError, Diagnostic
 from ..source import Source
 
+#: Hover lists a value's shape in each call of its block, up to this many.
+MAX_SHOWN = 6
+
 
 @dataclass
 class Hover:
@@ -107,7 +110,9 @@ class Analysis:
         calls = [(s, t) for s, t in self.steps if s.line == line]
         named = [(s, t) for s, t in calls if s.name == word]
         if not named and calls and word in _assigned(self.source.line(line)):
-            named = calls[-1:]  # `x1 = inc(x)`: the value the line makes
+            # `x1 = inc(x)`: the value the line makes, in each call of its block
+            last = {id(step.parent): (step, made) for step, made in calls}
+            named = list(last.values())
         if not named:
             named = [
                 (s, t) for s, t in self.steps if s.name == word and s.kind == "module"
@@ -131,7 +136,7 @@ def _assigned(text: str) -> set[str]:
 
 
 def _describe(word: str, steps: list) -> str:
-    lines = []
+    lines: list[str] = []
     for step, tensors in steps:
         shapes = ", ".join(_shape(t.dims) for t in tensors) or "unknown"
         what = f"`{word}`" + (f": `{step.layer}`" if step.layer else "")
@@ -140,6 +145,8 @@ def _describe(word: str, steps: list) -> str:
             line += f" · {_count(step.params)} parameters"
         if line not in lines:
             lines.append(line)
+    if len(lines) > MAX_SHOWN:  # a block called many times
+        lines[MAX_SHOWN:] = [f"... and {len(lines) - MAX_SHOWN} more calls"]
     return "\n\n".join(lines)
 
 
