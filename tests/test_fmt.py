@@ -203,6 +203,12 @@ UGLY = "model M() { fc = Linear(4,2) ; forward(x: [N, 4]) = fc( x ) }  # tiny\n"
 PRETTY = format_text(UGLY)
 
 
+def test_windows_line_endings_stay():
+    crlf = UGLY.replace("\n", "\r\n")
+    assert format_text(crlf) == PRETTY.replace("\n", "\r\n")
+    assert format_text(format_text(crlf)) == format_text(crlf)
+
+
 def test_check_exits_1_on_a_file_that_would_change(tmp_path):
     ugly, pretty = tmp_path / "ugly.arch", tmp_path / "pretty.arch"
     ugly.write_text(UGLY)

@@ -35,6 +35,8 @@ def format_text(text: str, name: str = "<string>") -> str:
         except Exception:  # a formatter bug must not cost the user a traceback
             raise ArchError([_bug(name)]) from None
         output = output.strip("\n") + "\n" if output.strip() else ""
+        if _crlf(text):  # keep Windows line endings, as ruff does
+            output = output.replace("\n", "\r\n")
         if output == text:
             return output  # nothing to prove
         after, refused = _reparse(output, commas)
@@ -43,6 +45,12 @@ def format_text(text: str, name: str = "<string>") -> str:
         no_comma.add(refused)  # the grammar takes no trailing comma there
     _prove(name, before, after, stream, output)
     return output
+
+
+def _crlf(text: str) -> bool:
+    """Whether the text's first line ends in CR LF."""
+    end = text.find("\n")
+    return end > 0 and text[end - 1] == "\r"
 
 
 def _reparse(output: str, commas: dict[int, int]) -> tuple[Tree | None, int | None]:
