@@ -199,6 +199,11 @@ async def test_imported_names_and_members(client: LanguageClient, tmp_path):
     )
     assert where.uri == (tmp_path / "blocks.arch").as_uri()
     assert where.range.start.line == 0
+    on_path = _position(main, "blocks.arch")
+    where = await client.text_document_definition_async(
+        lsp.DefinitionParams(text_document=document, position=on_path)
+    )
+    assert where.uri == (tmp_path / "blocks.arch").as_uri()
     # a member, where it is made: the shape its forward call gives, and 4 * 4 + 4
     # parameters (Linear(4, 4))
     result = await client.text_document_hover_async(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.server import LanguageServer
@@ -102,6 +103,12 @@ def hover(ls: ArchServer, params: lsp.HoverParams) -> lsp.Hover | None:
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: ArchServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     analysis = ls.analyse(params.text_document.uri)
+    imported = _import_path_at(analysis.source, params.position)
+    if imported is not None:  # `import "blocks.arch"`: the file itself
+        start = lsp.Position(line=0, character=0)
+        return lsp.Location(
+            uri=from_fs_path(imported), range=lsp.Range(start=start, end=start)
+        )
     word, _ = _word_at(analysis.source.text, params.position)
     span = analysis.definition(word) if word else None
     if span is None:
@@ -217,6 +224,18 @@ def _word_at(text: str, position: lsp.Position) -> tuple[str, lsp.Range | None]:
             end = lsp.Position(line=position.line, character=match.end())
             return match.group(), lsp.Range(start=start, end=end)
     return "", None
+
+
+_IMPORT = re.compile(r'^\s*(?:import|from)\s+("[^"]*"|\'[^\']*\')')
+
+
+def _import_path_at(source, position: lsp.Position) -> str | None:
+    """The file an import names, when the cursor is on its quoted path."""
+    match = _IMPORT.match(source.line(position.line + 1))
+    if match is None or not match.start(1) <= position.character < match.end(1):
+        return None
+    target = Path(source.path).parent / match.group(1)[1:-1]
+    return str(target) if target.is_file() else None
 
 
 def _signature(name: str, rows) -> str:
