@@ -26,6 +26,8 @@ class Condition:
     key: str  # the condition's IR without spans: equal conditions, equal keys
     polarity: bool
     text: str = field(compare=False)
+    #: what it implies where it holds: the conditions `a and b` is made of
+    implies: tuple[Condition, ...] = field(default=(), compare=False)
 
     def negated(self) -> Condition:
         return Condition(self.key, not self.polarity, self.text)
@@ -47,7 +49,10 @@ def condition(cond: ir.Node, polarity: bool = True) -> Condition:
         cond, polarity = cond.operand, not polarity
     # repr, like a dump, leaves spans out; it needs no pydantic serializer (whose
     # schemas a cold `archdsl check` would otherwise build just for this key)
-    return Condition(repr(cond), polarity, _text(cond))
+    parts: tuple[Condition, ...] = ()
+    if polarity and isinstance(cond, ir.BoolOp) and cond.op == "and":
+        parts = (condition(cond.left), condition(cond.right))  # `a and b`: both hold
+    return Condition(repr(cond), polarity, _text(cond), parts)
 
 
 def _text(cond: ir.Node) -> str:
@@ -72,7 +77,14 @@ def branch_tests(
 
 def holds(guards: Guards, at: Guard) -> bool:
     """Whether a name defined under `guards` exists wherever `at` holds."""
-    return any(guard <= at for guard in guards)
+    implied = set(at)
+    pending = list(at)
+    while pending:  # where `a and b` holds, `a` and `b` hold too
+        for part in pending.pop().implies:
+            if part not in implied:
+                implied.add(part)
+                pending.append(part)
+    return any(guard <= implied for guard in guards)
 
 
 def merge(then: Guards, orelse: Guards, taken: Condition) -> Guards:
