@@ -188,6 +188,16 @@ CONDITIONAL_REFUSED = {
         "}\n",
         "`identity` is defined only when `p`",
     ),
+    "either of two conditions": (
+        "block A(a: bool, b: bool) {\n"
+        "    if a { up = Conv2d(8, 8, 1) }\n"
+        "    forward(x) {\n"
+        "        if a or b { return up(x) }\n"
+        "        return x\n"
+        "    }\n"
+        "}\n",
+        "`up` is defined only when `a`",
+    ),
     "negated condition": (
         "block A(a: bool) {\n"
         "    if not a { up = Conv2d(8, 8, 1) }\n"
@@ -434,3 +444,24 @@ def test_a_condition_a_caller_can_change_stays_undecided() -> None:
         "    }\n    forward(x: [N, 4]) = fc(x)\n}\n"
     )
     refused(text, "`fc` is defined only when `k > 1`")
+
+
+def test_a_member_is_usable_under_a_conjunction_of_its_condition() -> None:
+    """`if a and b` holds `a`: torch builds and runs every combination."""
+    module = build(
+        "block A(a: bool, b: bool) {\n"
+        "    if a { up = Conv2d(8, 8, 1) }\n"
+        "    forward(x) {\n"
+        "        if a and b { return up(x) }\n"
+        "        return x\n"
+        "    }\n"
+        "}\n"
+        "model M(a: bool = True, b: bool = True) {\n"
+        "    blk = A(a, b)\n"
+        "    forward(x: [N, 8, H, W]) = blk(x)\n"
+        "}\n"
+    )
+    x = torch.randn(1, 8, 3, 3)
+    for a in (False, True):
+        for b in (False, True):
+            assert module.M(a, b)(x).shape == x.shape
