@@ -44,8 +44,12 @@ def check_for(checker, stmt: ir.For) -> None:
     try:
         checker.body(stmt.body)
     finally:
+        inner = checker.scope
         checker.scope, checker.repeat = outer, outer_repeat
         checker.loops -= 1
+    for name, symbol in inner.symbols.items():  # as in Python, they outlive the loop
+        if symbol.kind != "loop":
+            outer.symbols.setdefault(name, symbol)
 
 
 def check_call_stmt(checker, stmt: ir.CallStmt) -> None:
@@ -101,6 +105,9 @@ def _expect(
                 f"`{method}` takes {types.describe(expected)} here, not "
                 f"{types.describe(value.type)}",
                 arg.value.span,
+                hint='a child\'s name is a string: `"layer" + str(i)`'
+                if expected == "str"
+                else None,
             )
 
 

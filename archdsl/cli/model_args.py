@@ -17,7 +17,13 @@ def infer(compiled, args: argparse.Namespace, engine=None):
     from ..shapes.infer import InputShapeError, infer_model
 
     info = model_info(compiled, args.model)
-    params = model_params(info, args.param)
+    fixed: dict[str, object] = {}
+    if info.kind == "variant":  # `resnet50`: its model, with the arguments it fixes
+        from ..check.families import variant_params, variant_root
+
+        fixed = variant_params(compiled.context, info) or {}
+        info = compiled.context.defs[variant_root(compiled.context, info.node)[0]]
+    params = {**fixed, **model_params(info, args.param)}
     shapes = _input_shapes(args, info)
     _check_defaults(info, params, shapes)
     try:
