@@ -30,9 +30,7 @@ from .. import ir
 from ..errors import ArchError
 from ..source import Source
 from .lower import _Lower
-
-#: Rules whose left operand chains without nesting (parser.py counts them apart).
-CHAINS = frozenset({"binop", "or_", "and_"})
+from .parser import CHAINS
 
 
 class Abandon(Exception):
@@ -225,11 +223,8 @@ def _inline(keeps):
 def _reduce(name, method, keeps, expand1, max_depth, max_chain):
     """The callback for one rule: filter its children as lark does, then lower."""
     wrapper = getattr(method, "visit_wrapper", None)
-    if wrapper is _vargs_meta:  # the usual `(self, meta, children)`: call it directly
-        method, wrapper = method.base_func, None
-        call = method
-    else:
-        call = None
+    # the usual `(self, meta, children)` method is called directly, not through lark
+    call = method.base_func if wrapper is _vargs_meta else None
     chain = name in CHAINS
 
     def lowered(kept):

@@ -91,7 +91,7 @@ MAX_DEPTH = 100
 #: every later stage recurses down its left spine: links count apart, up to this many
 #: on top of the nesting (tests/test_syntax.py runs the worst case through every stage).
 MAX_CHAIN = 300
-_CHAINS = {"binop", "or_", "and_"}
+CHAINS = frozenset({"binop", "or_", "and_"})
 
 
 def parse_tree(source: Source) -> Tree:
@@ -137,7 +137,7 @@ def _check_depth(source: Source, tree: Tree) -> None:
         for index, child in enumerate(node.children):
             if not isinstance(child, Tree):
                 continue
-            if index == 0 and node.data in _CHAINS and child.data == node.data:
+            if index == 0 and node.data in CHAINS and child.data == node.data:
                 stack.append((child, depth, chain + 1))  # the left spine of `a + b + c`
             else:
                 stack.append((child, depth + 1, chain))
