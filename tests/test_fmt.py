@@ -107,18 +107,25 @@ def relaid(draw, text: str) -> tuple[str, str]:
     depth = 0
     for number, line in enumerate(text.splitlines()):
         pieces = re.split(r"(, )", line)
-        out = []
+        out, noted = [], []
         for piece in pieces:
             depth += piece.count("(") + piece.count("[") - piece.count(")")
             depth -= piece.count("]")
             out.append(piece)
+            noted.append(piece)
             if piece == ", " and depth > 0 and draw(st.integers(0, 5)) == 0:
                 out[-1] = ",\n   "  # a break inside brackets means nothing
-        moved = "".join(out).replace(" = ", "  =   " if draw(st.booleans()) else " = ")
+                # and where a line breaks, a comment may go: after the comma, or
+                # on a line of its own
+                note = draw(st.sampled_from(["", "  # in", "\n  # own"]))
+                noted[-1] = f",{note} {number}\n   " if note else out[-1]
+        spaced = " = " if draw(st.booleans()) else "  =   "
+        moved = "".join(out).replace(" = ", spaced)
         plain.append(moved)
         if draw(st.integers(0, 3)) == 0:
             commented.append(f"# note {number}")
-        commented.append(moved + (f"  # tail {number}" if draw(st.booleans()) else ""))
+        tail = f"  # tail {number}" if draw(st.booleans()) else ""
+        commented.append("".join(noted).replace(" = ", spaced) + tail)
     return "\n".join(commented) + "\n", "\n".join(plain) + "\n"
 
 
@@ -256,6 +263,15 @@ def test_a_syntax_error_is_a_diagnostic_and_the_file_stays(tmp_path):
     assert f"{broken}:1:" in result.stderr and "Traceback" not in result.stderr
     assert "no such file" in result.stderr
     assert broken.read_text() == "model M( {\n"
+
+
+@pytest.mark.parametrize("path", ERRORS, ids=lambda p: p.stem)
+def test_error_corpus_is_formatted(path):
+    """Every corpus case that parses is in the canonical layout (the cases with
+    syntax errors are what they are)."""
+    text = path.read_text(encoding="utf-8")
+    if _parses(text):
+        assert format_text(text) == text, f"run: archdsl fmt {path}"
 
 
 def test_specs_are_formatted():
