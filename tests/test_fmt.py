@@ -278,3 +278,27 @@ def test_specs_are_formatted():
     """`archdsl fmt --check specs/` passes: the repository follows its own layout."""
     result = _archdsl("fmt", "--check", str(ROOT / "specs"))
     assert result.returncode == 0, result.stderr
+
+
+def test_pre_commit_hooks_run_archdsl_commands(tmp_path):
+    """.pre-commit-hooks.yaml: each hook names a command that exists and, given
+    the files pre-commit passes, does what its name says."""
+    yaml = pytest.importorskip("yaml")
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"] for h in hooks} == {
+        "archdsl-fmt",
+        "archdsl-fmt-check",
+        "archdsl-check",
+    }
+    ugly = tmp_path / "ugly.arch"
+    for hook in hooks:
+        assert {"id", "name", "entry", "language", "files"} <= hook.keys()
+        assert re.search(hook["files"], "specs/unet.arch")
+        ugly.write_text(UGLY)
+        program, *args = hook["entry"].split()
+        assert program == "archdsl"
+        result = _archdsl(*args, str(ugly))
+        # fmt fixes the file (pre-commit fails a hook that changes files, by
+        # itself); --check refuses it; check passes a correct spec
+        assert result.returncode == (1 if "--check" in args else 0), result.stderr
+        assert (ugly.read_text() == PRETTY) == (args == ["fmt"])
