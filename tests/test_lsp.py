@@ -138,6 +138,10 @@ async def test_definition_completion_and_formatting(client: LanguageClient):
     assert conv.detail.startswith(
         "Conv2d(in_channels, out_channels, kernel_size, stride=1"
     )
+    shown = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=at)
+    )
+    assert "block DoubleConv(in_ch: int, out_ch: int" in shown.contents.value
     block = next(i for i in items.items if i.label == "DoubleConv")
     assert (
         block.detail

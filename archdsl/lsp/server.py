@@ -87,13 +87,13 @@ def hover(ls: ArchServer, params: lsp.HoverParams) -> lsp.Hover | None:
     if not word:
         return None
     found = analysis.hover(word, params.position.line + 1)
-    if found is None:
-        found_layer = _layer_signature(word)
-        if found_layer is None:
-            return None
-        text = f"```\n{found_layer}\n```"
-    else:
+    if found is not None:
         text = found.text
+    else:  # a layer's or a definition's signature
+        signature = _layer_signature(word) or _header(analysis.definition(word))
+        if signature is None:
+            return None
+        text = f"```\n{signature}\n```"
     return lsp.Hover(
         contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text),
         range=span,
@@ -136,12 +136,11 @@ def completion(ls: ArchServer, params: lsp.CompletionParams) -> lsp.CompletionLi
     program = ls.analyse(params.text_document.uri).program
     for node in getattr(program, "definitions", ()):
         if node.kind in ("block", "builder") and node.span is not None:
-            header = node.span.source.line(node.span.line).strip().removesuffix("{")
             items.append(
                 lsp.CompletionItem(
                     label=node.name,
                     kind=lsp.CompletionItemKind.Function,
-                    detail=header.strip(),
+                    detail=_header(node.span),
                 )
             )
     return lsp.CompletionList(is_incomplete=False, items=items)
@@ -252,6 +251,13 @@ def _signature(name: str, rows) -> str:
         else:
             params.append(f"{param}={default!r}")
     return f"{name}({', '.join(params)})"
+
+
+def _header(span) -> str | None:
+    """A definition's first line: `block Down(in_ch: int, out_ch: int)`."""
+    if span is None:
+        return None
+    return span.source.line(span.line).strip().removesuffix("{").strip()
 
 
 def _layer_signature(name: str) -> str | None:
