@@ -51,6 +51,7 @@ CASES = [
     Case("torchvision.mobilenet_v3_small()"),
     Case("torchvision.shufflenet_v2_x1_0()"),
     Case("torchvision.mnasnet1_0()"),
+    Case("torchvision.convnext_tiny()", blocks=("CNBlock", "LayerNorm2d")),
     Case(
         f"{REFERENCE}/unet.py:UNet(3, 2)",
         ((1, 3, 32, 32),),

@@ -92,6 +92,7 @@ class _Converter:
         self.problems: list[str] = []
         self.exprs: dict[str, object] = {}
         self.absorbed: set[str] = set()  # nodes a pattern wrote as part of another
+        self.aliases: dict[str, str] = {}  # nodes that read a member tensor: its name
 
     def run(self) -> Forward:
         inputs = [n.name for n in self.nodes if n.op == "placeholder"]
@@ -126,7 +127,10 @@ class _Converter:
         if node.op == "call_method":
             return self._method(node)
         if node.op == "get_attr":
-            raise Inexpressible(f"reads the tensor `self.{node.target}` in forward")
+            if "." in node.target or node.target not in self.members:
+                raise Inexpressible(f"reads the tensor `self.{node.target}` in forward")
+            self.aliases[node.name] = node.target  # a parameter or buffer member
+            return Name(node.target)
         raise Inexpressible(f"has a `{node.op}` step")
 
     def _function(self, node: fx.Node) -> object:
@@ -153,7 +157,12 @@ class _Converter:
                 f"takes a list of tensors as its input `{first.name}` "
                 f"(`{describe(target)}` of it); a forward's inputs are tensors"
             )
-        return Call(op.name, self._args(node.args), kwargs)
+        names = [p.name for p in op.signature.params]
+        args = tuple(
+            self._arg(a, names[i] if i < len(names) else "")
+            for i, a in enumerate(node.args)
+        )
+        return Call(op.name, args, kwargs)
 
     def _method(self, node: fx.Node) -> object:
         op = method_op(node.target)
@@ -276,7 +285,9 @@ class _Layout:
         self.order = [n.name for n in converter.nodes if n.name in self.exprs]
         self.index = {name: i for i, name in enumerate(self.order)}
         self.taken = set(converter.members) | set(inputs) | RESERVED | set(TENSOR_OPS)
-        self.names: dict[str, str] = {i: i for i in inputs}  # node -> variable
+        # node -> variable; a member tensor's read is its name, never a statement
+        self.names: dict[str, str] = {i: i for i in inputs} | converter.aliases
+        self.order = [n for n in self.order if n not in converter.aliases]
         self.holder: dict[str, str] = {i: i for i in inputs}  # variable -> its node now
         self.forward = Forward(inputs)
         self.uses: dict[str, int] = {}
@@ -285,6 +296,7 @@ class _Layout:
     def run(self, returns: tuple) -> Forward:
         live = self._live(returns)
         self.order = [n for n in self.order if n in live]
+        self.index = {name: i for i, name in enumerate(self.order)}
         for position, name in enumerate(self.order):
             for ref in _refs(self.exprs[name]):
                 self.uses[ref] = self.uses.get(ref, 0) + 1

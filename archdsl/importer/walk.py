@@ -13,6 +13,7 @@ import inspect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import torch
 from torch import nn
 
 from .bases import builder_call, closest
@@ -194,7 +195,7 @@ class Walk:
         if isinstance(module, nn.Sequential) and kind.forward is nn.Sequential.forward:
             body = _sequential("Sequential", module, self.expr_of)
             return _Template(module, [], None, [], body)
-        members, problems = [], []
+        members, problems = _tensors(module), []
         for name, child in module.named_children():
             try:
                 members.append((name, self.expr_of(child)))
@@ -212,6 +213,11 @@ class Walk:
                 f"forward cannot be traced by torch.fx ({type(exc).__name__}: {first})"
             ]
         members = {name for name, _ in module.named_children()}
+        members |= {
+            n
+            for n, t in (*module._parameters.items(), *module._buffers.items())
+            if t is not None
+        }
         return convert(graph, members)
 
     def _name(self, wanted: str) -> str:
@@ -221,6 +227,31 @@ class Walk:
             name = f"{wanted}{n}"
         self.names.add(name)
         return name
+
+
+def _tensors(module: nn.Module) -> list[tuple[str, object]]:
+    """The module's own parameters and buffers as members, by shape: their values
+    come from the state a user loads (the original's initialisation is not
+    imported). They come first, as in the state_dict, whatever the Python's order."""
+    members: list[tuple[str, object]] = []
+    for name, tensor in module._parameters.items():
+        if tensor is not None:
+            members.append((name, Call("Parameter", (_zeros(tensor),))))
+    for name, tensor in module._buffers.items():
+        if tensor is not None:
+            keep = (
+                ()
+                if name not in module._non_persistent_buffers_set
+                else (("persistent", Lit(False)),)
+            )
+            members.append((name, Call("Buffer", (_zeros(tensor),), keep)))
+    return members
+
+
+def _zeros(tensor) -> Call:
+    if tensor.dtype not in (torch.float32,):
+        raise Inexpressible(f"holds a {tensor.dtype} tensor")
+    return Call("zeros", tuple(Lit(d, "size") for d in tensor.shape))
 
 
 def _sequential(func: str, module: nn.Module, expr_of) -> Call:

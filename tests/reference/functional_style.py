@@ -23,9 +23,10 @@ class Stage(nn.Module):
         self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)
         self.norm = nn.GroupNorm(4, out_ch)
         self.side = nn.Conv2d(out_ch, out_ch // 2, 1)
+        self.scale = nn.Parameter(torch.ones(1, out_ch, 1, 1))  # a parameter of its own
 
     def forward(self, x):
-        y = F.relu(self.norm(self.conv(x)))
+        y = F.relu(self.norm(self.conv(x)) * self.scale)
         return y, torch.sigmoid(self.side(y))
 
 
