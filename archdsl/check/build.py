@@ -454,6 +454,8 @@ class BuildChecker(ExprChecker):
         self._count(expr, 0)
         self.info.uses.setdefault(name, expr.func.span)
         bind(self.ctx, name, def_signature(target.node), expr, values)
+        if target.kind == "builder" and target.returns != "module":
+            return Value(target.returns)  # `make_divisible(...)`: a number
         if target.kind == "builder":
             return Value("module", ModuleRef(name, None, None, definition=name))
         ref = ModuleRef(name, len(target.inputs), target.outputs, definition=name)

@@ -106,6 +106,8 @@ class DefInfo:
     named_children: bool = False
     #: constants given a new value after their first (in a loop, typically)
     reassigned: set[str] = field(default_factory=set)
+    #: a builder's result type: "module" (`_make_layer`), or a value's (`int`)
+    returns: str = "module"
     #: forward's loop variables that hold modules (`for layer in children()`)
     loop_modules: set[str] = field(default_factory=set)
     #: `init { ... }` statements, in body order, inside `if`s too (check/init.py)

@@ -197,6 +197,9 @@ class ExprChecker:
         if container.type == "tensor" and container.arity == 1:
             return self.tensor_index(expr)
         index = self.expr(expr.index)
+        sliceable = types.base(container.type) in ("list", "tuple", "str", "any")
+        if index.type == "slice" and sliceable:  # `widths[1:]`: a list, as in Python
+            return Value(container.type)
         if index.type not in ("int", "any"):
             self.ctx.error(
                 f"an index must be an int, got {index.type}", expr.index.span

@@ -159,6 +159,23 @@ def _exprs(node: ir.Node):
             stack.extend((*stmt.then, *stmt.orelse))
 
 
+#: What a builder may return: a module (torchvision's `_make_layer`) or a number,
+#: string or list (`make_divisible`), usable wherever a value of that type is.
+BUILDER_RESULTS = ("module", "int", "float", "bool", "str", "list", "any")
+
+
+def builder_returns(ctx: Context, node: ir.Builder, value: Value) -> str:
+    if types.base(value.type) not in BUILDER_RESULTS:
+        ctx.error(
+            f"builder `{node.name}` returns {types.describe(value.type)}",
+            node.body.span,
+            hint="a builder returns a module or a build-time value (a number, a "
+            "string, a list)",
+        )
+        return "any"
+    return value.type
+
+
 # ---- named variants -------------------------------------------------------------
 
 

@@ -18,7 +18,13 @@ from .base import (
 )
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
-from .families import check_variant, in_variant, variant_params, variant_root
+from .families import (
+    builder_returns,
+    check_variant,
+    in_variant,
+    variant_params,
+    variant_root,
+)
 from .forward import ForwardChecker
 from .freeze import check_freeze
 from .init import check_inits
@@ -83,8 +89,7 @@ def _check_body(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
         return
     if isinstance(node, ir.Builder):
         value = checker.expr(node.body)
-        if value.type not in ("module", "any"):
-            ctx.error(f"builder `{node.name}` must return a module", node.body.span)
+        info.returns = builder_returns(ctx, node, value)
         return
     if isinstance(node, ir.Model):
         forward_statements_misplaced(ctx, node)

@@ -84,7 +84,8 @@ def _header(source: Source, uses: set[str]) -> str:
 
 def write_builder(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
     node = info.node
-    out.line(("def ", node.name, _params(node, exprs, with_self=False), " -> nn.Module:"),
+    returns = "nn.Module" if info.returns == "module" else info.returns
+    out.line(("def ", node.name, _params(node, exprs, with_self=False), f" -> {returns}:"),
              first_group=True)  # fmt: skip
     with out.indented():
         _default_fixups(out, node, exprs)

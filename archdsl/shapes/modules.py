@@ -371,6 +371,8 @@ class Evaluator:
         return self.expr(node.then if cond else node.orelse, env)
 
     def _subscript(self, node: ir.Subscript, env) -> Any:
+        if isinstance(node.index, ir.Slice):  # `widths[1:]`
+            return values.sliced(self.expr(node.value, env), node.index, env, self.expr)
         value, index = self.expr(node.value, env), self.expr(node.index, env)
         if isinstance(value, SeqModule):
             value = [child for _, child in value.children]

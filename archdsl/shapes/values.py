@@ -123,3 +123,16 @@ def builtin(name: str, args: list[Any]) -> Any:
     functions = {"len": len, "min": min, "max": max, "abs": abs, "int": int,
                  "float": float, "str": str, "sum": sum, "round": round}  # fmt: skip
     return functions[name](*args)
+
+
+def sliced(value: Any, index: ir.Slice, env, evaluate) -> Any:
+    """`widths[1:]`, `cfg[::2]` at build time: Python's slice of a list, tuple or
+    string; UNKNOWN when a bound or the value is not known here (a step of 0 is
+    refused by the checks' evaluator of literals, and unknown here)."""
+    bounds = [None if b is None else evaluate(b, env) for b in
+              (index.lower, index.upper, index.step)]  # fmt: skip
+    if not isinstance(value, (list, tuple, str)) or bounds[2] == 0:
+        return UNKNOWN
+    if any(b is not None and not isinstance(b, int) for b in bounds):
+        return UNKNOWN
+    return value[slice(*bounds)]
