@@ -52,6 +52,7 @@ CASES = [
     Case("torchvision.shufflenet_v2_x1_0()"),
     Case("torchvision.mnasnet1_0()"),
     Case("torchvision.convnext_tiny()", blocks=("CNBlock", "LayerNorm2d")),
+    Case("torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)),
     Case(
         f"{REFERENCE}/unet.py:UNet(3, 2)",
         ((1, 3, 32, 32),),
