@@ -137,11 +137,14 @@ def _check_rule(ctx: Context, info: DefInfo, rule: ir.InitRule) -> None:
         if is_pattern(target):
             _check_pattern(ctx, info, target, tensors)
         else:
-            _check_type(ctx, target, tensors)
+            _check_type(ctx, info, target, tensors)
 
 
 def _check_type(
-    ctx: Context, target: ir.Name, tensors: list[tuple[tuple[str, ...], ir.Node]]
+    ctx: Context,
+    info: DefInfo,
+    target: ir.Name,
+    tensors: list[tuple[tuple[str, ...], ir.Node]],
 ) -> None:
     name = target.id
     if layer(name) is not None:
@@ -158,12 +161,14 @@ def _check_type(
     target_info = ctx.defs.get(name)
     if target_info is None or target_info.kind == "builder":
         candidates = [d for d, i in ctx.defs.items() if i.kind != "builder"]
+        member = f'`{name}` is a member: match it by path, `"{name}": ...`'
         ctx.error(
             f"`{name}` is neither a layer nor a block of this spec",
             target.span,
-            hint=did_you_mean(name, candidates)
-            or "an `init` rule matches modules "
-            'by layer or block type (`Conv2d`, `Bottleneck`) or path ("fc")',
+            hint=(member if name in info.members else None)
+            or did_you_mean(name, candidates)
+            or "an `init` rule matches modules by layer or block type (`Conv2d`, "
+            '`Bottleneck`) or path ("fc")',
         )
         return
     names = parameter_names(ctx, target_info)

@@ -75,6 +75,7 @@ def join(a: str, b: str) -> str:
 def describe(type_: str) -> str:
     names = {"none": "None", "module": "a module", "tensor": "a tensor"}
     names["class"] = "a block or layer type"
+    names["state"] = "a parameter or buffer"  # check/state.py
     return names.get(type_, type_)
 
 
