@@ -208,6 +208,8 @@ ALLOWED_NAMES = {*BUILTINS, "super", "any", "OrderedDict", "fnmatchcase", "pad_l
 ALLOWED_METHODS = {"named_children", "named_parameters", "requires_grad_", "size",
                    "add_module", "append", "extend", "children"}  # fmt: skip
 OP_SPELLINGS = {op.python for op in TENSOR_OPS.values()} | {"F.pad"}
+#: ops torch has as tensor methods only (`x.view(n, -1)`), called on a tensor
+ALLOWED_METHODS |= {op.python for op in TENSOR_OPS.values() if op.method}
 
 
 def assert_allowed(code: str) -> None:
