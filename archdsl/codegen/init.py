@@ -16,6 +16,8 @@ module by path (`"heads.head"`) fills that module's tensors directly.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import ir
 from ..check.context import DefInfo
 from ..check.init import init_function, is_exact_path, is_pattern, tensor_arg
@@ -43,11 +45,11 @@ def has_init(stmts: tuple[ir.Node, ...]) -> bool:
 
 def write_inits(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
     """Every `init` of the body, in order, after the modules exist."""
-    _stmts(out, info, info.node.body, exprs, _loop_name(info))
+    _stmts(out, info, info.node.body, exprs, _loop_names(info))
 
 
 def _stmts(
-    out: Writer, info: DefInfo, stmts: tuple[ir.Node, ...], exprs: ExprWriter, m: str
+    out: Writer, info: DefInfo, stmts: tuple[ir.Node, ...], exprs: ExprWriter, m: Loop
 ) -> None:
     for stmt in stmts:
         if isinstance(stmt, ir.Init):
@@ -61,7 +63,7 @@ def _if(
     info: DefInfo,
     stmt: ir.If,
     exprs: ExprWriter,
-    m: str,
+    m: Loop,
     keyword: str,
 ) -> None:
     out.line((keyword, " ", exprs.doc(stmt.cond), ":"))
@@ -79,13 +81,23 @@ def _if(
             _stmts(out, info, stmt.orelse, exprs, m)
 
 
-def _loop_name(info: DefInfo) -> str:
-    """`m`, as torchvision writes, unless the definition already names something so."""
+class Loop(NamedTuple):
+    """The loop's names: each module, and its path (for patterns)."""
+
+    module: str
+    path: str
+
+
+def _loop_names(info: DefInfo) -> Loop:
+    """`m` and `name`, as torchvision writes, unless the definition already names
+    something so (a parameter read after the loop must keep its value)."""
     taken = {p.name for p in info.node.params} | set(info.consts) | set(info.members)
-    return next(n for n in ("m", "module", "init_module") if n not in taken)
+    module = next(n for n in ("m", "module", "init_module") if n not in taken)
+    path = next(n for n in ("name", "module_name", "init_name") if n not in taken)
+    return Loop(module, path)
 
 
-def _init(out: Writer, stmt: ir.Init, exprs: ExprWriter, m: str) -> None:
+def _init(out: Writer, stmt: ir.Init, exprs: ExprWriter, loop: Loop) -> None:
     if all(is_exact_path(t) for rule in stmt.rules for t in rule.targets):
         for rule in stmt.rules:
             for target in rule.targets:
@@ -95,28 +107,28 @@ def _init(out: Writer, stmt: ir.Init, exprs: ExprWriter, m: str) -> None:
     by_name = any(is_pattern(t) for rule in stmt.rules for t in rule.targets)
     if by_name:
         exprs.uses.add("fnmatchcase")
-        out.line(f"for name, {m} in self.named_modules():")
+        out.line(f"for {loop.path}, {loop.module} in self.named_modules():")
     else:
-        out.line(f"for {m} in self.modules():")
+        out.line(f"for {loop.module} in self.modules():")
     with out.indented():
         for index, rule in enumerate(stmt.rules):
             keyword = "if" if index == 0 else "elif"
-            out.line((keyword, " ", _test(rule, m, exprs), ":"))
+            out.line((keyword, " ", _test(rule, loop, exprs), ":"))
             with out.indented():
-                _actions(out, rule, m, exprs, guarded=_guards_bias(rule))
+                _actions(out, rule, loop.module, exprs, guarded=_guards_bias(rule))
 
 
-def _test(rule: ir.InitRule, m: str, exprs: ExprWriter) -> Doc:
+def _test(rule: ir.InitRule, loop: Loop, exprs: ExprWriter) -> Doc:
     """`isinstance(m, (nn.BatchNorm2d, nn.GroupNorm))`, `fnmatchcase(name, "fc")`."""
     types = [exprs.callee(t) for t in rule.targets if not is_pattern(t)]
     tests: list[Doc] = []
     if types:
         kinds = types[0] if len(types) == 1 else Group("(", tuple(types), ")")
-        tests.append(("isinstance", Group("(", (m, kinds), ")")))
+        tests.append(("isinstance", Group("(", (loop.module, kinds), ")")))
     for target in rule.targets:
         if is_pattern(target):
             tests.append(
-                ("fnmatchcase", Group("(", ("name", literal(target.value)), ")"))
+                ("fnmatchcase", Group("(", (loop.path, literal(target.value)), ")"))
             )
     if len(tests) == 1:
         return tests[0]
