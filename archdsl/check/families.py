@@ -186,7 +186,14 @@ def check_variant(ctx: Context, info: DefInfo, checker) -> None:
     node = info.node
     assert isinstance(node, ir.Variant)
     root, args = variant_root(ctx, node)
-    target = ctx.defs.get(root) if root else None
+    if root is None:
+        ctx.error(
+            f"variant `{node.name}` starts from itself, through `{node.model}`",
+            node.span,
+            hint="a variant names a model, or a variant of one",
+        )
+        return
+    target = ctx.defs.get(root)
     if target is None or target.kind != "model":
         models = [n for n, d in ctx.defs.items() if d.kind in ("model", "variant")]
         ctx.error(

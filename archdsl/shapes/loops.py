@@ -25,10 +25,15 @@ def run_for(evaluator, stmt: ir.For, block) -> None:
         elif isinstance(item, (list, tuple)) and len(item) == len(stmt.targets):
             env.update(zip(stmt.targets, item, strict=True))
         else:
-            raise evaluator._refuse(
+            problem = evaluator._refuse(
                 f"cannot unpack {item!r:.40} into {len(stmt.targets)} names",
                 stmt.iter.span,
             )
+            if isinstance(problem, ValueError):  # in a branch perhaps never taken
+                for name in _assigned(stmt.body) | _filled(stmt.body):
+                    env[name] = UNKNOWN
+                return
+            raise problem
         evaluator.body(stmt.body, block)
 
 
