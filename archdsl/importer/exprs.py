@@ -195,42 +195,41 @@ def literals(expr: object) -> Iterator[Lit]:
         yield from literals(child)
 
 
-def replace_literals(expr: object, new: Iterator[object]) -> object:
-    """`expr` with its slots replaced, in order, by the expressions `new` yields."""
-    if isinstance(expr, Lit):
-        return next(new)
+def transform(expr: object, leaf) -> object:
+    """`expr` rebuilt with `leaf(node)` in place of each node that has no
+    sub-expressions (literals, names, references), in the order they are written."""
     if isinstance(expr, Call):
-        args = tuple(replace_literals(a, new) for a in expr.args)
-        kwargs = tuple((k, replace_literals(v, new)) for k, v in expr.kwargs)
-        return Call(expr.func, args, kwargs)
+        args = tuple(transform(a, leaf) for a in expr.args)
+        return Call(
+            expr.func, args, tuple((k, transform(v, leaf)) for k, v in expr.kwargs)
+        )
     if isinstance(expr, Method):
-        target = replace_literals(expr.target, new)
-        args = tuple(replace_literals(a, new) for a in expr.args)
-        kwargs = tuple((k, replace_literals(v, new)) for k, v in expr.kwargs)
+        target = transform(expr.target, leaf)
+        args = tuple(transform(a, leaf) for a in expr.args)
+        kwargs = tuple((k, transform(v, leaf)) for k, v in expr.kwargs)
         return Method(target, expr.name, args, kwargs)
     if isinstance(expr, BinOp):
-        return BinOp(
-            expr.op, replace_literals(expr.left, new), replace_literals(expr.right, new)
-        )
+        return BinOp(expr.op, transform(expr.left, leaf), transform(expr.right, leaf))
     if isinstance(expr, ListE):
-        return ListE(tuple(replace_literals(i, new) for i in expr.items))
+        return ListE(tuple(transform(i, leaf) for i in expr.items))
     if isinstance(expr, Repeat):
-        return Repeat(replace_literals(expr.item, new), expr.count)
+        return Repeat(transform(expr.item, leaf), expr.count)
     if isinstance(expr, Subscript):
-        target = replace_literals(expr.target, new)
-        return Subscript(target, tuple(_replace_index(i, new) for i in expr.index))
-    return expr
+        index = tuple(_transform_index(i, leaf) for i in expr.index)
+        return Subscript(transform(expr.target, leaf), index)
+    return leaf(expr)
 
 
-def _replace_index(item: object, new: Iterator[object]) -> object:
+def _transform_index(item: object, leaf) -> object:
     if isinstance(item, Slice):
-        return Slice(
-            *(
-                replace_literals(b, new) if b is not None else None
-                for b in (item.start, item.stop, item.step)
-            )
-        )
-    return item if item is Ellipsis else replace_literals(item, new)
+        bounds = (item.start, item.stop, item.step)
+        return Slice(*(None if b is None else transform(b, leaf) for b in bounds))
+    return item if item is Ellipsis else transform(item, leaf)
+
+
+def replace_literals(expr: object, new: Iterator[object]) -> object:
+    """`expr` with its slots replaced, in order, by the expressions `new` yields."""
+    return transform(expr, lambda leaf: next(new) if isinstance(leaf, Lit) else leaf)
 
 
 def shape_key(expr: object) -> str:

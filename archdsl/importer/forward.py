@@ -34,6 +34,7 @@ from .exprs import (
     Subscript,
     depth,
     is_literal,
+    transform,
 )
 from .functions import OPERATORS, describe, function_op, method_op
 from .patterns import pad_like_of
@@ -405,64 +406,21 @@ class _Layout:
 
 
 def _refs(expr: object) -> list[str]:
-    from .exprs import children
-
     if isinstance(expr, (Ref, Part)):
         return [expr.node]
     return [r for child in children(expr) for r in _refs(child)]
 
 
 def _names_in(expr: object) -> list[str]:
-    from .exprs import children
-
     if isinstance(expr, Name):
         return [expr.name]
     return [n for child in children(expr) for n in _names_in(child)]
 
 
 def _substitute(expr: object, value_of) -> object:
-    from . import exprs as e
-
-    if isinstance(expr, Ref):
-        return value_of(expr.node)
-    if isinstance(expr, e.Call):
-        return e.Call(
-            expr.func,
-            tuple(_substitute(a, value_of) for a in expr.args),
-            tuple((k, _substitute(v, value_of)) for k, v in expr.kwargs),
-        )
-    if isinstance(expr, e.Method):
-        return e.Method(
-            _substitute(expr.target, value_of),
-            expr.name,
-            tuple(_substitute(a, value_of) for a in expr.args),
-            tuple((k, _substitute(v, value_of)) for k, v in expr.kwargs),
-        )
-    if isinstance(expr, e.BinOp):
-        return e.BinOp(
-            expr.op, _substitute(expr.left, value_of), _substitute(expr.right, value_of)
-        )
-    if isinstance(expr, e.ListE):
-        return e.ListE(tuple(_substitute(i, value_of) for i in expr.items))
-    if isinstance(expr, e.Subscript):
-        return e.Subscript(
-            _substitute(expr.target, value_of),
-            tuple(_substitute_index(i, value_of) for i in expr.index),
-        )
-    return expr
-
-
-def _substitute_index(item: object, value_of) -> object:
-    from . import exprs as e
-
-    if isinstance(item, e.Slice):
-        return e.Slice(
-            *(
-                None if b is None else _substitute(b, value_of)
-                for b in (item.start, item.stop, item.step)
-            )
-        )
-    return item if item is Ellipsis else _substitute(item, value_of)
+    return transform(
+        expr, lambda leaf: value_of(leaf.node) if isinstance(leaf, Ref) else leaf
+    )
 
 
 def _input(value: object) -> bool:
