@@ -186,11 +186,13 @@ def _ruff(code: str) -> str:
 
 
 @fuzz_settings(100)
-@given(python_exprs())
-def test_calls_lay_out_as_ruff_does(expr):
-    """A member made by a call: `name = Layer(...)` inside a block is indented as a
-    statement inside a Python function, so the two formatters see the same text."""
-    statement = f"member = Sequential({expr})"
+@given(python_exprs(), st.booleans())
+def test_statements_lay_out_as_ruff_does(expr, called):
+    """A member made by a call or a constant from an expression: `name = ...`
+    inside a block is indented as a statement inside a Python function, so the two
+    formatters see the same text (a long expression with operators goes into
+    parentheses, as ruff puts it)."""
+    statement = f"member = Sequential({expr})" if called else f"member = {expr}"
     ours = format_text(f"block B() {{\n    {statement}\n}}\n")
     theirs = _ruff(f"def B():\n    {statement}\n")
     assert ours.splitlines()[1:-1] == theirs.splitlines()[1:]

@@ -102,6 +102,13 @@ class Layout:
         split = _operator_split(items, context)
         if split is not None:
             return self._operands(items, split, context)
+        if context == "statement" and (cut := _expression(items)) is not None:
+            start, end, expression, wrap = cut
+            head = self.sequence(items[:start], context, before)
+            rest = self.sequence(items[end:], context, after=after)
+            if not wrap:  # its redundant parentheses dropped, its brackets break
+                return [head, " ", self.sequence(expression, context), rest]
+            return [head, " ", _parenthesized(self.sequence(expression, "paren")), rest]
         doc: list = [before] if before else []
         prev = Tok("RBRACE", "}", 0) if before else None
         slices = context == "subscript" and any(_is_token(i, ":") for i in items)
@@ -319,6 +326,70 @@ def _operator_split(items: list, context: str) -> list[int] | None:
         return None
     lowest = min(level for level, _ in found)
     return [index for level, index in found if level == lowest]
+
+
+#: What a statement's expression follows: `x = `, `x += `, `return `, `if `.
+_BEFORE_EXPRESSION = {"=", "return", "if"}
+
+
+def _expression(items: list) -> tuple[int, int, list, bool] | None:
+    """A statement's expression with operators at its top (`x = a + b`, `if a and
+    b {`, `return a * b`), to be put in parentheses when it breaks, as ruff does:
+    (start, end, its items, whether to parenthesize it). Redundant parentheses
+    around an expression are dropped, to be put back only where the line breaks."""
+    if not items or _is_token(items[0], "builder"):
+        return None
+    index = next(
+        (
+            i
+            for i, item in enumerate(items)
+            if isinstance(item, Tok)
+            and (item.text in _BEFORE_EXPRESSION or item.kind == "AUG_OP")
+        ),
+        None,
+    )
+    if index is None:
+        return None
+    item = items[index]
+    if item.text == "if" and not (index == 0 or _is_token(items[index - 1], "else")):
+        return None
+    start = index + 1
+    end = len(items)
+    while end > start and isinstance(items[end - 1], Comment):
+        end -= 1
+    expression = items[start:end]
+    unwrapped = False
+    if len(expression) == 1 and isinstance(expression[0], Brackets):
+        inner = expression[0]
+        bare = inner.open.text == "(" and not any(
+            isinstance(i, Comment) or _is_token(i, ",") for i in inner.items
+        )
+        if bare and inner.items and not is_word(items[start - 1]):
+            expression, unwrapped = inner.items, True
+    if any(isinstance(i, Comment) or _is_token(i, ",") for i in expression):
+        return None
+    _mark_operators(expression)
+    split = _operator_split(expression, "paren")
+    wrap = split is not None and not _ends_in_brackets(expression, split)
+    if not (wrap or unwrapped):
+        return None
+    return start, end, expression, wrap
+
+
+def _ends_in_brackets(expression: list, split: list[int]) -> bool:
+    """`y * (a + b)`, `x + f(a, b)`: one operator, then brackets, which break
+    instead (ruff leaves out the parentheses then)."""
+    last = expression[split[-1] + 1 :]
+    return (
+        len(split) == 1
+        and isinstance(last[-1], Brackets)
+        and _operator_split(last, "paren") is None
+    )
+
+
+def _parenthesized(expression) -> Group:
+    """Parentheses only when the expression breaks (ruff's parenthesize-if-expands)."""
+    return Group([IfBreak("("), Indent([SOFT, expression]), SOFT, IfBreak(")")])
 
 
 def _mark_operators(items: list) -> None:
