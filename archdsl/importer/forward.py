@@ -32,6 +32,7 @@ from .exprs import (
     Name,
     Slice,
     Subscript,
+    children,
     depth,
     is_literal,
     transform,
