@@ -52,7 +52,9 @@ CASES = [
     Case("torchvision.shufflenet_v2_x1_0()"),
     Case("torchvision.mnasnet1_0()"),
     Case("torchvision.convnext_tiny()", blocks=("CNBlock", "LayerNorm2d")),
-    Case("torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)),
+    Case(
+        "torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)
+    ),
     Case(
         f"{REFERENCE}/unet.py:UNet(3, 2)",
         ((1, 3, 32, 32),),
@@ -215,6 +217,30 @@ def test_untraceable_and_unknown_operations_are_refused_by_name(tmp_path):
     assert any("`Gate`" in m and "cannot be traced" in m for m in messages), messages
     assert any("`Roll`" in m and "`torch.roll`" in m for m in messages), messages
     assert "block Gate" in result.text and "fc = Linear(4, 4)" in result.text
+
+
+TIED = """
+from torch import nn
+
+class Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = self.a
+
+    def forward(self, x):
+        return self.b(self.a(x))
+"""
+
+
+def test_a_module_under_two_names_is_refused(tmp_path):
+    """A spec builds every member anew: the tied weights would come apart."""
+    source = tmp_path / "tied.py"
+    source.write_text(TIED, encoding="utf-8")
+    result = importer.import_model(f"{source}:Tied()")
+    assert [d.message for d in result.diagnostics] == [
+        "`Tied`: one module is used under several names: `a` and `b`"
+    ]
 
 
 def test_module_list_calls_are_refused_by_name():

@@ -92,6 +92,9 @@ class Walk:
         parameters the root's constructor arguments with the values used as
         defaults, so the spec builds the imported model as it stands."""
         root = self.built.model
+        shared = _shared(root)
+        if shared:  # a spec builds each member anew: the sharing would be lost
+            raise Inexpressible(f"one module is used under several names: {shared}")
         if self.user_code:
             base = closest(root, self.built.arguments.get(id(root), {}))
             if base is not None and base[2]:
@@ -227,6 +230,16 @@ class Walk:
             name = f"{wanted}{n}"
         self.names.add(name)
         return name
+
+
+def _shared(root: nn.Module) -> str:
+    """`a` and `b` for a module that is both (weights tied), else ''."""
+    seen: dict[int, str] = {}
+    for name, module in root.named_modules(remove_duplicate=False):
+        if id(module) in seen and name:
+            return f"`{seen[id(module)]}` and `{name}`"
+        seen.setdefault(id(module), name)
+    return ""
 
 
 def _tensors(module: nn.Module) -> list[tuple[str, object]]:
