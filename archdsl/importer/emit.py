@@ -5,6 +5,7 @@ long calls broken one argument per line, runs of equal Sequential children as
 from __future__ import annotations
 
 from .exprs import Call, Repeat, literal, render, without_defaults
+from .optional import Guarded
 from .params import Param
 from .walk import Definition
 
@@ -42,6 +43,12 @@ def _definition(d: Definition, input_shapes: dict[str, str]) -> str:
         head += f" extends {render(d.extends)}"
     lines = [f"{head} {{"]
     for name, expr in d.members:
+        if isinstance(expr, Guarded):  # an optional member
+            start = f"{INDENT * 2}{name} = "
+            lines.append(f"{INDENT}if {expr.condition} {{")
+            lines.append(start + _layout(_compressed(expr.expr), 2, len(start)))
+            lines.append(f"{INDENT}}}")
+            continue
         start = f"{INDENT}{name} = "
         lines.append(start + _layout(_compressed(expr), 1, len(start)))
     if d.extends is not None:
@@ -77,6 +84,12 @@ def _forward(d: Definition, shapes: dict[str, str]) -> list[str]:
             return [one]
     lines = [f"{INDENT}forward({inputs}) {{"]
     for targets, expr in forward.statements:
+        if isinstance(expr, Guarded):  # an optional member's call
+            start = f"{INDENT * 3}{', '.join(targets)} = "
+            lines.append(f"{INDENT * 2}if {expr.condition} {{")
+            lines.append(start + _layout(expr.expr, 3, len(start)))
+            lines.append(f"{INDENT * 2}}}")
+            continue
         start = f"{INDENT * 2}{', '.join(targets)} = "
         lines.append(start + _layout(expr, 2, len(start)))
     lines.append(f"{INDENT * 2}return {returns}")

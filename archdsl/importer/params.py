@@ -168,3 +168,38 @@ def _int(value: object) -> bool:
 
 def _untelling(value: object, common: tuple = UNTELLING) -> bool:
     return any(_same(value, u) for u in common)
+
+
+def infer_optional(
+    cls: type,
+    common: list[list[Lit]],
+    optional: list[list[Lit]],
+    arguments: list[dict[str, object]],
+    condition: tuple[str, list[str]],
+    has: list[bool],
+) -> Inferred | None:
+    """Parameters of a block whose optional members only some instances have
+    (optional.py): `common[k]` are instance k's shared slots, `optional[j]` the
+    optional members' slots of the j-th instance that has them, `condition` the
+    test that tells them apart and the arguments it reads (none: it is a boolean
+    parameter of its own, named by the text). The slots come back shared first."""
+    shared = infer(cls, common, arguments)
+    having = [a for a, h in zip(arguments, has, strict=True) if h]
+    part = infer(cls, optional, having)
+    names = [n for n in arguments[0] if all(n in a for a in arguments)]
+    if any(p.name not in names for p in part.params):
+        return None  # a value only the instances with the member have
+    synthetic = {
+        p.name: [row[p.name] for row in shared.values]
+        for p in shared.params
+        if p.name not in names
+    }
+    used = {p.name: None for p in shared.params + part.params if p.name in names}
+    text, reads = condition
+    used |= {n: None for n in reads}
+    inferred = _finish(cls, used, synthetic, shared.slots + part.slots, arguments)
+    if not reads:
+        inferred.params.append(Param(text, "bool", False))
+        for row, value in zip(inferred.values, has, strict=True):
+            row[text] = value
+    return inferred

@@ -28,6 +28,7 @@ from .exprs import (
 )
 from .forward import Forward, convert, trace
 from .layers import layer_call, registry_class
+from .optional import merge
 from .params import Param, infer
 from .target import Built
 
@@ -52,6 +53,7 @@ class _Template:
     forward: Forward | None
     problems: list[str]
     body: object = None
+    graph: object = None  # the traced forward (optional.py compares structures)
 
     def expressions(self) -> list[object]:
         found = [e for _, e in self.members]
@@ -158,6 +160,8 @@ class Walk:
         for template in templates:
             groups.setdefault(template.key(), []).append(template)
         ordered = sorted(groups.values(), key=len, reverse=True)
+        if self._merged(kind, ordered):
+            return
         for n, group in enumerate(ordered):
             self._define_group(kind, group, n, ordered[0][0])
 
@@ -177,6 +181,25 @@ class Walk:
         for template, values in zip(group, inferred.values, strict=True):
             self.calls[id(template.module)] = _call(name, inferred.params, values)
         self.definitions.append(definition)
+
+    def _merged(self, kind: type, groups: list[list[_Template]]) -> bool:
+        """One block for structures that differ by optional members (optional.py)."""
+        merged = merge(kind, groups, lambda m: self.built.arguments.get(id(m), {}))
+        if merged is None:
+            return False
+        name = self._name(kind.__name__)
+        definition = Definition("block", name, merged.inferred.params)
+        definition.python = _where(kind)
+        definition.members = merged.members
+        definition.forward = merged.forward
+        for template, values in zip(
+            merged.templates, merged.inferred.values, strict=True
+        ):
+            self.calls[id(template.module)] = _call(
+                name, merged.inferred.params, values
+            )
+        self.definitions.append(definition)
+        return True
 
     def _fill(self, definition: Definition, template: _Template, slots: list) -> None:
         """The definition's members and forward: the template with its slots replaced."""
@@ -204,24 +227,28 @@ class Walk:
                 members.append((name, self.expr_of(child)))
             except Inexpressible as exc:
                 problems.append(f"member `{name}`: {exc}")
-        forward, more = self._forward(module)
-        return _Template(module, members, forward, problems + more)
+        forward, more, graph = self._forward(module)
+        return _Template(module, members, forward, problems + more, graph=graph)
 
-    def _forward(self, module: nn.Module) -> tuple[Forward | None, list[str]]:
+    def _forward(self, module: nn.Module) -> tuple[Forward | None, list[str], object]:
         try:
             graph = trace(module)
         except Exception as exc:  # what fx cannot trace, whatever it raises
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            return None, [
-                f"forward cannot be traced by torch.fx ({type(exc).__name__}: {first})"
-            ]
+            return (
+                None,
+                [
+                    f"forward cannot be traced by torch.fx ({type(exc).__name__}: {first})"
+                ],
+                None,
+            )
         members = {name for name, _ in module.named_children()}
         members |= {
             n
             for n, t in (*module._parameters.items(), *module._buffers.items())
             if t is not None
         }
-        return convert(graph, members)
+        return (*convert(graph, members), graph)
 
     def _name(self, wanted: str) -> str:
         name, n = wanted, 1
