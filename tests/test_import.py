@@ -66,6 +66,7 @@ CASES = [
     ),
     Case(f"{REFERENCE}/resnet_tutorials.py:ResNet50ExtraOutput()"),
     Case(f"{REFERENCE}/functional_style.py:TwoHeads()", blocks=("Stage",)),
+    Case(f"{REFERENCE}/optional_members.py:Net()", ((2, 3, 16, 16),), ("Unit",)),
     Case("timm:create_model('resnet18', num_classes=10)", blocks=("BasicBlock",)),
 ]
 
@@ -153,6 +154,20 @@ def test_round_trip_keys_outputs_and_gradients(case):
             assert p.grad is None and q.grad is None, name
         else:
             assert torch.equal(p.grad, q.grad), name
+
+
+def test_optional_members_are_one_block_with_a_condition():
+    """Bottleneck with and without `downsample` is one block, as torchvision's
+    class is: the condition is read from the arguments that differ; where none
+    tells (a string chooses), a boolean parameter does. The round trips above
+    prove both compute what each instance computed."""
+    for target in ("torchvision.resnet50()", "torchvision.resnext50_32x4d()"):
+        text = imported(target).text
+        assert re.findall(r"^block (\w+)", text, re.M) == ["Bottleneck"]
+        assert text.count("if stride != 1 or inplanes != planes * 4 {") == 2
+    text = imported(f"{REFERENCE}/optional_members.py:Net()").text
+    assert "block Unit(channels: int, use_project: bool = False)" in text
+    assert text.count("if use_project {") == 2
 
 
 def test_unet_blocks_take_the_parameters_that_differ():

@@ -36,6 +36,7 @@ from .exprs import (
     literals,
     replace_literals,
     shape_key,
+    transform,
 )
 from .forward import Forward
 from .params import FACTORS, Inferred, infer_optional
@@ -146,8 +147,29 @@ def _forward(forward: Forward, slots, optional: list[str], condition: str):
             new += _guarded(name, calls[0], condition)
         if len(calls) != 1 or not all(isinstance(a, Name) for a in calls[0].args):
             return None  # called twice, or on an expression: not the pattern
-        statements = new
+        statements, returns = _without_copy(new, returns, name)
     return Forward(forward.inputs, statements, returns)
+
+
+def _without_copy(statements: list, returns: tuple, name: str):
+    """`x1 = identity` left where the call was a statement of its own: later reads
+    of `x1` read `identity` (x1 is assigned nowhere else)."""
+    copies = [
+        (k, targets[0])
+        for k, (targets, expr) in enumerate(statements)
+        if expr == Name(name) and len(targets) == 1
+    ]
+    if len(copies) != 1:
+        return statements, returns
+    k, copy = copies[0]
+    if sum(copy in targets for targets, _ in statements) != 1:
+        return statements, returns
+
+    def read(leaf):
+        return Name(name) if leaf == Name(copy) else leaf
+
+    rest = [(t, transform(e, read)) for t, e in statements[k + 1 :]]
+    return statements[:k] + rest, tuple(transform(r, read) for r in returns)
 
 
 def new_has(statements: list, name: str) -> bool:
