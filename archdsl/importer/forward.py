@@ -122,7 +122,11 @@ class _Converter:
                     f"calls `self.{node.target}`, a module inside a member"
                 )
             if any(isinstance(a, (list, tuple)) for a in node.args):
-                raise Inexpressible(f"passes a list of tensors to `{node.target}`")
+                raise Inexpressible(
+                    f"passes a list of tensors to `{node.target}`: a block's forward"
+                    " takes tensors (`forward(x)` declares no list), and torch.fx"
+                    " traced the loop that grows the list unrolled"
+                )
             return Call(node.target, self._args(node.args), self._kwargs(node.kwargs))
         if node.op == "call_function":
             return self._function(node)
@@ -157,7 +161,9 @@ class _Converter:
         if op.signature.params[0].types == ("tensors",) and _input(first):
             raise Inexpressible(
                 f"takes a list of tensors as its input `{first.name}` "
-                f"(`{describe(target)}` of it); a forward's inputs are tensors"
+                f"(`{describe(target)}` of it); a forward's inputs are tensors, so"
+                " `.arch` would take the joined tensor (as specs/zoo/densenet.arch"
+                " does), which changes what the block's callers pass"
             )
         names = [p.name for p in op.signature.params]
         args = tuple(
