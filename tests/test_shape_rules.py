@@ -323,6 +323,14 @@ OP_SAMPLES = {
     "interpolate": (dict(size=None, scale_factor=2.0, mode="nearest"), [x]),
     "adaptive_avg_pool2d": (dict(output_size=[2, 3]), [x]),
     "pad_like": ({}, [(2, 3, 4, 5), (2, 7, 9, 11)]),
+    "chunk": (dict(chunks=2, dim=1), [x]),
+    "split": (dict(split_size_or_sections=[1, 3], dim=2), [x]),
+    "unbind": (dict(dim=-1), [x]),
+    "size": ({}, [x]),
+    "view": (dict(size=[6, -1]), [x]),
+    "expand": (dict(size=[7, 2, 3, 4, 5]), [x]),
+    "contiguous": ({}, [x]),
+    "dropout": (dict(p=0.5), [x]),
 }
 
 
@@ -383,12 +391,19 @@ def test_op_rule_matches_torch(name):
         scope: dict = {}
         exec(PAD_LIKE, {"F": torch.nn.functional, "Tensor": torch.Tensor}, scope)  # noqa: S102
         func = scope["pad_like"]
+    elif op.method:  # `x.view(...)`: a tensor method only
+        func = getattr(torch.Tensor, op.python)
     else:
         module, attr = op.python.split(".")
         func = getattr({"torch": torch, "F": torch.nn.functional}[module], attr)
     out = func(*tensors, **kwargs)
     inferred = OP_SHAPES[name](kwargs, *shapes)
-    assert tuple(inferred) == tuple(out.shape)
+    if op.gives == "sizes":  # the sizes themselves
+        assert tuple(inferred) == tuple(out)
+    elif op.gives == "tensors":  # several tensors, one shape each
+        assert list(inferred) == [tuple(t.shape) for t in out]
+    else:
+        assert tuple(inferred) == tuple(out.shape)
 
 
 @pytest.mark.parametrize(
