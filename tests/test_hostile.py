@@ -29,6 +29,9 @@ import archdsl
 from archdsl.bases import BUILDERS
 from archdsl.errors import ArchError
 from archdsl.ops import BUILTINS, TENSOR_OPS, layers
+from archdsl.check.state import FILLS, FULL, SIZED
+from archdsl.ops.init_functions import INIT_SIGNATURES
+from archdsl.ops.vision_ops import VISION_SIGNATURES
 from archdsl.source import Source
 from archdsl.syntax.parser import grammar_text
 
@@ -204,10 +207,15 @@ HOSTILE = {
 # What generated code may import and call: the allowlist the AST check enforces.
 ALLOWED_IMPORTS = {"__future__", "collections", "fnmatch", "torch", "torch.nn.functional",
                    "torchvision"}  # fmt: skip
-ALLOWED_NAMES = {*BUILTINS, "super", "any", "OrderedDict", "fnmatchcase", "pad_like"}
+ALLOWED_NAMES = {*BUILTINS, "super", "any", "OrderedDict", "fnmatchcase", "pad_like",
+                 "isinstance"}  # fmt: skip
 ALLOWED_METHODS = {"named_children", "named_parameters", "requires_grad_", "size",
-                   "add_module", "append", "extend", "children"}  # fmt: skip
+                   "add_module", "append", "extend", "children", "modules",
+                   "named_modules"}  # fmt: skip
 OP_SPELLINGS = {op.python for op in TENSOR_OPS.values()} | {"F.pad"}
+#: a Parameter or Buffer member's initial tensor: torch.zeros(...).normal_(...)
+OP_SPELLINGS |= {f"torch.{name}" for name in (*SIZED, FULL)}
+ALLOWED_METHODS |= set(FILLS)
 #: ops torch has as tensor methods only (`x.view(n, -1)`), called on a tensor
 ALLOWED_METHODS |= {op.python for op in TENSOR_OPS.values() if op.method}
 
@@ -258,14 +266,18 @@ def _assert_allowed_call(func: ast.expr, defined: set[str]) -> None:
     if isinstance(func.value, ast.Name):
         owner = func.value.id
         spelled = f"{owner}.{func.attr}"
-        if owner == "nn":
-            assert func.attr in layers(), spelled
+        if owner == "nn":  # a layer, or a Parameter/Buffer member's wrapper
+            assert func.attr in {*layers(), "Parameter", "Buffer"}, spelled
         elif owner in ("torch", "F"):
             assert spelled in OP_SPELLINGS, spelled
         elif owner == "models":
             assert func.attr in BUILDERS, spelled
+        elif owner == "ops":  # `from torchvision import ops`: its layers only
+            assert func.attr in VISION_SIGNATURES, spelled
         else:
             assert func.attr in ALLOWED_METHODS, spelled
+    elif ast.unparse(func.value) == "nn.init":  # an `init { ... }` statement's calls
+        assert func.attr in INIT_SIGNATURES, ast.unparse(func)
     elif isinstance(func.value, ast.Call) and func.attr == "__init__":
         assert isinstance(func.value.func, ast.Name) and func.value.func.id == "super"
     else:
@@ -408,7 +420,8 @@ def test_failed_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatch):
 
 def test_only_the_loader_executes_code():
     """The one `exec` in archdsl runs archdsl's own generated module (load());
-    no `eval`, no `literal_eval`, no other `exec`."""
+    no `eval`, no other `exec`. `archdsl import` reads its target's arguments
+    (`torchvision.vgg16_bn(num_classes=10)`) with `literal_eval`: literals only."""
     found = []
     for path in sorted((ROOT / "archdsl").rglob("*.py")):
         tree = ast.parse(path.read_text())
@@ -420,4 +433,8 @@ def test_only_the_loader_executes_code():
                     name = "literal_eval"
                 if name in ("eval", "exec", "literal_eval", "__import__"):
                     found.append((path.relative_to(ROOT).as_posix(), name))
-    assert found == [("archdsl/pipeline.py", "exec")]
+    assert found == [
+        ("archdsl/importer/target.py", "literal_eval"),
+        ("archdsl/importer/target.py", "literal_eval"),
+        ("archdsl/pipeline.py", "exec"),
+    ]
