@@ -170,6 +170,15 @@ def test_optional_members_are_one_block_with_a_condition():
     assert text.count("if use_project {") == 2
 
 
+def test_stages_of_one_block_are_one_builder():
+    """ResNet's layer1 ... layer4 as torchvision's _make_layer writes them: one
+    builder, a call per stage (the round trips prove keys and outputs)."""
+    text = imported("torchvision.resnet50()").text
+    assert "builder make_layer(inplanes: int, planes: int, blocks: int, stride" in text
+    assert "*[Bottleneck(planes * 4, planes) for _ in range(blocks - 1)]" in text
+    assert "layer3 = make_layer(512, 256, 6, stride=2)" in text
+
+
 def test_unet_blocks_take_the_parameters_that_differ():
     text = imported(f"{REFERENCE}/unet.py:UNet(3, 2)").text
     assert "block DoubleConv(in_channels: int, out_channels: int)" in text

@@ -11,6 +11,7 @@ This package imports torch; the compiler front end never imports it.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from ..errors import Diagnostic
 from ..fmt import format_text
 from .emit import emit
 from .exprs import Inexpressible
+from .stages import stage_builders
 from .target import build_target
 from .walk import Walk
 
@@ -41,9 +43,12 @@ def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imp
         return Imported("", [Diagnostic(f"`{cls}`: {exc}")], 0)
     shapes = _input_shapes(definitions[-1], target, input_shape)
     header = [f"Imported by `archdsl import {target}`."]
-    text = format_text(
-        emit(definitions, header, shapes)
-    )  # as `archdsl fmt` lays it out
+    text = format_text(emit(definitions, header, shapes))  # as `archdsl fmt` does
+    staged = copy.deepcopy(definitions)
+    stage_builders(staged, set(walk.names))
+    shorter = format_text(emit(staged, header, shapes))
+    if _lines(shorter) < _lines(text):  # a builder only where it saves lines
+        text, definitions = shorter, staged
     diagnostics = [
         Diagnostic(
             f"`{d.name}` ({d.python}): {problem}",
@@ -55,6 +60,10 @@ def import_model(target: str, input_shape: tuple[int, ...] | None = None) -> Imp
     if not diagnostics:
         diagnostics = _checked(text, target)
     return Imported(text, diagnostics, _python_lines(definitions, built))
+
+
+def _lines(text: str) -> int:
+    return sum(1 for line in text.splitlines() if line.strip())
 
 
 def _grouped(problems: list[str]) -> list[str]:

@@ -50,6 +50,8 @@ def without_defaults(expr: object) -> object:
         return Call(expr.func, args, kwargs)
     if isinstance(expr, ListE):
         return ListE(tuple(without_defaults(i) for i in expr.items))
+    if isinstance(expr, Repeat):
+        return Repeat(without_defaults(expr.item), expr.count)
     return expr
 
 
@@ -150,7 +152,8 @@ def render(expr: object, precedence: int = 0) -> str:
     if isinstance(expr, ListE):
         return "[" + ", ".join(render(item) for item in expr.items) + "]"
     if isinstance(expr, Repeat):
-        return f"*[{render(expr.item)} for _ in range({expr.count})]"
+        count = expr.count if isinstance(expr.count, int) else render(expr.count)
+        return f"*[{render(expr.item)} for _ in range({count})]"
     if isinstance(expr, Subscript):
         return render_subscript(expr)
     raise TypeError(f"not an expression: {expr!r}")

@@ -122,7 +122,9 @@ def _finish(cls, used, synthetic, exprs, arguments) -> Inferred:
     return Inferred(params, exprs, values)
 
 
-def _defaults(cls: type) -> dict[str, object]:
+def _defaults(cls: type | dict) -> dict[str, object]:
+    if isinstance(cls, dict):  # a builder the importer makes up: its defaults
+        return cls
     try:
         params = inspect.signature(cls.__init__).parameters.values()
     except (TypeError, ValueError):
