@@ -146,7 +146,10 @@ class Interpreter:
             base = self.value(node.base, env)
             for child_name, child in base.named_children():
                 module.add_module(child_name, child)
-        self.body(module, node.body)
+        inits: list[ir.Init] = []
+        self.body(module, node.body, inits)
+        for init in inits:  # at the end of __init__, in the order written
+            self.initialise(module, init)
         self.freeze(module, node.body)
         return module
 
@@ -168,13 +171,40 @@ class Interpreter:
                 raise OracleError(f"`{node.name}` needs `{param.name}`")
         return env
 
-    def body(self, module: Instance, stmts: tuple[ir.Node, ...]) -> None:
+    def body(self, module: Instance, stmts: tuple[ir.Node, ...], inits: list) -> None:
         for stmt in stmts:
             if isinstance(stmt, ir.Assign):
                 self.assign(module, stmt)
+            elif isinstance(stmt, ir.Init):
+                inits.append(stmt)
             elif isinstance(stmt, ir.If):
                 branch = stmt.then if self.value(stmt.cond, module.env) else stmt.orelse
-                self.body(module, branch)
+                self.body(module, branch, inits)
+
+    def initialise(self, module: Instance, init: ir.Init) -> None:
+        """`init { ... }`: over the instance's modules in registration order, the
+        first rule whose type or path pattern fits applies its calls."""
+        for path, child in module.named_modules():
+            for rule in init.rules:
+                if builtins.any(_fits(t, path, child) for t in rule.targets):
+                    for action in rule.actions:
+                        self.init_action(module, child, action)
+                    break
+
+    def init_action(self, module: Instance, child: nn.Module, call: ir.Call) -> None:
+        tensor_arg, *rest = call.args
+        target = tensor_arg.value
+        parts = (target.id,) if isinstance(target, ir.Name) else target.parts
+        owner = child.get_submodule(".".join(parts[:-1])) if parts[:-1] else child
+        tensor = getattr(owner, parts[-1])
+        if tensor is None:  # a layer built with bias=False
+            return
+        evaluator = Evaluator(self, module.env, None)
+        args = [evaluator.expr(a.value) for a in rest if not isinstance(a, ir.Keyword)]
+        kwargs = {
+            a.name: evaluator.expr(a.value) for a in rest if isinstance(a, ir.Keyword)
+        }
+        getattr(nn.init, call.func.id)(tensor, *args, **kwargs)
 
     def assign(self, module: Instance, stmt: ir.Assign) -> None:
         value = self.value(stmt.value, module.env)
@@ -185,6 +215,8 @@ class Interpreter:
         name = stmt.target[0]
         if isinstance(value, nn.Module):
             module.add_module(name, value)
+        elif isinstance(value, (nn.Parameter, nn.Buffer)):
+            setattr(module, name, value)  # nn.Module registers it under the name
         module.env[name] = value
 
     def freeze(self, module: Instance, stmts: tuple[ir.Node, ...]) -> None:
@@ -274,6 +306,8 @@ class Evaluator:
                 return values[node.id]
             if node.id in module._modules:
                 return module._modules[node.id]
+            if node.id in module._parameters or node.id in module._buffers:
+                return getattr(module, node.id)
             if node.id == "training":  # nn.Module's flag
                 return module.training
         if node.id in self.env:
@@ -380,7 +414,38 @@ class Evaluator:
             if args:
                 raise OracleError("nn.Sequential takes children or names, not both")
             return nn.Sequential(OrderedDict(kwargs))
+        if name in STATE_FUNCTIONS:
+            return STATE_FUNCTIONS[name](*args, **kwargs)
         layer = getattr(nn, name, None)
         if not (isinstance(layer, type) and issubclass(layer, nn.Module)):
-            raise OracleError(f"`{name}` is not a torch.nn layer")
+            import torchvision.ops
+
+            layer = getattr(torchvision.ops, name, None)
+        if not (isinstance(layer, type) and issubclass(layer, nn.Module)):
+            raise OracleError(f"`{name}` is not a torch.nn or torchvision.ops layer")
         return layer(*args, **kwargs)
+
+
+def _fits(target: ir.Name | ir.Constant, path: str, module: nn.Module) -> bool:
+    """An init rule's target: a path pattern, or a layer or block type."""
+    if isinstance(target, ir.Constant):
+        return bool(path) and fnmatchcase(path, target.value)
+    if isinstance(module, Instance):
+        return module.node.name == target.id
+    return type(module).__name__ == target.id
+
+
+def _fill(method: str):
+    return lambda tensor, *args, **kwargs: getattr(tensor, method)(*args, **kwargs)
+
+
+#: Parameter and Buffer members: the tensor factories and in-place fills they use.
+STATE_FUNCTIONS = {
+    "Parameter": nn.Parameter,
+    "Buffer": nn.Buffer,
+    **{
+        name: getattr(torch, name)
+        for name in ("zeros", "ones", "empty", "full", "rand", "randn")
+    },  # fmt: skip
+    **{name: _fill(name) for name in ("normal_", "uniform_", "fill_", "zero_")},
+}

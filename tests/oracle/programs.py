@@ -39,13 +39,13 @@ from .layers import Layers, Signature, Tensor
 
 # Names generated code itself uses or that read like its own: forward values may
 # take any of these (the checker accepts them); build-time names the second pool.
-VALUE_NAMES = ["out", "x", "y", "z", "relu", "cat", "identity", "training",
-               "to", "state_dict", "Linear", "Sequential", "ReLU", "dim", "shape",
+VALUE_NAMES = ["out", "x", "y", "z", "relu", "cat", "identity", "to",
+               "state_dict", "Linear", "Sequential", "ReLU", "dim", "shape",
                "k", "mean", "flatten", "result", "out_1", "x_1", "h", "input_1"]  # fmt: skip
 BUILD_NAMES = ["out", "y", "relu", "cat", "identity", "dim", "shape", "k", "i",
                "mean", "flatten", "block", "model", "spec", "result", "out_1", "x_1",
                "os", "sys", "math", "np", "h", "n", "c", "tanh", "sigmoid"]  # fmt: skip
-DEF_NAMES = ["out", "x", "identity", "training", "cuda", "to", "state_dict",
+DEF_NAMES = ["out", "x", "identity", "cuda", "to", "state_dict",
              "parameters", "modules", "children", "add_module", "register_buffer",
              "block", "model", "spec", "result", "Blk", "Stage", "x_1"]  # fmt: skip
 
