@@ -45,8 +45,11 @@ class ExprWriter:
         definitions: set[str],
         uses: set[str] | None = None,
         members: frozenset[str] = frozenset(),
+        values: frozenset[str] = frozenset(),
     ) -> None:
         self.name = name
+        #: a forward's inputs and values: they shadow layer types (`ReLU = x`)
+        self.values = values
         self.definitions = definitions
         self.members = members  # members shadow tensor ops of the same name (`relu`)
         #: names bound by the comprehensions being written: they shadow everything
@@ -65,6 +68,8 @@ class ExprWriter:
     def _name(self, expr: ir.Name) -> Doc:
         if expr.id in self.bound:
             return expr.id
+        if expr.id in self.values:
+            return self.name(expr.id)
         found = layer(expr.id)  # a layer type as a value: `norm_layer=BatchNorm2d`
         return found.python if found is not None else self.name(expr.id)
 

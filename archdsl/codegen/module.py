@@ -298,6 +298,18 @@ def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
     )
 
 
+def _forward_values(forward: ir.Forward) -> frozenset[str]:
+    """The names a forward binds: its inputs and every value it assigns."""
+    names = {i.name for i in forward.inputs}
+    pending = list(forward.body)
+    while pending:
+        stmt = pending.pop()
+        names.update(getattr(stmt, "targets", ()))
+        for field in ("then", "orelse", "body"):
+            pending.extend(getattr(stmt, field, ()))
+    return frozenset(names)
+
+
 def _tensors(count: int) -> str:
     return "Tensor" if count == 1 else f"tuple[{', '.join(['Tensor'] * count)}]"
 
@@ -311,6 +323,7 @@ def _forward(out: Writer, info: DefInfo, definitions: set[str], uses: set[str]) 
         definitions,
         uses,
         frozenset(info.members),
+        _forward_values(forward),
     )
     inputs = tuple(["self", *(f"{i.name}: Tensor" for i in forward.inputs)])
     returns = _tensors(info.outputs)

@@ -14,7 +14,6 @@ from .indexing import chunk, dropout, expand, size, split, unbind
 from .linear import bilinear, embedding, linear, prelu
 from .norm import layer_norm, norm
 from .pool import adaptive_pool, pool
-from .vision import VISION_SHAPES
 from .resize import (
     channel_shuffle,
     interpolate,
@@ -37,6 +36,7 @@ from .tensor import (
     unflatten,
     unsqueeze,
 )
+from .vision import VISION_SHAPES
 
 #: Layers whose output has their input's shape (rank checks aside).
 ELEMENTWISE = (
