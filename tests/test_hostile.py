@@ -27,9 +27,9 @@ from lark import Lark
 
 import archdsl
 from archdsl.bases import BUILDERS
+from archdsl.check.state import FILLS, FULL, SIZED
 from archdsl.errors import ArchError
 from archdsl.ops import BUILTINS, TENSOR_OPS, layers
-from archdsl.check.state import FILLS, FULL, SIZED
 from archdsl.ops.init_functions import INIT_SIGNATURES
 from archdsl.ops.vision_ops import VISION_SIGNATURES
 from archdsl.source import Source
