@@ -51,10 +51,10 @@ def why_reserved(name: str, *, attribute: bool = False) -> str | None:
         return f"`{name}` is used by the generated code"
     if name in PYTHON_BUILTINS:
         return f"`{name}` is a Python builtin"
-    if name == "training":  # forward reads it as `self.training`, whatever shadows it
-        return "`training` is the module's train/eval flag, which forward reads"
     if attribute and name.startswith("_"):
         return f"member `{name}` starts with an underscore, which nn.Module keeps for itself"
     if attribute and name in MODULE_ATTRIBUTES:
         return f"`{name}` is an nn.Module attribute"
+    if name == "training":  # forward reads it as `self.training`, whatever shadows it
+        return "`training` is the module's train/eval flag, which forward reads"
     return None
