@@ -125,19 +125,26 @@ class ExprChecker:
                 expr.iter.span,
             )
             count = 1
-        outer, outer_repeat = self.scope, self.repeat
-        self.repeat *= count or 1
-        self.scope = Scope(outer)
-        element = types.item(iterable.type) if len(expr.targets) == 1 else "any"
-        for target in expr.targets:
-            self._check_loop_name(target, expr.span)
-            self.scope.symbols[target] = Symbol(
-                target, "loop", Value(element), expr.span
-            )
+        outer, outer_repeat = self.enter_loop(expr.targets, iterable, count, expr.span)
         try:
             return Value(_list_type([self.expr(expr.elt).type]))
         finally:
             self.scope, self.repeat = outer, outer_repeat
+
+    def enter_loop(
+        self, targets: tuple[str, ...], iterable: Value, count: int | None, span
+    ) -> tuple[Scope, int]:
+        """Open a loop's scope, its variables bound to the iterable's items (several
+        unpacked: unknown), what it builds counted `count` times when known. Returns
+        the scope and repeat count to restore when the loop ends."""
+        outer, outer_repeat = self.scope, self.repeat
+        self.repeat *= count or 1
+        self.scope = Scope(outer)
+        element = types.item(iterable.type) if len(targets) == 1 else "any"
+        for target in targets:
+            self._check_loop_name(target, span)
+            self.scope.symbols[target] = Symbol(target, "loop", Value(element), span)
+        return outer, outer_repeat
 
     def _check_loop_name(self, name: str, span: Span | None) -> None:
         """A loop variable is a local of the generated code: it must not hide a name

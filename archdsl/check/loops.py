@@ -9,7 +9,6 @@ from __future__ import annotations
 from .. import ir
 from . import types
 from .context import Symbol, Value
-from .exprs import Scope
 from .limits import iterations
 
 #: A container member's methods a body may call, with the types of their arguments.
@@ -31,15 +30,8 @@ def check_for(checker, stmt: ir.For) -> None:
             stmt.iter.span,
             hint="loop over a list, `range(n)`, `zip(...)` or `enumerate(...)`",
         )
-    outer, outer_repeat = checker.scope, checker.repeat
-    checker.repeat *= iterations(stmt.iter, checker.known) or 1
-    checker.scope = Scope(outer)
-    element = types.item(iterable.type) if len(stmt.targets) == 1 else "any"
-    for target in stmt.targets:
-        checker._check_loop_name(target, stmt.span)
-        checker.scope.symbols[target] = Symbol(
-            target, "loop", Value(element), stmt.span
-        )
+    count = iterations(stmt.iter, checker.known)
+    outer, outer_repeat = checker.enter_loop(stmt.targets, iterable, count, stmt.span)
     checker.loops += 1
     try:
         checker.body(stmt.body)
