@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__, ir
 from ..check.context import Context, DefInfo
 from ..check.families import class_constants, variant_root
+from ..ir.walk import assigned
 from ..output import GENERATED_MARK
 from ..source import Source
 from .exprs import ExprWriter, literal, path_text
@@ -299,15 +300,9 @@ def _has_code(stmts: tuple[ir.Node, ...]) -> bool:
 
 
 def _forward_values(forward: ir.Forward) -> frozenset[str]:
-    """The names a forward binds: its inputs and every value it assigns."""
-    names = {i.name for i in forward.inputs}
-    pending = list(forward.body)
-    while pending:
-        stmt = pending.pop()
-        names.update(getattr(stmt, "targets", ()))
-        for field in ("then", "orelse", "body"):
-            pending.extend(getattr(stmt, field, ()))
-    return frozenset(names)
+    """The names a forward binds: its inputs, loop variables and assigned values."""
+    inputs = {i.name for i in forward.inputs}
+    return frozenset(inputs | assigned(forward.body, loop_variables=True))
 
 
 def _tensors(count: int) -> str:

@@ -46,6 +46,30 @@ def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
     return expr.model_copy(update=changes) if changes else expr
 
 
+def forward_statements(stmts: tuple[ir.Node, ...]) -> Iterator[ir.Node]:
+    """Every statement of a forward body, those inside `if`s and loops too, in
+    source order."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, ir.FIf):
+            yield from forward_statements(stmt.then)
+            yield from forward_statements(stmt.orelse)
+        elif isinstance(stmt, ir.FFor):
+            yield from forward_statements(stmt.body)
+
+
+def assigned(stmts: tuple[ir.Node, ...], loop_variables: bool = False) -> set[str]:
+    """The names a forward body assigns, anywhere in it. Loop variables count only
+    when asked: they name modules, not tensors, but they shadow like any name."""
+    kinds = (ir.FAssign, ir.FFor) if loop_variables else ir.FAssign
+    return {
+        name
+        for stmt in forward_statements(stmts)
+        if isinstance(stmt, kinds)
+        for name in stmt.targets
+    }
+
+
 def returns(stmts: tuple[ir.Node, ...]) -> Iterator[ir.FReturn]:
     """The `return` statements of a forward body, inside `if`s too, in order."""
     for stmt in stmts:

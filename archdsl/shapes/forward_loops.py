@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import ir
 from ..check.forward_loops import appended
+from ..ir.walk import assigned, forward_statements
 from ..ops.shapes import UNKNOWN
 from .built import SeqModule
 from .tensors import UNKNOWN_TENSOR
@@ -31,7 +32,7 @@ def loop_items(inference, stmt: ir.FFor, values, block) -> list[Any] | None:
 def run_for(inference, stmt: ir.FFor, values, block, path) -> Any:
     items = loop_items(inference, stmt, values, block)
     if items is None:
-        for target in _targets(stmt.body):
+        for target in changed_by(stmt.body):
             values[target] = UNKNOWN_TENSOR
         return None
     for item in items:
@@ -55,14 +56,12 @@ def run_append(inference, stmt: ir.FCall, values, block, path) -> None:
     values[name] = [*current, item] if isinstance(current, list) else UNKNOWN_TENSOR
 
 
-def _targets(stmts) -> set[str]:
-    found: set[str] = set()
-    for stmt in stmts:
-        if isinstance(stmt, ir.FAssign):
-            found.update(stmt.targets)
-        elif isinstance(stmt, ir.FCall) and (hit := appended(stmt.call)):
-            found.add(hit[0])
-        elif isinstance(stmt, (ir.FIf, ir.FFor)):
-            inner = (*getattr(stmt, "then", ()), *getattr(stmt, "orelse", ()))
-            found |= _targets((*inner, *getattr(stmt, "body", ())))
-    return found
+def changed_by(stmts) -> set[str]:
+    """The values statements may change: what they assign and the lists they append
+    to, in nested `if`s and loops too. Unknown after a loop or a branch that shape
+    inference cannot follow."""
+    changed = assigned(stmts)
+    for stmt in forward_statements(stmts):
+        if isinstance(stmt, ir.FCall) and (hit := appended(stmt.call)):
+            changed.add(hit[0])
+    return changed

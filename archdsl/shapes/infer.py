@@ -39,7 +39,7 @@ from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
-from .forward_loops import run_append, run_for
+from .forward_loops import changed_by, run_append, run_for
 from .forward_values import ForwardValues
 from .inputs import unify
 from .modules import Evaluator, split_arguments
@@ -274,7 +274,7 @@ class Inference(ForwardValues, ModuleCalls):
                 elif _branch_returns(stmt):
                     return UNKNOWN_TENSOR  # chosen by a value known only at run time
                 else:  # neither branch is checked; what they set is unknown after
-                    for target in _targets(stmt):
+                    for target in changed_by((*stmt.then, *stmt.orelse)):
                         values[target] = UNKNOWN_TENSOR
         return None
 
@@ -509,16 +509,6 @@ class Inference(ForwardValues, ModuleCalls):
             given = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
             parts.append(f"for the input size given ({given})")
         return "; ".join(parts) or None
-
-
-def _targets(stmt: ir.FIf) -> set[str]:
-    found: set[str] = set()
-    for inner in (*stmt.then, *stmt.orelse):
-        if isinstance(inner, ir.FAssign):
-            found.update(inner.targets)
-        elif isinstance(inner, ir.FIf):
-            found |= _targets(inner)
-    return found
 
 
 def _branch_returns(stmt: ir.FIf) -> bool:

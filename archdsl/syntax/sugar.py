@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import ir
+from ..ir.walk import assigned
 from ..source import Span
 
 #: Prefixes under which torch spells the operations `forward` calls by short name.
@@ -65,7 +66,7 @@ def plain_forward(
 ) -> ir.Forward:
     """`forward` with method calls, `.shape` and `torch.`/`F.` prefixes lowered;
     `members` are tensors too: parameters and buffers (`class_token.expand(...)`)."""
-    values = {i.name for i in forward.inputs} | _assigned(forward.body) | members
+    values = {i.name for i in forward.inputs} | assigned(forward.body) | members
 
     def lower(node: ir.Node) -> ir.Node:
         if isinstance(node, ir.Call) and isinstance(node.func, ir.Path):
@@ -116,18 +117,6 @@ def _dotted_call(node: ir.Call, parts: tuple[str, ...], values: set[str]) -> ir.
         name = ir.Name(id=parts[-1], span=func.span)
         return node.model_copy(update={"func": name})
     return node
-
-
-def _assigned(stmts: tuple[ir.Node, ...]) -> set[str]:
-    names: set[str] = set()
-    for stmt in stmts:
-        if isinstance(stmt, ir.FAssign):
-            names.update(stmt.targets)
-        elif isinstance(stmt, ir.FIf):
-            names |= _assigned(stmt.then) | _assigned(stmt.orelse)
-        elif isinstance(stmt, ir.FFor):  # its targets are modules: not tensors
-            names |= _assigned(stmt.body)
-    return names
 
 
 def _mapped(node: ir.Node, fn: Callable[[ir.Node], ir.Node]) -> ir.Node:
