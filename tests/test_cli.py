@@ -287,3 +287,15 @@ def test_an_input_size_decides_what_depended_on_it(capsys):
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "warning" not in err
     assert "receives 3840" in err
+
+
+def test_summary_of_a_named_variant_counts_the_variant(tmp_path):
+    spec = tmp_path / "net.arch"
+    spec.write_text(
+        "model Net(width: int = 8) {\n    fc = Linear(4, width)\n"
+        "    forward(x: [N, 4]) = fc(x)\n}\n\nmodel wide = Net(32)\n"
+    )
+    result = run("summary", spec, "--model", "wide")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wide (Net): input as declared")
+    assert "parameters: 160 " in result.stdout  # 4*32+32, not Net's 4*8+8

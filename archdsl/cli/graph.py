@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ArchError, Diagnostic
-from .model_args import infer
+from .model_args import infer, shown_name
 from .options import positive, shape_options
 
 #: What each output suffix is: a format `dot` draws, or source written as text.
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     info, _, result = infer(compiled, args, engine=partial(Tracer, trace=trace))
     if result.errors:
         raise ArchError(result.diagnostics)
-    trace.name = info.name
+    trace.name = shown_name(info, args)
     picture = layout(trace, args.depth)
     if TEXT.get(suffix) == "mermaid":
         from ..graph.mermaid import to_mermaid

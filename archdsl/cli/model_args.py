@@ -41,6 +41,12 @@ def infer(compiled, args: argparse.Namespace, engine=None):
     return info, shapes, result
 
 
+def shown_name(info, args: argparse.Namespace) -> str:
+    """The model as a title names it: `vgg11 (VGG)` for a named variant."""
+    chosen = getattr(args, "model", None)
+    return f"{chosen} ({info.name})" if chosen and chosen != info.name else info.name
+
+
 def model_params(info, items: list[str]) -> dict[str, object]:
     """The -p values for `info`'s parameters: known names, of the declared types."""
     params = dict(parse_param(item) for item in items)

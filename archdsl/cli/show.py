@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ArchError
-from .model_args import infer
+from .model_args import infer, shown_name
 from .options import positive, shape_options
 
 
@@ -44,7 +44,7 @@ def summary(args: argparse.Namespace) -> int:
         name: "[" + ", ".join(str(d) for d in shape) + "]"
         for name, shape in shapes.items()
     } or {"input": "as declared"}
-    print(render_summary(info.name, result, shown, args.depth))
+    print(render_summary(shown_name(info, args), result, shown, args.depth))
     return 0
 
 
