@@ -64,7 +64,7 @@ TERMINAL_KINDS = {
 }
 
 PUNCTUATION = set("()[]{},;:.")
-BUILTIN_NAMES = {*NN_SIGNATURES, *TENSOR_OPS, *BUILTINS}
+BUILTIN_NAMES = {*NN_SIGNATURES, *TENSOR_OPS, *BUILTINS, "partial"}  # check/partials.py
 TYPE_NAMES = {*PARAM_TYPES, "list", "tuple"}
 
 

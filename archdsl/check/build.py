@@ -21,6 +21,7 @@ from .init import check_init_args
 from .inplace import is_inplace, spread_first
 from .limits import describe_count, describe_gigabytes, parameter_count
 from .names import why_reserved
+from .partials import check_partial, is_partial_call
 from .state import STATE, check_holder, is_holder
 
 
@@ -395,6 +396,8 @@ class BuildChecker(ExprChecker):
         symbol = self.scope.lookup(name)
         if symbol is not None and symbol.value.type == families.CLASS:
             return families.class_call(symbol.value)  # `block(inplanes, planes)`
+        if is_partial_call(self.ctx, expr, shadowed=symbol is not None):
+            return check_partial(self.ctx, expr, values, def_signature)
         if name in self.ctx.defs:
             return self._def_call(name, expr, values)
         found = layer(name)

@@ -78,7 +78,8 @@ def class_call(value: Value) -> Value:
     (the shape checks see the real one)."""
     ref = value.module or ModuleRef("module", None, None)
     return Value("module", ModuleRef(ref.label, ref.inputs, ref.outputs,
-                                     definition=ref.definition))  # fmt: skip
+                                     definition=ref.definition,
+                                     inplace=ref.inplace))  # fmt: skip
 
 
 def class_constant(ctx: Context, owner: Value, path: ir.Path) -> Value:

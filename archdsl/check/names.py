@@ -20,6 +20,7 @@ GENERATED_NAMES = frozenset(
         "Tensor",
         "OrderedDict",
         "pad_like",
+        "partial",  # `from functools import partial`: a layer type with bound arguments
         # extends/freeze: `from torchvision import models`, `from fnmatch import
         # fnmatchcase`, and the loop names of the adoption and freezing loops
         "models",

@@ -241,6 +241,9 @@ class ExprWriter:
             return self.name(name)
         if name in self.definitions or name in BUILTINS:
             return name
+        if name == "partial":  # a reserved name: a layer type with bound arguments
+            self.uses.add("partial")
+            return name
         found = layer(name)
         if found is not None:
             self.uses.update({"ops"} if found.namespace == "ops" else set())

@@ -68,6 +68,8 @@ def _header(source: Source, uses: set[str]) -> str:
         stdlib.append("from collections import OrderedDict")
     if "fnmatchcase" in uses:
         stdlib.append("from fnmatch import fnmatchcase")
+    if "partial" in uses:
+        stdlib.append("from functools import partial")
     lines += [*stdlib, ""] if stdlib else []
     if "torch" in uses:
         lines.append("import torch")

@@ -19,6 +19,7 @@ from ..check.consts import COMPARE, EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
 from ..check.families import ClassRef, class_value, shared_constants
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
+from ..check.partials import PARTIAL, PartialRef
 from ..check.state import is_holder
 from ..errors import ArchError, Diagnostic, Note
 from ..ops import BUILTINS, layer
@@ -394,14 +395,17 @@ class Evaluator:
         if is_holder(node):  # `Parameter(zeros(1, 1, d))`: a tensor of that shape
             return state_tensor(node, lambda size: self.expr(size, env))
         name = func.id
-        if isinstance(env.get(name), ClassRef):  # `block(...)`: the type it holds
-            name = env[name].name
+        if name == PARTIAL and name not in env and name not in self.ctx.defs:
+            return self._partial(node, env)
+        held = env.get(name)
+        if isinstance(held, ClassRef):  # `block(...)`: the type it holds
+            name = held.name
         found = layer(name)
         if found is not None:
-            return self._layer(found.name, found.signature, node, env)
+            return self._layer(found.name, found.signature, node, env, held)
         info = self.ctx.defs.get(name)
         if info is not None:
-            positional, keywords = self._arguments(node, env)
+            positional, keywords = self._arguments(node, env, held)
             params = [p.name for p in info.node.params]
             bound = dict(zip(params, positional, strict=False)) | keywords
             return self._enter(info, bound, node)
@@ -456,11 +460,25 @@ class Evaluator:
             message = f"`{name}` refuses these arguments: {exc}"
             raise self._refuse(message, node.span) from None
 
-    def _arguments(self, node: ir.Call, env) -> tuple[list[Any], dict[str, Any]]:
-        return split_arguments(node, [self.expr(a.value, env) for a in node.args])
+    def _arguments(
+        self, node: ir.Call, env, held: Any = None
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """The call's arguments, after those a `partial` type it calls binds."""
+        found = split_arguments(node, [self.expr(a.value, env) for a in node.args])
+        return held.merged(*found) if isinstance(held, PartialRef) else found
 
-    def _layer(self, name: str, sig: Signature, node: ir.Call, env) -> Any:
-        positional, keywords = self._arguments(node, env)
+    def _partial(self, node: ir.Call, env) -> Any:
+        """`partial(SiLU, inplace=True)`: the type and its bound arguments."""
+        kind, *rest = node.args
+        held = self.expr(kind.value, env)
+        if not isinstance(held, ClassRef):
+            return UNKNOWN
+        call = ir.Call(func=node.func, args=tuple(rest), span=node.span)
+        positional, keywords = self._arguments(call, env, held)
+        return PartialRef(held.name, positional, keywords)
+
+    def _layer(self, name: str, sig: Signature, node: ir.Call, env, held=None) -> Any:
+        positional, keywords = self._arguments(node, env, held)
         if sig.named_children or name == "ModuleList":
             items = positional[0] if name == "ModuleList" and positional else positional
             children = [(str(i), child) for i, child in enumerate(items or [])]

@@ -11,6 +11,7 @@ from ..check import types
 from ..check.consts import BINARY_OPS, MAX_INT_BITS
 from ..check.context import DefInfo
 from ..check.families import ClassRef
+from ..check.partials import PartialRef
 from ..ops.shapes import UNKNOWN
 from . import dims
 
@@ -38,6 +39,9 @@ def memo_key(info: DefInfo, bound: dict[str, Any]) -> tuple | None:
 def frozen(value: Any) -> Any:
     if value is UNKNOWN:
         return ("unknown",)
+    if isinstance(value, PartialRef):
+        bound = frozen((value.positional, tuple(sorted(value.keywords.items()))))
+        return None if bound is None else ("partial", value.name, bound)
     if isinstance(value, ClassRef):
         return ("class", value.name)
     if plain(value) or isinstance(value, dims.Poly):
