@@ -51,6 +51,7 @@ CASES = [
     Case("torchvision.mobilenet_v3_small()"),
     Case("torchvision.shufflenet_v2_x1_0()"),
     Case("torchvision.mnasnet1_0()"),
+    Case("torchvision.efficientnet_b0()", blocks=("MBConv",)),
     Case("torchvision.convnext_tiny()", blocks=("CNBlock", "LayerNorm2d")),
     Case(
         "torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)

@@ -9,13 +9,24 @@ import refuses the layer rather than guess.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
+from ..check.partials import PARTIAL
 from ..ops.layers import layer as registry_layer
 from ..ops.nn_signatures import OPAQUE, REQUIRED
 from ..ops.vision_ops import CLASS_DEFAULTS
-from .exprs import NO_DEFAULT, Call, Inexpressible, Lit, Name, is_literal
+from .exprs import (
+    NO_DEFAULT,
+    Call,
+    Inexpressible,
+    Lit,
+    Name,
+    is_literal,
+    without_defaults,
+)
 
 #: Arguments that say where tensors live, never part of a spec.
 PLACEMENT = frozenset({"device", "dtype"})
@@ -85,10 +96,27 @@ def _values(module: nn.Module, signature) -> dict[str, object]:
         elif hasattr(module, param.name):
             value = getattr(module, param.name)
             # a layer type argument (`activation=ReLU`) is kept as an instance
-            values[param.name] = type(value) if isinstance(value, nn.Module) else value
+            values[param.name] = (
+                layer_type(value) if isinstance(value, nn.Module) else value
+            )
         elif param.default is REQUIRED:
             raise Inexpressible(f"`{type(module).__name__}` keeps no `{param.name}`")
     return values
+
+
+def layer_type(instance: nn.Module) -> type | Call:
+    """The layer type an argument held, as the instance it built shows it: the
+    class, or `partial(SiLU, inplace=True)` where the instance was built with
+    arguments other than its defaults (torchvision's `activation=partial(nn.SiLU,
+    inplace=True)`); the class where those cannot be read back, for the rebuild
+    to refuse."""
+    try:
+        call = without_defaults(layer_call(instance))
+    except Inexpressible:
+        return type(instance)
+    if not call.args and not call.kwargs:
+        return type(instance)
+    return Call(PARTIAL, (Name(call.func), *call.args), call.kwargs)
 
 
 def _call(name: str, signature, values: dict[str, object], simplify: bool) -> Call:
@@ -100,6 +128,9 @@ def _call(name: str, signature, values: dict[str, object], simplify: bool) -> Ca
         if isinstance(value, type):
             if CLASS_DEFAULTS.get((name, param.name)) != value.__name__:
                 kwargs.append((param.name, Name(value.__name__)))
+            continue
+        if isinstance(value, Call):  # a partial
+            kwargs.append((param.name, value))
             continue
         if not is_literal(value):
             raise Inexpressible(f"`{name}`'s `{param.name}` is {value!r}")
@@ -146,6 +177,9 @@ def _rebuilds(module: nn.Module, cls: type, call: Call) -> bool:
 def _value(expr: object) -> object:
     if isinstance(expr, Name):  # a layer type
         return getattr(nn, expr.name)
+    if isinstance(expr, Call):  # partial(SiLU, inplace=True)
+        kind, *args = (_value(a) for a in expr.args)
+        return functools.partial(kind, *args, **{k: _value(v) for k, v in expr.kwargs})
     return expr.value
 
 
