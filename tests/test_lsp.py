@@ -257,3 +257,41 @@ async def test_quick_edits_end_with_the_last_text(client: LanguageClient, tmp_pa
         if found and "biasss" in found[0].message:
             break
     assert "no parameter `biasss`" in found[0].message
+
+
+TWO_CALLS = """\
+model Pools() {
+    pool = MaxPool2d(2)
+    forward(x: [N, 3, 32, 32]) {
+        return pool(x), pool(pool(x))
+    }
+}
+"""
+
+
+@pytest.mark.asyncio
+async def test_hover_tells_apart_two_calls_on_one_line(
+    client: LanguageClient, tmp_path
+):
+    spec = tmp_path / "pools.arch"
+    spec.write_text(TWO_CALLS)
+    uri = await _open(client, spec)
+    shown = []
+    for offset in (0, len("pool(x), "), len("pool(x), pool(")):
+        at = _position(spec, "pool(x), pool(pool(x))", offset=offset + 1)
+        result = await client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri), position=at
+            )
+        )
+        shown.append(result.contents.value)
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(1, 3, 32, 32)
+    pool = torch.nn.MaxPool2d(2)
+    sizes = [pool(x).shape[-1], pool(pool(x)).shape[-1], pool(x).shape[-1]]
+    # the first call counts the layer's parameters; later ones share them
+    counts = ["0", "shared", "shared"]
+    assert shown == [
+        f"`pool`: `MaxPool2d` → `[N, 3, {s}, {s}]` · {n} parameters"
+        for s, n in zip(sizes, counts, strict=True)
+    ]

@@ -35,6 +35,7 @@ class Step:
     path: str = ""  # a module's place in the model: `down1.maxpool_conv.0`
     params: Any = None  # a module's parameter count: int, symbolic, "shared"
     line: int | None = None
+    column: int | None = None  # 1-based, where the call is written: the callee
     parent: Step | None = None  # the call it runs inside; None: the model's forward
     children: list[Step] = field(default_factory=list)
     inputs: list[Tensor] = field(default_factory=list)
@@ -146,8 +147,8 @@ class Tracer(Inference):
 
     def apply(self, module, args, span, path: str, callee: str) -> Any:
         tensors = [a for a in args if isinstance(a, Tensor)]
-        step = self._step("module", callee, tensors, layer=label_of(module),
-                          path=path, line=span.line if span else None)  # fmt: skip
+        step = self._step("module", callee, tensors, layer=label_of(module), path=path,
+                          **_where(span))  # fmt: skip
         first_row = len(self.rows)
         self._open.append(step)
         self._returned = None
@@ -181,7 +182,7 @@ class Tracer(Inference):
             member = name.split(".")[0] in block.info.members
             step = self._step("module" if member else "op", name, _tensors(args),
                               layer="?" if member else "", path=join(path, name),
-                              line=node.span.line if node.span else None)  # fmt: skip
+                              **_where(node.span))  # fmt: skip
             result = self._made(step, result, None)
         self._called = result
         return result
@@ -271,3 +272,10 @@ def _named(origin: str) -> str:
     "`zeros(1, d)` (line 4)") as a node's name: without the line and backticks."""
     code = origin.rpartition(" (line ")[0] if origin.endswith(")") else origin
     return code.replace("`", "") or "a tensor"
+
+
+def _where(span) -> dict[str, int | None]:
+    """A step's line and column: where an editor's hover finds it."""
+    if span is None:
+        return {"line": None, "column": None}
+    return {"line": span.line, "column": span.column}

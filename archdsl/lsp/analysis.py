@@ -104,11 +104,15 @@ class Analysis:
                 found.append((step, [tensor for _, tensor in made]))
         return found
 
-    def hover(self, word: str, line: int) -> Hover | None:
+    def hover(self, word: str, line: int, column: int | None = None) -> Hover | None:
         """The shape and parameter count of the value or member `word` as used on
-        `line` (1-based), or of the member wherever its forward calls it."""
+        `line` (1-based) at `column` (1-based, where the word starts: of two calls
+        on one line, the one under the cursor), or of the member wherever its
+        forward calls it."""
         calls = [(s, t) for s, t in self.steps if s.line == line]
         named = [(s, t) for s, t in calls if s.name == word]
+        here = [(s, t) for s, t in named if s.column == column]
+        named = here or named
         if not named and calls and word in _assigned(self.source.line(line)):
             # `x1 = inc(x)`: the value the line makes, in each call of its block
             last = {id(step.parent): (step, made) for step, made in calls}

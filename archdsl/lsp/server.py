@@ -86,7 +86,7 @@ def hover(ls: ArchServer, params: lsp.HoverParams) -> lsp.Hover | None:
     word, span = _word_at(analysis.source.text, params.position)
     if not word:
         return None
-    found = analysis.hover(word, params.position.line + 1)
+    found = analysis.hover(word, params.position.line + 1, span.start.character + 1)
     if found is not None:
         text = found.text
     else:  # a layer's or a definition's signature
