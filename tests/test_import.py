@@ -52,6 +52,7 @@ CASES = [
     Case("torchvision.shufflenet_v2_x1_0()"),
     Case("torchvision.mnasnet1_0()"),
     Case("torchvision.efficientnet_b0()", blocks=("MBConv",)),
+    Case("torchvision.densenet121()", blocks=("_DenseLayer",)),
     Case("torchvision.convnext_tiny()", blocks=("CNBlock", "LayerNorm2d")),
     Case(
         "torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)
@@ -178,6 +179,22 @@ def test_stages_of_one_block_are_one_builder():
     assert "builder make_layer(inplanes: int, planes: int, blocks: int, stride" in text
     assert "*[Bottleneck(planes * 4, planes) for _ in range(blocks - 1)]" in text
     assert "layer3 = make_layer(512, 256, 6, stride=2)" in text
+
+
+def test_densenet_list_loop_is_recovered():
+    """torch.fx unrolls _DenseBlock's loop that grows a list over its children;
+    the spec has the loop back, and _DenseLayer takes the joined tensor (as
+    specs/zoo/densenet.arch writes it). The round trip proves it computes the same."""
+    text = imported("torchvision.densenet121()").text
+    loop = (
+        "        features = [init_features]\n"
+        "        for layer in children() {\n"
+        "            features.append(layer(cat(features, 1)))\n"
+        "        }\n"
+        "        return cat(features, 1)\n"
+    )
+    assert text.count(loop) == 4  # one per dense block
+    assert "cat(input_1" not in text
 
 
 def test_unet_blocks_take_the_parameters_that_differ():

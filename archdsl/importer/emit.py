@@ -5,6 +5,7 @@ long calls broken one argument per line, runs of equal Sequential children as
 from __future__ import annotations
 
 from .exprs import Call, Repeat, literal, render, without_defaults
+from .lists import ChildLoop
 from .optional import Guarded
 from .params import Param
 from .walk import Definition
@@ -84,6 +85,9 @@ def _forward(d: Definition, shapes: dict[str, str]) -> list[str]:
             return [one]
     lines = [f"{INDENT}forward({inputs}) {{"]
     for targets, expr in forward.statements:
+        if isinstance(expr, ChildLoop):  # a list grown over the children
+            lines += expr.lines(INDENT * 2, INDENT)
+            continue
         if isinstance(expr, Guarded):  # an optional member's call
             start = f"{INDENT * 3}{', '.join(targets)} = "
             lines.append(f"{INDENT * 2}if {expr.condition} {{")

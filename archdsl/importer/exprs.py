@@ -156,6 +156,8 @@ def render(expr: object, precedence: int = 0) -> str:
         return f"*[{render(expr.item)} for _ in range({count})]"
     if isinstance(expr, Subscript):
         return render_subscript(expr)
+    if callable(getattr(expr, "text", None)):  # a statement of its own (ChildLoop)
+        return expr.text()
     raise TypeError(f"not an expression: {expr!r}")
 
 

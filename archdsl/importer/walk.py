@@ -28,6 +28,7 @@ from .exprs import (
 )
 from .forward import Forward, convert, trace
 from .layers import layer_call, registry_class
+from .lists import Joins, joined_dim, take_joined
 from .optional import merge
 from .params import Param, infer
 from .target import Built
@@ -85,6 +86,7 @@ class Walk:
         self.calls: dict[int, Call] = {}
         self.names: set[str] = set()
         self.in_progress: set[type] = set()
+        self.joins = Joins()
         self.instances: dict[type, list[nn.Module]] = defaultdict(list)
         for module in built.model.modules():
             self.instances[type(module)].append(module)
@@ -248,6 +250,14 @@ class Walk:
             for n, t in (*module._parameters.items(), *module._buffers.items())
             if t is not None
         }
+        # lists of tensors (DenseNet), restructured as lists.py says
+        taken = members | {n.name for n in graph.nodes if n.op == "placeholder"}
+        loop = self.joins.child_loop(graph, module, taken)
+        if loop is not None:
+            return loop, [], graph
+        if module is not self.built.model and joined_dim(graph) is not None:
+            take_joined(graph)
+        self.joins.join_arguments(graph, module)
         return (*convert(graph, members), graph)
 
     def _name(self, wanted: str) -> str:
