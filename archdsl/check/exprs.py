@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..errors import did_you_mean
+from ..ir.targets import is_plain, target_names
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..source import Span
 from . import types
@@ -110,29 +111,51 @@ class ExprChecker:
         return Value("tuple")
 
     def _listcomp(self, expr: ir.ListComp) -> Value:
-        iterable = self.expr(expr.iter)
-        if types.base(iterable.type) not in ("list", "any"):
-            self.ctx.error(
-                f"cannot repeat over {types.describe(iterable.type)}",
-                expr.iter.span,
-                hint="iterate over a list, `range(n)`, `zip(...)` or `enumerate(...)`",
-            )
-        count = iterations(expr.iter, self.known)
-        if count is not None and count > self.ctx.limits.max_items:
-            self.ctx.error(
-                f"this repeats {describe_count(count)} times; the limit is "
-                f"{describe_count(self.ctx.limits.max_items)}",
-                expr.iter.span,
-            )
-            count = 1
-        outer, outer_repeat = self.enter_loop(expr.targets, iterable, count, expr.span)
+        """Each `for` clause opens a scope inside the one before, as Python nests
+        them; an `if` clause sees every name bound before it."""
+        outer, outer_repeat = self.scope, self.repeat
         try:
+            for clause in expr.clauses:
+                if isinstance(clause, ir.CompFor):
+                    self._comp_for(clause)
+                else:
+                    self._comp_if(clause)
             return Value(_list_type([self.expr(expr.elt).type]))
         finally:
             self.scope, self.repeat = outer, outer_repeat
 
+    def _comp_for(self, clause: ir.CompFor) -> None:
+        iterable = self.expr(clause.iter)
+        if types.base(iterable.type) not in ("list", "tuple", "any"):
+            self.ctx.error(
+                f"cannot repeat over {types.describe(iterable.type)}",
+                clause.iter.span,
+                hint="iterate over a list, `range(n)`, `zip(...)` or `enumerate(...)`",
+            )
+        count = iterations(clause.iter, self.known)
+        if count is not None and count > self.ctx.limits.max_items:
+            self.ctx.error(
+                f"this repeats {describe_count(count)} times; the limit is "
+                f"{describe_count(self.ctx.limits.max_items)}",
+                clause.iter.span,
+            )
+            count = 1
+        self.enter_loop(clause.targets, iterable, count, clause.span)
+
+    def _comp_if(self, clause: ir.CompIf) -> None:
+        """A filter keeps the items it holds for: a module or a tensor there is a
+        mistake (a module is always true), not a condition."""
+        value = self.expr(clause.cond)
+        if value.type in ("module", "tensor", "class"):
+            self.ctx.error(
+                f"a comprehension's `if` needs a condition, not "
+                f"{types.describe(value.type)}",
+                clause.cond.span,
+                hint="compare it: `if c != 0`, `if stride > 1`",
+            )
+
     def enter_loop(
-        self, targets: tuple[str, ...], iterable: Value, count: int | None, span
+        self, targets: ir.Targets, iterable: Value, count: int | None, span
     ) -> tuple[Scope, int]:
         """Open a loop's scope, its variables bound to the iterable's items (several
         unpacked: unknown), what it builds counted `count` times when known. Returns
@@ -140,8 +163,8 @@ class ExprChecker:
         outer, outer_repeat = self.scope, self.repeat
         self.repeat *= count or 1
         self.scope = Scope(outer)
-        element = types.item(iterable.type) if len(targets) == 1 else "any"
-        for target in targets:
+        element = types.item(iterable.type) if is_plain(targets) else "any"
+        for target in target_names(targets):
             self._check_loop_name(target, span)
             self.scope.symbols[target] = Symbol(target, "loop", Value(element), span)
         return outer, outer_repeat

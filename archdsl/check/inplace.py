@@ -197,7 +197,8 @@ class _Flow:
         if isinstance(expr, ir.IfExp):
             return self._ifexp(expr)
         if isinstance(expr, ir.ListComp):  # twice: a second item reads a changed value
-            self.eval(expr.iter)
+            for clause in expr.clauses:
+                self.eval(clause.iter if isinstance(clause, ir.CompFor) else clause.cond)
             self.eval(expr.elt)
             self.eval(expr.elt)
             return _Result()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import ir
+from ..ir.targets import target_names, targets_text
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..ops.tensor_ops import TensorOp
 from ..syntax.sugar import SHAPE_VARARGS
@@ -87,15 +88,22 @@ class ExprWriter:
         return Group("(", items, ")", one_tuple=len(items) == 1)
 
     def _listcomp(self, expr: ir.ListComp) -> Doc:
-        targets = ", ".join(expr.targets)
-        iterable = self.doc(expr.iter)  # read outside the comprehension's scope
         outer = self.bound
-        self.bound = outer | set(expr.targets)
         try:
+            clauses = tuple(self._clause(clause) for clause in expr.clauses)
             elt = self.doc(expr.elt)
         finally:
             self.bound = outer
-        return Group("[", (Split((elt, (f"for {targets} in ", iterable))),), "]")
+        return Group("[", (Split((elt, *clauses)),), "]")
+
+    def _clause(self, clause: ir.CompFor | ir.CompIf) -> Doc:
+        """One `for`/`if` clause; a `for` binds its names for what follows (its
+        own iterable is read outside them)."""
+        if isinstance(clause, ir.CompIf):
+            return ("if ", self._wrap(clause.cond, _PREC["or"]))
+        iterable = self._wrap(clause.iter, _PREC["or"])
+        self.bound = self.bound | set(target_names(clause.targets))
+        return (f"for {targets_text(clause.targets)} in ", iterable)
 
     def _subscript(self, expr: ir.Subscript) -> Doc:
         index = expr.index

@@ -8,6 +8,7 @@ from ..check.families import class_constants, variant_root
 from ..ir.walk import assigned
 from ..output import GENERATED_MARK
 from ..source import Source
+from ..ir.targets import targets_text
 from .exprs import ExprWriter, literal, path_text
 from .forward import ForwardWriter
 from .init import write_inits
@@ -253,7 +254,7 @@ def _body(
             _if(out, info, stmt, exprs)
         elif isinstance(stmt, ir.For):
             out.line(
-                ("for ", ", ".join(stmt.targets), " in ", exprs.doc(stmt.iter), ":")
+                ("for ", targets_text(stmt.targets), " in ", exprs.doc(stmt.iter), ":")
             )
             with out.indented():
                 _body(out, info, stmt.body, exprs, nested=True)

@@ -107,13 +107,37 @@ class TupleExpr(Node):
     items: tuple[Expr, ...]
 
 
+#: What a `for` binds: names, a nested tuple for each parenthesised group, as
+#: Python unpacks them (`i, (t, c, n, s)` is `("i", ("t", "c", "n", "s"))`).
+Targets = tuple[str | tuple[Any, ...], ...]
+
+
+class CompFor(Node):
+    """A comprehension's `for i, (t, c) in iter` clause."""
+
+    kind: Literal["comp_for"] = "comp_for"
+    targets: Targets
+    iter: Expr
+
+
+class CompIf(Node):
+    """A comprehension's `if cond` clause: keeps the items it holds for."""
+
+    kind: Literal["comp_if"] = "comp_if"
+    cond: Expr
+
+
+#: A comprehension's clauses, in source order; the first is always a CompFor.
+Clause = CompFor | CompIf
+
+
 class ListComp(Node):
-    """`[elt for a, b in iter]`: repetition with per-iteration arguments."""
+    """`[elt for row in cfg for c in row if c != "M"]`: repetition with
+    per-iteration arguments, clauses nested left to right as Python's."""
 
     kind: Literal["listcomp"] = "listcomp"
     elt: Expr
-    targets: tuple[str, ...]
-    iter: Expr
+    clauses: tuple[Clause, ...]
 
 
 class Positional(Node):
@@ -404,7 +428,7 @@ class For(Node):
     """`for i, n in enumerate(block_config) { ... }`: a build-time loop in a body."""
 
     kind: Literal["for"] = "for"
-    targets: tuple[str, ...]
+    targets: Targets
     iter: Expr
     body: tuple[Stmt, ...]
 

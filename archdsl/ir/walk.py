@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import nodes as ir
+from .targets import target_names
 
 
 def children(expr: ir.Node) -> Iterator[ir.Node]:
@@ -33,7 +34,8 @@ def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
         new = names.get(expr.id)
         return expr.model_copy(update={"id": new}) if new else expr
     if isinstance(expr, ir.ListComp):  # its loop names shadow
-        names = {k: v for k, v in names.items() if k not in expr.targets}
+        bound = comprehension_names(expr)
+        names = {k: v for k, v in names.items() if k not in bound}
     changes = {}
     for field in type(expr).model_fields:
         value = getattr(expr, field)
@@ -44,6 +46,16 @@ def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
                 rename(v, names) if isinstance(v, ir.Node) else v for v in value
             )
     return expr.model_copy(update=changes) if changes else expr
+
+
+def comprehension_names(expr: ir.ListComp) -> set[str]:
+    """The names a comprehension's `for` clauses bind."""
+    return {
+        name
+        for clause in expr.clauses
+        if isinstance(clause, ir.CompFor)
+        for name in target_names(clause.targets)
+    }
 
 
 def forward_statements(stmts: tuple[ir.Node, ...]) -> Iterator[ir.Node]:

@@ -20,6 +20,7 @@ from ..check.base import image_channels
 from ..check.context import Context, DefInfo
 from ..errors import Diagnostic, Note
 from ..gc_pause import no_gc_pauses
+from ..ir.targets import UnpackProblem, unpack
 from ..ir.walk import returns
 from ..ops import BUILTINS, TENSOR_OPS
 from ..ops.shapes import (
@@ -317,18 +318,35 @@ class Inference(ForwardValues, ModuleCalls):
     def comprehension(self, node: ir.ListComp, values, block, path: str) -> Any:
         """`[fc(x) * k for k in range(3)]` in forward: the loop runs at build time,
         each item on shapes."""
-        items = self.evaluator.expr(node.iter, block.env)
-        if not isinstance(items, (list, range)):
+        out: list[Any] = []
+        if not self._clauses(node, 0, values, block, path, out):
             return UNKNOWN_TENSOR
-        out = []
-        for item in items:
-            bound = (
-                dict(zip(node.targets, item, strict=True))
-                if len(node.targets) > 1
-                else {node.targets[0]: item}
-            )
-            out.append(self.expr(node.elt, {**values, **bound}, block, path))
         return out
+
+    def _clauses(self, node: ir.ListComp, index: int, values, block, path, out) -> bool:
+        """The clauses from `index` on, as Python nests them; False when an
+        iterable or a filter is known only when the model runs."""
+        if index == len(node.clauses):
+            out.append(self.expr(node.elt, values, block, path))
+            return True
+        clause = node.clauses[index]
+        if isinstance(clause, ir.CompIf):
+            keep = truth(self.scalar(clause.cond, values, block))
+            if keep is None:
+                return False
+            return not keep or self._clauses(node, index + 1, values, block, path, out)
+        items = self.scalar(clause.iter, values, block)
+        if not isinstance(items, (list, tuple, range)):
+            return False
+        for item in items:
+            try:
+                bound = unpack(clause.targets, item, UNKNOWN)
+            except UnpackProblem:
+                return False  # the evaluator of the block refuses it
+            inner = {**values, **bound}
+            if not self._clauses(node, index + 1, inner, block, path, out):
+                return False
+        return True
 
     def binop(self, node: ir.BinOp, left: Any, right: Any) -> Any:
         tensors = [v for v in (left, right) if isinstance(v, Tensor)]

@@ -20,20 +20,12 @@ def run_for(evaluator, stmt: ir.For, block) -> None:
         return
     for item in items:
         evaluator._step(1, stmt.span)
-        if len(stmt.targets) == 1:
-            env[stmt.targets[0]] = item
-        elif isinstance(item, (list, tuple)) and len(item) == len(stmt.targets):
-            env.update(zip(stmt.targets, item, strict=True))
-        else:
-            problem = evaluator._refuse(
-                f"cannot unpack {item!r:.40} into {len(stmt.targets)} names",
-                stmt.iter.span,
-            )
-            if isinstance(problem, ValueError):  # in a branch perhaps never taken
-                for name in _assigned(stmt.body) | _filled(stmt.body):
-                    env[name] = UNKNOWN
-                return
-            raise problem
+        try:
+            env.update(evaluator._unpack(stmt, item))
+        except ValueError:  # in a branch perhaps never taken: not known
+            for name in _assigned(stmt.body) | _filled(stmt.body):
+                env[name] = UNKNOWN
+            return
         evaluator.body(stmt.body, block)
 
 

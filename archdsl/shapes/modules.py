@@ -22,6 +22,7 @@ from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..check.partials import PARTIAL, PartialRef
 from ..check.state import is_holder
 from ..errors import ArchError, Diagnostic, Note
+from ..ir.targets import UnpackProblem, unpack
 from ..ops import BUILTINS, layer
 from ..ops.shapes import UNKNOWN
 from ..ops.signature import Signature, bind_arguments
@@ -289,34 +290,42 @@ class Evaluator:
         return tuple(self.expr(item, env) for item in node.items)
 
     def _listcomp(self, node: ir.ListComp, env) -> Any:
-        items = self.expr(node.iter, env)
-        if not isinstance(items, (list, tuple)):
+        out: list[Any] = []
+        if not self._clauses(node, 0, env, out):
             return UNKNOWN
-        out = []
+        return out
+
+    def _clauses(self, node: ir.ListComp, index: int, env, out: list) -> bool:
+        """Run the clauses from `index` on, as Python nests them, appending each
+        item that passes every filter; False when an iterable or a filter is not
+        known here."""
+        if index == len(node.clauses):
+            out.append(self.expr(node.elt, env))
+            return True
+        clause = node.clauses[index]
+        if isinstance(clause, ir.CompIf):
+            keep = values.truth(self.expr(clause.cond, env))
+            if keep is None:
+                return False
+            return not keep or self._clauses(node, index + 1, env, out)
+        items = self.expr(clause.iter, env)
+        if not isinstance(items, (list, tuple)):
+            return False
         for item in items:
             # the loop names over the enclosing ones, without copying them: a
             # copy per item costs the size of the block's names each time
-            inner: Any = ChainMap({}, env)
-            if len(node.targets) == 1:
-                inner[node.targets[0]] = item
-            else:
-                self._check_unpack(node, item)
-                for target, part in zip(node.targets, item, strict=True):
-                    inner[target] = part
-            out.append(self.expr(node.elt, inner))
-        return out
+            inner: Any = ChainMap(self._unpack(clause, item), env)
+            if not self._clauses(node, index + 1, inner, out):
+                return False
+        return True
 
-    def _check_unpack(self, node: ir.ListComp, item: Any) -> None:
-        """`for a, b in [(1, 2, 3)]` raises ValueError in Python; so does
-        unpacking an int."""
-        count = len(node.targets)
-        if isinstance(item, (list, tuple)) and len(item) != count:
-            problem = f"cannot unpack {len(item)} values into {count} names"
-        elif values.plain(item):
-            problem = f"cannot unpack {type(item).__name__} into {count} names"
-        else:
-            return
-        raise self._refuse(problem, node.iter.span)
+    def _unpack(self, clause: ir.CompFor | ir.For, item: Any) -> dict[str, Any]:
+        """The names one item binds; what Python refuses (`for a, b in [(1, 2, 3)]`,
+        unpacking an int) is refused, and what is not known here binds unknowns."""
+        try:
+            return unpack(clause.targets, item, UNKNOWN)
+        except UnpackProblem as problem:
+            raise self._refuse(str(problem), clause.iter.span) from None
 
     def _binop(self, node: ir.BinOp, env) -> Any:
         left, right = self.expr(node.left, env), self.expr(node.right, env)

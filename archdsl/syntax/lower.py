@@ -119,9 +119,9 @@ class _Lower(Transformer):
         return ir.If(cond=cond, then=then, orelse=orelse, span=self._span(meta))
 
     def for_stmt(self, meta: Any, c: list[Any]) -> ir.For:
-        *targets, iterable, body = c
+        targets, iterable, body = c
         return ir.For(
-            targets=tuple(str(t) for t in targets),
+            targets=targets,
             iter=iterable,
             body=body,
             span=self._span(meta),
@@ -369,12 +369,22 @@ class _Lower(Transformer):
         )
 
     def listcomp(self, meta: Any, c: list[Any]) -> ir.ListComp:
-        elt, *targets, iterable = c
-        return ir.ListComp(
-            elt=elt,
-            targets=tuple(str(t) for t in targets),
-            iter=iterable,
-            span=self._span(meta),
+        elt, *clauses = c
+        return ir.ListComp(elt=elt, clauses=tuple(clauses), span=self._span(meta))
+
+    def comp_for(self, meta: Any, c: list[Any]) -> ir.CompFor:
+        targets, iterable = c
+        return ir.CompFor(targets=targets, iter=iterable, span=self._span(meta))
+
+    def comp_if(self, meta: Any, c: list[Any]) -> ir.CompIf:
+        (cond,) = c
+        return ir.CompIf(cond=cond, span=self._span(meta))
+
+    def targets(self, meta: Any, c: list[Any]) -> ir.Targets:
+        """`i, (t, c)`: names, and a tuple per parenthesised group; `(a)` alone
+        is `a`, as in Python."""
+        return tuple(
+            str(t) if isinstance(t, Token) else t[0] if len(t) == 1 else t for t in c
         )
 
 

@@ -330,14 +330,28 @@ class Evaluator:
         return tuple(self.expr(item) for item in node.items)
 
     def _listcomp(self, node: ir.ListComp) -> list[Any]:
-        items = []
-        for item in self.expr(node.iter):
-            bound = {node.targets[0]: item}
-            if len(node.targets) > 1:
-                bound = dict(zip(node.targets, item, strict=True))
-            inner = Evaluator(self.oracle, {**self.env, **bound}, self._inner(bound))
-            items.append(inner.expr(node.elt))
+        items: list[Any] = []
+        self._clauses(node, 0, {}, items)
         return items
+
+    def _clauses(self, node: ir.ListComp, index: int, bound, items: list) -> None:
+        """Python's nesting of `for` and `if` clauses, each seeing the names
+        bound before it."""
+        inner = Evaluator(self.oracle, {**self.env, **bound}, self._inner(bound))
+        if index == len(node.clauses):
+            items.append(inner.expr(node.elt))
+            return
+        clause = node.clauses[index]
+        if isinstance(clause, ir.CompIf):
+            if inner.expr(clause.cond):
+                self._clauses(node, index + 1, bound, items)
+            return
+        for item in inner.expr(clause.iter):
+            targets = clause.targets
+            names = {targets[0]: item}
+            if len(targets) > 1:  # nested targets are not generated here yet
+                names = dict(zip(targets, item, strict=True))
+            self._clauses(node, index + 1, {**bound, **names}, items)
 
     def _inner(self, bound: dict[str, Any]):
         """A comprehension's variables hide every other name of the same spelling."""
