@@ -21,6 +21,7 @@ import torch
 import torch.fx as fx
 from torch import nn
 
+from ..check.names import why_reserved
 from ..ops.tensor_ops import TENSOR_OPS
 from .exprs import (
     BinOp,
@@ -42,9 +43,6 @@ from .patterns import pad_like_of
 
 #: The deepest call nesting written on one line before a value gets a name.
 MAX_INLINE_DEPTH = 4
-
-#: Names generated code needs for itself.
-RESERVED = frozenset({"self", "torch", "nn", "F", "Tensor", "forward", "models", "_"})
 
 
 @dataclass(frozen=True)
@@ -292,7 +290,9 @@ class _Layout:
         self.tuples = converter.tuples
         self.order = [n.name for n in converter.nodes if n.name in self.exprs]
         self.index = {name: i for i, name in enumerate(self.order)}
-        self.taken = set(converter.members) | set(inputs) | RESERVED | set(TENSOR_OPS)
+        # besides these, _taken skips the language's reserved names (one list:
+        # check/names.why_reserved)
+        self.taken = set(converter.members) | set(inputs) | set(TENSOR_OPS)
         # node -> variable; a member tensor's read is its name, never a statement
         self.names: dict[str, str] = {i: i for i in inputs} | converter.aliases
         self.order = [n for n in self.order if n not in converter.aliases]
@@ -407,9 +407,14 @@ class _Layout:
         if not stem.isidentifier() or keyword.iskeyword(stem):
             stem = "x"
         n = 1
-        while f"{stem}{n}" in self.taken or f"{stem}{n}" in self.holder:
+        while self._taken(f"{stem}{n}"):
             n += 1
         return f"{stem}{n}"
+
+    def _taken(self, name: str) -> bool:
+        return (
+            name in self.taken or name in self.holder or why_reserved(name) is not None
+        )
 
 
 def _refs(expr: object) -> list[str]:

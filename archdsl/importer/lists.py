@@ -22,6 +22,7 @@ import torch
 import torch.fx as fx
 from torch import nn
 
+from ..check.names import why_reserved
 from .exprs import Call, ListE, Lit, Name
 from .forward import Forward, trace
 
@@ -151,7 +152,7 @@ def _is_list(value: object, items: list[fx.Node]) -> bool:
 def _free(name: str, taken: set[str]) -> str:
     n = 1
     found = name
-    while found in taken:
+    while found in taken or why_reserved(found) is not None:
         n += 1
         found = f"{name}{n}"
     return found

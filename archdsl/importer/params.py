@@ -15,6 +15,7 @@ import inspect
 import re
 from dataclasses import dataclass
 
+from ..check.names import why_reserved
 from .exprs import BinOp, Lit, Name, is_literal
 
 #: Factors tried for a slot that is a multiple or a fraction of an argument.
@@ -139,7 +140,7 @@ def _defaults(cls: type | dict) -> dict[str, object]:
 def _synthetic_name(hint: str, taken: dict, candidates: list[str]) -> str:
     base = re.sub(r"\W", "_", hint) or "value"
     name, n = base, 1
-    while name in taken or name in candidates:
+    while name in taken or name in candidates or why_reserved(name) is not None:
         n += 1
         name = f"{base}{n}"
     return name
