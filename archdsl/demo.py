@@ -22,6 +22,7 @@ EXAMPLES = {
     "resnet18_metadata": ("ResNet18Metadata", (), [(2, 3, 224, 224), (2, 8)]),
     "token_mixer": ("TokenMixer", (), [(2, 3, 64, 64)]),
     "frozen_backbone": ("FrozenBackbone", (), [(2, 3, 64, 64)]),
+    "multitask": ("MultiTask", (), [(2, 3, 64, 64)]),
 }
 
 

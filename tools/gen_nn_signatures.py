@@ -51,7 +51,7 @@ LAYERS = """
     AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d
     Upsample UpsamplingNearest2d UpsamplingBilinear2d PixelShuffle PixelUnshuffle
     ZeroPad2d ConstantPad2d ReflectionPad2d ReplicationPad2d
-    Sequential ModuleList MultiheadAttention
+    Sequential ModuleList ModuleDict MultiheadAttention
     TransformerEncoderLayer TransformerDecoderLayer
     LSTM GRU RNN ChannelShuffle
 """.split()

@@ -9,7 +9,7 @@ from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from ..weights import weights_file_problem
-from . import families, loops, types
+from . import dicts, families, loops, types
 from .arguments import argument_for
 from .base import base_tree, find_submodule
 from .calls import bind
@@ -146,6 +146,7 @@ class BuildChecker(ExprChecker):
             self.ctx.error(
                 "tensors are computed in `forward`, not at build time", stmt.span
             )
+        dicts.check_loose(self, value, stmt)
         if kind == "member" and self.loops:
             self.ctx.error(
                 f"member `{stmt.name}` is made in a loop: each pass would replace it",
@@ -400,6 +401,9 @@ class BuildChecker(ExprChecker):
             return check_partial(self.ctx, expr, values, def_signature)
         if name in self.ctx.defs:
             return self._def_call(name, expr, values)
+        if dicts.takes_dict(name, values):  # ModuleDict({...}), Sequential({...})
+            self._count(expr, 0)
+            return dicts.check_container(self, name, expr, values)
         found = layer(name)
         if found is not None:
             bind(self.ctx, name, found.signature, expr, values)

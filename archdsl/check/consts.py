@@ -164,6 +164,11 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
         )
     if isinstance(expr, (ir.BoolOp, ir.Compare, ir.IfExp)):
         return _logic_value(expr, known)
+    if isinstance(expr, ir.FString):
+        try:
+            return fstring_value(expr, lambda part: const_value(part, known))
+        except ValueError:  # a spec that does not fit: reported by check/dicts.py
+            return UNKNOWN
     if isinstance(expr, ir.BinOp) and expr.op in BINARY_OPS:
         left, right = const_value(expr.left, known), const_value(expr.right, known)
         if not all(isinstance(v, _OPERANDS) for v in (left, right)):
@@ -209,3 +214,18 @@ def _logic_value(expr: ir.Node, known: dict[str, object]) -> object:
 
 def _long(value: object) -> bool:
     return isinstance(value, (str, list, tuple)) and len(value) > KEPT_LENGTH
+
+
+def fstring_value(expr: ir.FString, value_of) -> object:
+    """The text of an f-string whose fields `value_of` knows; UNKNOWN otherwise.
+    ValueError when a spec does not fit its value (Python raises it too)."""
+    pieces = []
+    for part in expr.parts:
+        if isinstance(part, ir.Constant):
+            pieces.append(part.value)
+            continue
+        value = value_of(part.value)
+        if not isinstance(value, (bool, int, float, str)) and value is not None:
+            return UNKNOWN
+        pieces.append(format(value, part.spec))
+    return "".join(pieces)

@@ -10,7 +10,7 @@ from ..errors import did_you_mean
 from ..ir.targets import is_plain, target_names
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..source import Span
-from . import types
+from . import dicts, types
 from .consts import (
     UNKNOWN,
     EvalProblem,
@@ -183,6 +183,18 @@ class ExprChecker:
                 span,
                 hint="rename it",
             )
+
+    def _fstring(self, expr: ir.FString) -> Value:
+        return dicts.check_fstring(self, expr)
+
+    def _fvalue(self, expr: ir.FormattedValue) -> Value:
+        return dicts.check_field(self, expr)
+
+    def _dict(self, expr: ir.DictExpr) -> Value:
+        return dicts.check_dict(self, expr)
+
+    def _dictcomp(self, expr: ir.DictComp) -> Value:
+        return dicts.check_dictcomp(self, expr)
 
     def _binop(self, expr: ir.BinOp) -> Value:
         left, right = self.expr(expr.left), self.expr(expr.right)

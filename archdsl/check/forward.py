@@ -14,6 +14,7 @@ from .calls import bind
 from .consts import const_value
 from .context import Context, DefInfo, ModuleRef, Symbol, Value
 from .exprs import ANY, ExprChecker, Scope, _arith
+from .forward_dicts import keyed_call
 from .forward_loops import check_forward_call, check_forward_for
 from .guards import ALWAYS, Guard, Guards, branch_tests, merge, missing_where
 from .indexing import SCALARS, TENSOR, IndexChecks, op_result
@@ -327,6 +328,9 @@ class ForwardChecker(IndexChecks, ExprChecker):
                     hint=f"declare it as a member (`name = {func.id}(...)`) and call that",
                 )
                 return TENSOR
+        keyed = keyed_call(self, expr)  # `blocks["conv"](x)`: forward_dicts.py
+        if keyed is not None:
+            return keyed
         self.args(expr)
         if isinstance(func, ir.Call):
             self.ctx.error(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .. import ir
 from . import types
 from .context import ModuleRef, Symbol, Value
+from .forward_dicts import dict_loop
 
 CONTAINERS = ("Sequential", "ModuleList")
 
@@ -39,8 +40,8 @@ def loop_items(checker, stmt: ir.FFor) -> Value | None:
         value = checker.expr(iterable)
         return Value(types.item(value.type))
     checker.ctx.error(
-        "`forward` loops over `children()`, a ModuleList or Sequential member, or "
-        "`range(k)`",
+        "`forward` loops over `children()`, a ModuleList, Sequential or ModuleDict "
+        "member, or `range(k)`",
         iterable.span,
         hint="a loop over tensors would need their number at build time",
     )
@@ -48,6 +49,15 @@ def loop_items(checker, stmt: ir.FFor) -> Value | None:
 
 
 def check_forward_for(checker, stmt: ir.FFor) -> None:
+    per_target = dict_loop(checker, stmt)  # over a ModuleDict: forward_dicts.py
+    if per_target is not None:
+        for target, value in zip(stmt.targets, per_target, strict=True):
+            kind = "member" if value.type == "module" else "loop"
+            if kind == "member":
+                checker.info.loop_modules.add(target)
+            checker.scope.symbols[target] = Symbol(target, kind, value, stmt.span)
+        checker.stmts(stmt.body)
+        return
     item = loop_items(checker, stmt)
     for target in stmt.targets:
         kind = "loop" if item is None or item.type != "module" else "member"

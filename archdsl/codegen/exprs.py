@@ -105,6 +105,35 @@ class ExprWriter:
         self.bound = self.bound | set(target_names(clause.targets))
         return (f"for {targets_text(clause.targets)} in ", iterable)
 
+    def _fstring(self, expr: ir.FString) -> Doc:
+        """The same f-string: `f"denselayer{i + 1}"`, `f"conv{k:02d}"`."""
+        fields = [self.text(p) if isinstance(p, ir.FormattedValue) else None
+                  for p in expr.parts]  # fmt: skip
+        texts = [p.value for p in expr.parts if isinstance(p, ir.Constant)]
+        quote = fstring_quote(texts, [f for f in fields if f is not None])
+        body = "".join(
+            field if field is not None else fstring_text(part.value, quote)
+            for part, field in zip(expr.parts, fields, strict=True)
+        )
+        return f"f{quote}{body}{quote}"
+
+    def _fvalue(self, expr: ir.FormattedValue) -> Doc:
+        spec = f":{expr.spec}" if expr.spec else ""
+        return f"{{{self.text(expr.value)}{spec}}}"
+
+    def _dict(self, expr: ir.DictExpr) -> Doc:
+        items = zip(expr.keys, expr.values, strict=True)
+        return Group("{", tuple((self.doc(k), ": ", self.doc(v)) for k, v in items), "}")
+
+    def _dictcomp(self, expr: ir.DictComp) -> Doc:
+        outer = self.bound
+        try:
+            clauses = tuple(self._clause(clause) for clause in expr.clauses)
+            pair = (self.doc(expr.key), ": ", self.doc(expr.value))
+        finally:
+            self.bound = outer
+        return Group("{", (Split((pair, *clauses)),), "}")
+
     def _subscript(self, expr: ir.Subscript) -> Doc:
         index = expr.index
         items = index.items if isinstance(index, ir.TupleExpr) else (index,)
@@ -235,6 +264,11 @@ class ExprWriter:
         return tuple(argument(a) for a in rest)
 
     def callee(self, func: ir.Node) -> str:
+        if isinstance(func, ir.Subscript):  # `self.blocks["conv"]`: a ModuleDict's
+            return flat(self._subscript(func))
+        if isinstance(func, ir.Name) and func.id == "OrderedDict":
+            self.uses.add("OrderedDict")
+            return "OrderedDict"
         if isinstance(func, ir.Path):
             if func.parts[0] == "torchvision":  # torchvision.resnet50: a builder
                 self.uses.add("models")
@@ -265,6 +299,10 @@ class ExprWriter:
         return self.name(name)  # a member, spelled by the caller
 
     def arguments(self, call: ir.Call) -> Group:
+        if _is_dict_sequential(call):  # Sequential({...}): torch takes an OrderedDict
+            self.uses.add("OrderedDict")
+            given = Group("(", (self.doc(call.args[0].value),), ")")
+            return Group("(", (("OrderedDict", given),), ")")
         if _is_named_sequential(call):
             self.uses.add("OrderedDict")
             children = tuple((kw.name, "=", self.doc(kw.value)) for kw in call.keywords)
@@ -299,6 +337,37 @@ class ExprWriter:
         if isinstance(arg, ir.Splat):
             return ("*", self._wrap(arg.value, SPLAT_PRECEDENCE))
         return self.doc(arg.value)
+
+
+def _is_dict_sequential(call: ir.Call) -> bool:
+    return (
+        isinstance(call.func, ir.Name)
+        and call.func.id == "Sequential"
+        and len(call.args) == 1
+        and isinstance(call.args[0].value, (ir.DictExpr, ir.DictComp))
+    )
+
+
+def fstring_quote(texts: list[str], fields: list[str]) -> str:
+    """The f-string's quote: `"` as ruff writes strings, `'` when its text holds a
+    `"` and no `'`, or a field does (Python before 3.12 cannot nest the same)."""
+    double = any('"' in t for t in texts) or any('"' in f for f in fields)
+    single = any("'" in t for t in texts) or any("'" in f for f in fields)
+    return "'" if double and not single else '"'
+
+
+def fstring_text(text: str, quote: str) -> str:
+    """Literal text inside an f-string: braces doubled, the quote and what a
+    string literal cannot hold escaped."""
+    out = []
+    for char in text:
+        if char in "{}":
+            out.append(char * 2)
+        elif char in ("\\", quote) or not char.isprintable():
+            out.append(repr(char)[1:-1] if char != quote else "\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _is_named_sequential(call: ir.Call) -> bool:

@@ -233,6 +233,8 @@ def _spine_leaf(expr: ir.Node, info: DefInfo) -> ir.Node:
 
 def _is_tensor_call(expr: ir.Call, info: DefInfo) -> bool:
     func = expr.func
+    if isinstance(func, ir.Subscript):  # `blocks["conv"](x)`: a ModuleDict's child
+        return isinstance(func.value, ir.Name) and func.value.id in info.members
     if isinstance(func, ir.Path):
         return func.parts[0] in info.members
     return isinstance(func, ir.Name) and (
@@ -261,6 +263,11 @@ def _is_operation(expr: ir.Node, info: DefInfo) -> bool:
 
 
 def _base_name(expr: ir.Node) -> str:
+    if isinstance(expr, ir.Call) and isinstance(expr.func, ir.Subscript):
+        key = expr.func.index  # `blocks["conv"](x)` is named after the child
+        if isinstance(key, ir.Constant) and str(key.value).isidentifier():
+            return str(key.value)
+        return expr.func.value.id  # type: ignore[attr-defined]
     if isinstance(expr, ir.Call):
         func = expr.func
         return func.parts[-1] if isinstance(func, ir.Path) else func.id

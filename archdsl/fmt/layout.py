@@ -419,8 +419,8 @@ def _mark_operators(items: list) -> None:
 
 def _kind(group: Brackets, prev) -> str:
     opener = group.open.text
-    if any(_is_token(i, "for") for i in group.items) and opener == "[":
-        return "comprehension"
+    if any(_is_token(i, "for") for i in group.items) and opener in "[{":
+        return "comprehension"  # a list's or a dict's
     called = is_word(prev) and not (isinstance(prev, Tok) and prev.unary)
     if opener == "(":
         return "call" if called else "paren"

@@ -12,7 +12,7 @@ from .tokens import Comment, Event, Gap, Newline, Tok
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 #: Tokens after which a `{` opens an expression (a future dict or set literal)
 #: rather than a body: `x = {`, `f(a, {`.
-_EXPRESSION_BEFORE_BRACE = {"=", ",", ":", "(", "["}
+_EXPRESSION_BEFORE_BRACE = {"=", ",", ":", "(", "[", "return"}
 
 
 @dataclass

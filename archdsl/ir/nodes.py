@@ -245,6 +245,40 @@ class Attribute(Node):
     name: str
 
 
+class FormattedValue(Node):
+    """`{i + 1:02d}` in an f-string: a build-time value and its format spec."""
+
+    kind: Literal["fvalue"] = "fvalue"
+    value: Expr
+    spec: str = ""
+
+
+class FString(Node):
+    """`f"denselayer{i + 1}"`: literal text (string Constants) and formatted values,
+    in order; evaluated at build time, written as the same f-string."""
+
+    kind: Literal["fstring"] = "fstring"
+    parts: tuple[Constant | FormattedValue, ...]
+
+
+class DictExpr(Node):
+    """`{"conv0": Conv2d(...), "norm0": ...}`: keys and values in insertion order
+    (a ModuleDict's or a named Sequential's children)."""
+
+    kind: Literal["dict"] = "dict"
+    keys: tuple[Expr, ...]
+    values: tuple[Expr, ...]
+
+
+class DictComp(Node):
+    """`{f"layer{i}": Conv2d(...) for i in range(n)}`: clauses as ListComp's."""
+
+    kind: Literal["dictcomp"] = "dictcomp"
+    key: Expr
+    value: Expr
+    clauses: tuple[Clause, ...]
+
+
 Expr = Annotated[
     Name
     | Path
@@ -261,13 +295,17 @@ Expr = Annotated[
     | Subscript
     | Slice
     | EllipsisExpr
-    | Attribute,
+    | Attribute
+    | FString
+    | FormattedValue
+    | DictExpr
+    | DictComp,
     Field(discriminator="kind"),
 ]
 
 EXPR_KINDS = ("name", "path", "const", "list", "tuple", "listcomp", "call", "binop",
               "unary", "compare", "boolop", "ifexp", "subscript", "slice", "ellipsis",
-              "attribute")  # fmt: skip
+              "attribute", "fstring", "fvalue", "dict", "dictcomp")  # fmt: skip
 
 
 # ---- shapes ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ FORWARD_INPUTS = {"Bilinear": 2, "MultiheadAttention": 3, "TransformerDecoderLay
 FORWARD_OUTPUTS = {"MultiheadAttention": 2}
 
 #: Containers that are not callable themselves (index or iterate them instead).
-NOT_CALLABLE = frozenset({"ModuleList"})
+NOT_CALLABLE = frozenset({"ModuleList", "ModuleDict"})
 
 
 #: String arguments whose allowed values torch checks at run time rather than in

@@ -340,6 +340,9 @@ NN_SIGNATURES = {
     "Mish": (
         ("inplace", "pos", False, ("bool",), None),
     ),
+    "ModuleDict": (
+        ("modules", "pos", None, ("any", "none"), None),
+    ),
     "ModuleList": (
         ("modules", "pos", None, ("any", "none"), None),
     ),

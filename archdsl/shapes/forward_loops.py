@@ -11,12 +11,16 @@ from ..check.forward_loops import appended
 from ..ir.walk import assigned, forward_statements
 from ..ops.shapes import UNKNOWN
 from .built import SeqModule
+from .dicts import dict_items
 from .tensors import UNKNOWN_TENSOR
 
 
 def loop_items(inference, stmt: ir.FFor, values, block) -> list[Any] | None:
     """What the loop runs over, in order; None when known only at run time."""
     iterable = stmt.iter
+    in_dict = dict_items(iterable, block)  # `blocks.items()`: shapes/dicts.py
+    if in_dict is not None:
+        return in_dict
     if isinstance(iterable, ir.Call) and isinstance(iterable.func, ir.Name):
         if iterable.func.id == "children":
             return [block.env.get(name, UNKNOWN) for name in block.members]

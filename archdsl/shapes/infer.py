@@ -40,6 +40,7 @@ from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
+from .dicts import keyed_child
 from .forward_loops import changed_by, run_append, run_for
 from .forward_values import ForwardValues
 from .inputs import unify
@@ -407,6 +408,11 @@ class Inference(ForwardValues, ModuleCalls):
             return self.apply(
                 module, args, node.span, join(path, func.dotted), func.dotted
             )
+        if isinstance(func, ir.Subscript):  # `blocks["conv"](x)`: shapes/dicts.py
+            where, child = keyed_child(self, func, values, block)
+            if not isinstance(child, MODULE_TYPES):
+                return UNKNOWN_TENSOR
+            return self.apply(child, args, node.span, join(path, where), where)
         if not isinstance(func, ir.Name):
             return UNKNOWN_TENSOR
         if func.id in values:  # a loop's module (`for layer in children()`)

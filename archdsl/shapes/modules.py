@@ -38,6 +38,7 @@ from .built import (
     label_of,
     layer_count,
 )
+from .dicts import DictEvaluation, takes_dict
 from .loops import run_call, run_for
 from .params import count_parameters
 from .state import named_state, state_tensor
@@ -74,7 +75,7 @@ _MAX_NOTES = 5
 _OPERANDS = (int, float, str, list, tuple)
 
 
-class Evaluator:
+class Evaluator(DictEvaluation):
     """Evaluates build-time expressions and definition bodies to values.
 
     Counts, as it goes, the modules and parameters the model builds with the
@@ -409,6 +410,8 @@ class Evaluator:
         held = env.get(name)
         if isinstance(held, ClassRef):  # `block(...)`: the type it holds
             name = held.name
+        if name == "OrderedDict":  # `Sequential(OrderedDict({...}))`
+            return self.ordered_dict(node, env)
         found = layer(name)
         if found is not None:
             return self._layer(found.name, found.signature, node, env, held)
@@ -488,6 +491,8 @@ class Evaluator:
 
     def _layer(self, name: str, sig: Signature, node: ir.Call, env, held=None) -> Any:
         positional, keywords = self._arguments(node, env, held)
+        if takes_dict(name, positional):  # ModuleDict({...}), Sequential({...})
+            return self.dict_container(name, positional, node)
         if sig.named_children or name == "ModuleList":
             items = positional[0] if name == "ModuleList" and positional else positional
             children = [(str(i), child) for i, child in enumerate(items or [])]

@@ -12,6 +12,7 @@ from lark.exceptions import VisitError
 from .. import ir
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
+from .fstrings import fstring
 from .sugar import method_call, plain_forward, plain_state
 
 
@@ -349,6 +350,33 @@ class _Lower(Transformer):
     def string(self, meta: Any, c: list[Any]) -> ir.Constant:
         return ir.Constant(value=_string(c[0]), span=self._tok(c[0]))
 
+    def fstring(self, meta: Any, c: list[Any]) -> ir.FString:
+        return fstring(c[0], self._tok(c[0]), self._field)
+
+    def _field(self, tree: Tree, line: int, column: int) -> ir.Node:
+        """An f-string field's expression, with spans where it is written."""
+        try:
+            return _Shifted(self.source, line, column).transform(tree)
+        except VisitError as exc:
+            raise exc.orig_exc from None
+
+    def dict_(self, meta: Any, c: list[Any]) -> ir.DictExpr:
+        items = [item for item in c if item is not None]
+        return ir.DictExpr(
+            keys=tuple(k for k, _ in items),
+            values=tuple(v for _, v in items),
+            span=self._span(meta),
+        )
+
+    def dict_item(self, meta: Any, c: list[Any]) -> tuple[ir.Node, ir.Node]:
+        return c[0], c[1]
+
+    def dictcomp(self, meta: Any, c: list[Any]) -> ir.DictComp:
+        (key, value), *clauses = c
+        return ir.DictComp(
+            key=key, value=value, clauses=tuple(clauses), span=self._span(meta)
+        )
+
     def true(self, meta: Any, c: list[Any]) -> ir.Constant:
         return ir.Constant(value=True, span=self._span(meta))
 
@@ -386,6 +414,26 @@ class _Lower(Transformer):
         return tuple(
             str(t) if isinstance(t, Token) else t[0] if len(t) == 1 else t for t in c
         )
+
+
+class _Shifted(_Lower):
+    """Lowers an f-string field parsed on its own: its positions, counted from the
+    field's text, moved to where the field is in the source (one line)."""
+
+    def __init__(self, source: Source, line: int, column: int) -> None:
+        super().__init__(source)
+        self.line, self.shift = line, column - 1
+
+    def _span(self, meta: Any) -> Span | None:
+        span = super()._span(meta)
+        return span and self._moved(span)
+
+    def _tok(self, token: Token) -> Span:
+        return self._moved(super()._tok(token))
+
+    def _moved(self, span: Span) -> Span:
+        return Span(self.source, self.line, span.column + self.shift, self.line,
+                    span.end_column + self.shift)  # fmt: skip
 
 
 class _InitTarget(NamedTuple):

@@ -27,21 +27,36 @@ BOM = "\ufeff"
 _CLOSERS = {"RPAR", "RSQB"}
 
 
+#: Tokens after which a `{` opens a dict (`x = {`, `f({`, `{"a": {`), not a body;
+#: inside brackets every `{` does. archdsl/fmt/tree.py tells them apart alike.
+_DICT_AFTER = {"EQUAL", "COMMA", "COLON", "LPAR", "LSQB", "RETURN"}
+
+
 class _NewlinesInBrackets:
-    """Drop newline tokens inside () and [] so calls and lists may span lines, as in
-    Python. Braces are statement blocks, so newlines inside them still count."""
+    """Drop newline tokens inside () and [] (and a dict's {}) so calls and lists
+    may span lines, as in Python. Other braces are statement blocks, so newlines
+    inside them still count."""
 
     always_accept = ("_NL",)
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         depth = 0
+        braces: list[bool] = []  # for each open `{`: whether it is a dict's
+        previous = None
         for token in stream:
-            if token.type in _OPENERS:
+            kind = token.type
+            if kind in _OPENERS:
                 depth += 1
-            elif token.type in _CLOSERS:
+            elif kind in _CLOSERS:
                 depth = max(0, depth - 1)
-            elif token.type == "_NL" and depth:
+            elif kind == "_NL" and depth:
                 continue
+            elif kind == "LBRACE":
+                braces.append(bool(depth) or previous in _DICT_AFTER)
+                depth += braces[-1]
+            elif kind == "RBRACE" and braces:
+                depth = max(0, depth - braces.pop())
+            previous = kind
             yield token
 
 
@@ -56,6 +71,17 @@ def grammar_text() -> str:
 
 @cache
 def parser() -> Lark:
+    return _lark("start")
+
+
+@cache
+def expression_parser() -> Lark:
+    """The grammar's `expr` alone: the fields of an f-string (syntax/fstrings.py),
+    built only when a spec has one."""
+    return _lark("expr")
+
+
+def _lark(start: str) -> Lark:
     text = grammar_text()
     options = dict(
         parser="lalr",
@@ -63,8 +89,9 @@ def parser() -> Lark:
         postlex=_NewlinesInBrackets(),
         propagate_positions=True,
         maybe_placeholders=True,
+        start=start,
     )
-    cache_file = _cache_file(text)
+    cache_file = _cache_file(text if start == "start" else f"{start}\n{text}")
     if cache_file is not None:
         try:  # building the LALR tables costs ~70 ms; a cold `archdsl check` wants them ready
             return Lark(text, cache=str(cache_file), **options)

@@ -1,0 +1,218 @@
+"""Computed child names (issue 12, item 4): f-strings, dicts of modules and the
+containers built from them, `ModuleDict({...})` and a named `Sequential({...})`
+(or `Sequential(OrderedDict({...}))`, as torchvision writes it).
+
+A dict's keys are the children's state_dict names, so they are checked as torch's
+`add_module` checks them, here where they are literal and by the evaluator of
+shapes (shapes/dicts.py) where a comprehension computes them."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..ops.module_attributes import MODULE_ATTRIBUTES
+from . import types
+from .consts import UNKNOWN, const_value
+from .context import ModuleRef, Value
+
+#: Containers built from a dict of modules, in insertion order.
+DICT_CONTAINERS = ("ModuleDict", "Sequential")
+#: What an f-string field may format.
+FORMATTABLE = ("int", "float", "bool", "str", "none", "any")
+#: Methods of the containers: torch refuses a child of the same name.
+CONTAINER_ATTRIBUTES = {
+    "ModuleDict": frozenset({"clear", "items", "keys", "pop", "update", "values"}),
+    "Sequential": frozenset({"append", "extend", "insert", "pop"}),
+}
+
+
+def key_problem(key: object, container: str | None = None) -> str | None:
+    """Why torch's `add_module` (or this language) refuses `key` as a child's
+    name; None when it is fine."""
+    if not isinstance(key, str):
+        return f"a child's name is a string, not {types.describe(types.of_constant(key))}"
+    if not key:
+        return "a child's name cannot be empty"
+    if "." in key:
+        return f'a child\'s name cannot contain ".": `{key}` would read as a path'
+    if key.startswith("_"):
+        return f"`{key}` starts with an underscore, which nn.Module keeps for itself"
+    if key in MODULE_ATTRIBUTES or key == "training":
+        return f"`{key}` is an nn.Module attribute"
+    if key in CONTAINER_ATTRIBUTES.get(container or "", ()):
+        return f"`{key}` is a method of {container}"
+    return None
+
+
+# ---- f-strings ---------------------------------------------------------------------
+
+
+def check_fstring(checker, expr: ir.FString) -> Value:
+    for part in expr.parts:
+        if isinstance(part, ir.FormattedValue):
+            check_field(checker, part)
+    return Value("str")
+
+
+def check_field(checker, part: ir.FormattedValue) -> Value:
+    value = checker.expr(part.value)
+    if types.base(value.type) not in FORMATTABLE:
+        checker.ctx.error(
+            f"an f-string formats numbers and strings, not {types.describe(value.type)}",
+            part.value.span,
+        )
+        return Value("str")
+    known = const_value(part.value, checker.known)
+    if known is not UNKNOWN and part.spec:
+        try:
+            format(known, part.spec)
+        except (ValueError, TypeError) as exc:
+            checker.ctx.error(
+                f"`:{part.spec}` cannot format {known!r:.40}: {exc}", part.span
+            )
+    return Value("str")
+
+
+# ---- dicts -------------------------------------------------------------------------
+
+
+def check_dict(checker, expr: ir.DictExpr) -> Value:
+    """A dict of modules: its keys strings, its values modules. What it becomes (a
+    ModuleDict, a named Sequential) is said by the call it is given to."""
+    children: list[tuple[str, ModuleRef | None]] = []
+    seen: dict[str, ir.Node] = {}
+    complete = True
+    for key, value in zip(expr.keys, expr.values, strict=True):
+        name = _check_key(checker, key)
+        ref = _check_value(checker, value)
+        if name is None:
+            complete = False
+            continue
+        if name in seen:
+            line = seen[name].span.line if seen[name].span else "?"
+            checker.ctx.error(
+                f'the key "{name}" is given twice (first at line {line}): a '
+                "container holds one child per name",
+                key.span,
+                hint="give each child its own name",
+            )
+            continue
+        seen[name] = key
+        children.append((name, ref))
+    return dict_value(tuple(children) if complete else None)
+
+
+def check_dictcomp(checker, expr: ir.DictComp) -> Value:
+    """`{f"layer{i}": Conv2d(...) for i in range(n)}`: the clauses as a list
+    comprehension's; its keys are known when the model is built (the evaluator of
+    shapes checks them then)."""
+    outer, outer_repeat = checker.scope, checker.repeat
+    try:
+        for clause in expr.clauses:
+            if isinstance(clause, ir.CompFor):
+                checker._comp_for(clause)
+            else:
+                checker._comp_if(clause)
+        _check_key(checker, expr.key)
+        _check_value(checker, expr.value)
+    finally:
+        checker.scope, checker.repeat = outer, outer_repeat
+    return dict_value(None)
+
+
+def dict_value(children) -> Value:
+    """A dict of modules: its children by name when all are known here."""
+    return Value("dict", ModuleRef("dict", callable=False, children=children))
+
+
+def _check_key(checker, key: ir.Node) -> str | None:
+    """The key's text when known here; a diagnostic when it cannot be a name."""
+    value = checker.expr(key)
+    if value.type not in ("str", "any"):
+        checker.ctx.error(
+            f"a key names a child: a string, not {types.describe(value.type)}",
+            key.span,
+            hint='write it as a string: `"conv0"`, or `f"layer{i}"` in a loop',
+        )
+        return None
+    known = const_value(key, checker.known)
+    if not isinstance(known, str):
+        return None
+    problem = key_problem(known)
+    if problem:
+        checker.ctx.error(problem, key.span, hint="rename the child")
+        return None
+    return known
+
+
+def _check_value(checker, value_expr: ir.Node) -> ModuleRef | None:
+    value = checker.expr(value_expr)
+    if value.type not in ("module", "any"):
+        checker.ctx.error(
+            f"a dict's values are the children: modules, not "
+            f"{types.describe(value.type)}",
+            value_expr.span,
+            hint="ModuleDict({...}) and Sequential({...}) hold modules",
+        )
+    return value.module
+
+
+# ---- containers ---------------------------------------------------------------------
+
+
+def takes_dict(name: str, values: list[Value]) -> bool:
+    """`ModuleDict(...)`, `OrderedDict(...)`, or `Sequential` given one dict."""
+    if name in ("ModuleDict", "OrderedDict"):
+        return True
+    return name == "Sequential" and len(values) == 1 and values[0].type == "dict"
+
+
+def check_container(checker, name: str, call: ir.Call, values: list[Value]) -> Value:
+    """`ModuleDict({...})`, `Sequential({...})`, `OrderedDict({...})` (the dict
+    itself, for `Sequential(OrderedDict({...}))` as torchvision writes it)."""
+    given = [v for a, v in zip(call.args, values, strict=True)
+             if isinstance(a, ir.Positional)]  # fmt: skip
+    optional = name == "ModuleDict"
+    if len(given) != len(call.args) or len(given) > 1 or (not given and not optional):
+        checker.ctx.error(
+            f"`{name}` takes one dict of modules",
+            call.span,
+            hint=f'`{name}({{"conv": Conv2d(...), "relu": ReLU()}})`',
+        )
+        return Value("dict") if name == "OrderedDict" else Value("module")
+    value = given[0] if given else dict_value(())
+    if value.type not in ("dict", "any"):
+        checker.ctx.error(
+            f"`{name}` takes a dict of modules, not {types.describe(value.type)}",
+            call.args[0].span,
+            hint=f'`{name}({{"conv": Conv2d(...), "relu": ReLU()}})`',
+        )
+        value = dict_value(None)
+    if name == "OrderedDict":
+        return value
+    children = value.module.children if value.module else None
+    _check_container_keys(checker, name, call, children)
+    if name == "ModuleDict":
+        ref = ModuleRef("ModuleDict", None, None, callable=False, children=children)
+        return Value("module", ref)
+    ref = ModuleRef("Sequential", children=children)
+    ref.first = children[0][1] if children else None
+    return Value("module", ref)
+
+
+def _check_container_keys(checker, name, call: ir.Call, children) -> None:
+    """A key that is the container's own method (`"keys"` in a ModuleDict)."""
+    for key, _ in children or ():
+        problem = key_problem(key, name)
+        if problem:
+            checker.ctx.error(problem, call.args[0].span, hint="rename the child")
+
+
+def check_loose(checker, value: Value, stmt: ir.Assign) -> None:
+    """`layers = {...}`: a dict of modules is the argument of what it builds."""
+    if value.type == "dict":
+        checker.ctx.error(
+            "a dict of modules builds a container: give it to `ModuleDict` or "
+            "`Sequential`",
+            stmt.value.span,
+            hint=f"`{stmt.name} = ModuleDict({{...}})`",
+        )

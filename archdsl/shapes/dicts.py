@@ -1,0 +1,120 @@
+"""f-strings, dicts and the containers built from them, evaluated (check/dicts.py
+checks them): the evaluator of shapes (modules.py) computes the keys a
+comprehension makes and refuses what torch's `add_module` would (a duplicate, a
+dot, an attribute's name), at the key, with the block calls that led there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ir
+from ..check.consts import fstring_value
+from ..check.dicts import key_problem
+from ..check.forward_dicts import view_of
+from ..ops.shapes import UNKNOWN
+from .built import MODULE_TYPES, SeqModule
+
+
+class DictEvaluation:
+    """The Evaluator's methods for these expressions (a mixin of modules.Evaluator,
+    which dispatches on the node kind)."""
+
+    def _fstring(self, node: ir.FString, env) -> Any:
+        try:
+            return fstring_value(node, lambda part: self.expr(part, env))
+        except ValueError as exc:  # `{x:d}` of a float: Python refuses it too
+            raise self._refuse(f"an f-string field cannot be formatted: {exc}",
+                               node.span) from None  # fmt: skip
+
+    def _dict(self, node: ir.DictExpr, env) -> Any:
+        keys = [self.expr(key, env) for key in node.keys]
+        values = [self.expr(value, env) for value in node.values]
+        return self._keyed(list(zip(keys, values, strict=True)), node.keys)
+
+    def _dictcomp(self, node: ir.DictComp, env) -> Any:
+        """The comprehension's pairs, as a list comprehension of (key, value)
+        tuples makes them (one way to run clauses: modules.py's)."""
+        pair = ir.TupleExpr(items=(node.key, node.value), span=node.span)
+        listed = ir.ListComp(elt=pair, clauses=node.clauses, span=node.span)
+        pairs = self._listcomp(listed, env)
+        if not isinstance(pairs, list):
+            return UNKNOWN
+        return self._keyed(pairs, [node.key] * len(pairs))
+
+    def _keyed(self, pairs: list[tuple[Any, Any]], key_nodes) -> Any:
+        """A dict from (key, value) pairs, in order; a key torch would refuse is
+        refused at the key that made it, and one not known makes the dict unknown."""
+        out: dict[str, Any] = {}
+        for (key, value), node in zip(pairs, key_nodes, strict=True):
+            if key is UNKNOWN or not isinstance(key, str):
+                if isinstance(key, (int, float, bool)) or key is None:
+                    raise self._refuse(key_problem(key), node.span)
+                return UNKNOWN
+            problem = key_problem(key)
+            if problem is None and key in out:
+                problem = f'the key "{key}" is given twice: a container holds one child per name'
+            if problem:
+                raise self._refuse(problem, node.span)
+            out[key] = value
+        return out
+
+    def ordered_dict(self, node: ir.Call, env) -> Any:
+        """`OrderedDict({...})`: the dict itself (Python's dicts keep order)."""
+        given = [self.expr(arg.value, env) for arg in node.args]
+        return given[0] if len(given) == 1 and isinstance(given[0], dict) else UNKNOWN
+
+    def dict_container(self, name: str, positional: list[Any], node: ir.Call) -> Any:
+        """`ModuleDict({...})`, `Sequential({...})`: the children in key order."""
+        given = positional[0] if positional else {}
+        if not isinstance(given, dict):
+            return UNKNOWN
+        for key in given:
+            problem = key_problem(key, name)
+            if problem:
+                raise self._refuse(problem, node.span)
+        for child in given.values():
+            if isinstance(child, MODULE_TYPES) and hasattr(child, "parents"):
+                child.parents += 1  # a place it is put (params.py counts once)
+        return SeqModule(name, list(given.items()), node.span)
+
+
+def takes_dict(name: str, positional: list[Any]) -> bool:
+    """A container built from a dict: any ModuleDict, a Sequential given one."""
+    if name == "ModuleDict":
+        return True
+    return name == "Sequential" and len(positional) == 1 and isinstance(positional[0], dict)
+
+
+# ---- a ModuleDict member in forward (check/forward_dicts.py checks it) -------------
+
+
+def dict_items(iterable: ir.Node, block) -> list[Any] | None:
+    """What a loop over a ModuleDict member's view runs over, in insertion order:
+    (key, child) pairs, children or keys; None for another loop."""
+    view = view_of(iterable)
+    container = block.env.get(view[0]) if view else None
+    if not isinstance(container, SeqModule) or container.kind != "ModuleDict":
+        return None
+    method = view[1]  # type: ignore[index]
+    if method == "items":
+        return [tuple(pair) for pair in container.children]
+    if method == "values":
+        return [child for _, child in container.children]
+    return [key for key, _ in container.children]
+
+
+def keyed_child(inference, func: ir.Subscript, values, block) -> tuple[str, Any]:
+    """`blocks["conv"]`, `blocks[name]`: (the child's path, the child), UNKNOWN as
+    the child when it is not known here; a key it does not hold is reported."""
+    name = func.value.id  # type: ignore[attr-defined]
+    container = block.env.get(name)
+    key = inference.scalar(func.index, values, block)
+    if not isinstance(container, SeqModule) or not isinstance(key, str):
+        return name, UNKNOWN
+    children = dict(container.children)
+    if key not in children:
+        keys = ", ".join(f'"{k}"' for k in children) or "none"
+        inference.report(f'`{name}` has no key "{key}"', func.index.span,
+                         f"its keys are {keys}")  # fmt: skip
+        return name, UNKNOWN
+    return f"{name}.{key}", children[key]

@@ -1,0 +1,264 @@
+"""f-strings, dicts, ModuleDict and a named Sequential from a dict (issue 12,
+item 4), held to torch: hand-written nn.Modules using nn.ModuleDict and
+OrderedDict Sequentials give the same state_dict keys, order and shapes, and after
+a strict load the same outputs; a key torch's add_module refuses is refused."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import OrderedDict
+
+import pytest
+from conftest import ROOT
+
+import archdsl
+from archdsl.check.dicts import CONTAINER_ATTRIBUTES, key_problem
+from archdsl.errors import ArchError
+from archdsl.source import Source
+from archdsl.syntax import parse_source, parse_source_via_tree
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+SPEC = ROOT / "specs" / "multitask.arch"
+
+
+def load_text(tmp_path, text: str, name: str = "spec"):
+    path = tmp_path / f"{name}.arch"
+    path.write_text(textwrap.dedent(text))
+    return archdsl.load(path)
+
+
+def assert_same_model(generated: nn.Module, reference: nn.Module, *inputs) -> None:
+    got, want = generated.state_dict(), reference.state_dict()
+    assert list(got) == list(want)
+    assert [t.shape for t in got.values()] == [t.shape for t in want.values()]
+    generated.load_state_dict(want, strict=True)
+    generated.eval()
+    reference.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(generated(*inputs), reference(*inputs),
+                                   rtol=0, atol=0)  # fmt: skip
+
+
+# ---- specs/multitask.arch against the PyTorch a person writes ---------------------
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, in_ch, out_ch):
+        super().__init__()
+        self.body = nn.Sequential(
+            OrderedDict(
+                [
+                    ("conv", nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False)),
+                    ("norm", nn.BatchNorm2d(out_ch)),
+                    ("relu", nn.ReLU(inplace=True)),
+                ]
+            )
+        )
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class MultiTask(nn.Module):
+    def __init__(self, widths=(16, 32, 64), num_classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(
+            OrderedDict(
+                [
+                    ("conv0", nn.Conv2d(3, widths[0], 3, padding=1)),
+                    ("pool0", nn.MaxPool2d(2)),
+                ]
+            )
+        )
+        self.stages = nn.ModuleDict()
+        for i in range(len(widths) - 1):
+            self.stages["stage%d" % (i + 1)] = ConvBlock(widths[i], widths[i + 1])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.heads = nn.ModuleDict(
+            {
+                "classes": nn.Linear(widths[-1], num_classes),
+                "depth": nn.Linear(widths[-1], 1),
+            }
+        )
+
+    def forward(self, x):
+        x = self.stem(x)
+        for stage in self.stages.values():
+            x = stage(x)
+        x = torch.flatten(self.pool(x), 1)
+        return self.heads["classes"](x), self.heads["depth"](x)
+
+
+@pytest.mark.parametrize("widths", [[16, 32, 64], [8, 8, 16, 24, 32]])
+def test_multitask_matches_a_hand_written_module_dict_model(widths):
+    generated = archdsl.load(SPEC).MultiTask(widths, 7)
+    reference = MultiTask(widths, 7)
+    assert_same_model(generated, reference, torch.randn(2, 3, 32, 40))
+    assert list(generated.stages) == [f"stage{i + 1}" for i in range(len(widths) - 1)]
+
+
+# ---- forward over a ModuleDict: items(), values(), keys and keyed calls -----------
+
+
+FORWARDS = {
+    "items": "for name, layer in blocks.items() {\n            x = layer(x)\n        }",
+    "values": "for layer in blocks.values() {\n            x = layer(x)\n        }",
+    "keys": "for name in blocks {\n            x = blocks[name](x)\n        }",
+    "keys()": "for name in blocks.keys() {\n            x = blocks[name](x)\n        }",
+}
+
+
+@pytest.mark.parametrize("loop", sorted(FORWARDS))
+def test_forward_loops_over_a_module_dict_in_insertion_order(tmp_path, loop):
+    """Keys out of alphabetical order: the loop must follow insertion order, as
+    nn.ModuleDict does."""
+    spec = f"""
+    model Chain(n: int = 4) {{
+        blocks = ModuleDict({{f"b{{9 - i}}": Linear(3 + i, 4 + i) for i in range(n)}})
+        last = ModuleDict({{"z": Linear(3 + n, 2), "a": Tanh()}})
+        forward(x: [N, 3]) {{
+            {FORWARDS[loop]}
+            return last["a"](last["z"](x))
+        }}
+    }}
+    """
+
+    class Chain(nn.Module):
+        def __init__(self, n=4):
+            super().__init__()
+            self.blocks = nn.ModuleDict()
+            for i in range(n):
+                self.blocks["b%d" % (9 - i)] = nn.Linear(3 + i, 4 + i)
+            self.last = nn.ModuleDict({"z": nn.Linear(3 + n, 2), "a": nn.Tanh()})
+
+        def forward(self, x):
+            for layer in self.blocks.values():
+                x = layer(x)
+            return self.last["a"](self.last["z"](x))
+
+    module = load_text(tmp_path, spec, f"chain_{loop.strip('()')}")
+    assert_same_model(module.Chain(), Chain(), torch.randn(5, 3))
+    code = archdsl.generate(tmp_path / f"chain_{loop.strip('()')}.arch")
+    assert "self.blocks" in code and "for " in code  # a loop, not unrolled
+    assert code.count("self.blocks[") <= 1
+
+
+def test_named_sequential_from_a_dict_comprehension(tmp_path):
+    """torchvision's `_DenseBlock` idiom: children named `denselayer1...` in a loop."""
+    spec = """
+    model Dense(n: int = 3) {
+        features = Sequential({
+            f"denselayer{i + 1}": Linear(4, 4) for i in range(n)
+        })
+        head = Sequential(OrderedDict({"norm": LayerNorm(4), "fc": Linear(4, 2)}))
+        forward(x: [N, 4]) = head(features(x))
+    }
+    """
+
+    class Dense(nn.Module):
+        def __init__(self, n=3):
+            super().__init__()
+            self.features = nn.Sequential()
+            for i in range(n):
+                self.features.add_module("denselayer%d" % (i + 1), nn.Linear(4, 4))
+            self.head = nn.Sequential(
+                OrderedDict([("norm", nn.LayerNorm(4)), ("fc", nn.Linear(4, 2))])
+            )
+
+        def forward(self, x):
+            return self.head(self.features(x))
+
+    module = load_text(tmp_path, spec)
+    for n in (1, 3, 12):
+        assert_same_model(module.Dense(n), Dense(n), torch.randn(2, 4))
+
+
+# ---- f-strings: the same text as Python's own f-strings -----------------------------
+
+
+@pytest.mark.parametrize(
+    "field, values",
+    [
+        ("i + 1", range(0, 12)),
+        ("i:02d", range(0, 120, 7)),
+        ("i:>4", range(0, 3)),
+        ("i * 2 + 1:03d", range(0, 5)),
+        ("i * 1.5:.0f", range(0, 5)),
+        ("i:x", range(250, 260)),
+    ],
+)
+def test_fstring_keys_are_pythons_fstrings(tmp_path, field, values):
+    """The keys of the generated model are what Python's f-string makes of the
+    same text (the oracle: `eval` of the f-string, in this test only)."""
+    values = list(values)
+    spec = f"""
+    model Named(items: list[int] = {values}) {{
+        layers = ModuleDict({{f"x{{{field}}}y": Identity() for i in items}})
+        forward(x: [N, 2]) = x
+    }}
+    """
+    model = load_text(tmp_path, spec).Named()
+    expected = [eval(f'f"x{{{field}}}y"', {"i": i}) for i in values]  # noqa: S307
+    assert list(model.layers) == list(dict.fromkeys(expected))
+
+
+def test_fstring_lowers_alike_in_one_pass_and_through_the_tree():
+    text = 'model M(i: int = 3) {\n    a = f"p{i + 1:02d}{{q}}\\t"\n    forward(x) = x\n}\n'
+    source = Source("m.arch", text)
+    assert parse_source(source) == parse_source_via_tree(source)
+    assign = parse_source(source).definitions[0].body[0]
+    field = assign.value.parts[1]
+    assert field.spec == "02d"
+    assert field.value.left.span.column == 13  # where `i` is written
+
+
+# ---- keys torch refuses are refused ----------------------------------------------
+
+
+NAMES = ["conv0", "denselayer12", "0", "a-b", "a.b", "", "keys", "items", "append",
+         "forward", "training", "state_dict", "cuda", "pop", "_x"]  # fmt: skip
+
+
+@pytest.mark.parametrize("container", ["ModuleDict", "Sequential"])
+@pytest.mark.parametrize("name", NAMES)
+def test_key_problems_are_torchs(container, name):
+    """Every name torch's add_module refuses in this container is refused; `_x`,
+    which torch allows, is refused as members starting with `_` are."""
+    build = {
+        "ModuleDict": lambda: nn.ModuleDict({name: nn.ReLU()}),
+        "Sequential": lambda: nn.Sequential(OrderedDict({name: nn.ReLU()})),
+    }[container]
+    try:
+        build()
+        torch_refuses = False
+    except KeyError:
+        torch_refuses = True
+    refused = key_problem(name, container) is not None
+    assert refused == torch_refuses or (name == "_x" and refused)
+
+
+@pytest.mark.parametrize("container", sorted(CONTAINER_ATTRIBUTES))
+def test_container_methods_are_torchs(container):
+    own = set(dir(getattr(nn, container))) - set(dir(nn.Module))
+    public = {n for n in own if not n.startswith("_")}
+    assert CONTAINER_ATTRIBUTES[container] == public
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('d = ModuleDict({f"a{i % 2}": ReLU() for i in range(3)})',
+         'the key "a0" is given twice'),
+        ('d = ModuleDict({f"a.{i}": ReLU() for i in range(3)})', 'cannot contain "."'),
+        ('d = Sequential({f"append": ReLU() for i in range(1)})',
+         "a method of Sequential"),
+    ],
+)  # fmt: skip
+def test_computed_keys_are_checked_when_evaluated(tmp_path, body, message):
+    path = tmp_path / "keys.arch"
+    path.write_text(f"model M {{\n    {body}\n    forward(x) = x\n}}\n")
+    with pytest.raises(ArchError) as info:
+        archdsl.check(path)
+    assert message in str(info.value)
