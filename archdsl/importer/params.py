@@ -63,9 +63,11 @@ def infer(
             used.update({n: None for n in _names(expr)})
         elif all(_same(v, values[0]) for v in values):
             expr = Lit(values[0], first.hint, first.default)
-        else:
-            name = _synthetic_name(first.hint, synthetic, candidates)
-            synthetic[name] = values
+        else:  # one parameter for the slots that hold the same value in each
+            name = next((n for n, v in synthetic.items() if _all_same(v, values)), None)
+            if name is None:
+                name = _synthetic_name(first.hint, synthetic, candidates)
+                synthetic[name] = values
             expr = Name(name)
         exprs.append(expr)
     return _finish(cls, used, synthetic, exprs, arguments)
@@ -163,6 +165,10 @@ def _type(values: list) -> str | None:
 
 def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
+
+
+def _all_same(a: list, b: list) -> bool:
+    return all(_same(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _int(value: object) -> bool:

@@ -165,9 +165,21 @@ def _outermost_init(module: nn.Module, frame):
 
 
 def _frame_arguments(frame) -> dict[str, object]:
+    """The literal arguments, and the literal fields of a config object among the
+    others (torchvision's `MBConv(cnf, ...)` reads `cnf.input_channels`), so that
+    parameters match them (`input_channels // 4`); a field an argument already
+    names is left out."""
     info = inspect.getargvalues(frame)
     values = {name: info.locals.get(name) for name in info.args[1:]}
-    return {k: v for k, v in values.items() if is_literal(v)}
+    found = {k: v for k, v in values.items() if is_literal(v)}
+    for value in values.values():
+        fields = getattr(value, "__dict__", None)
+        if is_literal(value) or not fields or callable(value):
+            continue  # a module, a function, a factory: not a record of values
+        for name, field in fields.items():
+            if not name.startswith("_") and is_literal(field):
+                found.setdefault(name, field)
+    return found
 
 
 def _error(message: str, hint: str | None = None) -> ArchError:
