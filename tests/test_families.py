@@ -66,3 +66,38 @@ def test_a_slice_built_stage_with_wrong_channels_is_reported():
     with pytest.raises(ArchError) as error:
         archdsl.check(text=text)
     assert "channels" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        [[1, 16, 1], [0, 99, 4], [6, 24, 2]],  # the spec's default
+        [[6, 8, 3], [1, 4, 2]],
+        [[0, 5, 1], [2, 12, 1], [0, 3, 2], [1, 7, 3]],
+    ],
+)
+def test_comprehension_clauses_and_nested_targets_are_python_s(families, setting):
+    """tests/families.arch's Table: the clauses and the nested targets, as the
+    spec writes them, run by Python itself here; the built model's layers (and
+    the sizes check inferred) must agree with what Python computes."""
+    widths = [c for t, c, n in setting if t > 0 for _ in range(n)]
+    expected = {
+        f"fc{i}": (c_out, c_in)
+        for i, (c_in, c_out) in enumerate(zip([8] + widths, widths, strict=False))
+    }
+    model = families.Table(setting)
+    assert {k: tuple(m.weight.shape) for k, m in model.layers.named_children()} == (
+        expected
+    )
+    assert model(torch.randn(2, 8)).shape == (2, widths[-1])
+
+
+def test_comprehension_clauses_run_at_check_time():
+    """The check runs the clauses and the loop too: with the first layer made 9
+    wide, the 8-wide input is refused before anything is built."""
+    text = SPEC.read_text().replace(
+        "enumerate(zip([8] + widths", "enumerate(zip([9] + widths"
+    )
+    with pytest.raises(ArchError) as error:
+        archdsl.check(text=text)
+    assert "expects 9 input features" in str(error.value)
