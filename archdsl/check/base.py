@@ -198,6 +198,8 @@ def check_replacements(ctx: Context, info: DefInfo) -> None:
     unless it is the model's last layer, give what follows the same. When what
     follows is replaced too (`classifier.3` then `classifier.6`), the two new
     modules must agree with each other instead."""
+    if not info.replacements:  # (a builder's body is an expression, not statements)
+        return
     rewritten = {s.dotted for s in info.node.body if isinstance(s, ir.At)}
     trees = {id(tree): tree for tree, _, _ in info.replacements}
     for tree in trees.values():

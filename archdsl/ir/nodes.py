@@ -1,77 +1,14 @@
-"""The IR: small frozen pydantic declarations, told apart by a literal `kind`.
+"""The IR: small frozen declarations (`base.Node`), told apart by a literal `kind`.
 
-Every node carries the span it came from; spans stay out of equality, hashing and
-dumps (as jinja2 keeps `lineno` out of `__eq__`), so two spellings of the same
-program lower to equal IR and `archdsl ir` prints only the program.
+A union of node types (`Expr`, `Stmt`, ...) is a plain union: `isinstance(x, Expr)`
+works, and its classes are `Expr.__args__`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from ..source import Span
-
-_REQUIRED = object()
-_FIELDS: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
-
-
-def _fields(cls: type[BaseModel]) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """A node class's field names in order, and each one's default (_REQUIRED when
-    it has none): worked out once per class. IR defaults are immutable."""
-    known = _FIELDS.get(cls)
-    if known is None:
-        fields = cls.__pydantic_fields__
-        defaults = {
-            name: _REQUIRED if info.is_required() else info.get_default()
-            for name, info in fields.items()
-        }
-        known = _FIELDS[cls] = (tuple(fields), defaults)
-    return known
-
-
-class Node(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
-    )
-
-    span: Span | None = Field(default=None, exclude=True, repr=False)
-
-    def __init__(self, /, **data: Any) -> None:
-        """Without validation: nodes are made only by the compiler (the lowering,
-        the checks), from values of the right types. Building pydantic's validators
-        took most of a cold `archdsl check` of a small spec (issue 15), and
-        validating, a few µs per node. Field names are still checked, and lists
-        become tuples as validation made them."""
-        fields, defaults = _fields(type(self))
-        if not data.keys() <= defaults.keys():
-            unknown = sorted(data.keys() - defaults.keys())
-            raise TypeError(f"{type(self).__name__} has no field {unknown}")
-        values = {}
-        for name in fields:
-            if name in data:
-                value = data[name]
-                values[name] = tuple(value) if type(value) is list else value
-            else:
-                value = defaults[name]
-                if value is _REQUIRED:
-                    raise TypeError(f"{type(self).__name__} needs `{name}`")
-                values[name] = value
-        object.__setattr__(self, "__dict__", values)
-        object.__setattr__(self, "__pydantic_fields_set__", set(data))
-        object.__setattr__(self, "__pydantic_extra__", None)
-        object.__setattr__(self, "__pydantic_private__", None)
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(v for k, v in self.__dict__.items() if k != "span")
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._key()))
-
+from .base import Node
 
 # ---- expressions ---------------------------------------------------------------
 
@@ -158,7 +95,7 @@ class Splat(Node):
     value: Expr
 
 
-Arg = Annotated[Positional | Keyword | Splat, Field(discriminator="kind")]
+Arg = Positional | Keyword | Splat
 
 
 class Call(Node):
@@ -279,7 +216,7 @@ class DictComp(Node):
     clauses: tuple[Clause, ...]
 
 
-Expr = Annotated[
+Expr = (
     Name
     | Path
     | Constant
@@ -299,9 +236,8 @@ Expr = Annotated[
     | FString
     | FormattedValue
     | DictExpr
-    | DictComp,
-    Field(discriminator="kind"),
-]
+    | DictComp
+)
 
 EXPR_KINDS = ("name", "path", "const", "list", "tuple", "listcomp", "call", "binop",
               "unary", "compare", "boolop", "ifexp", "subscript", "slice", "ellipsis",
@@ -371,7 +307,7 @@ class FCall(Node):
     call: Call
 
 
-FStmt = Annotated[FAssign | FReturn | FIf | FFor | FCall, Field(discriminator="kind")]
+FStmt = FAssign | FReturn | FIf | FFor | FCall
 
 
 class Forward(Node):
@@ -479,7 +415,7 @@ class CallStmt(Node):
     call: Call
 
 
-Stmt = Annotated[
+Stmt = (
     Assign
     | If
     | For
@@ -490,9 +426,8 @@ Stmt = Annotated[
     | At
     | Weights
     | Freeze
-    | Init,
-    Field(discriminator="kind"),
-]
+    | Init
+)
 
 
 # ---- definitions -------------------------------------------------------------------
@@ -575,7 +510,7 @@ class Variant(Node):
     body: tuple[Stmt, ...] = ()
 
 
-Definition = Annotated[Block | Model | Builder | Variant, Field(discriminator="kind")]
+Definition = Block | Model | Builder | Variant
 
 
 class Program(Node):
@@ -583,7 +518,3 @@ class Program(Node):
     path: str
     imports: tuple[Import, ...] = ()
     definitions: tuple[Definition, ...] = ()
-
-
-# Schemas are built on first use (defer_build): a cold `archdsl check` process
-# then pays only for the node kinds its spec contains.

@@ -1,0 +1,110 @@
+"""The base of the IR's node classes: frozen declarations, told apart by `kind`.
+
+A node class declares its fields as annotations, with defaults as class values, as
+pydantic models and dataclasses are written; `Node` reads them once per class.
+Nodes are made only by the compiler (the lowering, the checks) from values of the
+right types, so nothing is validated: field names are still checked, and lists
+become tuples as validation made them. The node classes used to be pydantic models;
+importing pydantic's model machinery and building ~60 model classes took most of a
+cold `archdsl check` of a small spec (issue 15). The method names stay pydantic's
+(`model_copy`, `model_dump`, `model_dump_json`, `model_fields`), and the one
+boundary that writes JSON (`archdsl ir`) uses pydantic-core's serialiser, as the
+models did.
+
+Every node carries the span it came from; spans stay out of equality, hashing,
+`repr` and dumps (as jinja2 keeps `lineno` out of `__eq__`), so two spellings of the
+same program lower to equal IR and `archdsl ir` prints only the program.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..source import Span
+
+#: The default of a field that has none.
+REQUIRED: Any = object()
+
+
+class Node:
+    # `model_fields`, set on each class: its field names in declaration order (the
+    # base classes' first) mapped to their defaults (REQUIRED when there is none).
+    # IR defaults are immutable, so one default object serves every node.
+    model_fields: dict[str, Any] = {"span": None}
+    span: Span | None = None  # None for nodes the compiler made up
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = dict(cls.__base__.model_fields)
+        for name in cls.__dict__.get("__annotations__", {}):
+            fields[name] = cls.__dict__.get(name, REQUIRED)
+        cls.model_fields = fields
+
+    def __init__(self, /, **data: Any) -> None:
+        fields = type(self).model_fields
+        if not data.keys() <= fields.keys():
+            unknown = sorted(data.keys() - fields.keys())
+            raise TypeError(f"{type(self).__name__} has no field {unknown}")
+        values = {}
+        for name, default in fields.items():
+            if name in data:
+                value = data[name]
+                values[name] = tuple(value) if type(value) is list else value
+            elif default is REQUIRED:
+                raise TypeError(f"{type(self).__name__} needs `{name}`")
+            else:
+                values[name] = default
+        object.__setattr__(self, "__dict__", values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: use model_copy")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen")
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
+        """A copy with the fields in `update` replaced (not checked, as pydantic's)."""
+        copied = object.__new__(type(self))
+        object.__setattr__(copied, "__dict__", {**self.__dict__, **(update or {})})
+        return copied
+
+    def model_dump(self) -> dict[str, Any]:
+        """The fields as plain data, nested nodes as dicts, spans left out."""
+        return {k: _dumped(v) for k, v in self.__dict__.items() if k != "span"}
+
+    def model_dump_json(self, *, indent: int | None = None) -> str:
+        """model_dump() as JSON, written as pydantic wrote the models (infinities
+        and NaN as null)."""
+        from pydantic_core import to_json  # the boundary: not imported to check
+
+        return to_json(self.model_dump(), indent=indent, inf_nan_mode="null").decode()
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(v for k, v in self.__dict__.items() if k != "span")
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._fields_text(', ')})"
+
+    def __str__(self) -> str:
+        return self._fields_text(" ")
+
+    def _fields_text(self, separator: str) -> str:
+        """`name=value` for each field but the span, as pydantic's repr and str."""
+        return separator.join(
+            f"{k}={v!r}" for k, v in self.__dict__.items() if k != "span"
+        )
+
+
+def _dumped(value: Any) -> Any:
+    if isinstance(value, Node):
+        return value.model_dump()
+    if type(value) is tuple:
+        return tuple(_dumped(v) for v in value)
+    return value
