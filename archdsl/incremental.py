@@ -15,6 +15,13 @@
   when one mentions the other's name (or both have the same name). The checks of a
   component see only its own definitions, so each component's warnings are kept
   until one of its definitions changes.
+- Within a component, what each definition's checks found, and what each block
+  built and how its forward ran on shapes, are kept (check/memo.py,
+  shapes/memo.py), keyed by the definition's text and position and those of
+  every definition it refers to (`_content_keys`): when one model uses every
+  block, an edit inside one block checks that block and the model again (the
+  model's inference enters the edited block again; the others' results are
+  reused).
 - A spec with errors is checked whole. Errors are not local: one silences the
   passes that run only for a sound program (shapes, in-place changes, unused
   values) everywhere, and "did you mean" hints draw on every definition's name.
@@ -34,6 +41,7 @@ from functools import cache
 
 from . import ir
 from .check import Limits, analyze
+from .check.memo import CheckMemo
 from .errors import ArchError, Diagnostic
 from .gc_pause import no_gc_pauses
 from .imports import resolve_imports
@@ -46,12 +54,15 @@ from .syntax.parser import parser
 class Update:
     """What one update found: every diagnostic (errors and warnings, in the order
     `diagnostic_order` gives), the program when it parsed, and how much work the
-    update did (pieces parsed and components checked again)."""
+    update did (pieces parsed, components, definitions and block forwards on
+    shapes checked again)."""
 
     diagnostics: list[Diagnostic]
     program: ir.Program | None
     parsed: int = 0
     checked: int = 0
+    definitions: int = 0
+    forwards: int = 0
     full: bool = False  # the full pipeline decided (see the module docstring)
 
 
@@ -76,6 +87,7 @@ class _Checked:
 class _File:
     pieces: dict[tuple[str, int], _Piece] = field(default_factory=dict)
     checked: dict[frozenset, _Checked] = field(default_factory=dict)
+    memo: CheckMemo = field(default_factory=CheckMemo)
 
 
 class Workspace:
@@ -105,9 +117,11 @@ class Workspace:
             raise _Full  # imported definitions are not kept yet
         found: list[Diagnostic] = []
         kept, checked, steps = state.checked, {}, 0
-        for group in _components(pieces):
+        links = _links(pieces)
+        state.memo.start(_content_keys(pieces, links))
+        for group in _components(pieces, links):
             key = frozenset(piece.key for piece in group)
-            result = kept.get(key) or self._check(source.path, group)
+            result = kept.get(key) or self._check(source.path, group, state.memo)
             checked[key] = result
             found += result.diagnostics
             steps += result.steps
@@ -116,7 +130,15 @@ class Workspace:
             raise _Full
         program = ir.Program(path=source.path, definitions=tuple(nodes))
         rechecked = len(checked.keys() - kept.keys())
-        return Update(diagnostic_order(found), program, parsed, rechecked)
+        memo = state.memo
+        return Update(
+            diagnostic_order(found),
+            program,
+            parsed,
+            rechecked,
+            memo.checked,
+            memo.shapes.ran,
+        )
 
     def _parse(self, source: Source, state: _File) -> tuple[list[_Piece], int]:
         pieces, parsed = [], 0
@@ -132,10 +154,11 @@ class Workspace:
         state.pieces = kept
         return pieces, parsed
 
-    def _check(self, path: str, group: list[_Piece]) -> _Checked:
+    def _check(self, path: str, group: list[_Piece], memo: CheckMemo) -> _Checked:
         definitions = tuple(node for piece in group for node in piece.nodes)
+        program = ir.Program(path=path, definitions=definitions)
         try:
-            ctx = analyze(ir.Program(path=path, definitions=definitions), self.limits)
+            ctx = analyze(program, self.limits, memo)
         except ArchError:
             raise _Full from None  # an error that stops the checks
         if ctx.has_errors:
@@ -205,9 +228,12 @@ def _definition_start() -> re.Pattern[str]:
 
 def _parse_piece(source: Source, text: str, line: int) -> _Piece:
     """Parse one piece where it stands: the newlines before it put every position
-    on its line in the whole source (the parser reads a run of them as one token)."""
+    on its line in the whole source (the parser reads a run of them as one token).
+    Its spans point at the whole source; while the piece is kept, later versions
+    of the source have the same text on those lines."""
+    padded = Source(source.path, "\n" * (line - 1) + text)
     try:
-        program = parse_source(Source(source.path, "\n" * (line - 1) + text))
+        program = parse_source(source, read=padded)
     except ArchError:
         raise _Full from None  # the first syntax error of the whole text wins
     nodes = program.definitions
@@ -228,7 +254,41 @@ def _words(value: object):
             stack.extend(value)
 
 
-def _components(pieces: list[_Piece]) -> list[list[_Piece]]:
+def _links(pieces: list[_Piece]) -> list[set[int]]:
+    """For each piece, the pieces it refers to: those defining a name it mentions
+    (or the same name as it)."""
+    defined: dict[str, list[int]] = {}
+    for i, piece in enumerate(pieces):
+        for node in piece.nodes:
+            defined.setdefault(getattr(node, "name", None), []).append(i)
+    links: list[set[int]] = [set() for _ in pieces]
+    for i, piece in enumerate(pieces):
+        for node in piece.nodes:  # the same name twice: linked both ways
+            links[i].update(defined[getattr(node, "name", None)])
+        for word in piece.names:
+            links[i].update(defined.get(word, ()))
+        links[i].discard(i)
+    return links
+
+
+def _content_keys(pieces: list[_Piece], links: list[set[int]]) -> dict[str, tuple]:
+    """Each definition's content key for the memo of shapes: the keys (text and
+    first line) of its piece and of every piece it reaches by names, in source
+    order, so that the order the checks meet them in is part of it."""
+    keys: dict[str, tuple] = {}
+    for i, piece in enumerate(pieces):
+        reached, stack = {i}, [i]
+        while stack:
+            for j in links[stack.pop()] - reached:
+                reached.add(j)
+                stack.append(j)
+        key = tuple(pieces[j].key for j in sorted(reached))
+        for node in piece.nodes:
+            keys[getattr(node, "name", "")] = key
+    return keys
+
+
+def _components(pieces: list[_Piece], links: list[set[int]]) -> list[list[_Piece]]:
     """The pieces grouped by the names they share, each group in source order."""
     parent = list(range(len(pieces)))
 
@@ -238,18 +298,9 @@ def _components(pieces: list[_Piece]) -> list[list[_Piece]]:
             i = parent[i]
         return i
 
-    defined: dict[str, int] = {}
-    for i, piece in enumerate(pieces):
-        for node in piece.nodes:
-            name = getattr(node, "name", None)
-            if name in defined:  # the same name twice: one component
-                parent[root(i)] = root(defined[name])
-            defined.setdefault(name, i)
-    for i, piece in enumerate(pieces):
-        for word in piece.names:
-            j = defined.get(word)
-            if j is not None:
-                parent[root(i)] = root(j)
+    for i, linked in enumerate(links):
+        for j in linked:
+            parent[root(i)] = root(j)
     groups: dict[int, list[_Piece]] = {}
     for i, piece in enumerate(pieces):
         groups.setdefault(root(i), []).append(piece)

@@ -1,7 +1,11 @@
 """archdsl.incremental against the full pipeline: after every edit of a random
 sequence (lines changed, swapped, deleted, duplicated; names renamed; numbers
 changed), the workspace reports exactly what `compile_spec` reports for the
-whole text, rendered the same, and re-parses only the pieces that changed."""
+whole text, rendered the same, and re-parses only the pieces that changed. The
+same holds where one model uses every block (each block's checks, builds and
+forwards are kept between edits) for random edits and for edits that change a
+block's signature or output shape or bring in an error; and the work an edit
+inside one block does there is that block's and the model's."""
 
 from __future__ import annotations
 
@@ -74,7 +78,57 @@ def edit(text: str, rng: random.Random) -> str:
     return "".join(lines)
 
 
+#: One model that uses every block, with declared input shapes, so that its shape
+#: inference enters each: a block used twice with different arguments (`Widen`),
+#: a block inside blocks (`Res` in `Pair`), and a warning found inside a block
+#: (`Down`'s residual of a strided conv), reported with the calls leading there.
+CHAIN = """\
+block Down(ch: int) {
+    conv = Conv2d(ch, ch, kernel_size=3, stride=2, padding=1)
+    forward(x) = x + conv(x)
+}
+
+block Widen(cin: int, cout: int, k: int = 3) {
+    conv = Conv2d(cin, cout, kernel_size=k, padding=k // 2, bias=False)
+    bn = BatchNorm2d(cout)
+    forward(x) = relu(bn(conv(x)))
+}
+
+block Res(c: int, scale: float = 1.0) {
+    conv1 = Conv2d(c, c, kernel_size=3, padding=1, bias=False)
+    bn1 = BatchNorm2d(c)
+    act = ReLU(inplace=True)
+    forward(x) {
+        out = act(bn1(conv1(x)))
+        return out * scale + x
+    }
+}
+
+block Pair(c: int) {
+    a = Res(c)
+    b = Res(c, scale=0.5)
+    forward(x) = b(a(x))
+}
+
+model Chain() {
+    w1 = Widen(3, 16)
+    r1 = Res(16)
+    d1 = Down(16)
+    p1 = Pair(16)
+    w2 = Widen(16, 32, k=1)
+    r2 = Res(32)
+    p2 = Pair(32)
+    head = Linear(32, 10)
+    forward(x: [N, 3, H, W]) {
+        x = p1(d1(r1(w1(x))))
+        x = p2(r2(w2(x)))
+        return head(flatten(mean(x, dim=[2, 3], keepdim=True), 1))
+    }
+}
+"""
+
 SPECS = {
+    "chain": CHAIN,
     "unet": (ROOT / "specs/unet.arch").read_text(),
     "resnet18": (ROOT / "specs/resnet18.arch").read_text(),
     "mlp": (ROOT / "specs/mlp.arch").read_text(),
@@ -130,3 +184,86 @@ def test_an_error_in_one_component_silences_the_sound_program_passes_in_all():
     update = workspace.update("m.arch", broken)
     assert [d.render() for d in update.diagnostics] == reference("m.arch", broken)
     assert not any("never used" in d.message for d in update.diagnostics)
+
+
+#: Edits of CHAIN, each applied to the text the one before left: (what, by what).
+CHAIN_EDITS = [
+    # a block's signature: a parameter added, a default changed, one renamed
+    ("block Res(c: int, scale: float = 1.0)", "block Res(c: int, scale: float = 2.0)"),
+    ("k: int = 3)", "k: int = 3, extra: int = 0)"),
+    ("block Pair(c: int)", "block Pair(width: int)"),
+    ("block Pair(width: int)", "block Pair(c: int)"),
+    # output shapes: a block's channels, a stride (the warning goes), a kernel
+    ("Widen(16, 32, k=1)", "Widen(16, 64, k=1)"),
+    ("Widen(16, 64, k=1)", "Widen(16, 32, k=1)"),
+    ("kernel_size=3, stride=2, padding=1", "kernel_size=3, stride=1, padding=1"),
+    ("kernel_size=3, stride=1, padding=1", "kernel_size=3, stride=2, padding=1"),
+    ("padding=k // 2", "padding=0"),
+    ("padding=0", "padding=k // 2"),
+    # errors: inside a block every call reaches (one line, several calls), an
+    # argument torch refuses, a block renamed away, a shape mismatch in forward
+    ("conv1 = Conv2d(c, c,", "conv1 = Conv2d(c, c + 1,"),
+    ("conv1 = Conv2d(c, c + 1,", "conv1 = Conv2d(c, c,"),
+    ("bias=False)\n    bn =", "bais=False)\n    bn ="),
+    ("bais=False)\n    bn =", "bias=False)\n    bn ="),
+    ("block Down(", "block Down2("),
+    ("block Down2(", "block Down("),
+    ("return out * scale + x", "return out * scale + conv1"),
+    ("return out * scale + conv1", "return out * scale + x"),
+    # a block's forward and members changed; a warning inside a nested block
+    ("b = Res(c, scale=0.5)", "b = Down(c)"),
+    ("forward(x) = b(a(x))", "forward(x) = b(a(x)) + x"),
+    ("forward(x) = b(a(x)) + x", "forward(x) = b(a(x))"),
+    ("b = Down(c)", "b = Res(c, scale=0.5)"),
+    ("head = Linear(32, 10)", "head = Linear(64, 10)"),
+    ("head = Linear(64, 10)", "head = Linear(32, 10)"),
+]
+
+
+def test_edits_where_one_model_uses_every_block():
+    workspace = Workspace()
+    text = CHAIN
+    workspace.update("chain.arch", text)
+    incremental = 0
+    for old, new in CHAIN_EDITS:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+        update = workspace.update("chain.arch", text)
+        got = [d.render() for d in update.diagnostics]
+        assert got == reference("chain.arch", text), (old, new)
+        incremental += not update.full
+    assert incremental >= 12  # the sound edits went through the kept results
+
+
+def test_an_edit_in_one_block_checks_that_block_and_the_model_again():
+    workspace = Workspace()
+    first = workspace.update("chain.arch", CHAIN)
+    assert (first.definitions, first.full) == (5, False)
+    edited = CHAIN.replace(
+        "bn = BatchNorm2d(cout)", "bn = BatchNorm2d(cout, eps=0.001)"
+    )
+    update = workspace.update("chain.arch", edited)
+    assert [d.render() for d in update.diagnostics] == reference("chain.arch", edited)
+    # Widen and Chain checked again; on shapes, Widen's two calls (two argument
+    # sets) and Chain's own forward run again, the other blocks' are reused
+    assert (update.parsed, update.definitions, update.forwards) == (1, 2, 3)
+    again = workspace.update("chain.arch", CHAIN)  # back: Widen's first text
+    assert (again.definitions, again.forwards) == (2, 3)
+    assert [d.render() for d in again.diagnostics] == reference("chain.arch", CHAIN)
+
+
+def test_spans_point_at_the_document():
+    """A piece parsed on its own still gets spans in the whole text: their source
+    is the document as it was given, not a padded copy of the piece."""
+    workspace = Workspace()
+    workspace.update("chain.arch", CHAIN)
+    edited = CHAIN.replace("stride=2, padding=1)", "stride=2, padding=1, bias=True)")
+    update = workspace.update("chain.arch", edited)
+    assert update.parsed == 1 and update.diagnostics
+    warning = update.diagnostics[0]
+    assert warning.span.source.text == edited  # Down, the piece parsed again
+    lines = edited.splitlines()
+    for d in update.diagnostics:
+        for span in [d.span, *(note.span for note in d.notes)]:
+            assert span.source.text in (CHAIN, edited)
+            assert span.source.line(span.line) == lines[span.line - 1]

@@ -9,9 +9,12 @@ from .limits import Limits
 from .program import PASSES
 
 
-def analyze(program: ir.Program, limits: Limits | None = None) -> Context:
-    """Run every pass; the context holds all diagnostics (errors and warnings)."""
-    ctx = Context(limits=limits or Limits())
+def analyze(
+    program: ir.Program, limits: Limits | None = None, memo: object | None = None
+) -> Context:
+    """Run every pass; the context holds all diagnostics (errors and warnings).
+    `memo`: results kept from the check before (archdsl.incremental)."""
+    ctx = Context(limits=limits or Limits(), memo=memo)
     for run in PASSES:
         run(ctx, program)
     return ctx

@@ -142,6 +142,9 @@ class Context:
     #: steps of build-time evaluation so far in this check, against
     #: limits.max_steps (shapes/modules.py: every evaluator of the check draws on it)
     eval_steps: int = 0
+    #: what a check may take from the check before (check/memo.py's CheckMemo,
+    #: for the editor's re-checks: archdsl.incremental); None for a check alone
+    memo: object | None = None
 
     @property
     def has_errors(self) -> bool:

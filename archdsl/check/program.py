@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .. import ir
 from ..ir.walk import walk_expr
@@ -74,12 +75,19 @@ def _forward_of(node: ir.Node) -> ir.Forward | None:
 
 
 def check_definitions(ctx: Context, program: ir.Program) -> None:
-    """Parameters, bodies and forwards of every definition."""
+    """Parameters, bodies and forwards of every definition (what the check
+    before found, where it is kept: check/memo.py)."""
+    memo: Any = ctx.memo
     for info in list(ctx.defs.values()):
+        if memo is not None and memo.reuse_definition(ctx, info):
+            continue
+        first = len(ctx.diagnostics)
         checker = BuildChecker(ctx, info)
         checker.params()
         _check_body(ctx, info, checker)
         check_replacements(ctx, info)
+        if memo is not None:
+            memo.keep_definition(ctx, info, first)
 
 
 def _check_body(ctx: Context, info: DefInfo, checker: BuildChecker) -> None:
@@ -195,14 +203,15 @@ def check_shapes(ctx: Context, program: ir.Program) -> None:
     sound."""
     if ctx.has_errors:
         return
-    refused = count_definitions(ctx)
+    memo: Any = ctx.memo and ctx.memo.shapes  # None: everything evaluated afresh
+    refused = count_definitions(ctx, memo and memo.evaluator)
     if refused:  # a spec over the limits is not built up to them, once per definition
         ctx.diagnostics.extend(refused)
         return
     reported = set()
     for info, params, variant in _shape_entries(ctx):
         try:
-            result = infer_model(ctx, info, params)
+            result = infer_model(ctx, info, params, engine=memo and memo.inference)
             found_here = list(result.diagnostics) if result else []
             if info.kind == "model":  # blocks are built by the models that use them
                 found_here += argument_diagnostics(ctx, info, result and result.model)

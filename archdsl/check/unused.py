@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import ir
 from ..ir.walk import walk_expr
 from .context import Context, DefInfo
@@ -12,21 +14,33 @@ def check_unused(ctx: Context, program: ir.Program) -> None:
     usually its echo (a value unused because the line reading it is wrong)."""
     if ctx.has_errors:
         return
+    memo: Any = ctx.memo  # what the check before found (check/memo.py)
     for info in ctx.defs.values():
         if info.forward is None or isinstance(info.node, ir.Builder):
             continue
-        read = _names_read(info)
-        own = any(isinstance(s, ir.Forward) for s in info.node.body)
-        if own:  # a base's forward is checked by its own rule (an unused `input`)
-            for inp in info.forward.inputs:
-                if inp.name not in read:
-                    ctx.warning(
-                        f"input `{inp.name}` is never used",
-                        inp.span,
-                        hint="remove it, or use it in `forward`",
-                    )
-            _unused_values(ctx, info.forward.body, read)
-        _unused_members(ctx, info, read)
+        if memo is not None and memo.reuse_unused(ctx, info):
+            continue
+        first = len(ctx.diagnostics)
+        _check_definition(ctx, info)
+        if memo is not None:
+            memo.keep_unused(ctx, info, first)
+
+
+def _check_definition(ctx: Context, info: DefInfo) -> None:
+    """Its inputs, forward values and members never read."""
+    assert info.forward is not None
+    read = _names_read(info)
+    own = any(isinstance(s, ir.Forward) for s in info.node.body)
+    if own:  # a base's forward is checked by its own rule (an unused `input`)
+        for inp in info.forward.inputs:
+            if inp.name not in read:
+                ctx.warning(
+                    f"input `{inp.name}` is never used",
+                    inp.span,
+                    hint="remove it, or use it in `forward`",
+                )
+        _unused_values(ctx, info.forward.body, read)
+    _unused_members(ctx, info, read)
 
 
 def _names_read(info: DefInfo) -> set[str]:

@@ -552,22 +552,23 @@ def split_arguments(
     return positional, keywords
 
 
-def count_definitions(ctx: Context) -> list[Diagnostic]:
+def count_definitions(ctx: Context, evaluator=None) -> list[Diagnostic]:
     """The counting pass of every block and model, with its defaults: the limits
     crossed, found in microseconds per definition (each (block, arguments) is
     evaluated once). Run before shape inference, which builds each model for
     real, so a spec refused anyway is not first built up to the limit once per
     definition. What Python refuses is left to that inference (a block's
-    default may be one no caller uses): only limits are reported here."""
+    default may be one no caller uses): only limits are reported here.
+    `evaluator` makes the evaluators (one that keeps builds: shapes/memo.py)."""
     refused: dict[str, list[Diagnostic]] = {}
     before = ctx.eval_steps
     for info in ctx.defs.values():
         if info.kind == "builder":
             continue
-        evaluator = Evaluator(ctx, counting=True)
-        evaluator.speculative = 1
+        counter = (evaluator or Evaluator)(ctx, counting=True)
+        counter.speculative = 1
         try:
-            evaluator.instantiate(info, {}, info.node.span)
+            counter.instantiate(info, {}, info.node.span)
         except EvalError as exc:
             refused[info.name] = exc.diagnostics
     # The pass has its own step budget: the build that follows gets the whole one

@@ -11,15 +11,18 @@ from .onepass import Abandon, Rules, parse_and_lower
 from .parser import MAX_CHAIN, MAX_DEPTH, parse_tree, parser_input
 
 
-def parse_source(source: Source) -> ir.Program:
+def parse_source(source: Source, read: Source | None = None) -> ir.Program:
     """The IR of a source. Lowered while the parser runs (no parse tree); a spec
-    that has something to report goes through the tree, which reports it."""
+    that has something to report goes through the tree, which reports it.
+    `read`: what to parse, when not the whole source: one piece of it, put on its
+    lines by newlines before it (archdsl.incremental); spans point at `source`."""
+    read = read or source
     try:
         return parse_and_lower(
-            _rules(), source, parser_input(source), MAX_DEPTH, MAX_CHAIN
+            _rules(), source, parser_input(read), MAX_DEPTH, MAX_CHAIN
         )
     except Abandon:
-        return parse_source_via_tree(source)
+        return lower(parse_tree(read), source)
 
 
 def parse_source_via_tree(source: Source) -> ir.Program:

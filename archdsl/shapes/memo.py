@@ -1,0 +1,227 @@
+"""Shape inference results kept between checks of a spec being edited
+(archdsl.incremental): after an edit inside one block, that block is built and
+run on shapes again, and so is every call into it, while the other blocks' builds
+and forwards are taken from the check before.
+
+An entry is keyed by everything that decides it:
+
+- the definition's *content key*, given by the caller for each definition name:
+  its text and position and those of every definition it refers to, so an edit
+  anywhere in what a block builds misses its entries;
+- its arguments, by value (a block given a module is not kept);
+- for a build: counting or building, inside a branch evaluated only to count it
+  or not, and how deeply the calls nest here (the nesting limit);
+- for a forward: the input tensors (shapes, and where they were made, which hints
+  name), the input sizes given, and training or eval mode.
+
+Reusing an entry must give what evaluating again would, limits included: an entry
+records the steps, modules and parameters it counted, and is taken only when adding
+them crosses no limit; otherwise the block is evaluated again and reports the limit
+where a full check does. An evaluation that raised is not kept. A forward's entry
+replays the diagnostics reported inside it through `report`, so the notes naming
+the calls that led there, and the folding of one bad line hit by several calls,
+come out as in a full check. Summary rows inside a reused forward are not made:
+`archdsl check` does not read them (`summary` and `graph` run without a memo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..check.context import Context, DefInfo
+from ..source import Span
+from . import values
+from .built import BlockModule
+from .infer import Inference
+from .modules import Evaluator
+from .tensors import Tensor
+
+
+@dataclass
+class _Built:
+    """A block as built for some arguments, and what building it counted."""
+
+    block: BlockModule
+    modules: int
+    params: int
+    steps: int
+    #: counting only: the evaluator's own memo entries its build made (the
+    #: blocks inside, each built once per evaluator; see MemoEvaluator.instantiate)
+    inner: dict[tuple, tuple]
+
+
+@dataclass
+class _Forward:
+    """A block's forward on some inputs: its result, the `report` calls made
+    inside (message, span, hint, severity, the frames opened inside), and its steps."""
+
+    result: Any
+    reports: list[tuple[str, Span | None, str | None, str, tuple]]
+    steps: int
+
+
+class ShapeMemo:
+    """What is kept between checks. `start` gives each check's content keys."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Hashable] = {}
+        self.builds: dict[tuple, _Built] = {}
+        self.forwards: dict[tuple, _Forward] = {}
+        self.ran = 0  # forwards run again (not reused) since `start`: the work done
+
+    def start(self, keys: dict[str, Hashable]) -> None:
+        """The content key of each definition of the program about to be checked;
+        entries for content no longer in it are dropped."""
+        self.keys = keys
+        self.ran = 0
+        live = set(keys.values())
+        self.builds = {k: v for k, v in self.builds.items() if k[0] in live}
+        self.forwards = {k: v for k, v in self.forwards.items() if k[0] in live}
+
+    def inference(self, ctx: Context, concrete: bool, sizes: dict[str, int]):
+        """An Inference that uses this memo: `infer_model`'s `engine`."""
+        return MemoInference(ctx, concrete, sizes, memo=self)
+
+    def evaluator(self, ctx: Context, *, counting: bool = False) -> Evaluator:
+        return MemoEvaluator(ctx, self, counting=counting)
+
+    def args_key(self, info: DefInfo, bound: dict[str, Any]) -> tuple | None:
+        """(content key, arguments by value), or None when not kept."""
+        content = self.keys.get(info.name)
+        if content is None or info.base is not None:  # a base is built per call
+            return None
+        args = values.memo_key(info, bound)
+        return None if args is None else (content, args)
+
+
+class MemoEvaluator(Evaluator):
+    """The build-time evaluator, taking whole block builds from the memo."""
+
+    def __init__(self, ctx: Context, memo: ShapeMemo, *, counting: bool = False):
+        super().__init__(ctx, counting=counting)
+        self.shape_memo = memo
+        #: real builds this evaluator made or took: block id -> (block, args key)
+        self.made: dict[int, tuple[BlockModule, tuple]] = {}
+        self._lent: set[tuple] = set()  # entries handed out here (once each)
+
+    def instantiate(
+        self, info: DefInfo, bound: dict[str, Any], span: Span | None
+    ) -> BlockModule:
+        if not self.top:  # the entry point: its counting pass uses the memo too
+            self.top = info.name
+            if not self.counting:
+                counter = MemoEvaluator(self.ctx, self.shape_memo, counting=True)
+                counter.instantiate(info, bound, span)
+        args = self.shape_memo.args_key(info, bound)
+        if args is None or (self.counting and args[1] in self.memo):
+            return super().instantiate(info, bound, span)
+        key = (*args, self.counting, self.speculative > 0, len(self.calls))
+        kept = self.shape_memo.builds.get(key)
+        if kept is not None and key not in self._lent and self._fits(kept):
+            block = self._take(kept, info, args[1], span)
+        else:
+            block = self._build_kept(key, info, bound, span)
+        self._lent.add(key)
+        if not self.counting:
+            self.made[id(block)] = (block, args)
+        return block
+
+    def _fits(self, kept: _Built) -> bool:
+        """Adding what the entry counted crosses no limit (else the build runs
+        again, and reports where a full check does), and, counting, the blocks
+        built inside it are not built yet here (they would count no steps now)."""
+        limits = self.limits
+        return (
+            self.ctx.eval_steps + kept.steps <= limits.max_steps
+            and self.built + kept.modules <= limits.max_modules
+            and self.params + kept.params <= limits.max_params
+            and not any(key in self.memo for key in kept.inner)
+        )
+
+    def _take(
+        self, kept: _Built, info: DefInfo, args: tuple, span: Span | None
+    ) -> BlockModule:
+        self.steps += kept.steps
+        self.ctx.eval_steps += kept.steps
+        self._add(kept.modules, kept.params, span)
+        if self.counting:  # one object for every call, as the evaluator's memo gives
+            self.memo.update(kept.inner)
+            self.memo[args] = (kept.block, kept.modules, kept.params)
+            return kept.block
+        # a new module placed in this model; what it holds is shared, unchanged
+        return replace(kept.block, info=info, span=span, parents=0, cache={})
+
+    def _build_kept(self, key: tuple, info, bound, span) -> BlockModule:
+        before = (self.built, self.params, self.steps, set(self.memo))
+        block = super().instantiate(info, bound, span)
+        inner = {k: v for k, v in self.memo.items() if k not in before[3]}
+        self.shape_memo.builds[key] = _Built(
+            block,
+            self.built - before[0],
+            self.params - before[1],
+            self.steps - before[2],
+            inner,
+        )
+        return block
+
+
+class MemoInference(Inference):
+    """Shape inference taking block forwards from the memo."""
+
+    def __init__(self, ctx: Context, concrete: bool, sizes: dict[str, int], *,
+                 memo: ShapeMemo) -> None:  # fmt: skip
+        super().__init__(ctx, concrete, sizes)
+        self.evaluator: MemoEvaluator = memo.evaluator(ctx)
+        self.shape_memo = memo
+        #: forwards being recorded: (len(frames) when entered, their report calls)
+        self._logs: list[tuple[int, list]] = []
+
+    def report(self, message: str, span: Span | None, hint: str | None,
+               severity: str = "error") -> None:  # fmt: skip
+        for depth, log in self._logs:
+            inner = tuple(self.frames[depth:])
+            log.append((message, self._report_at or span, hint, severity, inner))
+        super().report(message, span, hint, severity)
+
+    def forward(self, block: BlockModule, inputs: list[Tensor], path: str) -> Any:
+        key = self._key(block, inputs)
+        if key is None:
+            return super().forward(block, inputs, path)
+        kept = self.shape_memo.forwards.get(key)
+        limit = self.ctx.limits.max_steps
+        if kept is not None and self.ctx.eval_steps + kept.steps <= limit:
+            return self._replay(kept)
+        log: list = []
+        self.shape_memo.ran += 1
+        self._logs.append((len(self.frames), log))
+        before = self.ctx.eval_steps
+        try:
+            result = super().forward(block, inputs, path)
+        finally:
+            self._logs.pop()
+        self.shape_memo.forwards[key] = _Forward(
+            result, log, self.ctx.eval_steps - before
+        )
+        return result
+
+    def _replay(self, kept: _Forward) -> Any:
+        self.evaluator.steps += kept.steps
+        self.ctx.eval_steps += kept.steps
+        outer = self.frames
+        try:
+            for message, span, hint, severity, inner in kept.reports:
+                self.frames = [*outer, *inner]
+                self.report(message, span, hint, severity)
+        finally:
+            self.frames = outer
+        return kept.result
+
+    def _key(self, block: BlockModule, inputs: list[Tensor]) -> tuple | None:
+        made = self.evaluator.made.get(id(block))
+        if made is None or made[0] is not block or self._report_at is not None:
+            return None
+        tensors = tuple((t.dims, t.origin, t.cause) for t in inputs)
+        sizes = tuple(sorted(self.sizes.items()))
+        return (*made[1], tensors, self.concrete, sizes, self.training_mode)
