@@ -241,8 +241,15 @@ def _check_command(tree: Path, spec: str) -> tuple[list[str], dict, Path]:
 
 def cold_check(reps: int, baselines: dict[str, Path]) -> list[dict]:
     """Fresh processes, interleaved: the floor, then `archdsl check` of a small and
-    a larger spec from this tree and from each baseline tree (bytecode compiled:
-    one warm-up run each). Ratio: check / floor."""
+    a larger spec from this tree and from each baseline tree (bytecode compiled
+    first, as an installed package's is: with PYTHONDONTWRITEBYTECODE set, as on the
+    development VM, a warm-up run would not write it, and every run would compile
+    every module again). Ratio: check / floor."""
+    for tree in {ROOT, *baselines.values()}:
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(tree / "archdsl")],
+            check=True,
+        )
     runs = {
         "python -c 'import lark, pydantic'": ([sys.executable, "-c", FLOOR], None, ROOT)
     }
