@@ -6,21 +6,28 @@ from functools import cache
 
 from .. import ir
 from ..source import Source
+from .fastlex import Lexicon
+from .fastparse import fast_parse
+from .fastrules import lowered_rules
 from .lower import lower
 from .onepass import Abandon, Rules, parse_and_lower
-from .parser import MAX_CHAIN, MAX_DEPTH, parse_tree, parser_input
+from .parser import MAX_CHAIN, MAX_DEPTH, grammar_text, parse_tree, parser_input
 
 
 def parse_source(source: Source, read: Source | None = None) -> ir.Program:
-    """The IR of a source. Lowered while the parser runs (no parse tree); a spec
-    that has something to report goes through the tree, which reports it.
+    """The IR of a source: by the recursive-descent fast path (fastparse.py) where
+    it follows the spec, else lowered while lark's parser runs (no parse tree); a
+    spec that has something to report goes through the tree, which reports it.
     `read`: what to parse, when not the whole source: one piece of it, put on its
     lines by newlines before it (archdsl.incremental); spans point at `source`."""
     read = read or source
+    text = parser_input(read)
+    try:  # the common part of the language, by recursive descent
+        return fast_parse(*_fast(), source, text)
+    except Abandon:
+        pass
     try:
-        return parse_and_lower(
-            _rules(), source, parser_input(read), MAX_DEPTH, MAX_CHAIN
-        )
+        return parse_and_lower(_rules(), source, text, MAX_DEPTH, MAX_CHAIN)
     except Abandon:
         return lower(parse_tree(read), source)
 
@@ -36,6 +43,14 @@ def _rules() -> Rules:
     from .parser import parser  # not a name here: it would hide the module `parser`
 
     return Rules(parser())
+
+
+@cache
+def _fast() -> tuple[Lexicon, frozenset[str]]:
+    """The fast parser's scanner and the rules it may follow in this grammar."""
+    from .parser import parser
+
+    return Lexicon(parser()), lowered_rules(grammar_text())
 
 
 __all__ = ["parse_source", "parse_source_via_tree"]

@@ -1,0 +1,356 @@
+"""The fast parser's expressions: recursive descent over grammars/arch.lark's
+`?expr` .. `?atom` levels (Python precedence), lowered as it goes.
+
+A parsed piece is a tuple `(value, first, last, height, rule, run)`: its lowered
+value; the indices of its first and last tokens, with any parentheses around it
+(lark's "container": the extent a parent's position starts and ends with); its
+height in the tree lark would build, and for `a + b + c` the rule and length of
+its left spine (for the nesting limits, counted as onepass.py counts them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lark import Token
+
+from .fastlex import Lexicon, Tok
+from .onepass import Abandon
+from .parser import CHAINS, MAX_CHAIN, MAX_DEPTH
+
+Piece = tuple[Any, int, int, int, str, int]
+
+#: The atoms that start with one token and take nothing else.
+_ATOMS = {"NAME": "name", "DOTTED": "dotted", "INT": "int_", "FLOAT": "float_",
+          "STRING": "string"}  # fmt: skip
+_CONSTANTS = {"True": "true", "False": "false", "None": "none"}
+
+
+class Meta:
+    """The part of lark's Meta the lowering methods read, from two tokens."""
+
+    __slots__ = ("line", "column", "start_pos", "end_line", "end_column", "end_pos")
+    empty = False
+
+    def __init__(self, first: Tok, last: Tok) -> None:
+        _, _, self.start_pos, self.line, self.column = first
+        _, text, start, self.end_line, column = last
+        self.end_column = column + len(text)
+        self.end_pos = start + len(text)
+
+
+class EmptyMeta:
+    """A rule that matched no text (an empty `args`): no span, as in lark."""
+
+    __slots__ = ()
+    empty = True
+
+
+EMPTY = EmptyMeta()
+
+
+class ExprParser:
+    """Expressions. `lower` maps a rule's name to its lowering method, called as
+    lark's Transformer calls it: (meta, children as lark keeps them)."""
+
+    def __init__(
+        self,
+        kinds: list[str],
+        tokens: list[Tok],
+        lower: dict[str, Callable],
+        lexicon: Lexicon,
+    ) -> None:
+        self.kinds = kinds
+        self.tokens = tokens
+        self.lower = lower
+        self.lark_type = lexicon.lark_type
+        self.lexicon = lexicon
+        self.names_in_expr = lexicon.names_in_expr
+        self.i = 0
+
+    # ---- plumbing ---------------------------------------------------------------
+
+    def expect(self, kind: str) -> int:
+        i = self.i
+        if self.kinds[i] != kind:
+            raise Abandon  # a syntax error, or syntax this parser does not know
+        self.i = i + 1
+        return i
+
+    def token(self, i: int, name: bool = False) -> Token:
+        """Token `i` as lark hands it to a lowering method (`name`: a keyword
+        where lark reads it as a name)."""
+        kind, text, start, line, column = self.tokens[i]
+        end = column + len(text)
+        type_ = "NAME" if name else self.lark_type[kind]
+        return Token(type_, text, start, line, column, line, end, start + len(text))
+
+    def node(self, rule: str, kids: list, first: int, last: int) -> Piece:
+        """Lower one rule from its kept children (pieces, Tokens, None for a
+        missing `[optional]`) over tokens first..last, as lark reduces it."""
+        height, run, values = 1, 0, []
+        chain = rule in CHAINS
+        for index, kid in enumerate(kids):
+            if type(kid) is tuple:
+                if index == 0 and chain and kid[4] == rule:
+                    run = kid[5] + 1  # the left spine of `a + b + c`
+                    height = max(height, kid[3])
+                else:
+                    height = max(height, kid[3] + 1)
+                values.append(kid[0])
+            else:
+                values.append(kid)
+        if height > MAX_DEPTH or run >= MAX_CHAIN:
+            raise Abandon  # the tree path reports where
+        method = self.lower.get(rule)
+        if method is None:
+            raise Abandon  # lowered some other way now: onepass knows how
+        meta = Meta(self.tokens[first], self.tokens[last]) if last >= first else EMPTY
+        return (method(meta, values), first, last, height, rule, run)
+
+    # ---- `?expr` down to `?atom` --------------------------------------------------
+
+    def expr(self) -> Piece:
+        then = self.or_expr()
+        if self.kinds[self.i] != "if":
+            return then
+        self.i += 1
+        cond = self.or_expr()
+        self.expect("else")
+        orelse = self.expr()
+        return self.node("ifexp", [then, cond, orelse], then[1], orelse[2])
+
+    def or_expr(self) -> Piece:
+        left = self.and_expr()
+        while self.kinds[self.i] == "or":
+            self.i += 1
+            right = self.and_expr()
+            left = self.node("or_", [left, right], left[1], right[2])
+        return left
+
+    def and_expr(self) -> Piece:
+        left = self.not_expr()
+        while self.kinds[self.i] == "and":
+            self.i += 1
+            right = self.not_expr()
+            left = self.node("and_", [left, right], left[1], right[2])
+        return left
+
+    def not_expr(self) -> Piece:
+        if self.kinds[self.i] != "not":
+            return self.comparison()
+        first = self.i
+        self.i += 1
+        operand = self.not_expr()
+        return self.node("not_", [operand], first, operand[2])
+
+    def comparison(self) -> Piece:
+        left = self.arith()
+        if self.kinds[self.i] != "COMP_OP":
+            return left
+        op = self.token(self.i)
+        self.i += 1
+        right = self.arith()  # `a < b < c` is not in the grammar: the caller refuses
+        return self.node("compare", [left, op, right], left[1], right[2])
+
+    def arith(self) -> Piece:
+        left = self.term()
+        while self.kinds[self.i] == "ADD_OP":
+            op = self.token(self.i)
+            self.i += 1
+            right = self.term()
+            left = self.node("binop", [left, op, right], left[1], right[2])
+        return left
+
+    def term(self) -> Piece:
+        left = self.factor()
+        while self.kinds[self.i] in ("*", "MUL_OP"):
+            op = self.token(self.i)
+            self.i += 1
+            right = self.factor()
+            left = self.node("binop", [left, op, right], left[1], right[2])
+        return left
+
+    def factor(self) -> Piece:
+        if self.kinds[self.i] != "ADD_OP":
+            return self.power()
+        first = self.i
+        op = self.token(first)
+        self.i += 1
+        operand = self.factor()
+        return self.node("unary", [op, operand], first, operand[2])
+
+    def power(self) -> Piece:
+        base = self.postfix()
+        if self.kinds[self.i] != "**":
+            return base
+        self.i += 1
+        exponent = self.factor()
+        return self.node("pow_", [base, exponent], base[1], exponent[2])
+
+    def postfix(self) -> Piece:
+        value = self.atom()
+        kinds = self.kinds
+        while True:
+            kind = kinds[self.i]
+            if kind == "(":
+                self.i += 1
+                args = self.args(")")
+                last = self.expect(")")
+                value = self.node("call", [value, args], value[1], last)
+            elif kind == "[":
+                self.i += 1
+                items = self.subscripts()
+                last = self.expect("]")
+                value = self.node("subscript", [value, items], value[1], last)
+            elif kind == ".":
+                self.i += 1
+                name = self.expect("NAME")  # lark reads `f(x).a.b` by states
+                value = self.node(
+                    "attribute", [value, self.token(name)], value[1], name
+                )
+            else:
+                return value
+
+    def atom(self) -> Piece:
+        i = self.i
+        kind = self.kinds[i]
+        rule = _ATOMS.get(kind)
+        if rule is not None:
+            self.i = i + 1
+            return self.node(rule, [self.token(i)], i, i)
+        rule = _CONSTANTS.get(kind)
+        if rule is not None:
+            self.i = i + 1
+            return self.node(rule, [], i, i)
+        if kind == "(":
+            return self.parenthesised()
+        if kind == "[":
+            return self.list_()
+        if kind in self.names_in_expr:  # `f(block)`: a name here, to lark
+            self.i = i + 1
+            return self.node("name", [self.token(i, name=True)], i, i)
+        raise Abandon  # an f-string, a dict, `:`: whatever the fast path leaves
+
+    def parenthesised(self) -> Piece:
+        """`(x)`: x itself, its extent widened to the parentheses; `(x,)`, `(x, y)`."""
+        first = self.expect("(")
+        inner = self.expr()
+        if self.kinds[self.i] == ")":
+            last = self.expect(")")
+            return (inner[0], first, last, inner[3], inner[4], inner[5])
+        self.expect(",")
+        items = [inner] + (self.items(")") or [None])
+        return self.node("tuple_", items, first, self.expect(")"))
+
+    def list_(self) -> Piece:
+        first = self.expect("[")
+        items = self.items("]") or [None]
+        if (
+            self.kinds[self.i] == "for"
+            and len(items) == 1
+            and self.tokens[self.i - 1][0] != ","
+        ):
+            return self.listcomp(first, items[0])
+        return self.node("list_", items, first, self.expect("]"))
+
+    def listcomp(self, first: int, elt: Piece) -> Piece:
+        """`[elt for a, b in xs if c]`: `_comp_clauses`, a `for` then any mix."""
+        kept = [elt, self.comp_for()]
+        while self.kinds[self.i] in ("for", "if"):
+            kept.append(
+                self.comp_for() if self.kinds[self.i] == "for" else self.comp_if()
+            )
+        return self.node("listcomp", kept, first, self.expect("]"))
+
+    def comp_for(self) -> Piece:
+        first = self.expect("for")
+        targets = self.targets()
+        self.expect("in")
+        iterable = self.or_expr()
+        return self.node("comp_for", [targets, iterable], first, iterable[2])
+
+    def comp_if(self) -> Piece:
+        first = self.expect("if")
+        cond = self.or_expr()
+        return self.node("comp_if", [cond], first, cond[2])
+
+    def targets(self) -> Piece:
+        """`a, b` (a parenthesised group is left to lark)."""
+        first = self.expect("NAME")
+        kept = [self.token(first)]
+        while self.kinds[self.i] == ",":
+            self.i += 1
+            kept.append(self.token(self.expect("NAME")))
+        return self.node("targets", kept, first, self.i - 1)
+
+    def items(self, close: str) -> list[Piece]:
+        """`expr ("," expr)* ","?` up to `close`, or nothing."""
+        items = []
+        kinds = self.kinds
+        while kinds[self.i] != close:
+            items.append(self.expr())
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+        return items
+
+    def subscripts(self) -> Piece:
+        """`x[i]`, `x[:, :c]`, `x[..., 0]`: `_subscript ("," _subscript)* ","?`."""
+        first = self.i
+        kept = []
+        while True:
+            kept.append(self.subscript())
+            if self.kinds[self.i] != "," or self.kinds[self.i + 1] == "]":
+                break
+            self.i += 1
+        if self.kinds[self.i] == ",":
+            self.i += 1
+        return self.node("subscripts", kept, first, self.i - 1)
+
+    def subscript(self) -> Piece:
+        first = self.i
+        kind = self.kinds[first]
+        if kind == "...":
+            self.i += 1
+            return self.node("ellipsis", [self.token(first)], first, first)
+        lower = None if kind == ":" else self.expr()
+        if self.kinds[self.i] != ":":
+            return lower
+        self.i += 1
+        upper = step = None
+        if self.kinds[self.i] not in (":", ",", "]"):
+            upper = self.expr()
+        if self.kinds[self.i] == ":":
+            self.i += 1
+            if self.kinds[self.i] not in (",", "]"):
+                step = self.expr()
+        return self.node("slice", [lower, upper, step], first, self.i - 1)
+
+    def args(self, close: str) -> Piece:
+        """`args: [arg ("," arg)* ","?]`, up to `close`."""
+        kinds = self.kinds
+        first = self.i
+        kept: list = []
+        while kinds[self.i] != close:
+            kept.append(self.arg())
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+        if not kept:
+            return self.node("args", [None], first, first - 1)  # no text: no span
+        return self.node("args", kept, first, self.i - 1)
+
+    def arg(self) -> Piece:
+        i = self.i
+        kind = self.kinds[i]
+        if self.kinds[i + 1] == "=" and (kind == "NAME" or kind in self.names_in_expr):
+            self.i = i + 2
+            value = self.expr()
+            return self.node("kwarg", [self.token(i, name=True), value], i, value[2])
+        if kind == "*":
+            self.i = i + 1
+            value = self.expr()
+            return self.node("splat", [self.token(i), value], i, value[2])
+        return self.expr()

@@ -1,0 +1,135 @@
+"""The recursive-descent fast path (archdsl/syntax/fastparse.py) against lark's
+own two-pass path (lark's parse tree with propagated positions, then lark's
+Transformer): wherever the fast path returns a program, it is the same IR with the
+same span on every node; wherever lark reports an error, the fast path gives up
+(so the error is lark's, as before)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT, fuzz_settings
+from hypothesis import given
+from hypothesis.extra.lark import from_lark
+from lark import Lark
+from oracle.programs import programs
+from test_hostile import mutated_spec
+from test_onepass import SPECS, chained, listed, nested, spans, two_pass
+
+from archdsl.errors import ArchError
+from archdsl.pipeline import read_source
+from archdsl.source import Source
+from archdsl.syntax import _fast, parse_source
+from archdsl.syntax.fastparse import fast_parse
+from archdsl.syntax.fastrules import FOLLOWED, stale_rules
+from archdsl.syntax.onepass import Abandon
+from archdsl.syntax.parser import MAX_CHAIN, MAX_DEPTH, grammar_text, parser_input
+
+
+def layered(layers: int) -> str:
+    """benchmarks/run.py's spec: N Linear members chained in forward."""
+    members = "\n".join(f"    l{i} = Linear(16, 16)" for i in range(layers))
+    steps = "\n".join(f"        x = l{i}(x)" for i in range(layers))
+    return f"model Deep {{\n{members}\n    forward(x) {{\n{steps}\n        return x\n    }}\n}}\n"
+
+
+def fast(source: Source):
+    """The fast path's own result, never the fallback."""
+    return fast_parse(*_fast(), source, parser_input(source))
+
+
+def agrees(source: Source) -> bool:
+    """The fast path gives lark's program and spans, or gives up where lark does
+    (True when it took the fast path)."""
+    expected = two_pass(source)
+    try:
+        program = fast(source)
+    except Abandon:
+        if isinstance(expected, list):  # and parse_source reports lark's error
+            with pytest.raises(ArchError) as info:
+                parse_source(source)
+            assert [
+                f"{d.span}: {d.message}" for d in info.value.diagnostics
+            ] == expected
+        return False
+    assert not isinstance(expected, list), f"lark refuses it: {expected}"
+    assert program == expected
+    assert spans(program, []) == spans(expected, [])
+    return True
+
+
+@pytest.mark.parametrize("path", SPECS)
+def test_every_spec_parses_as_lark_parses_it(path):
+    agrees(read_source(ROOT / path))
+
+
+def test_most_specs_take_the_fast_path():
+    """Else the equality above would prove little."""
+    taken = [agrees(read_source(ROOT / path)) for path in SPECS if "errors" not in path]
+    assert sum(taken) >= 0.6 * len(taken), f"{sum(taken)} of {len(taken)}"
+
+
+@pytest.mark.parametrize("layers", [1, 10, 300])
+def test_the_benchmark_spec_takes_the_fast_path(layers):
+    assert agrees(Source("<deep>", layered(layers)))
+
+
+def test_the_fast_path_follows_the_grammar_as_it_is():
+    """A followed alternative changed in grammars/arch.lark: the fast path now
+    gives up on that rule (specs still parse, by lark, more slowly). Bring
+    fastparse.py and fastrules.FOLLOWED up to date with the rule."""
+    stale = stale_rules(grammar_text())
+    assert not stale, {name: FOLLOWED[name] for name in stale}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [nested(d) for d in range(MAX_DEPTH // 2 - 6, MAX_DEPTH // 2 + 1)]
+    + [listed(d) for d in range(MAX_DEPTH - 8, MAX_DEPTH)]
+    + [chained(n) for n in (MAX_CHAIN - 1, MAX_CHAIN, MAX_CHAIN + 1)],
+)  # fmt: skip
+def test_the_nesting_limits_fall_where_lark_puts_them(text):
+    agrees(Source("<string>", text))
+
+
+@fuzz_settings(150, scale=0.2)
+@given(programs())
+def test_generated_programs_parse_as_lark_parses_them(program):
+    agrees(Source("<gen>", program.text))
+
+
+@fuzz_settings(400, scale=0.5)
+@given(from_lark(Lark(grammar_text(), parser="lalr", lexer="contextual")))
+def test_programs_from_the_grammar_parse_as_lark_parses_them(text):
+    agrees(Source("<grammar>", text))
+
+
+@fuzz_settings(600, scale=0.5)
+@given(mutated_spec())
+def test_broken_specs_are_left_to_lark(text):
+    """Deleted, duplicated and swapped tokens of real specs: never a program lark
+    would refuse, never a different one."""
+    agrees(Source("<mutated>", text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model M {\n    x = f(a).b.c\n}\n",  # lark reads `b.c` after `.` as 3 tokens
+        "model M {\n    x = f(a).for\n}\n",  # and `for` there as a name
+        "model M { x = 1 } model N { y = 2 }\n",
+        "model M {\n    x = f(\n        1,\n        2,\n    )\n}\n",
+        "model M {\n    x = a if b else c if d else e\n    y = -2 ** -x\n}\n",
+        "model M {\n    x = a < b < c\n}\n",
+        "model M {\n    x = (a)(b)[c](d)\n    y = ((a), (b,), ())\n}\n",
+        "builder b(x: int | None = None, y: list[int] = [1,]) =\n    f(x)\n",
+        "model M {\n    forward(x: [N, 3]) {\n        a, b = x, x\n        a += b\n"
+        "        if a > 1 { return a } else if b { return b } else { return x }\n"
+        "    }\n}\n",
+        "model blockX { }\nmodelM { }\n",
+        'from "a.arch" import A, B\nimport "b.arch"\n',
+        "model M {\n    x = 0777\n    y = 1.5e3 + 1_000 + .5\n}\n",
+        "model M {\n    x = f(*a, b=1, *c)\n    y = [a, b][0, 1]\n}\n",
+    ],
+)
+def test_corner_cases(text):
+    agrees(Source("<corner>", text))
