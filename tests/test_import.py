@@ -52,7 +52,7 @@ CASES = [
     Case("torchvision.shufflenet_v2_x1_0()"),
     Case("torchvision.mnasnet1_0()"),
     Case("torchvision.efficientnet_b0()", blocks=("MBConv",)),
-    Case("torchvision.densenet121()", blocks=("_DenseLayer",)),
+    Case("torchvision.densenet121()", blocks=("_DenseLayer", "_DenseBlock")),
     Case("torchvision.convnext_tiny()", blocks=("CNBlock", "LayerNorm2d")),
     Case(
         "torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)
@@ -183,8 +183,10 @@ def test_stages_of_one_block_are_one_builder():
 
 def test_densenet_list_loop_is_recovered():
     """torch.fx unrolls _DenseBlock's loop that grows a list over its children;
-    the spec has the loop back, and _DenseLayer takes the joined tensor (as
-    specs/zoo/densenet.arch writes it). The round trip proves it computes the same."""
+    the spec has the loop back, _DenseLayer takes the joined tensor (as
+    specs/zoo/densenet.arch writes it), and the layers a dense block adds are one
+    build-time loop, so the four dense blocks are one block. The round trip
+    proves it computes the same."""
     text = imported("torchvision.densenet121()").text
     loop = (
         "        features = [init_features]\n"
@@ -193,7 +195,12 @@ def test_densenet_list_loop_is_recovered():
         "        }\n"
         "        return cat(features, 1)\n"
     )
-    assert text.count(loop) == 4  # one per dense block
+    assert text.count(loop) == 1  # one block for the four dense blocks
+    assert (
+        'add_module("denselayer" + str(i + 1), _DenseLayer(num_input_features + i * 32))'
+        in text
+    )
+    assert "denseblock3=_DenseBlock(24, 256)," in text
     assert "cat(input_1" not in text
 
 

@@ -4,7 +4,9 @@ long calls broken one argument per line, runs of equal Sequential children as
 
 from __future__ import annotations
 
-from .exprs import Call, Repeat, literal, render, without_defaults
+from dataclasses import replace
+
+from .exprs import AddLoop, Call, Repeat, literal, render, without_defaults
 from .lists import ChildLoop
 from .optional import Guarded
 from .params import Param
@@ -44,6 +46,10 @@ def _definition(d: Definition, input_shapes: dict[str, str]) -> str:
         head += f" extends {render(d.extends)}"
     lines = [f"{head} {{"]
     for name, expr in d.members:
+        if isinstance(expr, AddLoop):  # members a loop adds
+            loop = replace(expr, item=_compressed(expr.item))
+            lines += loop.lines(INDENT, INDENT)
+            continue
         if isinstance(expr, Guarded):  # an optional member
             start = f"{INDENT * 2}{name} = "
             lines.append(f"{INDENT}if {expr.condition} {{")

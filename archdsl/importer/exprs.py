@@ -97,6 +97,28 @@ class Repeat:
     count: int
 
 
+@dataclass(frozen=True)
+class AddLoop:
+    """Members made by a build-time loop, as torchvision's `_DenseBlock` adds its
+    layers: `for i in range(count) { add_module("denselayer" + str(i + 1), item) }`,
+    where `item` reads the index as `Name(index)`."""
+
+    prefix: str
+    first: int
+    count: object
+    item: object
+    index: str = "i"
+
+    def lines(self, indent: str, step: str) -> list[str]:
+        number = f"{self.index} + {self.first}" if self.first else self.index
+        name = f"{literal(self.prefix)} + str({number})"
+        return [
+            f"{indent}for {self.index} in range({render(self.count)}) {{",
+            f"{indent}{step}add_module({name}, {render(self.item)})",
+            f"{indent}}}",
+        ]
+
+
 def literal(value: object) -> str:
     """`.arch` spelling of a Python literal; Inexpressible for anything else."""
     if value is None or isinstance(value, bool):
@@ -156,6 +178,8 @@ def render(expr: object, precedence: int = 0) -> str:
         return f"*[{render(expr.item)} for _ in range({count})]"
     if isinstance(expr, Subscript):
         return render_subscript(expr)
+    if isinstance(expr, AddLoop):  # a statement: on one line, for comparisons
+        return " ".join(line.strip() for line in expr.lines("", ""))
     if callable(getattr(expr, "text", None)):  # a statement of its own (ChildLoop)
         return expr.text()
     raise TypeError(f"not an expression: {expr!r}")
@@ -181,6 +205,8 @@ def children(expr: object) -> Iterator[object]:
         yield from expr.items
     elif isinstance(expr, Repeat):
         yield expr.item
+    elif isinstance(expr, AddLoop):
+        yield from (expr.count, expr.item)
     elif isinstance(expr, Subscript):
         yield expr.target
         for item in expr.index:
@@ -219,6 +245,9 @@ def transform(expr: object, leaf) -> object:
         return ListE(tuple(transform(i, leaf) for i in expr.items))
     if isinstance(expr, Repeat):
         return Repeat(transform(expr.item, leaf), expr.count)
+    if isinstance(expr, AddLoop):
+        count, item = transform(expr.count, leaf), transform(expr.item, leaf)
+        return AddLoop(expr.prefix, expr.first, count, item, expr.index)
     if isinstance(expr, Subscript):
         index = tuple(_transform_index(i, leaf) for i in expr.index)
         return Subscript(transform(expr.target, leaf), index)

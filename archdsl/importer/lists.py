@@ -16,6 +16,7 @@ far. That unrolled pattern, over every child in order, is written back as the lo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
@@ -23,7 +24,17 @@ import torch.fx as fx
 from torch import nn
 
 from ..check.names import why_reserved
-from .exprs import Call, ListE, Lit, Name
+from .exprs import (
+    AddLoop,
+    BinOp,
+    Call,
+    ListE,
+    Lit,
+    Name,
+    literals,
+    replace_literals,
+    shape_key,
+)
 from .forward import Forward, trace
 
 #: What the loop over the children calls its list and each child, unless taken.
@@ -156,3 +167,41 @@ def _free(name: str, taken: set[str]) -> str:
         n += 1
         found = f"{name}{n}"
     return found
+
+
+def member_loop(members: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The members of a module whose forward loops over its children, when they
+    are `prefix1` ... `prefixN` in order, calls of one structure whose numbers
+    either stay or grow by a fixed step with the index: one build-time loop
+    (`_DenseLayer(num_input_features + i * growth_rate)`). Otherwise unchanged."""
+    found = [re.fullmatch(r"(\w*?)(\d+)", name) for name, _ in members]
+    if len(members) < 2 or None in found or len({m[1] for m in found}) != 1:
+        return members
+    first = int(found[0][2])
+    if [int(m[2]) for m in found] != list(range(first, first + len(members))):
+        return members
+    items = [expr for _, expr in members]
+    if not isinstance(items[0], Call) or len({shape_key(e) for e in items}) != 1:
+        return members
+    slots = [list(literals(e)) for e in items]
+    grown = []
+    for j, lit in enumerate(slots[0]):
+        step = _step([s[j].value for s in slots])
+        if step is None:
+            return members
+        by_index = BinOp("+", lit, BinOp("*", Name("i"), Lit(step)))
+        grown.append(lit if step == 0 else by_index)
+    item = replace_literals(items[0], iter(grown))
+    count = Lit(len(members), "num_layers")
+    return [(found[0][1], AddLoop(found[0][1], first, count, item))]
+
+
+def _step(values: list) -> int | None:
+    """0 for values that stay, the step of an arithmetic series of ints, or None."""
+    if all(type(v) is type(values[0]) and v == values[0] for v in values):
+        return 0
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    step = values[1] - values[0]
+    series = all(v == values[0] + k * step for k, v in enumerate(values))
+    return step if series else None

@@ -28,7 +28,7 @@ from .exprs import (
 )
 from .forward import Forward, convert, trace
 from .layers import layer_call, registry_class
-from .lists import Joins, joined_dim, take_joined
+from .lists import ChildLoop, Joins, joined_dim, member_loop, take_joined
 from .optional import merge
 from .params import Param, infer
 from .target import Built
@@ -230,6 +230,10 @@ class Walk:
             except Inexpressible as exc:
                 problems.append(f"member `{name}`: {exc}")
         forward, more, graph = self._forward(module)
+        if forward is not None and any(
+            isinstance(e, ChildLoop) for _, e in forward.statements
+        ):
+            members = member_loop(members)  # DenseNet's blocks
         return _Template(module, members, forward, problems + more, graph=graph)
 
     def _forward(self, module: nn.Module) -> tuple[Forward | None, list[str], object]:
