@@ -379,65 +379,50 @@ def _baseline_compile(tree: Path, size: int, reps: int) -> float:
     return json.loads(child.stdout)
 
 
-def spec_copies(stem: str, copies: int) -> str:
-    """`copies` copies of a spec, each definition renamed apart (U-Net x8: 527 lines
-    of independent blocks and models)."""
-    import re
-
-    text = (SPECS / f"{stem}.arch").read_text()
-    names = re.findall(r"^(?:block|model|builder)\s+(\w+)", text, re.M)
-    out = []
-    for k in range(copies):
-        copy = text
-        for name in names:
-            copy = re.sub(rf"\b{name}\b", f"{name}{k}", copy)
-        out.append(copy)
-    return "\n".join(out)
-
-
-def incremental(edits: int, copies: int) -> list[dict]:
-    """One-line edits of a long spec, one after another (a comment typed at the
-    end of a line: the line's definition is parsed and checked again):
-    Workspace.update against a full check of the same text (compile_spec's work:
-    parse, imports, every check), interleaved."""
-    import random
-
-    from archdsl.incremental import Workspace, full_update
-    from archdsl.source import Source
-
-    text = spec_copies("unet", copies)
-    workspace = Workspace()
-    workspace.update("long.arch", text)
-    lines = text.splitlines(keepends=True)
-    editable = [i for i, line in enumerate(lines) if " = " in line and "(" in line]
-    rng = random.Random(0)
-    times: dict[str, list[float]] = {"incremental": [], "full check": []}
-    cpu: dict[str, list[float]] = {"incremental": [], "full check": []}
-    parsed = checked = 0
-    for step in range(edits):
-        n = rng.choice(editable)
-        kept = lines[n].split("  # edit ")[0].rstrip("\n")
-        lines[n] = f"{kept}  # edit {step}\n"  # the piece's text changes every time
-        new = "".join(lines)
-        order = (
-            ("incremental", "full check") if step % 2 else ("full check", "incremental")
-        )
-        for side in order:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            if side == "incremental":
-                update = workspace.update("long.arch", new)
-                parsed, checked = parsed + update.parsed, checked + update.checked
-            else:
-                full_update(Source("long.arch", new))
-            times[side].append(time.perf_counter() - start)
-            cpu[side].append(time.process_time() - start_cpu)
-    inc, full = (statistics.median(times[k]) for k in ("incremental", "full check"))
-    inc_cpu, full_cpu = (statistics.median(cpu[k]) for k in cpu)
-    return [{"spec lines": len(lines), "edits": edits, "incremental": inc,
-             "full check": full, "ratio": inc / full,
-             "incremental (CPU)": inc_cpu, "full check (CPU)": full_cpu,
-             "pieces parsed per edit": parsed / edits,
-             "components checked per edit": checked / edits}]  # fmt: skip
+def incremental(edits: int, rounds: int, baselines: dict[str, Path]) -> list[dict]:
+    """One-line edits of two ~500-line specs (benchmarks/incremental_edits.py:
+    eight independent U-Nets, and 36 blocks all used by one model), each edit
+    re-checked by Workspace.update and by a full check, interleaved; for this
+    tree and each baseline tree, in alternating rounds of `edits` edits (a fresh
+    process per round and tree), so a load that comes and goes falls on all."""
+    trees = {"this tree": ROOT, **baselines}
+    rows = []
+    for spec in ("unet-x8", "every-block"):
+        runs: dict[str, dict[str, list]] = {name: {} for name in trees}
+        for round_ in range(rounds):
+            for name, tree in trees.items():
+                child = subprocess.run(
+                    [sys.executable, str(ROOT / "benchmarks" / "incremental_edits.py"),
+                     "--tree", str(tree), "--spec", spec, "--edits", str(edits),
+                     "--seed", str(round_)],
+                    check=True, capture_output=True, text=True, cwd=tree,
+                )  # fmt: skip
+                for key, values in json.loads(child.stdout).items():
+                    if isinstance(values, list):
+                        runs[name].setdefault(key, []).extend(values)
+                    else:
+                        runs[name][key] = values
+        for name, found in runs.items():
+            inc, full = found["incremental"], found["full check"]
+            work = found["work"]
+            rows.append({
+                "spec": spec, "tree": name, "spec lines": found["spec lines"],
+                "edits": len(inc),
+                "incremental": statistics.median(w for w, _ in inc),
+                "full check": statistics.median(w for w, _ in full),
+                "incremental (CPU)": statistics.median(c for _, c in inc),
+                "full check (CPU)": statistics.median(c for _, c in full),
+                "incremental p90 (CPU)": sorted(c for _, c in inc)[int(len(inc) * 0.9) - 1],
+                "pieces parsed per edit": statistics.mean(w[0] for w in work),
+                "components checked per edit": statistics.mean(w[1] for w in work),
+                "definitions checked per edit": (
+                    statistics.mean(w[2] for w in work)
+                    if all(w[2] is not None for w in work) else None
+                ),
+                "full fallbacks": sum(bool(w[3]) for w in work),
+                "load average (1 min) after": os.getloadavg()[0],
+            })  # fmt: skip
+    return rows
 
 
 def _infer_with(run: Callable[[], object], pause) -> None:
@@ -575,7 +560,9 @@ def main(argv: list[str] | None = None) -> int:
             1 if quick else 3,
             {k: v for k, v in baselines.items() if k.startswith("before")},
         ),
-        "incremental": lambda: incremental(4 if quick else 40, 2 if quick else 8),
+        "incremental": lambda: incremental(
+            2 if quick else 10, 1 if quick else 4, baselines
+        ),
         "shapes": lambda: shape_inference(
             [100] if quick else [1000, 10000], 1 if quick else 5
         ),
