@@ -39,5 +39,6 @@ def test_benchmark_quick_run_writes_every_section(tmp_path):
     assert {row["spec"] for row in results["front_end"]} >= {"unet.arch", "mlp.arch"}
     assert [row["layers"] for row in results["scaling"]] == [10, 100]
     assert results["cold_check"] and results["instantiation"]
-    assert [row["edits"] for row in results["incremental"]] == [4]
+    incremental = [(row["spec"], row["edits"]) for row in results["incremental"]]
+    assert incremental == [("unet-x8", 2), ("every-block", 2)]
     assert "generated vs hand-written" in run.stdout
