@@ -8,29 +8,31 @@ torch) is imported when it runs, so `archdsl check` never pays for `export`."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from ..errors import ArchError
-from . import build, check, export, fmt, graph, import_model, lsp, show
 from .options import report
 
-#: Each command's register function, in the order `archdsl --help` lists them.
-COMMANDS = (
-    build.register,
-    check.register,
-    show.register_summary,
-    export.register,
-    show.register_ir,
-    graph.register,
-    fmt.register,
-    lsp.register,
-    import_model.register,
-)
+#: Each command's module here and register function, in the order `archdsl --help`
+#: lists them.
+COMMANDS = {
+    "build": ("build", "register"),
+    "check": ("check", "register"),
+    "summary": ("show", "register_summary"),
+    "export": ("export", "register"),
+    "ir": ("show", "register_ir"),
+    "graph": ("graph", "register"),
+    "fmt": ("fmt", "register"),
+    "lsp": ("lsp", "register"),
+    "import": ("import_model", "register"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, commands = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser, commands = _parser(argv[0] if argv else None)
     # Unknown options are reported by the subcommand's parser, with its own usage.
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -47,7 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def _parser(
+    command: str | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser, with every command, or only `command` when it names one: each
+    command's module is imported to register it, and `archdsl check` should not
+    pay for the others (a cold check, issue 15)."""
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -56,7 +63,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     parser.add_argument("--version", action="version", version=f"archdsl {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = {}
-    for register in COMMANDS:
-        command = register(subparsers)
-        commands[command.prog.split()[-1]] = command
+    for name in [command] if command in COMMANDS else COMMANDS:
+        module, register = COMMANDS[name]
+        registered = getattr(importlib.import_module(f".{module}", __name__), register)
+        commands[name] = registered(subparsers)
     return parser, commands

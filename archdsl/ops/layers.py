@@ -69,23 +69,26 @@ class Layer:
 
 
 @cache
-def layers() -> dict[str, Layer]:
-    return {
-        name: Layer(
+def layer(name: str) -> Layer | None:
+    """The layer called `name`, built from its table row on the first lookup: a
+    check builds only the layers its spec names, not the registry's ~80 (a cold
+    `archdsl check`, issue 15). torchvision.ops's table wins a name in both."""
+    if name in VISION_SIGNATURES:
+        return Layer(name, _signature(name, VISION_SIGNATURES[name]), namespace="ops")
+    if name in NN_SIGNATURES:
+        return Layer(
             name,
-            _signature(name, rows),
+            _signature(name, NN_SIGNATURES[name]),
             FORWARD_INPUTS.get(name, 1),
             FORWARD_OUTPUTS.get(name, 1),
         )
-        for name, rows in NN_SIGNATURES.items()
-    } | {
-        name: Layer(name, _signature(name, rows), namespace="ops")
-        for name, rows in VISION_SIGNATURES.items()
-    }
+    return None
 
 
-def layer(name: str) -> Layer | None:
-    return layers().get(name)
+@cache
+def layers() -> dict[str, Layer]:
+    """Every layer, by name (for listings and suggestions)."""
+    return {name: layer(name) for name in {**NN_SIGNATURES, **VISION_SIGNATURES}}
 
 
 #: The constructor argument that fixes the size a layer's input must have, and at
