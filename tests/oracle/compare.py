@@ -35,6 +35,17 @@ def disagreements(
 ) -> list[str]:
     """Every difference found, as sentences (empty when the two agree). The model
     is built with `args` positionally and `kwargs` by name."""
+    threads = torch.get_num_threads()
+    # One thread: on a shared, loaded machine torch's thread pool spins (a small
+    # convolution took 100 times as long with two threads as with one).
+    torch.set_num_threads(1)
+    try:
+        return _disagreements(text, model, kwargs, shapes, seed, args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _disagreements(text, model, kwargs, shapes, seed, args) -> list[str]:
     compiled = compile_spec(text)
     info = model_info(compiled, model)
     torch.manual_seed(seed)
@@ -58,11 +69,32 @@ def disagreements(
     found += _compare_outputs("eval", actual, expected)
     if not found:
         found += _compare_training(generated, oracle, inputs, seed)
-    bound = dict(zip([p.name for p in info.node.params], args, strict=False))
+    model, fixed = _model_of(compiled, info)
+    if fixed is None:  # a variant's arguments not known at check time: no summary
+        return found
+    bound = dict(zip([p.name for p in model.node.params], args, strict=False))
     found += _compare_summary(
-        compiled, info, {**bound, **kwargs}, shapes, generated, actual, calls.shapes
+        compiled,
+        model,
+        {**fixed, **bound, **kwargs},
+        shapes,
+        generated,
+        actual,
+        calls.shapes,
     )
     return found
+
+
+def _model_of(compiled, info):
+    """The model `summary` works on for `info` and the parameters it fixes: a
+    variant's root model with the variant's arguments, as `archdsl summary
+    --model resnet50` reads them."""
+    if info.kind != "variant":
+        return info, {}
+    from archdsl.check.families import variant_params, variant_root
+
+    root, _ = variant_root(compiled.context, info.node)
+    return compiled.context.defs[root], variant_params(compiled.context, info)
 
 
 def _compare_outputs(mode: str, actual, expected) -> list[str]:
@@ -188,7 +220,11 @@ def _compare_rows(rows, generated, calls) -> list[str]:
     found = []
     seen: dict[str, int] = {}
     for row in rows:
-        module = generated.get_submodule(row.path)
+        try:
+            module = generated.get_submodule(row.path)
+        except AttributeError:
+            found.append(f"summary row `{row.path}` names no module of the model")
+            continue
         real = sum(p.numel() for p in module.parameters())
         # A module called again shows "shared parameters": counted once, first.
         if isinstance(row.params, int) and row.params != real:
