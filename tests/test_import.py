@@ -57,6 +57,8 @@ CASES = [
     Case(
         "torchvision.googlenet(aux_logits=False, init_weights=False)", ((2, 3, 64, 64),)
     ),
+    # auxiliary heads in training mode only: `if training { ...; return x, x2, x1 }`
+    Case("torchvision.googlenet(init_weights=False)", ((2, 3, 64, 64),)),
     Case(
         f"{REFERENCE}/unet.py:UNet(3, 2)",
         ((1, 3, 32, 32),),
@@ -202,6 +204,49 @@ def test_densenet_list_loop_is_recovered():
     )
     assert "denseblock3=_DenseBlock(24, 256)," in text
     assert "cat(input_1" not in text
+
+
+MODES = """
+import torch.nn.functional as F
+from torch import nn
+
+
+class Flags(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(F.dropout(x, 0.5, self.training))
+
+
+class Heads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+        self.flags = Flags()
+
+    def forward(self, x):
+        x = self.flags(self.fc(x))
+        if self.training:
+            return self.head(x), x
+        return self.head(x)
+"""
+
+
+def test_forwards_that_read_training_are_written_for_both_modes(tmp_path):
+    """fx traces one mode; each module is traced in both. A flag that is True in
+    training and False in eval is `training`; a forward that differs otherwise
+    gets its training-mode statements under `if training`."""
+    source = tmp_path / "modes.py"
+    source.write_text(MODES, encoding="utf-8")
+    case = Case(f"{source}:Heads()", ((4, 8),))
+    result = imported(case.target)
+    assert result.diagnostics == []
+    assert "forward(x) = fc(dropout(x, training=training))" in result.text
+    assert "            return head(x), x\n        }\n" in result.text
+    test_round_trip_keys_outputs_and_gradients(case)  # both modes, against torch
 
 
 def test_unet_blocks_take_the_parameters_that_differ():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .exprs import AddLoop, Call, Repeat, literal, render, without_defaults
+from .exprs import AddLoop, Branch, Call, Repeat, literal, render, without_defaults
 from .lists import ChildLoop
 from .optional import Guarded
 from .params import Param
@@ -85,25 +85,40 @@ def _forward(d: Definition, shapes: dict[str, str]) -> list[str]:
         f"{name}: {shapes[name]}" if name in shapes else name for name in forward.inputs
     )
     returns = ", ".join(render(r) for r in forward.returns)
-    if not forward.statements and len(forward.returns) == 1:
+    if not forward.statements and len(forward.returns) == 1 and not forward.notes:
         one = f"{INDENT}forward({inputs}) = {returns}"
         if len(one) <= LINE:
             return [one]
     lines = [f"{INDENT}forward({inputs}) {{"]
-    for targets, expr in forward.statements:
-        if isinstance(expr, ChildLoop):  # a list grown over the children
-            lines += expr.lines(INDENT * 2, INDENT)
-            continue
-        if isinstance(expr, Guarded):  # an optional member's call
-            start = f"{INDENT * 3}{', '.join(targets)} = "
-            lines.append(f"{INDENT * 2}if {expr.condition} {{")
-            lines.append(start + _layout(expr.expr, 3, len(start)))
-            lines.append(f"{INDENT * 2}}}")
-            continue
-        start = f"{INDENT * 2}{', '.join(targets)} = "
-        lines.append(start + _layout(expr, 2, len(start)))
+    lines += [f"{INDENT * 2}# {note}" for note in forward.notes]
+    lines += _statements(forward.statements, 2)
     lines.append(f"{INDENT * 2}return {returns}")
     lines.append(f"{INDENT}}}")
+    return lines
+
+
+def _statements(statements: list, level: int) -> list[str]:
+    pad = INDENT * level
+    lines = []
+    for targets, expr in statements:
+        if isinstance(expr, ChildLoop):  # a list grown over the children
+            lines += expr.lines(pad, INDENT)
+            continue
+        if isinstance(expr, Branch):  # what training mode does instead
+            returns = ", ".join(render(r) for r in expr.returns)
+            lines.append(f"{pad}if training {{")
+            lines += _statements(expr.statements, level + 1)
+            lines.append(f"{pad}{INDENT}return {returns}")
+            lines.append(f"{pad}}}")
+            continue
+        if isinstance(expr, Guarded):  # an optional member's call
+            start = f"{pad}{INDENT}{', '.join(targets)} = "
+            lines.append(f"{pad}if {expr.condition} {{")
+            lines.append(start + _layout(expr.expr, level + 1, len(start)))
+            lines.append(f"{pad}}}")
+            continue
+        start = f"{pad}{', '.join(targets)} = "
+        lines.append(start + _layout(expr, level, len(start)))
     return lines
 
 

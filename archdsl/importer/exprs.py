@@ -119,6 +119,21 @@ class AddLoop:
         ]
 
 
+@dataclass(frozen=True)
+class Branch:
+    """What forward does in training mode only, where it differs from eval mode
+    (GoogLeNet's auxiliary heads): `if training { ...; return ... }`, before the
+    eval-mode statements. `statements` are (targets, expression) pairs."""
+
+    statements: tuple
+    returns: tuple
+
+    def text(self) -> str:
+        body = [f"{', '.join(t)} = {render(e)}" for t, e in self.statements]
+        body.append("return " + ", ".join(render(r) for r in self.returns))
+        return "if training { " + "; ".join(body) + " }"
+
+
 def literal(value: object) -> str:
     """`.arch` spelling of a Python literal; Inexpressible for anything else."""
     if value is None or isinstance(value, bool):
@@ -207,6 +222,9 @@ def children(expr: object) -> Iterator[object]:
         yield expr.item
     elif isinstance(expr, AddLoop):
         yield from (expr.count, expr.item)
+    elif isinstance(expr, Branch):
+        yield from (e for _, e in expr.statements)
+        yield from expr.returns
     elif isinstance(expr, Subscript):
         yield expr.target
         for item in expr.index:
@@ -248,6 +266,9 @@ def transform(expr: object, leaf) -> object:
     if isinstance(expr, AddLoop):
         count, item = transform(expr.count, leaf), transform(expr.item, leaf)
         return AddLoop(expr.prefix, expr.first, count, item, expr.index)
+    if isinstance(expr, Branch):
+        statements = tuple((t, transform(e, leaf)) for t, e in expr.statements)
+        return Branch(statements, tuple(transform(r, leaf) for r in expr.returns))
     if isinstance(expr, Subscript):
         index = tuple(_transform_index(i, leaf) for i in expr.index)
         return Subscript(transform(expr.target, leaf), index)

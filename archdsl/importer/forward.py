@@ -65,6 +65,9 @@ class Forward:
     inputs: list[str]
     statements: list[tuple[tuple[str, ...], object]] = field(default_factory=list)
     returns: tuple = ()
+    #: what the spec does differently, said in a comment (a namedtuple returned
+    #: as a plain tuple)
+    notes: tuple[str, ...] = ()
 
 
 class _Leaves(fx.Tracer):
@@ -98,7 +101,7 @@ class _Converter:
         inputs = [n.name for n in self.nodes if n.op == "placeholder"]
         self.tuples = {n.name: c for n in self.nodes if (c := _unpacked(n)) is not None}
         for node in self.nodes:
-            if node.op not in ("placeholder", "output"):
+            if node.op not in ("placeholder", "output") and not _record(node):
                 try:
                     self.exprs[node.name] = self._expr(node)
                 except Inexpressible as exc:
@@ -107,9 +110,21 @@ class _Converter:
             return Forward(inputs)
         output = next(n for n in self.nodes if n.op == "output")
         result = output.args[0]
+        notes = ()
+        if isinstance(result, fx.Node) and _record(result):  # GoogLeNetOutputs(...)
+            fields = result.target._fields
+            notes = (
+                f"returns {result.target.__name__}({', '.join(fields)}) as a plain tuple",
+            )
+            result = (
+                *result.args,
+                *(result.kwargs[f] for f in fields[len(result.args) :]),
+            )
         returns = result if isinstance(result, (tuple, list)) else (result,)
         returns = tuple(self._arg(r) for r in returns)
-        return _Layout(self, inputs).run(returns)
+        forward = _Layout(self, inputs).run(returns)
+        forward.notes = notes
+        return forward
 
     # ---- one node ---------------------------------------------------------------
 
@@ -190,7 +205,9 @@ class _Converter:
         kept = {}
         signature = {p.name: p.default for p in op.signature.params}
         for key, value in node.kwargs.items():
-            if key in names and _equal(signature[key], value):
+            # `training` stays even at its default: the same call in eval mode
+            # passes False, and modes.py writes the pair as `training=training`
+            if key in names and _equal(signature[key], value) and key != "training":
                 continue  # what torch's Python wrapper passes along: the default
             if key in names:
                 kept[key] = value
@@ -432,6 +449,18 @@ def _names_in(expr: object) -> list[str]:
 def _substitute(expr: object, value_of) -> object:
     return transform(
         expr, lambda leaf: value_of(leaf.node) if isinstance(leaf, Ref) else leaf
+    )
+
+
+def _record(node: fx.Node) -> bool:
+    """A namedtuple built only to be returned: the spec returns its fields."""
+    target = node.target
+    return (
+        node.op == "call_function"
+        and isinstance(target, type)
+        and issubclass(target, tuple)
+        and hasattr(target, "_fields")
+        and all(user.op == "output" for user in node.users)
     )
 
 

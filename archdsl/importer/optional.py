@@ -148,7 +148,7 @@ def _forward(forward: Forward, slots, optional: list[str], condition: str):
         if len(calls) != 1 or not all(isinstance(a, Name) for a in calls[0].args):
             return None  # called twice, or on an expression: not the pattern
         statements, returns = _without_copy(new, returns, name)
-    return Forward(forward.inputs, statements, returns)
+    return Forward(forward.inputs, statements, returns, forward.notes)
 
 
 def _without_copy(statements: list, returns: tuple, name: str):

@@ -26,9 +26,10 @@ from .exprs import (
     replace_literals,
     shape_key,
 )
-from .forward import Forward, convert, trace
+from .forward import Forward, convert
 from .layers import layer_call, registry_class
 from .lists import ChildLoop, Joins, joined_dim, member_loop, take_joined
+from .modes import merged, traced_modes
 from .optional import merge
 from .params import Param, infer
 from .target import Built
@@ -215,7 +216,9 @@ class Walk:
             forward = template.forward
             statements = [(t, replace_literals(e, new)) for t, e in forward.statements]
             returns = tuple(replace_literals(r, new) for r in forward.returns)
-            definition.forward = Forward(forward.inputs, statements, returns)
+            definition.forward = Forward(
+                forward.inputs, statements, returns, forward.notes
+            )
         definition.problems += template.problems
 
     def _template(self, module: nn.Module) -> _Template:
@@ -238,7 +241,7 @@ class Walk:
 
     def _forward(self, module: nn.Module) -> tuple[Forward | None, list[str], object]:
         try:
-            graph = trace(module)
+            graph, evaluated = traced_modes(module)
         except Exception as exc:  # what fx cannot trace, whatever it raises
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return (
@@ -254,15 +257,22 @@ class Walk:
             for n, t in (*module._parameters.items(), *module._buffers.items())
             if t is not None
         }
+        forward, problems = self._convert(graph, module, members)
+        if evaluated is not None and forward is not None:  # modes.py
+            other, problems = self._convert(evaluated, module, members)
+            forward = merged(forward, other) if other is not None else None
+        return forward, problems, graph
+
+    def _convert(self, graph, module: nn.Module, members: set[str]):
         # lists of tensors (DenseNet), restructured as lists.py says
         taken = members | {n.name for n in graph.nodes if n.op == "placeholder"}
         loop = self.joins.child_loop(graph, module, taken)
         if loop is not None:
-            return loop, [], graph
+            return loop, []
         if module is not self.built.model and joined_dim(graph) is not None:
             take_joined(graph)
         self.joins.join_arguments(graph, module)
-        return (*convert(graph, members), graph)
+        return convert(graph, members)
 
     def _name(self, wanted: str) -> str:
         name, n = wanted, 1

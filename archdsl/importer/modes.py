@@ -1,0 +1,80 @@
+"""Forwards that differ between training and eval mode, written with `training`.
+
+torch.fx traces one mode: a module built fresh is in training mode, so a forward
+that reads `self.training` (GoogLeNet's auxiliary heads, `F.dropout(x, p,
+self.training)`) would be written as it runs in training only. Each module is
+traced in both modes. Where the two graphs differ only by flags that are True in
+training and False in eval, those flags are `training`; otherwise the training
+graph's statements go first, under `if training { ...; return ... }`, and the eval
+graph's after: both modes then compute what the Python computed.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .exprs import Branch, Name, literals, replace_literals, shape_key
+from .forward import Forward, trace
+
+
+def traced_modes(module: nn.Module):
+    """(the training-mode graph, the eval-mode graph or None when both are the
+    same code). Raises what fx raises for the training mode; an eval mode that
+    cannot be traced is taken to be the same."""
+    was = module.training
+    try:
+        module.train()
+        train = trace(module)
+        module.eval()
+        try:
+            evaluated = trace(module)
+        except Exception:
+            return train, None
+    finally:
+        module.train(was)
+    if train.python_code("self").src == evaluated.python_code("self").src:
+        return train, None
+    return train, evaluated
+
+
+def merged(train: Forward, evaluated: Forward) -> Forward:
+    """One forward for both modes (see the module's docstring)."""
+    flagged = _flags(train, evaluated)
+    if flagged is not None:
+        return flagged
+    branch = Branch(tuple(train.statements), tuple(train.returns))
+    return Forward(
+        evaluated.inputs,
+        [((), branch), *evaluated.statements],
+        evaluated.returns,
+        (*train.notes, *evaluated.notes),
+    )
+
+
+def _flags(train: Forward, evaluated: Forward) -> Forward | None:
+    """`train` with `training` for each literal that is True there and False in
+    eval mode, when that is all that differs; None otherwise."""
+    if train.inputs != evaluated.inputs:
+        return None
+    ours, theirs = _parts(train), _parts(evaluated)
+    if [t for t, _ in ours] != [t for t, _ in theirs]:
+        return None
+    if [shape_key(e) for _, e in ours] != [shape_key(e) for _, e in theirs]:
+        return None
+    new = []
+    for (_, a), (_, b) in zip(ours, theirs, strict=True):
+        for x, y in zip(literals(a), literals(b), strict=True):
+            if type(x.value) is type(y.value) and x.value == y.value:
+                new.append(x)
+            elif x.value is True and y.value is False:
+                new.append(Name("training"))
+            else:
+                return None
+    slots = iter(new)
+    statements = [(t, replace_literals(e, slots)) for t, e in train.statements]
+    returns = tuple(replace_literals(r, slots) for r in train.returns)
+    return Forward(train.inputs, statements, returns, train.notes)
+
+
+def _parts(forward: Forward) -> list[tuple[tuple[str, ...], object]]:
+    return [*forward.statements, *((("<return>",), r) for r in forward.returns)]
