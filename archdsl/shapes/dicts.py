@@ -118,3 +118,18 @@ def keyed_child(inference, func: ir.Subscript, values, block) -> tuple[str, Any]
                          f"its keys are {keys}")  # fmt: skip
         return name, UNKNOWN
     return f"{name}.{key}", children[key]
+
+
+def child_path(block, module: Any, fallback: str) -> str:
+    """The state_dict path of a loop's module within `block` (`stages.stage1`, or
+    a member's name for `children()`), so summaries and graphs name the child, not
+    the loop variable; `fallback` when it is not found."""
+    for name in block.members:
+        held = block.env.get(name)
+        if held is module:
+            return name
+        if isinstance(held, SeqModule):
+            for key, child in held.children:
+                if child is module:
+                    return f"{name}.{key}"
+    return fallback

@@ -40,7 +40,7 @@ from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
-from .dicts import keyed_child
+from .dicts import child_path, keyed_child
 from .forward_loops import changed_by, run_append, run_for
 from .forward_values import ForwardValues
 from .inputs import unify
@@ -419,7 +419,8 @@ class Inference(ForwardValues, ModuleCalls):
             member = values[func.id]
             if not isinstance(member, MODULE_TYPES):
                 return UNKNOWN_TENSOR
-            return self.apply(member, args, node.span, join(path, func.id), func.id)
+            where = child_path(block, member, func.id)  # `stages.stage1`, not `stage`
+            return self.apply(member, args, node.span, join(path, where), where)
         member = block.env.get(func.id)
         if isinstance(member, MODULE_TYPES):
             args = self.by_position(node, args, member)  # `gate(g=d5, x=x4)`
