@@ -20,3 +20,21 @@ def argument_for(sig: Signature, call: ir.Call, name: str) -> ir.Node | None:
         if param.name == name:
             return arg.value
     return None
+
+
+def arguments_by_name(sig: Signature, call: ir.Call) -> dict[str, ir.Node]:
+    """Every parameter of `sig` that `call` passes an expression for, as
+    argument_for finds each (a keyword wins), in one pass over the call."""
+    names = {param.name for param in sig.params}
+    found = {
+        param.name: arg.value
+        for param, arg in zip(
+            sig.positional,
+            (a for a in call.args if isinstance(a, ir.Positional)),
+            strict=False,
+        )
+    }
+    for arg in call.args:
+        if isinstance(arg, ir.Keyword) and arg.name in names:
+            found[arg.name] = arg.value
+    return found

@@ -21,7 +21,7 @@ from ..ops import layer
 from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
 from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
 from ..ops.signature import bind_arguments
-from .arguments import argument_for
+from .arguments import arguments_by_name
 from .consts import UNKNOWN, const_value, range_length
 
 if TYPE_CHECKING:
@@ -86,11 +86,9 @@ def parameter_count(call: ir.Call, known: dict[str, object]) -> int:
     if found is None or rule is None:
         return 0
     args = bind_arguments(found.signature, [], {})
-    for param in found.signature.params:
-        expr = argument_for(found.signature, call, param.name)
-        if expr is not None:
-            value = const_value(expr, known)
-            args[param.name] = UNKNOWN_SIZE if value is UNKNOWN else value
+    for name, expr in arguments_by_name(found.signature, call).items():
+        value = const_value(expr, known)
+        args[name] = UNKNOWN_SIZE if value is UNKNOWN else value
     try:
         count = rule(args)
     except (TypeError, ValueError, KeyError, ArithmeticError, Unknowable, ShapeProblem):

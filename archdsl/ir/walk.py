@@ -8,15 +8,16 @@ from . import nodes as ir
 from .targets import target_names
 
 
-def children(expr: ir.Node) -> Iterator[ir.Node]:
+def children(expr: ir.Node) -> list[ir.Node]:
     """The direct sub-expressions of an expression, in source order."""
-    for name, value in expr.__dict__.items():  # the fields, in order (not the
-        if name == "span":  # class's model_fields: a slow property in pydantic 2.11+)
-            continue
-        if isinstance(value, ir.Node):
-            yield value
+    found: list[ir.Node] = []
+    node = ir.Node
+    for value in expr.__dict__.values():  # the fields, in order (not the class's
+        if isinstance(value, node):  # model_fields: a slow property in pydantic
+            found.append(value)  # 2.11+); a span is neither a node nor a tuple
         elif isinstance(value, tuple):
-            yield from (v for v in value if isinstance(v, ir.Node))
+            found.extend([v for v in value if isinstance(v, node)])
+    return found
 
 
 def walk_expr(expr: ir.Node) -> Iterator[ir.Node]:
@@ -25,7 +26,10 @@ def walk_expr(expr: ir.Node) -> Iterator[ir.Node]:
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(list(children(node))))
+        found = children(node)  # a list, not a generator: walks run per layer
+        if found:
+            found.reverse()
+            stack.extend(found)
 
 
 def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:

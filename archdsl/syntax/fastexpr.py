@@ -50,6 +50,39 @@ class EmptyMeta:
 EMPTY = EmptyMeta()
 
 
+def _spine(rule: str, kids: list) -> tuple[int, int]:
+    """Height and left-spine length of `a + b + c` (binop, or_, and_): the left
+    child of the same rule is the same level, as parser._check_depth counts."""
+    height, run = 1, 0
+    for index, kid in enumerate(kids):
+        if type(kid) is not tuple:
+            continue
+        if index == 0 and kid[4] == rule:
+            run = kid[5] + 1
+            height = max(height, kid[3])
+        else:
+            height = max(height, kid[3] + 1)
+    return height, run
+
+
+class _Token(Token):
+    """lark's Token, made without its constructor's argument juggling (a token
+    never spans lines here: none the fast path keeps can hold a newline)."""
+
+    __slots__ = ()
+
+    def __new__(cls, type_: str, value: str, start: int, line: int, column: int):
+        self = str.__new__(cls, value)
+        self.type = type_
+        self.value = value
+        self.start_pos = start
+        self.line = self.end_line = line
+        self.column = column
+        self.end_column = column + len(value)
+        self.end_pos = start + len(value)
+        return self
+
+
 class ExprParser:
     """Expressions. `lower` maps a rule's name to its lowering method, called as
     lark's Transformer calls it: (meta, children as lark keeps them)."""
@@ -82,32 +115,42 @@ class ExprParser:
         """Token `i` as lark hands it to a lowering method (`name`: a keyword
         where lark reads it as a name)."""
         kind, text, start, line, column = self.tokens[i]
-        end = column + len(text)
-        type_ = "NAME" if name else self.lark_type[kind]
-        return Token(type_, text, start, line, column, line, end, start + len(text))
+        return _Token(
+            "NAME" if name else self.lark_type[kind], text, start, line, column
+        )
 
     def node(self, rule: str, kids: list, first: int, last: int) -> Piece:
         """Lower one rule from its kept children (pieces, Tokens, None for a
         missing `[optional]`) over tokens first..last, as lark reduces it."""
-        height, run, values = 1, 0, []
-        chain = rule in CHAINS
-        for index, kid in enumerate(kids):
+        height, values = 0, []
+        for kid in kids:
             if type(kid) is tuple:
-                if index == 0 and chain and kid[4] == rule:
-                    run = kid[5] + 1  # the left spine of `a + b + c`
-                    height = max(height, kid[3])
-                else:
-                    height = max(height, kid[3] + 1)
+                if kid[3] > height:
+                    height = kid[3]
                 values.append(kid[0])
             else:
                 values.append(kid)
+        height += 1  # one more than its highest child: lark's tree
+        run = 0
+        if rule in CHAINS:
+            height, run = _spine(rule, kids)
         if height > MAX_DEPTH or run >= MAX_CHAIN:
             raise Abandon  # the tree path reports where
         method = self.lower.get(rule)
         if method is None:
             raise Abandon  # lowered some other way now: onepass knows how
-        meta = Meta(self.tokens[first], self.tokens[last]) if last >= first else EMPTY
+        tokens = self.tokens
+        meta = Meta(tokens[first], tokens[last]) if last >= first else EMPTY
         return (method(meta, values), first, last, height, rule, run)
+
+    def leaf(self, rule: str, i: int, kept: list) -> Piece:
+        """A rule over the one token `i` (`name`, `int_`, `True`): node() without
+        the children to measure."""
+        method = self.lower.get(rule)
+        if method is None:
+            raise Abandon
+        token = self.tokens[i]
+        return (method(Meta(token, token), kept), i, i, 1, rule, 0)
 
     # ---- `?expr` down to `?atom` --------------------------------------------------
 
@@ -219,18 +262,18 @@ class ExprParser:
         rule = _ATOMS.get(kind)
         if rule is not None:
             self.i = i + 1
-            return self.node(rule, [self.token(i)], i, i)
+            return self.leaf(rule, i, [self.token(i)])
         rule = _CONSTANTS.get(kind)
         if rule is not None:
             self.i = i + 1
-            return self.node(rule, [], i, i)
+            return self.leaf(rule, i, [])
         if kind == "(":
             return self.parenthesised()
         if kind == "[":
             return self.list_()
         if kind in self.names_in_expr:  # `f(block)`: a name here, to lark
             self.i = i + 1
-            return self.node("name", [self.token(i, name=True)], i, i)
+            return self.leaf("name", i, [self.token(i, name=True)])
         raise Abandon  # an f-string, a dict, `:`: whatever the fast path leaves
 
     def parenthesised(self) -> Piece:

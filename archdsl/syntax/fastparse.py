@@ -45,8 +45,7 @@ class FastParser(ExprParser):
             elif kind == END:
                 break
             elif kind == "model":
-                is_variant = kinds[self.i + 2] == "="
-                items.append(self.variant() if is_variant else self.model())
+                items.append(self.model())
             else:
                 items.append(self.definition(kind))
         return self.node("start", items, 0, max(0, self.i - 1))[0]
@@ -80,22 +79,21 @@ class FastParser(ExprParser):
         raise Abandon
 
     def model(self) -> Piece:
+        """`model NAME [params] [extends] body`, or a variant:
+        `model NAME [params] "=" NAME "(" args ")"`."""
         first = self.expect("model")
         name = self.token(self.expect("NAME"))
         params = self.params() if self.kinds[self.i] == "(" else None
+        if self.kinds[self.i] == "=":
+            self.i += 1
+            model = self.token(self.expect("NAME"))
+            self.expect("(")
+            args = self.args(")")
+            last = self.expect(")")
+            return self.node("variant", [name, params, model, args], first, last)
         base = self.extends() if self.kinds[self.i] == "extends" else None
         body = self.body()
         return self.node("model", [name, params, base, body], first, body[2])
-
-    def variant(self) -> Piece:
-        first = self.expect("model")
-        name = self.token(self.expect("NAME"))
-        self.expect("=")
-        model = self.token(self.expect("NAME"))
-        self.expect("(")
-        args = self.args(")")
-        last = self.expect(")")
-        return self.node("variant", [name, model, args], first, last)
 
     def extends(self) -> Piece:
         first = self.expect("extends")

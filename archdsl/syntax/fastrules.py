@@ -23,7 +23,7 @@ FOLLOWED: dict[str, tuple[str, ...]] = {
     "block": ('"block" NAME params body',),
     "builder": ('"builder" NAME params "=" _NL? expr',),
     "model": ('"model" NAME [params] [extends] body',),
-    "variant": ('"model" NAME "=" NAME "(" args ")"',),
+    "variant": ('"model" NAME [params] "=" NAME "(" args ")"',),
     "extends": ('"extends" DOTTED "(" args ")"',),
     "params": ('"(" [param ("," param)* ","?] ")"',),
     "param": ('NAME [":" type] ["=" expr]',),
