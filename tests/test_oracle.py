@@ -26,9 +26,10 @@ import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT, fuzz_settings
+from conftest import FUZZ, ROOT, fuzz_settings
 from hypothesis import given
 
 from archdsl.demo import EXAMPLES
@@ -154,6 +155,66 @@ def test_every_layout_stress_spec_agrees_with_the_interpreter(spec):
         for inp in info.forward.inputs
     ]
     assert disagreements(spec, None, {}, shapes) == []
+
+
+#: The zoo rows run by default: one or two per family, the cheapest that still show
+#: what the family's spec uses (Bottleneck's expansion, a variant of a variant, a
+#: variant's own parameter, training-mode aux heads). Every other row of
+#: tests/test_zoo.py runs when ARCHDSL_FUZZ is set.
+ZOO_DEFAULT = {
+    "resnet18(zero_init_residual=True)",
+    "resnet50(num_classes=10,zero_init_residual=True)",
+    "vgg11_bn(num_classes=10)",
+    "densenet121(drop_rate=0.2)",
+    "shufflenet_v2_x0_5",
+    "convnext_tiny(num_classes=10)",
+    "mobilenet_v2(num_classes=10,width_mult=0.5)",
+    "mobilenet_v3_small(num_classes=10)",
+    "efficientnet_b1(num_classes=10,dropout=0.5)",
+    "googlenet(transform_input=True)",
+}
+
+
+def zoo_rows() -> list:
+    from test_zoo import VARIANTS
+
+    rows = []
+    for variant in VARIANTS:
+        marks = []
+        if str(variant) not in ZOO_DEFAULT and not FUZZ:
+            marks.append(pytest.mark.skip(reason="a heavier zoo row: ARCHDSL_FUZZ=1"))
+        rows.append(pytest.param(variant, id=str(variant), marks=marks))
+    # ViT-B/16 (12 layers of 768) is a heavy row: the same model, small, by default
+    small_vit = dict(patch_size=16, num_layers=2, num_heads=2, hidden_dim=16,
+                     mlp_dim=32, image_size=32, num_classes=10)  # fmt: skip
+    rows.append(
+        pytest.param(
+            SimpleNamespace(spec="vit", name="VisionTransformer", kwargs=small_vit),
+            id="VisionTransformer(small)",
+        )
+    )
+    return rows
+
+
+@pytest.mark.parametrize("variant", zoo_rows())
+def test_every_zoo_variant_agrees_with_the_interpreter(variant):
+    """specs/zoo: each variant (the factory `model resnet50 = ResNet(...)` makes)
+    built from the generated module and by the interpreter, on 32 x 32 images."""
+    spec = ROOT / "specs" / "zoo" / f"{variant.spec}.arch"
+    found = disagreements(spec, variant.name, dict(variant.kwargs), [(2, 3, 32, 32)])
+    assert found == []
+
+
+FAMILIES = [("Net", (2, 3, 16, 16)), ("narrow", (2, 3, 16, 16)),
+            ("narrow_deep", (2, 3, 16, 16)), ("Table", (2, 8))]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,shape", FAMILIES, ids=[n for n, _ in FAMILIES])
+def test_families_spec_agrees_with_the_interpreter(name, shape):
+    """tests/families.arch: builders returning numbers, a loop over a ModuleList
+    member in forward, range loops, a variant of a variant, comprehension clauses."""
+    spec = ROOT / "tests" / "families.arch"
+    assert disagreements(spec, name, {}, [shape]) == []
 
 
 def agree_or_refused(text: str, shapes: list[tuple[int, ...]], kwargs=None) -> None:

@@ -8,6 +8,7 @@ layer is its `torch.nn` class, a definition of the spec is a `DefinitionType`.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import Any
 
@@ -258,6 +259,8 @@ class Evaluator:
             return self.oracle.build(name, *args, **kwargs)
         if name in BUILTINS:
             return BUILTINS[name](*args, **kwargs)
+        if name == "partial":  # a block or layer type with arguments bound
+            return functools.partial(*args, **kwargs)
         if name == "OrderedDict":  # `Sequential(OrderedDict({...}))`
             return OrderedDict(*args)
         if name == "Sequential" and len(args) == 1 and isinstance(args[0], dict):
