@@ -265,8 +265,8 @@ def _links(pieces: list[_Piece]) -> list[set[int]]:
     for i, piece in enumerate(pieces):
         for node in piece.nodes:  # the same name twice: linked both ways
             links[i].update(defined[getattr(node, "name", None)])
-        for word in piece.names:
-            links[i].update(defined.get(word, ()))
+        for word in defined.keys() & piece.names:
+            links[i].update(defined[word])
         links[i].discard(i)
     return links
 

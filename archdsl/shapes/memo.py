@@ -48,8 +48,10 @@ class _Built:
     params: int
     steps: int
     #: counting only: the evaluator's own memo entries its build made (the
-    #: blocks inside, each built once per evaluator; see MemoEvaluator.instantiate)
+    #: blocks inside, each built once per evaluator), and those it found made
+    #: already (built before it, counted no steps): see MemoEvaluator._fits
     inner: dict[tuple, tuple]
+    found: frozenset[tuple]
 
 
 @dataclass
@@ -105,6 +107,8 @@ class MemoEvaluator(Evaluator):
         #: real builds this evaluator made or took: block id -> (block, args key)
         self.made: dict[int, tuple[BlockModule, tuple]] = {}
         self._lent: set[tuple] = set()  # entries handed out here (once each)
+        #: counting: for each build being kept, the memo entries it found made
+        self._found: list[set[tuple]] = []
 
     def instantiate(
         self, info: DefInfo, bound: dict[str, Any], span: Span | None
@@ -114,8 +118,13 @@ class MemoEvaluator(Evaluator):
             if not self.counting:
                 counter = MemoEvaluator(self.ctx, self.shape_memo, counting=True)
                 counter.instantiate(info, bound, span)
+        own = values.memo_key(info, bound) if self.counting else None
+        if own is not None and own in self.memo:  # built here before: no steps
+            for found in self._found:
+                found.add(own)
+            return super().instantiate(info, bound, span)
         args = self.shape_memo.args_key(info, bound)
-        if args is None or (self.counting and args[1] in self.memo):
+        if args is None:
             return super().instantiate(info, bound, span)
         key = (*args, self.counting, self.speculative > 0, len(self.calls))
         kept = self.shape_memo.builds.get(key)
@@ -130,14 +139,17 @@ class MemoEvaluator(Evaluator):
 
     def _fits(self, kept: _Built) -> bool:
         """Adding what the entry counted crosses no limit (else the build runs
-        again, and reports where a full check does), and, counting, the blocks
-        built inside it are not built yet here (they would count no steps now)."""
+        again, and reports where a full check does), and, counting, building it
+        here would meet the evaluator's memo as it did: what it built inside is
+        not built yet here, what it found built is (a block built once per
+        evaluator counts its steps the first time only)."""
         limits = self.limits
         return (
             self.ctx.eval_steps + kept.steps <= limits.max_steps
             and self.built + kept.modules <= limits.max_modules
             and self.params + kept.params <= limits.max_params
             and not any(key in self.memo for key in kept.inner)
+            and all(key in self.memo for key in kept.found)
         )
 
     def _take(
@@ -147,6 +159,8 @@ class MemoEvaluator(Evaluator):
         self.ctx.eval_steps += kept.steps
         self._add(kept.modules, kept.params, span)
         if self.counting:  # one object for every call, as the evaluator's memo gives
+            for found in self._found:
+                found.update(kept.found)
             self.memo.update(kept.inner)
             self.memo[args] = (kept.block, kept.modules, kept.params)
             return kept.block
@@ -155,7 +169,14 @@ class MemoEvaluator(Evaluator):
 
     def _build_kept(self, key: tuple, info, bound, span) -> BlockModule:
         before = (self.built, self.params, self.steps, set(self.memo))
-        block = super().instantiate(info, bound, span)
+        found: set[tuple] = set()
+        self._found.append(found)
+        try:
+            block = super().instantiate(info, bound, span)
+        finally:
+            self._found.pop()
+        for outer in self._found:
+            outer |= found
         inner = {k: v for k, v in self.memo.items() if k not in before[3]}
         self.shape_memo.builds[key] = _Built(
             block,
@@ -163,6 +184,7 @@ class MemoEvaluator(Evaluator):
             self.params - before[1],
             self.steps - before[2],
             inner,
+            frozenset(found - inner.keys()),
         )
         return block
 
