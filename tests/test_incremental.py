@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from archdsl.check import Limits, analyze
 from archdsl.errors import ArchError
-from archdsl.incremental import Workspace, diagnostic_order
+from archdsl.incremental import Workspace, diagnostic_order, full_update
 from archdsl.pipeline import compile_spec
 from archdsl.source import Source
+from archdsl.syntax import parse_source
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -267,3 +269,21 @@ def test_spans_point_at_the_document():
         for span in [d.span, *(note.span for note in d.notes)]:
             assert span.source.text in (CHAIN, edited)
             assert span.source.line(span.line) == lines[span.line - 1]
+
+
+@pytest.mark.parametrize("share", [0.3, 0.99, 1.0, 1.5, 2.5])
+def test_step_limits_count_as_in_a_full_check(share):
+    """Reused builds and forwards add the steps they took: with the budget near
+    what the spec needs, the edits that cross it and those that do not are told
+    apart exactly as a full check tells them."""
+    steps = analyze(parse_source(Source("c.arch", CHAIN))).eval_steps
+    limits = Limits(max_steps=int(steps * share))
+    workspace = Workspace(limits)
+    text = CHAIN
+    for old, new in [(None, None), *CHAIN_EDITS[:8]]:
+        text = text.replace(old, new, 1) if old else text
+        update = workspace.update("c.arch", text)
+        full = full_update(Source("c.arch", text), limits)
+        assert [d.render() for d in update.diagnostics] == [
+            d.render() for d in full.diagnostics
+        ], (share, old)
