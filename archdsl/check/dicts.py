@@ -88,9 +88,10 @@ def check_dict(checker, expr: ir.DictExpr) -> Value:
             complete = False
             continue
         if name in seen:
-            line = seen[name].span.line if seen[name].span else "?"
+            first = seen[name].span
+            where = f"{first.line}:{first.column}" if first else "?"
             checker.ctx.error(
-                f'the key "{name}" is given twice (first at line {line}): a '
+                f'the key "{name}" is given twice (first at {where}): a '
                 "container holds one child per name",
                 key.span,
                 hint="give each child its own name",
@@ -204,7 +205,20 @@ def _check_container_keys(checker, name, call: ir.Call, children) -> None:
     for key, _ in children or ():
         problem = key_problem(key, name)
         if problem:
-            checker.ctx.error(problem, call.args[0].span, hint="rename the child")
+            span = _key_span(call.args[0].value, key) or call.args[0].span
+            checker.ctx.error(problem, span, hint="rename the child")
+
+
+def _key_span(given: ir.Node, key: str):
+    """Where a literal dict (perhaps inside `OrderedDict(...)`) writes `key`."""
+    if isinstance(given, ir.Call) and len(given.args) == 1:
+        given = given.args[0].value
+    if not isinstance(given, ir.DictExpr):
+        return None
+    for node in given.keys:
+        if isinstance(node, ir.Constant) and node.value == key:
+            return node.span
+    return None
 
 
 def check_loose(checker, value: Value, stmt: ir.Assign) -> None:

@@ -47,6 +47,7 @@ def dict_loop(checker, stmt: ir.FFor) -> tuple[Value, ...] | None:
         return None
     name, method = view  # type: ignore[misc]
     kinds = _VIEWS.get(method)
+    child = Value("module", ModuleRef("child", None, None))
     if kinds is None:
         checker.ctx.error(
             f"`{name}` is a ModuleDict: loop over `{name}.items()`, "
@@ -54,19 +55,19 @@ def dict_loop(checker, stmt: ir.FFor) -> tuple[Value, ...] | None:
             stmt.iter.span,
             hint=did_you_mean(method, list(_VIEWS)),
         )
-        return None
+        return tuple(child for _ in stmt.targets)  # said once: no more about them
     if len(stmt.targets) != len(kinds):
         shape = "(name, module) pairs" if method == "items" else "one item a pass"
+        written = name if isinstance(stmt.iter, ir.Name) else f"{name}.{method}()"
         checker.ctx.error(
-            f"`{name}.{method}()` gives {shape}: "
+            f"`{written}` gives {shape}: "
             f"{len(kinds)} name{'s' if len(kinds) > 1 else ''}, not "
             f"{len(stmt.targets)}",
             stmt.span,
             hint=f"`for name, layer in {name}.items()`",
         )
-        return None
-    child = ModuleRef("child", None, None)
-    return tuple(Value("module", child) if k == "module" else Value(k) for k in kinds)
+        return tuple(child for _ in stmt.targets)
+    return tuple(child if k == "module" else Value(k) for k in kinds)
 
 
 def keyed_call(checker, expr: ir.Call) -> Value | None:
