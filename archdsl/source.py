@@ -58,7 +58,7 @@ class Source:
         return line, column
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Span:
     """A half-open range of characters in a source, with 1-based line and column."""
 
@@ -67,6 +67,18 @@ class Span:
     column: int
     end_line: int
     end_column: int
+
+    def __init__(
+        self, source: Source, line: int, column: int, end_line: int, end_column: int
+    ) -> None:
+        # a frozen dataclass's own __init__ sets each field through
+        # object.__setattr__: a quarter of the lowering of a 10,000-layer spec
+        object.__setattr__(
+            self,
+            "__dict__",
+            {"source": source, "line": line, "column": column,
+             "end_line": end_line, "end_column": end_column},
+        )  # fmt: skip
 
     @property
     def path(self) -> str:
