@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -114,6 +113,8 @@ class ArchError(Exception):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean" hint for a misspelt name, case-insensitively."""
+    import difflib  # only once a name is wrong: not on a clean check's path
+
     pool = {c.lower(): c for c in candidates}
     matches = difflib.get_close_matches(name.lower(), list(pool), n=1, cutoff=0.6)
     return f"did you mean `{pool[matches[0]]}`?" if matches else None

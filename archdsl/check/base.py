@@ -9,14 +9,12 @@ it like one a person wrote.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .. import ir
-from ..bases import BUILDERS, BaseError, BaseTree, SubModule, family_of, load_tree
-from ..bases.tree import SAMPLE_INPUT
+from .. import bases, ir
 from ..errors import did_you_mean
 from ..ir.walk import rename
 from ..ops import layer
@@ -30,6 +28,9 @@ from ..source import Span
 from .arguments import argument_for
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo
+
+if TYPE_CHECKING:
+    from ..bases import BaseTree, SubModule
 
 RUNNING = "x"  # the tensor flowing through a base model's forward
 
@@ -52,11 +53,11 @@ def builder_name(ctx: Context, func: ir.Path) -> str | None:
         ctx.error(f"unknown layer or block `{func.dotted}`", func.span)
         return None
     name = parts[-1]
-    if name not in BUILDERS:
+    if name not in bases.BUILDERS:
         ctx.error(
             f"`{name}` is not a torchvision model archdsl supports",
             func.span,
-            hint=did_you_mean(name, BUILDERS)
+            hint=did_you_mean(name, bases.BUILDERS)
             or "supported: ResNet, VGG, AlexNet, MobileNet v2/v3, EfficientNet, "
             "ConvNeXt, DenseNet, SqueezeNet, ShuffleNetV2 and MNASNet builders",
         )
@@ -101,8 +102,8 @@ def base_tree(
         kwargs[arg.name] = value
         spans[arg.name] = arg.span
     try:
-        return builder, load_tree(builder, kwargs)
-    except BaseError as exc:
+        return builder, bases.load_tree(builder, kwargs)
+    except bases.BaseError as exc:
         ctx.error(exc.message, spans.get(exc.keyword or "", call.span), exc.hint)
         return None
 
@@ -130,6 +131,8 @@ def _hint(tree: BaseTree, path: str) -> str:
     parent = tree.get(".".join(parts[:depth]))
     assert parent is not None  # the root always exists
     missing = parts[depth]
+    import difflib  # only for this message: not on a clean check's path
+
     scored = sorted(
         (
             (difflib.SequenceMatcher(None, missing, c).ratio(), c)
@@ -239,7 +242,7 @@ def check_replacements(ctx: Context, info: DefInfo) -> None:
 
 def _takes_the_image(node: SubModule) -> bool:
     """Whether the submodule receives the model's input itself (ResNet's `conv1`)."""
-    return node.input is not None and tuple(node.input) == SAMPLE_INPUT
+    return node.input is not None and tuple(node.input) == bases.SAMPLE_INPUT
 
 
 def image_channels(info: DefInfo) -> int:
@@ -250,7 +253,7 @@ def image_channels(info: DefInfo) -> int:
             expects = sizing(value, info.known, "in")
             if expects is not None and expects.dim == 1:
                 return expects.count
-    return SAMPLE_INPUT[1]
+    return bases.SAMPLE_INPUT[1]
 
 
 def _sizes_pass_between(tree: BaseTree, first: str, second: str, dim: int) -> bool:
@@ -304,7 +307,7 @@ def _check_side(ctx, tree, node, expects, side, shape) -> None:
             f"{expects.param}={expects.count}"
         )
         hint = f"`{node.path}` gave a tensor of shape [{dims}]"
-    sample = "x".join(str(d) for d in SAMPLE_INPUT)
+    sample = "x".join(str(d) for d in bases.SAMPLE_INPUT)
     ctx.error(message, expects.arg.span, hint=f"{hint} (for a {sample} input){advice}")
 
 
@@ -323,7 +326,7 @@ def _nothing_after_fixes(tree: BaseTree, path: str) -> bool:
 def _is_last_layer(tree: BaseTree, path: str) -> bool:
     """Whether `path` computes the model's output: the last step of its forward, or
     the last child (at every level) of that step. Its output size is free."""
-    family = family_of(tree.builder)
+    family = bases.family_of(tree.builder)
     assert family is not None
     last = next(s.module for s in reversed(family.steps) if s.module)
     parts = path.split(".")
@@ -348,7 +351,7 @@ def base_forward(ctx: Context, info: DefInfo) -> ir.Forward | None:
     taps = _taps(ctx, info, [s for s in stmts if isinstance(s, ir.Outputs)])
     rewrites = _rewrites(ctx, [s for s in stmts if isinstance(s, ir.At)])
     extra = _inputs(ctx, [s for s in stmts if isinstance(s, ir.InputDecl)], taps)
-    family = family_of(base.builder)
+    family = bases.family_of(base.builder)
     assert family is not None
     points = {path: span for path, (_, span) in taps.items()}
     points.update({path: at.span for path, at in rewrites.items()})

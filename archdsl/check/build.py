@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import ir
-from ..bases import BaseTree
 from ..errors import did_you_mean
 from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
@@ -23,6 +24,9 @@ from .limits import describe_count, describe_gigabytes, parameter_count
 from .names import why_reserved
 from .partials import check_partial, is_partial_call
 from .state import STATE, check_holder, is_holder
+
+if TYPE_CHECKING:
+    from ..bases import BaseTree
 
 
 def def_signature(node: ir.Block | ir.Model | ir.Builder) -> Signature:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import ir
-from ..bases import BaseTree, SubModule
 from ..errors import Diagnostic
 from ..source import Span
 from .guards import EVERYWHERE, Guards
 from .limits import Limits
+
+if TYPE_CHECKING:  # loaded only for specs that extend a base model (bases/__init__)
+    from ..bases import BaseTree, SubModule
 
 
 @dataclass

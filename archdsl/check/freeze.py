@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from .. import ir
-from ..bases import BaseTree
 from ..errors import did_you_mean
 from ..ops import layer
 from ..ops.layers import CONTAINERS
 from ..ops.shapes import PARAMETERS
+
+if TYPE_CHECKING:
+    from ..bases import BaseTree
 from .context import Context, DefInfo, ModuleRef
 
 #: Layers whose parameters are exactly `weight` and `bias`.

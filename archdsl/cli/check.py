@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..errors import ArchError, Diagnostic
-from .model_args import infer
 from .options import limit_options, limits, report, shape_options
 
 
@@ -49,6 +48,7 @@ def _concrete_check(compiled, args: argparse.Namespace) -> list[Diagnostic]:
     the symbolic pass said about it ("depends on the input size"), which the given
     sizes have now decided; other warnings (unused values, other models) stay."""
     from ..shapes.infer import infer_model
+    from .model_args import infer
 
     info, _, result = infer(compiled, args)
     symbolic = infer_model(compiled.context, info)

@@ -4,7 +4,6 @@ and how diagnostics are reported."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -146,6 +145,8 @@ def _parse_list(item: str, text: str) -> list:
         deepest = max(deepest, depth)
     value = None
     if deepest <= MAX_PARAM_NESTING:
+        import json  # here and in report(): a plain `archdsl check` needs no json
+
         try:
             value = json.loads(text)
         except (ValueError, RecursionError):
@@ -161,6 +162,8 @@ def _parse_list(item: str, text: str) -> list:
 
 def report(diagnostics: list[Diagnostic], args: argparse.Namespace) -> None:
     if getattr(args, "format", "text") == "json":
+        import json
+
         print(json.dumps([d.to_json() for d in diagnostics], indent=2))
     elif diagnostics:
         print(render_all(diagnostics), file=sys.stderr)

@@ -5,18 +5,20 @@ adds a row to `archdsl summary`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..bases import Step, SubModule, family_of
+from .. import bases
 from ..errors import Note
 from ..ops import TENSOR_OPS
 from ..ops.shapes import LAYER_SHAPES
 from ..ops.signature import bind_arguments
 from ..source import Span
-from .base_rules import base_rule
 from .built import BaseModule, BlockModule, LayerModule, SeqModule, label_of
 from .params import count_parameters
 from .tensors import UNKNOWN_TENSOR, Row, Tensor, join, origin, retagged
+
+if TYPE_CHECKING:
+    from ..bases import SubModule
 
 
 class ModuleCalls:
@@ -132,6 +134,8 @@ class ModuleCalls:
             # something inside was replaced: run its children step by step
             return self._base_steps(module, node, tensors[0], span, path)
         x = tensors[0].dims
+        from .base_rules import base_rule  # base models only: loads bases/probe.py
+
         rule = base_rule(module.tree, module.path)
         if rule is None or x is None:
             return UNKNOWN_TENSOR
@@ -143,10 +147,12 @@ class ModuleCalls:
         self, module: BaseModule, node: SubModule, x: Tensor, span, path
     ) -> Any:
         if module.path == "":
-            family = family_of(module.tree.builder)
+            family = bases.family_of(module.tree.builder)
             steps = family.steps if family else ()
         elif node.type == "Sequential":
-            steps = tuple(Step(module=f"{module.path}.{c}") for c in node.children)
+            steps = tuple(
+                bases.Step(module=f"{module.path}.{c}") for c in node.children
+            )
         else:
             return UNKNOWN_TENSOR
         value: Any = x

@@ -5,11 +5,13 @@ with their arguments bound, Sequentials, blocks, and torchvision submodules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..bases import BaseTree
 from ..check.context import DefInfo
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
+
+if TYPE_CHECKING:
+    from ..bases import BaseTree
 from ..source import Span
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import lark
@@ -60,13 +59,21 @@ class _NewlinesInBrackets:
             yield token
 
 
+@cache
 def grammar_text() -> str:
-    """The grammar: inside the installed package, or at the top of a source checkout."""
-    packaged = resources.files("archdsl") / "grammars" / "arch.lark"
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parents[2] / "grammars" / "arch.lark"
-    return checkout.read_text(encoding="utf-8")
+    """The grammar: inside the installed package, or at the top of a source checkout
+    (read once: the parser's cache key and the fast path's rules both need it)."""
+    here = Path(__file__).resolve().parents[1]  # the package's own directory
+    for path in (
+        here / "grammars" / "arch.lark",
+        here.parent / "grammars" / "arch.lark",
+    ):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    # A package not laid out as files (a zip): importlib.resources reads it there.
+    from importlib import resources
+
+    return (resources.files("archdsl") / "grammars" / "arch.lark").read_text("utf-8")
 
 
 @cache
