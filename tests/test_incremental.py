@@ -129,8 +129,13 @@ model Chain() {
 }
 """
 
+#: CHAIN without its input's shape: no inference, the layers' arguments checked
+UNDECLARED = CHAIN.replace("forward(x: [N, 3, H, W])", "forward(x)")
+
+
 SPECS = {
     "chain": CHAIN,
+    "chain_undeclared": UNDECLARED,
     "unet": (ROOT / "specs/unet.arch").read_text(),
     "resnet18": (ROOT / "specs/resnet18.arch").read_text(),
     "mlp": (ROOT / "specs/mlp.arch").read_text(),
@@ -210,6 +215,8 @@ CHAIN_EDITS = [
     ("bais=False)\n    bn =", "bias=False)\n    bn ="),
     ("block Down(", "block Down2("),
     ("block Down2(", "block Down("),
+    ("kernel_size=k, padding", "kernel_size=k, groups=2, padding"),  # cin = 3
+    ("kernel_size=k, groups=2, padding", "kernel_size=k, padding"),
     ("return out * scale + x", "return out * scale + conv1"),
     ("return out * scale + conv1", "return out * scale + x"),
     # a block's forward and members changed; a warning inside a nested block
@@ -222,9 +229,10 @@ CHAIN_EDITS = [
 ]
 
 
-def test_edits_where_one_model_uses_every_block():
+@pytest.mark.parametrize("original", [CHAIN, UNDECLARED], ids=["shapes", "no_shapes"])
+def test_edits_where_one_model_uses_every_block(original):
     workspace = Workspace()
-    text = CHAIN
+    text = original
     workspace.update("chain.arch", text)
     incremental = 0
     for old, new in CHAIN_EDITS:

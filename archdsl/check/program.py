@@ -214,7 +214,10 @@ def check_shapes(ctx: Context, program: ir.Program) -> None:
             result = infer_model(ctx, info, params, engine=memo and memo.inference)
             found_here = list(result.diagnostics) if result else []
             if info.kind == "model":  # blocks are built by the models that use them
-                found_here += argument_diagnostics(ctx, info, result and result.model)
+                model = result and result.model
+                if model is None and memo is not None:
+                    model = memo.model(ctx, info)
+                found_here += argument_diagnostics(ctx, info, model)
         except EvalError as exc:  # what Python refuses, or a limit, at build time
             found_here = exc.diagnostics
         if variant is not None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..check.context import Context, DefInfo
+from ..gc_pause import no_gc_pauses
 from ..source import Span
 from . import values
 from .built import BlockModule
@@ -88,6 +89,17 @@ class ShapeMemo:
 
     def evaluator(self, ctx: Context, *, counting: bool = False) -> Evaluator:
         return MemoEvaluator(ctx, self, counting=counting)
+
+    def model(self, ctx: Context, info: DefInfo) -> BlockModule | None:
+        """A model built with its defaults through the memo: what
+        `argument_diagnostics` reads when inference did not build it (no declared
+        input shapes). None when its blocks nest too deeply for Python, where
+        `argument_diagnostics` finds nothing either."""
+        try:
+            with no_gc_pauses():
+                return self.evaluator(ctx).instantiate(info, {}, info.node.span)
+        except RecursionError:
+            return None
 
     def args_key(self, info: DefInfo, bound: dict[str, Any]) -> tuple | None:
         """(content key, arguments by value), or None when not kept."""
