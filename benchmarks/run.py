@@ -278,17 +278,21 @@ def layered_spec(layers: int) -> str:
     return f"model Deep {{\n{members}\n    forward(x) {{\n{steps}\n        return x\n    }}\n}}\n"
 
 
-#: Run in a fresh process per size, so the peak memory is that size's own.
+#: Run in a fresh process per size, so the peak memory is that size's own. Times
+#: are (wall, CPU) medians: CPU time is what a loaded machine disturbs least.
 _SCALING_CHILD = """
 import gc, json, sys, time
 sys.path[:0] = [sys.argv[3], sys.argv[3] + "/benchmarks"]
 from run import layered_spec
 import archdsl
 from archdsl.pipeline import read_source
-from archdsl.syntax import parse_source, parse_source_via_tree
+from archdsl.syntax import _rules, parse_source, parse_source_via_tree
+from archdsl.syntax.onepass import parse_and_lower
+from archdsl.syntax.parser import MAX_CHAIN, MAX_DEPTH, parser_input
 from archdsl.gc_pause import no_gc_pauses
 size, reps = int(sys.argv[1]), int(sys.argv[2])
 archdsl.generate(layered_spec(10))
+_rules()  # the LALR path's tables, made once, as the fast path's were just now
 text = layered_spec(size)
 source = read_source(text=text)
 def kib(field):
@@ -299,9 +303,9 @@ def median(fn):
     for _ in range(reps):
         gc.collect()
         with no_gc_pauses():  # as compile_spec runs the parse
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             fn()
-            times.append(time.perf_counter() - start)
+            times.append((time.perf_counter() - start, time.process_time() - cpu))
     return sorted(times)[len(times) // 2]
 before = kib("VmRSS:")
 with open("/proc/self/clear_refs", "w") as refs:
@@ -310,37 +314,53 @@ with open("/proc/self/clear_refs", "w") as refs:
 limits = archdsl.pipeline.Limits(max_modules=10 * size + 1000)
 total = median(lambda: archdsl.generate(text, limits))
 peak = kib("VmHWM:")
-one_pass = median(lambda: parse_source(source))
+fast = median(lambda: parse_source(source))
+lalr = median(lambda: parse_and_lower(_rules(), source, parser_input(source),
+                                      MAX_DEPTH, MAX_CHAIN))
 two_pass = median(lambda: parse_source_via_tree(source))
-print(json.dumps({"compile": total, "one_pass": one_pass, "two_pass": two_pass,
+print(json.dumps({"compile": total, "fast": fast, "lalr": lalr, "two_pass": two_pass,
                   "peak_mb": peak / 1024, "grew_mb": (peak - before) / 1024}))
 """
 
 
-#: A baseline tree's compile time alone (any archdsl version has generate()).
+#: A baseline tree's compile and parse alone (any archdsl version has generate()
+#: and syntax.parse_source), as (wall, CPU) medians.
 _BASELINE_CHILD = """
-import json, sys, time
+import gc, json, sys, time
 sys.path[:0] = [sys.argv[3]]
 import archdsl
+from archdsl.pipeline import read_source
+from archdsl.syntax import parse_source
 size, reps = int(sys.argv[1]), int(sys.argv[2])
 members = "\\n".join(f"    l{i} = Linear(16, 16)" for i in range(size))
 steps = "\\n".join(f"        x = l{i}(x)" for i in range(size))
 text = f"model Deep {{\\n{members}\\n    forward(x) {{\\n{steps}\\n        return x\\n    }}\\n}}\\n"
 archdsl.generate("model W {\\n    l0 = Linear(16, 16)\\n    forward(x) = l0(x)\\n}\\n")
-times = []
-for _ in range(reps):
-    start = time.perf_counter()
-    archdsl.generate(text)
-    times.append(time.perf_counter() - start)
-print(json.dumps(sorted(times)[len(times) // 2]))
+def median(fn, pause):
+    times = []
+    for _ in range(reps):
+        gc.collect()
+        if pause:  # as compile_spec runs the parse
+            gc.disable()
+        start, cpu = time.perf_counter(), time.process_time()
+        fn()
+        times.append((time.perf_counter() - start, time.process_time() - cpu))
+        gc.enable()
+    return sorted(times)[len(times) // 2]
+source = read_source(text=text)
+print(json.dumps({"compile": median(lambda: archdsl.generate(text), False),
+                  "parse": median(lambda: parse_source(source), True)}))
 """
 
 
 def scaling(sizes: list[int], reps: int, baselines: dict[str, Path]) -> list[dict]:
-    """Parse to generated code for N chained Linear layers; the parser's share of
-    it, with lowering during the parse (one pass, as shipped) and with lark's tree
-    then the Transformer (two passes, as before); peak memory of the process; and
-    the whole compile from each baseline tree (up to 10,000 layers)."""
+    """Parse to generated code for N chained Linear layers, wall and CPU time; the
+    parser's share of it: the recursive-descent fast path (as shipped), lark's
+    LALR parser lowering as it reduces (the one pass shipped before) and lark's
+    tree then the Transformer (the two passes before that), all from this tree;
+    peak memory of the process; and each baseline tree's own compile, its parse
+    and its parser's share (up to 10,000 layers). The load average is others'
+    work on the machine: wall times swell with it, CPU times much less."""
     rows = []
     for size in sizes:
         child = subprocess.run(
@@ -349,29 +369,32 @@ def scaling(sizes: list[int], reps: int, baselines: dict[str, Path]) -> list[dic
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         m = json.loads(child.stdout)
-        before = m["compile"] - m["one_pass"] + m["two_pass"]
-        rows.append(
-            {
-                "layers": size,
-                "compile": m["compile"],
-                "per_layer_us": m["compile"] / size * 1e6,
-                "parse (one pass)": m["one_pass"],
-                "parser share": m["one_pass"] / m["compile"],
-                "parse (tree + Transformer)": m["two_pass"],
-                "share then": m["two_pass"] / before,
-                "peak RSS": f"{m['peak_mb']:.0f} MB",
-                "of which compiling": f"{m['grew_mb']:.0f} MB",
-                **{
-                    f"{name}: compile": _baseline_compile(tree, size, reps)
-                    for name, tree in baselines.items()
-                    if size <= 10_000
-                },
-            }
-        )
+        (wall, cpu), fast, lalr = m["compile"], m["fast"], m["lalr"]
+        row = {
+            "layers": size,
+            "load": f"{os.getloadavg()[0]:.1f}",
+            "compile": wall,
+            "compile CPU": cpu,
+            "per layer CPU": f"{cpu / size * 1e6:.0f} us",
+            "parse CPU (fast path)": fast[1],
+            "parser share": fast[1] / cpu,
+            "parse CPU (LALR one pass)": lalr[1],
+            "share with it": lalr[1] / (cpu - fast[1] + lalr[1]),
+            "parse CPU (tree + Transformer)": m["two_pass"][1],
+            "peak RSS": f"{m['peak_mb']:.0f} MB",
+            "of which compiling": f"{m['grew_mb']:.0f} MB",
+        }
+        for name, tree in baselines.items():
+            if size <= 10_000:
+                base = _baseline_compile(tree, size, reps)
+                row[f"{name}: compile CPU"] = base["compile"][1]
+                row[f"{name}: parser share"] = base["parse"][1] / base["compile"][1]
+                row[f"CPU ratio to {name}"] = cpu / base["compile"][1]
+        rows.append(row)
     return rows
 
 
-def _baseline_compile(tree: Path, size: int, reps: int) -> float:
+def _baseline_compile(tree: Path, size: int, reps: int) -> dict:
     child = subprocess.run(
         [sys.executable, "-c", _BASELINE_CHILD, str(size), str(reps), str(tree)],
         check=True, capture_output=True, text=True, cwd=tree,
