@@ -59,6 +59,8 @@ CASES = [
     ),
     # auxiliary heads in training mode only: `if training { ...; return x, x2, x1 }`
     Case("torchvision.googlenet(init_weights=False)", ((2, 3, 64, 64),)),
+    # F.max_pool2d / F.avg_pool2d; its auxiliary head needs 299 x 299 inputs
+    Case("torchvision.inception_v3(init_weights=False)", ((2, 3, 299, 299),)),
     Case(
         f"{REFERENCE}/unet.py:UNet(3, 2)",
         ((1, 3, 32, 32),),

@@ -57,6 +57,18 @@ OP_CALLS = {
         input=x, size=None, scale_factor=2.0, mode="nearest", align_corners=None
     ),
     "adaptive_avg_pool2d": dict(input=x, output_size=(1, 1)),
+    "max_pool2d": dict(
+        input=x, kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True
+    ),
+    "avg_pool2d": dict(
+        input=x,
+        kernel_size=3,
+        stride=1,
+        padding=1,
+        ceil_mode=False,
+        count_include_pad=False,
+        divisor_override=None,
+    ),
     "chunk": dict(input=x, chunks=2, dim=1),
     "split": dict(tensor=x, split_size_or_sections=[1, 2], dim=1),
     "unbind": dict(input=x, dim=1),

@@ -322,6 +322,21 @@ OP_SAMPLES = {
     "tanh": ({}, [x]),
     "interpolate": (dict(size=None, scale_factor=2.0, mode="nearest"), [x]),
     "adaptive_avg_pool2d": (dict(output_size=[2, 3]), [x]),
+    "max_pool2d": (
+        dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True),
+        [(2, 3, 9, 10)],
+    ),
+    "avg_pool2d": (
+        dict(
+            kernel_size=3,
+            stride=None,
+            padding=1,
+            ceil_mode=False,
+            count_include_pad=True,
+            divisor_override=None,
+        ),
+        [(2, 3, 9, 10)],
+    ),
     "pad_like": ({}, [(2, 3, 4, 5), (2, 7, 9, 11)]),
     "chunk": (dict(chunks=2, dim=1), [x]),
     "split": (dict(split_size_or_sections=[1, 3], dim=2), [x]),

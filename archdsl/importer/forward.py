@@ -38,7 +38,13 @@ from .exprs import (
     is_literal,
     transform,
 )
-from .functions import OPERATORS, describe, function_op, method_op
+from .functions import (
+    OPERATORS,
+    WRAPPER_DEFAULTS,
+    describe,
+    function_op,
+    method_op,
+)
 from .patterns import pad_like_of
 
 #: The deepest call nesting written on one line before a value gets a name.
@@ -213,7 +219,11 @@ class _Converter:
                 kept[key] = value
             elif key == "inplace" and value is True:
                 self._inplace_ok(node, node.args[0], True)
-            elif key in defaults and _equal(defaults[key], value):
+            elif (
+                key in defaults
+                and _equal(defaults[key], value)
+                or any(key == k and _equal(value, v) for k, v in WRAPPER_DEFAULTS)
+            ):
                 continue
             else:
                 raise Inexpressible(

@@ -27,6 +27,11 @@ OPERATORS = {
     operator.itruediv: "/",
 }
 
+#: Keywords torch's wrappers pass on at a default their own signature does not
+#: show: F.max_pool2d (a boolean dispatch over `return_indices`) passes
+#: `return_indices=False` to the function it picks.
+WRAPPER_DEFAULTS = frozenset({("return_indices", False)})
+
 #: Where torch keeps the functions the registry spells `torch.x` or `F.x`.
 NAMESPACES = (torch, F, torch.Tensor)
 

@@ -167,9 +167,13 @@ def _rebuilds(module: nn.Module, cls: type, call: Call) -> bool:
             rebuilt = cls(*args, **kwargs)
     except Exception:  # a wrong guess of an argument: try the next form
         return False
+    # attributes set on the layer after it was built (Inception's `fc.stddev`,
+    # read by its init) are left out: torch's own forward never reads them
+    ours = _plain(rebuilt)
+    theirs = {k: v for k, v in _plain(module).items() if k in ours}
     return (
         repr(rebuilt) == repr(module)
-        and _plain(rebuilt) == _plain(module)
+        and ours == theirs
         and _shapes(rebuilt) == _shapes(module)
     )
 

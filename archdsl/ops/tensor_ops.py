@@ -112,6 +112,31 @@ TENSOR_OPS: dict[str, TensorOp] = {
             _p("output_size", ("int", "tuple", "list")),
             needs_functional=True,
         ),
+        # Inception's functional pools (F.max_pool2d(x, 3, stride=2)): MaxPool2d's
+        # and AvgPool2d's arguments and shape rules, without return_indices
+        _op(
+            "max_pool2d",
+            "F.max_pool2d",
+            _p("input", T),
+            _p("kernel_size", ("int", "tuple", "list")),
+            _p("stride", ("int", "tuple", "list", "none"), None),
+            _p("padding", ("int", "tuple", "list"), 0),
+            _p("dilation", ("int", "tuple", "list"), 1),
+            _p("ceil_mode", ("bool",), False),
+            needs_functional=True,
+        ),
+        _op(
+            "avg_pool2d",
+            "F.avg_pool2d",
+            _p("input", T),
+            _p("kernel_size", ("int", "tuple", "list")),
+            _p("stride", ("int", "tuple", "list", "none"), None),
+            _p("padding", ("int", "tuple", "list"), 0),
+            _p("ceil_mode", ("bool",), False),
+            _p("count_include_pad", ("bool",), True),
+            _p("divisor_override", ("int", "none"), None),
+            needs_functional=True,
+        ),
         _op(
             "chunk",
             "torch.chunk",

@@ -132,6 +132,8 @@ OP_SHAPES: dict[str, Callable[..., Any]] = {
     "tanh": same_shape,
     "interpolate": interpolate,
     "adaptive_avg_pool2d": adaptive_pool(2, average=True),
+    "max_pool2d": _checked("MaxPool2d", pool(2, dilated=True)),
+    "avg_pool2d": _checked("AvgPool2d", pool(2, dilated=False)),
     "pad_like": pad_like,
     "chunk": chunk,
     "split": split,
