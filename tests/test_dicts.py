@@ -74,7 +74,8 @@ class MultiTask(nn.Module):
         )
         self.stages = nn.ModuleDict()
         for i in range(len(widths) - 1):
-            self.stages["stage%d" % (i + 1)] = ConvBlock(widths[i], widths[i + 1])
+            name = "stage%d" % (i + 1)  # noqa: UP031 (as torchvision writes it)
+            self.stages[name] = ConvBlock(widths[i], widths[i + 1])
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.heads = nn.ModuleDict(
             {
@@ -130,7 +131,7 @@ def test_forward_loops_over_a_module_dict_in_insertion_order(tmp_path, loop):
             super().__init__()
             self.blocks = nn.ModuleDict()
             for i in range(n):
-                self.blocks["b%d" % (9 - i)] = nn.Linear(3 + i, 4 + i)
+                self.blocks["b%d" % (9 - i)] = nn.Linear(3 + i, 4 + i)  # noqa: UP031
             self.last = nn.ModuleDict({"z": nn.Linear(3 + n, 2), "a": nn.Tanh()})
 
         def forward(self, x):
@@ -162,7 +163,8 @@ def test_named_sequential_from_a_dict_comprehension(tmp_path):
             super().__init__()
             self.features = nn.Sequential()
             for i in range(n):
-                self.features.add_module("denselayer%d" % (i + 1), nn.Linear(4, 4))
+                name = "denselayer%d" % (i + 1)  # noqa: UP031 (torchvision)
+                self.features.add_module(name, nn.Linear(4, 4))
             self.head = nn.Sequential(
                 OrderedDict([("norm", nn.LayerNorm(4)), ("fc", nn.Linear(4, 2))])
             )

@@ -29,7 +29,9 @@ def key_problem(key: object, container: str | None = None) -> str | None:
     """Why torch's `add_module` (or this language) refuses `key` as a child's
     name; None when it is fine."""
     if not isinstance(key, str):
-        return f"a child's name is a string, not {types.describe(types.of_constant(key))}"
+        return (
+            f"a child's name is a string, not {types.describe(types.of_constant(key))}"
+        )
     if not key:
         return "a child's name cannot be empty"
     if "." in key:

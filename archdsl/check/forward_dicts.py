@@ -71,9 +71,14 @@ def dict_loop(checker, stmt: ir.FFor) -> tuple[Value, ...] | None:
 
 
 def keyed_call(checker, expr: ir.Call) -> Value | None:
-    """`blocks["conv"](x)`, `blocks[name](x)`: one child of a ModuleDict member,
-    called; None when `expr` calls something else."""
+    """`blocks["conv"](x)`, `blocks[name](x)` (or `blocks.conv(x)`, as
+    nn.ModuleDict allows): one child of a ModuleDict member, called; None when
+    `expr` calls something else."""
     func = expr.func
+    if isinstance(func, ir.Path) and len(func.parts) == 2:  # `blocks.conv(x)`
+        head = ir.Name(id=func.parts[0], span=func.span)
+        func = ir.Subscript(value=head, index=ir.Constant(value=func.parts[1],
+                            span=func.span), span=func.span)  # fmt: skip
     if not isinstance(func, ir.Subscript) or not isinstance(func.value, ir.Name):
         return None
     found = module_dict(checker, func.value.id)

@@ -123,7 +123,8 @@ class ExprWriter:
 
     def _dict(self, expr: ir.DictExpr) -> Doc:
         items = zip(expr.keys, expr.values, strict=True)
-        return Group("{", tuple((self.doc(k), ": ", self.doc(v)) for k, v in items), "}")
+        pairs = tuple((self.doc(k), ": ", self.doc(v)) for k, v in items)
+        return Group("{", pairs, "}")
 
     def _dictcomp(self, expr: ir.DictComp) -> Doc:
         outer = self.bound

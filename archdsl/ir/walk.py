@@ -37,7 +37,7 @@ def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
     if isinstance(expr, ir.Name):
         new = names.get(expr.id)
         return expr.model_copy(update={"id": new}) if new else expr
-    if isinstance(expr, ir.ListComp):  # its loop names shadow
+    if isinstance(expr, (ir.ListComp, ir.DictComp)):  # its loop names shadow
         bound = comprehension_names(expr)
         names = {k: v for k, v in names.items() if k not in bound}
     changes = {}
@@ -52,7 +52,7 @@ def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
     return expr.model_copy(update=changes) if changes else expr
 
 
-def comprehension_names(expr: ir.ListComp) -> set[str]:
+def comprehension_names(expr: ir.ListComp | ir.DictComp) -> set[str]:
     """The names a comprehension's `for` clauses bind."""
     return {
         name

@@ -82,7 +82,11 @@ def takes_dict(name: str, positional: list[Any]) -> bool:
     """A container built from a dict: any ModuleDict, a Sequential given one."""
     if name == "ModuleDict":
         return True
-    return name == "Sequential" and len(positional) == 1 and isinstance(positional[0], dict)
+    return (
+        name == "Sequential"
+        and len(positional) == 1
+        and isinstance(positional[0], dict)
+    )
 
 
 # ---- a ModuleDict member in forward (check/forward_dicts.py checks it) -------------
@@ -133,3 +137,10 @@ def child_path(block, module: Any, fallback: str) -> str:
                 if child is module:
                     return f"{name}.{key}"
     return fallback
+
+
+def dotted_child(owner: Any, parts: tuple[str, ...]) -> Any:
+    """`blocks.conv`: a ModuleDict's child by attribute, as nn.ModuleDict allows."""
+    if isinstance(owner, SeqModule) and owner.kind == "ModuleDict" and len(parts) == 1:
+        return dict(owner.children).get(parts[0], UNKNOWN)
+    return UNKNOWN

@@ -40,7 +40,7 @@ from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
-from .dicts import child_path, keyed_child
+from .dicts import child_path, dotted_child, keyed_child
 from .forward_loops import changed_by, run_append, run_for
 from .forward_values import ForwardValues
 from .inputs import unify
@@ -403,7 +403,7 @@ class Inference(ForwardValues, ModuleCalls):
             module = (
                 owner.child(func.parts[1:])
                 if isinstance(owner, BaseModule)
-                else UNKNOWN
+                else dotted_child(owner, func.parts[1:])  # `blocks.conv`: dicts.py
             )
             return self.apply(
                 module, args, node.span, join(path, func.dotted), func.dotted

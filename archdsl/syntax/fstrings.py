@@ -103,7 +103,9 @@ def _field(
     """`{expr}` or `{expr:spec}` between `start` and `end` of the body."""
     field = body[start:end]
     expr_text, spec = _split_spec(field)
-    where = Span(span.source, span.line, column + start - 1, span.line, column + end + 1)
+    where = Span(
+        span.source, span.line, column + start - 1, span.line, column + end + 1
+    )
     if "!" in expr_text.replace("!=", ""):
         raise _error(
             "f-string conversions (`!r`, `!s`) are not supported",
