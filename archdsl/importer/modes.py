@@ -5,8 +5,9 @@ that reads `self.training` (GoogLeNet's auxiliary heads, `F.dropout(x, p,
 self.training)`) would be written as it runs in training only. Each module is
 traced in both modes. Where the two graphs differ only by flags that are True in
 training and False in eval, those flags are `training`; otherwise the training
-graph's statements go first, under `if training { ...; return ... }`, and the eval
-graph's after: both modes then compute what the Python computed.
+graph's statements go under `if training { ...; return ... }` (after those both
+modes begin with), and the eval graph's after: both modes then compute what the
+Python computed.
 """
 
 from __future__ import annotations
@@ -42,10 +43,16 @@ def merged(train: Forward, evaluated: Forward) -> Forward:
     flagged = _flags(train, evaluated)
     if flagged is not None:
         return flagged
-    branch = Branch(tuple(train.statements), tuple(train.returns))
+    shared = 0  # the statements both modes begin with are written once, first
+    while (
+        shared < min(len(train.statements), len(evaluated.statements))
+        and train.statements[shared] == evaluated.statements[shared]
+    ):
+        shared += 1
+    branch = Branch(tuple(train.statements[shared:]), tuple(train.returns))
     return Forward(
         evaluated.inputs,
-        [((), branch), *evaluated.statements],
+        [*evaluated.statements[:shared], ((), branch), *evaluated.statements[shared:]],
         evaluated.returns,
         (*train.notes, *evaluated.notes),
     )
