@@ -258,4 +258,9 @@ class MemoInference(Inference):
             return None
         tensors = tuple((t.dims, t.origin, t.cause) for t in inputs)
         sizes = tuple(sorted(self.sizes.items()))
-        return (*made[1], tensors, self.concrete, sizes, self.training_mode)
+        key = (*made[1], tensors, self.concrete, sizes, self.training_mode)
+        try:
+            hash(key)
+        except TypeError:  # a size that is not a value (never expected): not kept
+            return None
+        return key
