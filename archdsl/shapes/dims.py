@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import total_ordering
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 #: A monomial: the sorted atoms multiplied together; () is the constant term.
 Monomial = tuple["Atom", ...]
@@ -281,8 +284,9 @@ def show(size: object) -> str:
 
 # ---- deciding that a size can never be zero --------------------------------------------
 
-#: A real-valued polynomial over symbols: monomial (sorted symbols) -> coefficient.
-_Bound = dict[tuple[Sym, ...], Fraction]
+#: A real-valued polynomial over symbols: monomial (sorted symbols) -> coefficient
+#: (a Fraction).
+_Bound = dict[tuple[Sym, ...], "Fraction"]
 
 
 def never_zero(size: Size) -> bool:
@@ -313,6 +317,10 @@ def at_least(size: Size, k: int) -> bool:
 
 
 def _bounds(poly: Poly) -> tuple[_Bound | None, _Bound | None]:
+    # Exact arithmetic for the bounds; imported here, as few specs need bounds (and
+    # fractions imports decimal: a cold check pays for neither, issue 15).
+    from fractions import Fraction
+
     low: _Bound = {}
     high: _Bound = {}
     for mono, coeff in poly.terms:
@@ -340,7 +348,7 @@ def _bounds(poly: Poly) -> tuple[_Bound | None, _Bound | None]:
 
 
 def _add(bound: _Bound, mono: tuple[Sym, ...], coeff: Fraction) -> None:
-    bound[mono] = bound.get(mono, Fraction(0)) + coeff
+    bound[mono] = bound.get(mono, 0) + coeff
 
 
 def _positive_everywhere(bound: _Bound) -> bool:
@@ -348,5 +356,4 @@ def _positive_everywhere(bound: _Bound) -> bool:
     slopes (so the least values give the least total), positive there."""
     if any(c < 0 for m, c in bound.items() if m):
         return False
-    return sum((c * math.prod(least(a) for a in m) for m, c in bound.items()),
-               Fraction(0)) > 0  # fmt: skip
+    return sum(c * math.prod(least(a) for a in m) for m, c in bound.items()) > 0
