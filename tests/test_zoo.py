@@ -70,6 +70,12 @@ VARIANTS = [
         {"num_classes": 10, "zero_init_residual": True},
     ),
     Variant("resnet", "resnet18", "resnet18", {"zero_init_residual": True}),
+    Variant(  # torchvision's segmentation backbones: strides 8, dilations 2 and 4
+        "resnet",
+        "resnet50",
+        "resnet50",
+        {"num_classes": 10, "replace_stride_with_dilation": [False, True, True]},
+    ),
     *(
         Variant("vgg", f"vgg{depth}{bn}", f"vgg{depth}{bn}", {"num_classes": 10})
         for depth in (11, 13, 16, 19)
@@ -109,6 +115,13 @@ VARIANTS = [
             (2, 3, 32, 32),
         )
         for b in range(4)
+    ),
+    Variant(  # a variant's own parameter, overridable as torchvision's
+        "efficientnet",
+        "efficientnet_b1",
+        "efficientnet_b1",
+        {"num_classes": 10, "dropout": 0.5},
+        (2, 3, 32, 32),
     ),
     Variant(
         "vit",
@@ -198,6 +211,55 @@ def keys_and_shapes(model) -> list[tuple[str, tuple[int, ...]]]:
 @pytest.mark.parametrize("spec", sorted({v.spec for v in VARIANTS}))
 def test_check_is_clean(spec):
     assert archdsl.check(ZOO / f"{spec}.arch") == []
+
+
+#: Classes taking torchvision's constructor parameters in its order (those
+#: torchvision has and the spec does not, such as `norm_layer`, left out). The
+#: others take a config of their own (VGG's widths, EfficientNet's multipliers).
+SAME_PARAMETERS = [
+    ("densenet", "DenseNet"),
+    ("googlenet", "Inception"),
+    ("googlenet", "InceptionAux"),
+    ("mobilenetv2", "MobileNetV2"),
+    ("mobilenetv3", "MobileNetV3"),
+    ("resnet", "BasicBlock"),
+    ("resnet", "Bottleneck"),
+    ("resnet", "ResNet"),
+    ("shufflenetv2", "ShuffleNetV2"),
+    ("vit", "VisionTransformer"),
+]
+
+
+@pytest.mark.parametrize(("spec", "name"), SAME_PARAMETERS)
+def test_constructor_takes_torchvision_s_parameters_in_its_order(spec, name):
+    generated = getattr(archdsl.load(ZOO / f"{spec}.arch"), name)
+    module = TORCHVISION_MODULE.get(spec, f"torchvision.models.{spec}")
+    original = getattr(importlib.import_module(module), name)
+    ours = list(inspect.signature(generated).parameters)
+    theirs = list(inspect.signature(original).parameters)
+    assert ours == [p for p in theirs if p in ours]
+    assert set(ours) <= set(theirs)
+
+
+def test_inception_aux_takes_a_conv_block_as_torchvision_s():
+    """GoogLeNet's InceptionAux(conv_block=...): the same custom block given to
+    ours and to torchvision's builds the same keys and computes the same."""
+
+    class Conv(torch.nn.Module):  # a block of the caller's: conv, no norm
+        def __init__(self, in_channels, out_channels, **kwargs):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(in_channels, out_channels, **kwargs)
+
+        def forward(self, x):
+            return torch.relu(self.conv(x))
+
+    ours = archdsl.load(ZOO / "googlenet.arch").InceptionAux(528, 10, conv_block=Conv)
+    module = importlib.import_module("torchvision.models.googlenet")
+    theirs = module.InceptionAux(528, 10, conv_block=Conv)
+    assert keys_and_shapes(ours) == keys_and_shapes(theirs)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(2, 528, 14, 14)
+    assert torch.equal(ours.eval()(x), theirs.eval()(x))
 
 
 @pytest.mark.parametrize(("variant", "aspect"), rows())

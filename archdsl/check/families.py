@@ -211,6 +211,14 @@ def check_variant(ctx: Context, info: DefInfo, checker) -> None:
             node.span,
         )
         return
+    for param in node.params:  # the variant is a model as it stands
+        if param.default is None:
+            ctx.error(
+                f"variant `{node.name}`'s parameter `{param.name}` needs a default",
+                param.span,
+                hint="a variant is a model as it stands: give the value it is "
+                "built with, which a caller may change",
+            )
     call = ir.Call(func=ir.Name(id=root, span=node.span), args=args, span=node.span)
     checker.expr(call)
     info.uses[node.model] = node.span
@@ -240,6 +248,7 @@ def variant_params(ctx: Context, info: DefInfo) -> dict[str, object] | None:
     if root not in ctx.defs:
         return None
     names = [p.name for p in ctx.defs[root].node.params]
+    known = _variant_defaults(ctx, info.node)
     bound: dict[str, object] = {}
     for index, arg in enumerate(args):
         if isinstance(arg, ir.Splat):
@@ -249,11 +258,28 @@ def variant_params(ctx: Context, info: DefInfo) -> dict[str, object] | None:
         if isinstance(expr, ir.Name) and class_value(ctx, expr.id) is not None:
             bound[name] = ClassRef(expr.id)
             continue
-        value = const_value(expr, {})
+        value = const_value(expr, known)
         if value is UNKNOWN:
             return None
         bound[name] = value
     return bound
+
+
+def _variant_defaults(ctx: Context, node: ir.Variant) -> dict[str, object]:
+    """The defaults of the parameters of a variant and of those it starts from
+    (`efficientnet_b0(dropout: float = 0.2)`): the values its arguments read."""
+    known: dict[str, object] = {}
+    seen: set[str] = set()
+    while node.name not in seen:
+        seen.add(node.name)
+        for param in node.params:
+            if param.default is not None:
+                known.setdefault(param.name, const_value(param.default, {}))
+        base = ctx.defs.get(node.model)
+        if base is None or not isinstance(base.node, ir.Variant):
+            break
+        node = base.node
+    return known
 
 
 def in_variant(found: Diagnostic, variant: ir.Variant) -> Diagnostic:

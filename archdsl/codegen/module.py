@@ -5,10 +5,10 @@ from __future__ import annotations
 from .. import __version__, ir
 from ..check.context import Context, DefInfo
 from ..check.families import class_constants, variant_root
+from ..ir.targets import targets_text
 from ..ir.walk import assigned
 from ..output import GENERATED_MARK
 from ..source import Source
-from ..ir.targets import targets_text
 from .exprs import ExprWriter, literal, path_text
 from .forward import ForwardWriter
 from .init import write_inits
@@ -99,9 +99,13 @@ def write_builder(out: Writer, info: DefInfo, exprs: ExprWriter) -> None:
 def write_variant(out: Writer, node: ir.Variant, exprs: ExprWriter, root: str) -> None:
     """A named variant as torchvision writes one: a factory passing the model (or
     the variant it starts from) its fixed arguments and the caller's keywords
-    (`resnet50(num_classes=10)`)."""
-    out.line(f"def {node.name}(**kwargs) -> {root}:", first_group=True)
+    (`resnet50(num_classes=10)`); its own parameters come first, as torchvision's
+    `efficientnet_b0` takes `dropout`."""
+    params = _params(node, exprs, with_self=False).items
+    signature = Group("(", (*params, "**kwargs"), ")")
+    out.line(("def ", node.name, signature, f" -> {root}:"), first_group=True)
     with out.indented():
+        _default_fixups(out, node, exprs)
         args = (*(exprs.argument(a) for a in node.args), "**kwargs")
         out.line(("return ", node.model, Group("(", args, ")")))
 

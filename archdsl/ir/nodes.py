@@ -504,8 +504,8 @@ class Variant(Node):
     name: str
     model: str
     args: tuple[Arg, ...]
-    # None of its own (the model's are passed through): empty, so passes that walk
-    # every definition's parameters and body need no case for variants
+    # what a caller may change, passed on in `args` (`dropout: float = 0.2`); the
+    # model's other parameters pass through as keywords. Every one has a default.
     params: tuple[Param, ...] = ()
     body: tuple[Stmt, ...] = ()
 

@@ -98,9 +98,13 @@ class _Lower(Transformer):
         return ir.TypeRef(name="None", span=self._span(meta))
 
     def variant(self, meta: Any, c: list[Any]) -> ir.Variant:
-        name, model, args = c
+        name, params, model, args = c
         return ir.Variant(
-            name=str(name), model=str(model), args=args, span=self._tok(name)
+            name=str(name),
+            model=str(model),
+            args=args,
+            params=params or (),
+            span=self._tok(name),
         )
 
     # ---- build-time statements -----------------------------------------------------
