@@ -288,6 +288,12 @@ FINDINGS = {
         "    at layer4(v) = layer4(v) * 2.0\n    outputs(logits = fc, out = layer4.0)\n}",
         [(2, 3, 32, 32)],
     ),
+    "an unknown size broadcast against 1 stays unknown (F19)": (
+        "model M() {\n    fc = Linear(4, 4)\n    forward(x: [N, 4, H, W]) {\n"
+        "        x = cat([x[:, :, : x.shape[2] // 2], x[:, :, x.shape[2] // 2 :]], 2)\n"
+        "        return x + unsqueeze(unsqueeze(fc(mean(x, (2, 3))), 2), 3)\n    }\n}",
+        [(2, 4, 3, 2)],
+    ),
     "reshape to a computed size keeps its shape in summary (F7)": (
         "model M() {\n    fc = Linear(2, 2)\n"
         "    forward(x: [N, 2]) = fc(reshape(x, [-1, 1 + 1]))\n}",

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from archdsl.ops.shapes.core import UNKNOWN
 from archdsl.pipeline import compile_spec, load_compiled, model_info
 from archdsl.shapes import dims
 from archdsl.shapes.infer import infer_model
@@ -209,11 +210,25 @@ def _compare_summary(compiled, info, kwargs, shapes, generated, actual, calls):
     if result.params != real:
         found.append(f"summary counts {result.params} parameters, the model has {real}")
     inferred = [t.dims for t in result.outputs]
-    if inferred != [tuple(t.shape) for t in actual]:
+    if not _all_fit(inferred, [tuple(t.shape) for t in actual]):
         shown = [tuple(t.shape) for t in actual]
         found.append(f"summary infers outputs {inferred}, the model gives {shown}")
     found += _compare_rows(result.rows, generated, calls)
     return found + _compare_symbolic(compiled, info, kwargs, shapes, actual)
+
+
+def _fits(inferred, real: tuple[int, ...]) -> bool:
+    """An inferred shape against the real one: equal, where a size summary shows
+    as `?` (not known) matching any (it says it does not know, it does not lie)."""
+    if inferred is None or len(inferred) != len(real):
+        return False
+    return all(a is UNKNOWN or a == b for a, b in zip(inferred, real, strict=True))
+
+
+def _all_fit(inferred: list, real: list) -> bool:
+    return len(inferred) == len(real) and all(
+        _fits(a, b) for a, b in zip(inferred, real, strict=True)
+    )
 
 
 def _compare_rows(rows, generated, calls) -> list[str]:
@@ -234,7 +249,11 @@ def _compare_rows(rows, generated, calls) -> list[str]:
         index = seen.get(row.path, 0)
         seen[row.path] = index + 1
         made = calls.get(row.path, [])
-        if index < len(made) and made[index] is not None and row.output != made[index]:
+        if (
+            index < len(made)
+            and made[index] is not None
+            and not _fits(row.output, made[index])
+        ):
             found.append(
                 f"summary row `{row.path}`: {row.output}, the call gave {made[index]}"
             )
@@ -259,8 +278,8 @@ def _compare_symbolic(compiled, info, kwargs, shapes, actual) -> list[str]:
         if tensor.dims is None:
             found.append(f"symbolic summary: output {index} has no shape")
             continue
-        sizes = tuple(dims.evaluate(d, env) for d in tensor.dims)
-        if sizes != tuple(real.shape):
+        sizes = tuple(d if d is UNKNOWN else dims.evaluate(d, env) for d in tensor.dims)
+        if not _fits(sizes, tuple(real.shape)):
             found.append(
                 f"symbolic summary: output {index} is {tensor.dims}, at {env} "
                 f"{sizes}, the model gives {tuple(real.shape)}"

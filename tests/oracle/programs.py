@@ -18,6 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from . import forms
 from .exprs import (
     STRINGS,
     Bin,
@@ -68,6 +69,9 @@ class Options:
     #: a constant made under `if c` and read in forward under the same `if c`: valid
     #: (finding F15)
     conditional_constants: bool = False
+    #: PyTorch's spellings (tests/oracle/forms.py): slices, chunk/split/unbind,
+    #: `+=`, tuple assignment, loops over ModuleList/Sequential members
+    torch_forms: bool = True
 
 
 @dataclass
@@ -356,9 +360,22 @@ class DefinitionGen:
         draw = self.draw
         kind = draw(
             st.sampled_from(
-                ["assign", "assign", "assign", "unpack", "if", "if_one", "if_const"]
+                [
+                    "assign",
+                    "assign",
+                    "assign",
+                    "unpack",
+                    "if",
+                    "if_one",
+                    "if_const",
+                    "torch_form",
+                    "torch_form",
+                ]  # fmt: skip
             )
         )
+        if kind == "torch_form" and self.program.options.torch_forms:
+            if forms.statement(self, out, indent):
+                return
         if kind == "unpack":
             source = draw(st.sampled_from(self.tensors))
             pair = self.layers.pair_call(source)
@@ -479,6 +496,8 @@ class DefinitionGen:
                     "shape",
                     "pick",
                     "comp",
+                    "slice",
+                    "piece",
                     "pool",
                     "broadcast",
                 ]  # fmt: skip
@@ -521,6 +540,12 @@ class DefinitionGen:
                 return inner
             picked = Raw(f"{pair[0]}[{draw(st.integers(0, 1))}]")
             return Tensor(picked, pair[1], inner.rank)
+        if kind in ("slice", "piece"):
+            if not self.program.options.torch_forms:
+                return inner
+            if kind == "slice":
+                return forms.sliced(self, inner, Tensor)
+            return forms.piece(self, inner, Tensor)
         if kind == "comp":
             return (
                 self.layers.comprehension(inner)

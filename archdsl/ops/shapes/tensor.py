@@ -289,7 +289,9 @@ def broadcast(x: Dims, y: Dims) -> Dims:
         verdict = same(a, b)
         if a == 1:
             out.append(b)
-        elif b == 1 or verdict is True or not (known(a) and known(b)):
+        elif b == 1:  # `a` whatever it is, an unknown size too (not 1)
+            out.append(a)
+        elif verdict is True or not (known(a) and known(b)):
             out.append(a if known(a) else b)
         elif verdict is None or _may_be_one(a) or _may_be_one(b):
             out.append(a)  # right for some inputs only
