@@ -217,6 +217,8 @@ CHAIN_EDITS = [
     ("block Down2(", "block Down("),
     ("kernel_size=k, padding", "kernel_size=k, groups=2, padding"),  # cin = 3
     ("kernel_size=k, groups=2, padding", "kernel_size=k, padding"),
+    ("out = act(bn1(conv1(x)))", "out = act(x)"),  # x read after act changed it
+    ("out = act(x)", "out = act(bn1(conv1(x)))"),
     ("return out * scale + x", "return out * scale + conv1"),
     ("return out * scale + conv1", "return out * scale + x"),
     # a block's forward and members changed; a warning inside a nested block

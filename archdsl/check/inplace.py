@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import count
+from typing import Any
 
 from .. import ir
 from ..bases.catalog import KEEPS_OUTPUT_BLOCKS
@@ -198,7 +199,9 @@ class _Flow:
             return self._ifexp(expr)
         if isinstance(expr, ir.ListComp):  # twice: a second item reads a changed value
             for clause in expr.clauses:
-                self.eval(clause.iter if isinstance(clause, ir.CompFor) else clause.cond)
+                self.eval(
+                    clause.iter if isinstance(clause, ir.CompFor) else clause.cond
+                )
             self.eval(expr.elt)
             self.eval(expr.elt)
             return _Result()
@@ -353,11 +356,24 @@ class InplacePass:
             self.summaries[name] = {}  # recursion was refused already
             info = self.ctx.defs.get(name)
             if info is not None and info.forward is not None:
-                flow = _Flow(self, info)
-                self.summaries[name] = flow.run(info.forward)
-                self.kept[name] = flow.returns_kept
-                self.changed_at[name] = flow.mutated_at
+                found = self._flow(info)
+                self.summaries[name], self.kept[name], self.changed_at[name] = found
         return self.summaries[name]
+
+    def _flow(self, info: DefInfo) -> tuple[dict[int, str], bool, dict]:
+        """A forward's walk: what it changes, whether it returns what autograd
+        keeps, where it changes its inputs. A walk that found nothing wrong is
+        kept for the next check of an edited spec (check/memo.py)."""
+        memo: Any = self.ctx.memo
+        found = memo and memo.reuse_flow(info)
+        if found:
+            return found
+        first = len(self.ctx.diagnostics)
+        flow = _Flow(self, info)
+        found = (flow.run(info.forward), flow.returns_kept, flow.mutated_at)
+        if memo is not None and len(self.ctx.diagnostics) == first:
+            memo.keep_flow(info, found)
+        return found
 
     def keeps_output(self, ref: ModuleRef) -> bool:
         """Whether what `ref` returns is kept by autograd for its backward: a layer

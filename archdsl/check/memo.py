@@ -9,6 +9,8 @@ anyway), so while its key is the same, what they found is the same:
 
 - `check_definitions`: the diagnostics of its parameters, body and forward, and
   the DefInfo they filled in (nothing changes it after that pass);
+- `check_inplace`: what its forward changes in place, where it found nothing
+  wrong (what that pass finds wrong is an error);
 - `check_unused`: its warnings;
 - shape inference: each block's builds and forwards (shapes/memo.py).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from .. import ir
 from ..errors import Diagnostic
 from ..shapes.memo import ShapeMemo
 from .context import Context, DefInfo
@@ -36,6 +39,7 @@ class CheckMemo:
         self.shapes = ShapeMemo()
         self._definitions: dict[str, _Kept] = {}
         self._unused: dict[str, _Kept] = {}
+        self._flows: dict[str, tuple[Hashable, ir.Node, tuple]] = {}
         self.checked = 0  # definitions checked again (not reused) since `start`
 
     def start(self, keys: dict[str, Hashable]) -> None:
@@ -46,6 +50,8 @@ class CheckMemo:
         for kept in (self._definitions, self._unused):
             for name in [n for n, k in kept.items() if keys.get(n) != k.key]:
                 del kept[name]
+        for name in [n for n, k in self._flows.items() if keys.get(n) != k[0]]:
+            del self._flows[name]
         self.shapes.start(keys)
 
     # ---- check_definitions ---------------------------------------------------------
@@ -80,3 +86,14 @@ class CheckMemo:
         key = self.keys.get(info.name)
         if key is not None:
             self._unused[info.name] = _Kept(key, info, ctx.diagnostics[first:])
+
+    # ---- check_inplace -------------------------------------------------------------
+
+    def reuse_flow(self, info: DefInfo) -> tuple | None:
+        kept = self._flows.get(info.name)
+        return kept[2] if kept is not None and kept[1] is info.node else None
+
+    def keep_flow(self, info: DefInfo, found: tuple) -> None:
+        key = self.keys.get(info.name)
+        if key is not None:
+            self._flows[info.name] = (key, info.node, found)
