@@ -448,7 +448,7 @@ class BuildChecker(ExprChecker):
             owner = families.class_value(self.ctx, expr.parts[0])
         if owner is None or owner.type != families.CLASS:
             return super().path(expr)
-        return families.class_constant(self.ctx, owner, expr)
+        return families.class_constant(self.ctx, owner, expr, symbol is None)
 
     def _module_list_items(self, call: ir.Call, values: list[Value]) -> None:
         """`ModuleList([...])` holds modules only: torch refuses anything else."""

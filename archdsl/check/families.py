@@ -82,16 +82,23 @@ def class_call(value: Value) -> Value:
                                      inplace=ref.inplace))  # fmt: skip
 
 
-def class_constant(ctx: Context, owner: Value, path: ir.Path) -> Value:
+def class_constant(
+    ctx: Context, owner: Value, path: ir.Path, by_name: bool = False
+) -> Value:
     """`block.expansion`: a constant of a block type, fixed (no parameter changes
-    it) so that it is the same for every instance, as a class attribute is."""
+    it) so that it is the same for every instance, as a class attribute is. A type
+    not named `by_name` (a parameter, a partial) is checked where its value is known
+    (shapes)."""
     if len(path.parts) != 2:
         ctx.error(f"`{path.dotted}`: a type has constants, not submodules", path.span)
         return Value("any")
     name = path.parts[1]
     definition = owner.module.definition if owner.module else None
+    if definition is None and by_name and owner.module is not None:
+        ctx.error(no_constant(owner.module.label, name), path.span, hint=CONSTANT_HINT)
+        return Value("any")
     if definition is None:
-        return Value("any")  # the type is a parameter: its value is checked on use
+        return Value("any")
     shared = shared_constants(ctx.defs[definition].node)
     if name not in shared:
         ctx.error(
@@ -102,6 +109,15 @@ def class_constant(ctx: Context, owner: Value, path: ir.Path) -> Value:
         )
         return Value("any")
     return Value(types.of_constant(shared[name]))
+
+
+CONSTANT_HINT = "constants are read from the spec's blocks (`expansion = 4` at the top)"
+
+
+def no_constant(layer_name: str, name: str) -> str:
+    """`Conv2d.expansion`: torch.nn's classes have no such constant (Python's
+    AttributeError)."""
+    return f"`{layer_name}` is a torch.nn layer: it has no constant `{name}`"
 
 
 def shared_constants(node: ir.Node) -> dict[str, object]:

@@ -17,7 +17,13 @@ from .. import ir
 from ..check import types
 from ..check.consts import COMPARE, EvalProblem, binary, range_length
 from ..check.context import Context, DefInfo
-from ..check.families import ClassRef, class_value, shared_constants
+from ..check.families import (
+    CONSTANT_HINT,
+    ClassRef,
+    class_value,
+    no_constant,
+    shared_constants,
+)
 from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..check.partials import PARTIAL, PartialRef
 from ..check.state import is_holder
@@ -282,6 +288,10 @@ class Evaluator(DictEvaluation):
         if isinstance(owner, ClassRef) and owner.name in self.ctx.defs:
             found = shared_constants(self.ctx.defs[owner.name].node)
             return found.get(node.parts[-1], UNKNOWN)  # `block.expansion`
+        if isinstance(owner, ClassRef) and layer(owner.name) is not None:
+            # a type parameter given a torch.nn layer: Python's AttributeError
+            message = no_constant(owner.name, node.parts[-1])
+            raise self._refuse(message, node.span, CONSTANT_HINT)
         return UNKNOWN
 
     def _list(self, node: ir.ListExpr, env) -> Any:
