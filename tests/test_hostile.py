@@ -205,10 +205,11 @@ HOSTILE = {
 }
 
 # What generated code may import and call: the allowlist the AST check enforces.
-ALLOWED_IMPORTS = {"__future__", "collections", "fnmatch", "torch", "torch.nn.functional",
-                   "torchvision"}  # fmt: skip
+ALLOWED_IMPORTS = {"__future__", "collections", "fnmatch", "functools", "torch",
+                   "torch.nn.functional", "torchvision"}  # fmt: skip
+# partial: a layer or block type with bound arguments (check/partials.py)
 ALLOWED_NAMES = {*BUILTINS, "super", "any", "OrderedDict", "fnmatchcase", "pad_like",
-                 "isinstance"}  # fmt: skip
+                 "isinstance", "partial"}  # fmt: skip
 ALLOWED_METHODS = {"named_children", "named_parameters", "requires_grad_", "size",
                    "add_module", "append", "extend", "children", "modules",
                    "named_modules"}  # fmt: skip
