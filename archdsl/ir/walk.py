@@ -11,13 +11,45 @@ from .targets import target_names
 def children(expr: ir.Node) -> list[ir.Node]:
     """The direct sub-expressions of an expression, in source order."""
     found: list[ir.Node] = []
-    node = ir.Node
-    for value in expr.__dict__.values():  # the fields, in order (not the class's
-        if isinstance(value, node):  # model_fields: a slow property in pydantic
-            found.append(value)  # 2.11+); a span is neither a node nor a tuple
+    node, values = ir.Node, expr.__dict__
+    for name in _node_fields(type(expr)):
+        value = values[name]
+        if isinstance(value, node):
+            found.append(value)
         elif isinstance(value, tuple):
             found.extend([v for v in value if isinstance(v, node)])
     return found
+
+
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Annotations of fields that never hold a node (walks skip them: a `Name` has
+#: nothing to look into, and walks run per layer).
+_PLAIN = frozenset({"str", "int", "float", "bool", "None", "tuple[str, ...]"})
+
+
+def _node_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that may hold nodes, in order: all but the span
+    and those whose annotation is plainly not a node (an unknown one may be)."""
+    known = _NODE_FIELDS.get(cls)
+    if known is None:
+        hints: dict[str, object] = {}
+        for klass in reversed(cls.__mro__):
+            hints.update(klass.__dict__.get("__annotations__", {}))
+        known = _NODE_FIELDS[cls] = tuple(
+            name
+            for name in cls.model_fields  # type: ignore[attr-defined]
+            if name != "span" and not _plain(hints.get(name))
+        )
+    return known
+
+
+def _plain(annotation: object) -> bool:
+    if not isinstance(annotation, str):
+        return False
+    return all(
+        part.strip() in _PLAIN or part.strip().startswith("Literal[")
+        for part in annotation.split("|")
+    )
 
 
 def walk_expr(expr: ir.Node) -> Iterator[ir.Node]:
