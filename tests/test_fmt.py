@@ -164,8 +164,14 @@ def python_exprs(draw, depth: int = 3) -> str:
         return f"[{_join(items, magic)}]"
     if kind == "index":
         return f"{draw(_NAMES)}[{items[0]}]"
-    if kind == "comp":
-        return f"[{items[0]} for i in range({draw(_NAMES)})]"
+    if kind == "comp":  # several clauses, nested targets: each clause a line
+        more = st.sampled_from(
+            ["for j in xs", "if n > 2", "for i, (a, b) in enumerate(pairs)"]
+        )
+        clauses = " ".join(draw(st.lists(more, max_size=3)))
+        return f"[{items[0]} for i in range({draw(_NAMES)}) {clauses}]".replace(
+            " ]", "]"
+        )
     if kind == "ternary":
         return f"{items[0]} if {draw(_NAMES)} else {items[-1]}"
     if draw(st.booleans()):  # comparisons do not chain in .arch

@@ -191,14 +191,17 @@ class Layout:
         return Group(opener + [Indent([SOFT, inner]), SOFT, close])
 
     def _comprehension(self, items: list) -> list:
-        """`[f(x) for x in xs]`: breaks before `for`, as ruff does."""
+        """`[f(x) for row in cfg for x in row if x]`: breaks before each `for` and
+        `if` clause, as ruff does. After the first `for`, an `if` of this level is
+        a clause: the grammar's iterables and filters hold no conditional."""
         parts = _split(items, "for", keep_comments=True)
         doc = [self.sequence(parts[0], "comprehension")]
         for part in parts[1:]:
-            doc += [
-                SPACE,
-                self.sequence([Tok("FOR", "for", 0)] + part, "comprehension"),
-            ]
+            clauses = _split(part, "if", keep_comments=True)
+            for index, clause in enumerate(clauses):
+                keyword = "if" if index else "for"
+                token = Tok(keyword.upper(), keyword, 0)
+                doc += [SPACE, self.sequence([token, *clause], "comprehension")]
         return doc
 
 
