@@ -264,3 +264,18 @@ def test_computed_keys_are_checked_when_evaluated(tmp_path, body, message):
     with pytest.raises(ArchError) as info:
         archdsl.check(path)
     assert message in str(info.value)
+
+
+def test_fstring_quotes_are_written_so_python_3_10_reads_them(tmp_path):
+    """Strings inside a field take the other quote, and a `"` in the text makes the
+    f-string single-quoted: this Python (3.11) compiles only that."""
+    spec = """
+    model Quoted(tag: str = "x") {
+        a = ModuleDict({f"l{tag + 'y'}{i}": Identity() for i in range(2)})
+        b = ModuleDict({f'say "{tag}" {{ok}}': Identity()})
+        forward(x: [N, 2]) = x
+    }
+    """
+    model = load_text(tmp_path, spec).Quoted("t")
+    assert list(model.a) == ["lty0", "lty1"]
+    assert list(model.b) == ['say "t" {ok}']

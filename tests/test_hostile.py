@@ -251,7 +251,17 @@ def _module_names(tree: ast.Module) -> set[str]:
                 names.add(node.arg)
         elif isinstance(node, ast.For) and ast.unparse(node.iter) == "self.children()":
             names.add(ast.unparse(node.target))
+        elif isinstance(node, ast.For) and _MODULE_DICT_VIEW.fullmatch(
+            ast.unparse(node.iter)
+        ):  # `for name, layer in self.blocks.items()`: the module is the last name
+            target = node.target
+            module = target.elts[-1] if isinstance(target, ast.Tuple) else target
+            names.add(ast.unparse(module))
     return names
+
+
+#: A loop over a ModuleDict member's modules (check/forward_dicts.py).
+_MODULE_DICT_VIEW = re.compile(r"self\.\w+\.(values|items)\(\)")
 
 
 def _assert_allowed_call(func: ast.expr, defined: set[str]) -> None:

@@ -9,6 +9,7 @@ shapes (shapes/dicts.py) where a comprehension computes them."""
 from __future__ import annotations
 
 from .. import ir
+from ..ir.walk import walk_expr
 from ..ops.module_attributes import MODULE_ATTRIBUTES
 from . import types
 from .consts import UNKNOWN, const_value
@@ -56,6 +57,7 @@ def check_fstring(checker, expr: ir.FString) -> Value:
 
 
 def check_field(checker, part: ir.FormattedValue) -> Value:
+    _check_field_strings(checker, part)
     value = checker.expr(part.value)
     if types.base(value.type) not in FORMATTABLE:
         checker.ctx.error(
@@ -72,6 +74,23 @@ def check_field(checker, part: ir.FormattedValue) -> Value:
                 f"`:{part.spec}` cannot format {known!r:.40}: {exc}", part.span
             )
     return Value("str")
+
+
+def _check_field_strings(checker, part: ir.FormattedValue) -> None:
+    """What Python before 3.12 cannot write inside an f-string's field: another
+    f-string, a string holding a quote or a backslash."""
+    for node in walk_expr(part.value):
+        if isinstance(node, ir.FString):
+            checker.ctx.error("an f-string inside an f-string's field", node.span,
+                              hint="name the inner string first")  # fmt: skip
+        elif isinstance(node, ir.Constant) and isinstance(node.value, str):
+            if any(c in "'\"\\" or not c.isprintable() for c in node.value):
+                checker.ctx.error(
+                    "a string inside an f-string's field cannot hold quotes, "
+                    "backslashes or control characters",
+                    node.span,
+                    hint="name the string first, outside the f-string",
+                )
 
 
 # ---- dicts -------------------------------------------------------------------------

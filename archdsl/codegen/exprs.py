@@ -55,6 +55,8 @@ class ExprWriter:
         self.members = members  # members shadow tensor ops of the same name (`relu`)
         #: names bound by the comprehensions being written: they shadow everything
         self.bound: set[str] = set()
+        #: inside an f-string's field: the quote its strings take (not the f-string's)
+        self.field_quote: str | None = None
         #: what the generated module must import or define: "OrderedDict", "F", ...
         self.uses: set[str] = set() if uses is None else uses
 
@@ -78,6 +80,8 @@ class ExprWriter:
         return path_text(expr.parts)
 
     def _const(self, expr: ir.Constant) -> Doc:
+        if isinstance(expr.value, str) and self.field_quote:  # inside an f-string
+            return f"{self.field_quote}{expr.value}{self.field_quote}"  # checked plain
         return literal(expr.value)
 
     def _list(self, expr: ir.ListExpr) -> Doc:
@@ -106,11 +110,16 @@ class ExprWriter:
         return (f"for {targets_text(clause.targets)} in ", iterable)
 
     def _fstring(self, expr: ir.FString) -> Doc:
-        """The same f-string: `f"denselayer{i + 1}"`, `f"conv{k:02d}"`."""
-        fields = [self.text(p) if isinstance(p, ir.FormattedValue) else None
-                  for p in expr.parts]  # fmt: skip
+        """The same f-string: `f"denselayer{i + 1}"`, `f"conv{k:02d}"`. Strings in
+        its fields take the other quote (Python before 3.12 cannot nest the same)."""
         texts = [p.value for p in expr.parts if isinstance(p, ir.Constant)]
-        quote = fstring_quote(texts, [f for f in fields if f is not None])
+        quote = fstring_quote(texts)
+        self.field_quote = "'" if quote == '"' else '"'
+        try:
+            fields = [self.text(p) if isinstance(p, ir.FormattedValue) else None
+                      for p in expr.parts]  # fmt: skip
+        finally:
+            self.field_quote = None
         body = "".join(
             field if field is not None else fstring_text(part.value, quote)
             for part, field in zip(expr.parts, fields, strict=True)
@@ -349,11 +358,11 @@ def _is_dict_sequential(call: ir.Call) -> bool:
     )
 
 
-def fstring_quote(texts: list[str], fields: list[str]) -> str:
+def fstring_quote(texts: list[str]) -> str:
     """The f-string's quote: `"` as ruff writes strings, `'` when its text holds a
-    `"` and no `'`, or a field does (Python before 3.12 cannot nest the same)."""
-    double = any('"' in t for t in texts) or any('"' in f for f in fields)
-    single = any("'" in t for t in texts) or any("'" in f for f in fields)
+    `"` and no `'`."""
+    double = any('"' in t for t in texts)
+    single = any("'" in t for t in texts)
     return "'" if double and not single else '"'
 
 
