@@ -251,6 +251,16 @@ def test_forwards_that_read_training_are_written_for_both_modes(tmp_path):
     test_round_trip_keys_outputs_and_gradients(case)  # both modes, against torch
 
 
+def test_vgg_config_table_is_recovered():
+    """make_layers(cfg) wrote 44 layers; the spec has the table and the loop back
+    (the round trip proves the same layers, keys and outputs)."""
+    text = imported("torchvision.vgg16_bn(num_classes=10)").text
+    assert (
+        "for width, count in zip([64, 128, 256, 512, 512], [2, 2, 3, 3, 3]) {" in text
+    )
+    assert "features.append(BatchNorm2d(width))" in text
+
+
 def test_unet_blocks_take_the_parameters_that_differ():
     text = imported(f"{REFERENCE}/unet.py:UNet(3, 2)").text
     assert "block DoubleConv(in_channels: int, out_channels: int)" in text

@@ -10,6 +10,7 @@ from .exprs import AddLoop, Branch, Call, Repeat, literal, render, without_defau
 from .lists import ChildLoop
 from .optional import Guarded
 from .params import Param
+from .tables import SeqTable
 from .walk import Definition
 
 LINE = 88
@@ -46,6 +47,9 @@ def _definition(d: Definition, input_shapes: dict[str, str]) -> str:
         head += f" extends {render(d.extends)}"
     lines = [f"{head} {{"]
     for name, expr in d.members:
+        if isinstance(expr, SeqTable):  # a Sequential from a config table
+            lines += [INDENT + line for line in expr.lines(INDENT)]
+            continue
         if isinstance(expr, AddLoop):  # members a loop adds
             loop = replace(expr, item=_compressed(expr.item))
             lines += loop.lines(INDENT, INDENT)

@@ -32,6 +32,7 @@ from .lists import ChildLoop, Joins, joined_dim, member_loop, take_joined
 from .modes import merged, traced_modes
 from .optional import merge
 from .params import Param, infer
+from .tables import table_of
 from .target import Built
 
 
@@ -232,6 +233,8 @@ class Walk:
                 members.append((name, self.expr_of(child)))
             except Inexpressible as exc:
                 problems.append(f"member `{name}`: {exc}")
+        taken = {n for n, _ in members} | set(self.built.arguments.get(id(module), {}))
+        members = [(n, table_of(n, e, taken) or e) for n, e in members]  # VGG's
         forward, more, graph = self._forward(module)
         if forward is not None and any(
             isinstance(e, ChildLoop) for _, e in forward.statements
