@@ -279,3 +279,44 @@ def test_fstring_quotes_are_written_so_python_3_10_reads_them(tmp_path):
     model = load_text(tmp_path, spec).Quoted("t")
     assert list(model.a) == ["lty0", "lty1"]
     assert list(model.b) == ['say "t" {ok}']
+
+
+def test_torchvisions_ordered_dict_of_pairs(tmp_path):
+    """`OrderedDict([("conv0", ...), ...])`, pasted from torchvision's DenseNet,
+    and a comprehension of pairs: the same keys and outputs as that code."""
+    spec = """
+    model Stem(n: int = 3) {
+        features = Sequential(OrderedDict([
+            ("conv0", Conv2d(3, 8, kernel_size=7, stride=2, padding=3, bias=False)),
+            ("norm0", BatchNorm2d(8)),
+            ("relu0", ReLU(inplace=True)),
+            ("pool0", MaxPool2d(kernel_size=3, stride=2, padding=1)),
+        ]))
+        fcs = Sequential(OrderedDict([(f"fc{i}", Linear(8, 8)) for i in range(n)]))
+        forward(x: [N, 3, H, W]) = fcs(flatten(adaptive_avg_pool2d(features(x), 1), 1))
+    }
+    """
+
+    class Stem(nn.Module):
+        def __init__(self, n=3):
+            super().__init__()
+            self.features = nn.Sequential(
+                OrderedDict(
+                    [
+                        ("conv0", nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)),
+                        ("norm0", nn.BatchNorm2d(8)),
+                        ("relu0", nn.ReLU(inplace=True)),
+                        ("pool0", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
+                    ]
+                )
+            )
+            self.fcs = nn.Sequential(
+                OrderedDict([(f"fc{i}", nn.Linear(8, 8)) for i in range(n)])
+            )
+
+        def forward(self, x):
+            x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+            return self.fcs(torch.flatten(x, 1))
+
+    module = load_text(tmp_path, spec)
+    assert_same_model(module.Stem(4), Stem(4), torch.randn(2, 3, 40, 36))

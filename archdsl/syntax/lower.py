@@ -13,6 +13,7 @@ from .. import ir
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
 from .fstrings import fstring
+from .pairs import ordered_pairs
 from .sugar import method_call, plain_forward, plain_state
 
 
@@ -285,7 +286,8 @@ class _Lower(Transformer):
     def call(self, meta: Any, c: list[Any]) -> ir.Call:
         if isinstance(c[0], ir.Attribute):  # `f(x).flatten(1)`: a tensor method
             return method_call(c[0].value, c[0].name, c[1], self._span(meta))
-        return ir.Call(func=c[0], args=c[1], span=self._span(meta))
+        call = ir.Call(func=c[0], args=c[1], span=self._span(meta))
+        return ordered_pairs(call)  # OrderedDict([("a", m)]) is OrderedDict({"a": m})
 
     def subscript(self, meta: Any, c: list[Any]) -> ir.Subscript:
         value, items = c
