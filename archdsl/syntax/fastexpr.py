@@ -15,7 +15,7 @@ from typing import Any
 
 from lark import Token
 
-from .fastlex import Lexicon, Tok
+from .fastlex import Lexicon, Tokens
 from .onepass import Abandon
 from .parser import CHAINS, MAX_CHAIN, MAX_DEPTH
 
@@ -28,16 +28,40 @@ _CONSTANTS = {"True": "true", "False": "false", "None": "none"}
 
 
 class Meta:
-    """The part of lark's Meta the lowering methods read, from two tokens."""
+    """The part of lark's Meta the lowering methods read, for tokens first..last;
+    worked out when read (most lowering methods read only their tokens)."""
 
-    __slots__ = ("line", "column", "start_pos", "end_line", "end_column", "end_pos")
+    __slots__ = ("tokens", "first", "last")
     empty = False
 
-    def __init__(self, first: Tok, last: Tok) -> None:
-        _, _, self.start_pos, self.line, self.column = first
-        _, text, start, self.end_line, column = last
-        self.end_column = column + len(text)
-        self.end_pos = start + len(text)
+    def __init__(self, tokens: Tokens, first: int, last: int) -> None:
+        self.tokens, self.first, self.last = tokens, first, last
+
+    @property
+    def line(self) -> int:
+        return self.tokens.line_of[self.first]
+
+    @property
+    def column(self) -> int:
+        return self.tokens.start(self.first)[1]
+
+    @property
+    def start_pos(self) -> int:
+        return self.tokens.starts[self.first]
+
+    @property
+    def end_line(self) -> int:
+        return self.tokens.line_of[self.last]
+
+    @property
+    def end_column(self) -> int:
+        tokens = self.tokens
+        line = tokens.line_of[self.last]
+        return tokens.ends[self.last] - tokens.lines[line - 1] + 1
+
+    @property
+    def end_pos(self) -> int:
+        return self.tokens.ends[self.last]
 
 
 class EmptyMeta:
@@ -89,12 +113,11 @@ class ExprParser:
 
     def __init__(
         self,
-        kinds: list[str],
-        tokens: list[Tok],
+        tokens: Tokens,
         lower: dict[str, Callable],
         lexicon: Lexicon,
     ) -> None:
-        self.kinds = kinds
+        self.kinds = tokens.kinds
         self.tokens = tokens
         self.lower = lower
         self.lark_type = lexicon.lark_type
@@ -114,10 +137,10 @@ class ExprParser:
     def token(self, i: int, name: bool = False) -> Token:
         """Token `i` as lark hands it to a lowering method (`name`: a keyword
         where lark reads it as a name)."""
-        kind, text, start, line, column = self.tokens[i]
-        return _Token(
-            "NAME" if name else self.lark_type[kind], text, start, line, column
-        )
+        tokens = self.tokens
+        line, column, start = tokens.start(i)
+        kind = "NAME" if name else self.lark_type[tokens.kinds[i]]
+        return _Token(kind, tokens.value(i), start, line, column)
 
     def node(self, rule: str, kids: list, first: int, last: int) -> Piece:
         """Lower one rule from its kept children (pieces, Tokens, None for a
@@ -139,8 +162,7 @@ class ExprParser:
         method = self.lower.get(rule)
         if method is None:
             raise Abandon  # lowered some other way now: onepass knows how
-        tokens = self.tokens
-        meta = Meta(tokens[first], tokens[last]) if last >= first else EMPTY
+        meta = Meta(self.tokens, first, last) if last >= first else EMPTY
         return (method(meta, values), first, last, height, rule, run)
 
     def leaf(self, rule: str, i: int, kept: list) -> Piece:
@@ -149,8 +171,7 @@ class ExprParser:
         method = self.lower.get(rule)
         if method is None:
             raise Abandon
-        token = self.tokens[i]
-        return (method(Meta(token, token), kept), i, i, 1, rule, 0)
+        return (method(Meta(self.tokens, i, i), kept), i, i, 1, rule, 0)
 
     # ---- `?expr` down to `?atom` --------------------------------------------------
 
@@ -293,7 +314,7 @@ class ExprParser:
         if (
             self.kinds[self.i] == "for"
             and len(items) == 1
-            and self.tokens[self.i - 1][0] != ","
+            and self.kinds[self.i - 1] != ","
         ):
             return self.listcomp(first, items[0])
         return self.node("list_", items, first, self.expect("]"))

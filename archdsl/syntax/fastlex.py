@@ -18,14 +18,39 @@ as lark scans it, and the fast parser falls back on it as on anything unknown.
 from __future__ import annotations
 
 import re
+from array import array
 
 from lark import Lark
 from lark.lexer import PatternStr
 
-#: A token: (kind, text, offset, line, column). The kind is the literal itself for
-#: a string terminal or keyword (`(`, `**`, `model`), else the terminal's name.
-Tok = tuple[str, str, int, int, int]
 END = "$END"
+
+
+class Tokens:
+    """The tokens of one text, compactly (100,000 layers make 1.6 million): each
+    one's kind (the literal itself for a string terminal or a keyword: `(`, `**`,
+    `model`; else the terminal's name) and where it starts and ends; its text,
+    line and column are read only for the tokens a node keeps or starts or ends
+    with. A token never spans lines (none the parser keeps can hold a newline)."""
+
+    __slots__ = ("kinds", "starts", "ends", "line_of", "text", "lines")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.kinds: list[str] = []
+        self.starts = array("l")
+        self.ends = array("l")
+        self.line_of = array("l")  # each token's line
+        #: where each line starts: line n (1-based) starts at lines[n - 1]
+        self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def value(self, i: int) -> str:
+        return self.text[self.starts[i] : self.ends[i]]
+
+    def start(self, i: int) -> tuple[int, int, int]:
+        """(line, column, offset) where token i starts, as lark counts them."""
+        offset, line = self.starts[i], self.line_of[i]
+        return line, offset - self.lines[line - 1] + 1, offset
 
 
 class Unscannable(Exception):
@@ -72,30 +97,29 @@ class Lexicon:
         self.names_in_fbody = names_before("_fstmt", "fbody")
         self.names_in_params = names_before("param", "params")
 
-    def scan(self, text: str) -> tuple[list[str], list[Tok]]:
-        """Every token lark's parser would be given, then END; with their kinds
-        alone in a second list (the parser looks at kinds far more than at text)."""
-        kinds: list[str] = []
-        tokens: list[Tok] = []
+    def scan(self, text: str) -> Tokens:
+        """Every token lark's parser would be given, then END."""
+        tokens = Tokens(text)
+        kinds, starts, ends = tokens.kinds, tokens.starts, tokens.ends
+        line_of = tokens.line_of
         kind_of, keywords, ignore, lines = (
             self.kinds, self.keywords, self.ignore, self.lines
         )  # fmt: skip
-        line, line_start, depth, end = 1, 0, 0, 0
+        depth, line = 0, 1
+        match = None
         for match in iter(self.regex.scanner(text).match, None):
             name = match.lastgroup
-            value = match.group(name)
-            start = match.start(name)
-            end = match.end()
-            column = start - line_start + 1
-            at_line = line
-            if name in lines and "\n" in value:
-                line += value.count("\n")
-                line_start = start + value.rindex("\n") + 1
+            if name in lines:  # a newline, a comment, a string, a `\\` at the end
+                start, end = match.span(name)
+                at = line
+                line += text.count("\n", start, end)
+            else:
+                at = line
             if name in ignore:
                 continue
             kind = kind_of[name]
             if kind == "NAME":
-                kind = keywords.get(value, "NAME")
+                kind = keywords.get(match.group(name), "NAME")
             elif kind == "(" or kind == "[":
                 depth += 1
             elif kind == ")" or kind == "]":
@@ -103,13 +127,19 @@ class Lexicon:
             elif kind == "_NL" and depth:
                 continue
             kinds.append(kind)
-            tokens.append((kind, value, start, at_line, column))
+            start, end = match.span(name)
+            starts.append(start)
+            ends.append(end)
+            line_of.append(at)
+        end = match.end() if match else 0
         if end != len(text):
             raise Unscannable
         # three, so the parser may look two tokens ahead anywhere
         kinds += [END] * 3
-        tokens += [(END, "", end, line, end - line_start + 1)] * 3
-        return kinds, tokens
+        starts.extend([end] * 3)
+        ends.extend([end] * 3)
+        line_of.extend([line] * 3)
+        return tokens
 
 
 def _first_terminals(parser: Lark) -> dict[str, set[str]]:

@@ -392,8 +392,8 @@ def fast_parse(lexicon: Lexicon, rules: frozenset[str], source: Source,
                text: str) -> ir.Program:  # fmt: skip
     """The IR of `text` (spans in `source`), or Abandon."""
     try:
-        kinds, tokens = lexicon.scan(text)
-        parser = FastParser(kinds, tokens, _lowering(source, rules), lexicon)
+        tokens = lexicon.scan(text)
+        parser = FastParser(tokens, _lowering(source, rules), lexicon)
         return parser.start()
     except Abandon:
         raise
