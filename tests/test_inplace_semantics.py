@@ -249,6 +249,10 @@ VIEW_CALLS = {
     "view": lambda x: x.view(2, -1),
     "expand": lambda x: x[:, :1].expand(2, 3, 4, 5),
     "contiguous": lambda x: x.contiguous(),
+    # a piece of these shares its whole's storage (the oracle's finding F20)
+    "chunk": lambda x: torch.chunk(x, 2, 1)[1],
+    "split": lambda x: torch.split(x, [1, 2], 1)[1],
+    "unbind": lambda x: torch.unbind(x, 1)[1],
 }
 
 

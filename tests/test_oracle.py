@@ -294,6 +294,29 @@ FINDINGS = {
         "        return x + unsqueeze(unsqueeze(fc(mean(x, (2, 3))), 2), 3)\n    }\n}",
         [(2, 4, 3, 2)],
     ),
+    "an in-place layer on a chunk piece of the input (F20, refused)": (
+        "model M() {\n    relu = ReLU(inplace=True)\n    forward(x: [N, 4]) {\n"
+        "        a, b = chunk(x, 2, dim=1)\n        return relu(a) + b\n    }\n}",
+        [(2, 4)],
+    ),
+    "an in-place layer on a chunk piece, the whole read after (F21, refused)": (
+        "model M() {\n    fc = Linear(4, 4)\n    relu = ReLU(inplace=True)\n"
+        "    forward(x: [N, 4]) {\n        h = fc(x)\n        a, b = h.chunk(2, 1)\n"
+        "        y = relu(a)\n        return h * 2.0 + cat([y, b], 1)\n    }\n}",
+        [(2, 4)],
+    ),
+    "an in-place layer on a slice, the slice read after (F22, refused)": (
+        "model M() {\n    fc = Linear(4, 4)\n    relu = ReLU(inplace=True)\n"
+        "    forward(x: [N, 4]) {\n        h = fc(x) - 10.0\n"
+        "        y = relu(h[:, :2])\n        return y + h[:, :2]\n    }\n}",
+        [(2, 4)],
+    ),
+    "an in-place layer on a name bound by tuple assignment (F23, refused)": (
+        "model M() {\n    fc = Linear(4, 4)\n    relu = ReLU(inplace=True)\n"
+        "    forward(x: [N, 4]) {\n        h = fc(x) - 10.0\n        a, b = h, fc(h)\n"
+        "        y = relu(a)\n        return y + h + b\n    }\n}",
+        [(2, 4)],
+    ),
     "reshape to a computed size keeps its shape in summary (F7)": (
         "model M() {\n    fc = Linear(2, 2)\n"
         "    forward(x: [N, 2]) = fc(reshape(x, [-1, 1 + 1]))\n}",

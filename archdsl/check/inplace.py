@@ -31,11 +31,13 @@ VIEW_LAYERS = frozenset(
      "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"}
 )  # fmt: skip
 
-#: Tensor operations that return a view of their first argument (all of it:
-#: slices and `chunk` pieces, views of a part, are not followed, see README).
+#: Tensor operations that return a view of their first argument, or views of its
+#: parts (`chunk`, `split`, `unbind`): a part shares its whole's storage here, so
+#: changing a piece in place changes the whole (and the other pieces count as
+#: changed too: torch refuses to train through a changed piece of these anyway).
 VIEW_OPS = frozenset(
     {"flatten", "unsqueeze", "squeeze", "reshape", "permute", "transpose", "view",
-     "expand", "contiguous"}
+     "expand", "contiguous", "chunk", "split", "unbind"}
 )  # fmt: skip
 
 
@@ -85,6 +87,8 @@ class _Result:
 
     storage: int | None = None
     reads: list[int] = field(default_factory=list)
+    #: a tuple's items (`a, b = x, y` binds each name to its item's storage)
+    items: list[_Result] | None = None
 
 
 class _Flow:
@@ -149,9 +153,14 @@ class _Flow:
             self.stale.setdefault(name, change)
 
     def _bind(self, targets: tuple[str, ...], result: _Result) -> None:
-        for target in targets:
+        items = (
+            result.items if result.items and len(result.items) == len(targets) else None
+        )
+        for index, target in enumerate(targets):
             self.stale.pop(target, None)
-            shared = result.storage if len(targets) == 1 else None
+            # one name: the value's storage; several: each item's (a tuple), or
+            # the whole's for every piece (`a, b = chunk(x, 2)`)
+            shared = items[index].storage if items else result.storage
             self.storage[target] = shared if shared is not None else next(self.ids)
 
     def _finish_statement(self) -> None:
@@ -197,6 +206,13 @@ class _Flow:
             return self._call(expr)
         if isinstance(expr, ir.IfExp):
             return self._ifexp(expr)
+        if isinstance(expr, ir.Subscript):  # `x[:, :c]`, `chunk(x, 2)[0]`: a view
+            whole = self.eval(expr.value)
+            self.eval(expr.index)
+            return _Result(whole.storage, whole.reads)
+        if isinstance(expr, ir.TupleExpr):
+            items = [self.eval(item) for item in expr.items]
+            return _Result(None, [r for i in items for r in i.reads], items)
         if isinstance(expr, ir.ListComp):  # twice: a second item reads a changed value
             for clause in expr.clauses:
                 self.eval(
