@@ -11,9 +11,9 @@ tree, so the IR and every span are the same (tests/test_fastparse.py compares
 them on every spec, example, corpus file and generated program).
 
 It raises Abandon on anything it does not follow: a syntax error, a rule it does
-not know (comprehensions, slices, dicts, f-strings, `init`), a rule whose
-alternatives changed in the grammar, a literal the lowering refuses, nesting past
-the limits. The caller then parses with lark, which reports exactly as before;
+not know (dicts, f-strings, parenthesised loop targets, what the grammar gains), a
+rule whose alternatives changed in the grammar, a literal the lowering refuses,
+nesting past the limits, a keyword where lark might read it either way. The caller then parses with lark, which reports exactly as before;
 so this parser never reports anything, and the grammar may grow freely.
 """
 
