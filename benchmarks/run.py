@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -244,7 +245,9 @@ def cold_check(reps: int, baselines: dict[str, Path]) -> list[dict]:
     a larger spec from this tree and from each baseline tree (bytecode compiled
     first, as an installed package's is: with PYTHONDONTWRITEBYTECODE set, as on the
     development VM, a warm-up run would not write it, and every run would compile
-    every module again). Ratio: check / floor."""
+    every module again). Ratio: check / floor, in wall time and in the processes' CPU
+    time (user + system), which a loaded machine disturbs less; with the 1-minute
+    load average at the start and at the end."""
     for tree in {ROOT, *baselines.values()}:
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", str(tree / "archdsl")],
@@ -256,20 +259,40 @@ def cold_check(reps: int, baselines: dict[str, Path]) -> list[dict]:
     for label, tree in {"this tree": ROOT, **baselines}.items():
         for spec in ("mlp.arch", "unet.arch"):
             runs[f"{label}: check {spec}"] = _check_command(tree, spec)
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+
+    def timed(name: str, call: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            before = _children_cpu()
+            call()
+            cpu[name].append(_children_cpu() - before)
+
+        return run
+
     calls = {
-        name: partial(subprocess.run, command, env=env, check=True,
-                      capture_output=True, cwd=cwd)
+        name: timed(name, partial(subprocess.run, command, env=env, check=True,
+                                  capture_output=True, cwd=cwd))
         for name, (command, env, cwd) in runs.items()
     }  # fmt: skip
+    load = os.getloadavg()[0]
     medians = interleaved(calls, reps, lambda: None)
-    floor = medians.pop("python -c 'import lark, pydantic'")
-    rows = [{"process": "python -c 'import lark, pydantic'", "median": floor,
-             "ratio to floor": 1.0}]  # fmt: skip
-    rows += [
-        {"process": name, "median": seconds, "ratio to floor": seconds / floor}
+    load_text = f"{load:.1f} to {os.getloadavg()[0]:.1f}"
+    # each list's first time is the warm-up run's
+    cpu_medians = {name: statistics.median(times[1:]) for name, times in cpu.items()}
+    floor_name = "python -c 'import lark, pydantic'"
+    floor, floor_cpu = medians[floor_name], cpu_medians[floor_name]
+    return [
+        {"process": name, "median": seconds, "ratio to floor": seconds / floor,
+         "cpu median": cpu_medians[name], "cpu ratio": cpu_medians[name] / floor_cpu,
+         "load average": load_text}
         for name, seconds in medians.items()
-    ]
-    return rows
+    ]  # fmt: skip
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def layered_spec(layers: int) -> str:
