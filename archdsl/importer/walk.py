@@ -175,6 +175,8 @@ class Walk:
             kind.__name__ if n == 0 else _variant(kind, group[0], main, n)
         )
         arguments = [self.built.arguments.get(id(t.module), {}) for t in group]
+        if len(group) == 1:  # one instance: a config object's fields tell nothing
+            arguments = [_own_arguments(kind, arguments[0])]  # apart (target.py)
         slots = [[lit for e in t.expressions() for lit in literals(e)] for t in group]
         inferred = infer(kind, slots, arguments)
         definition = Definition(
@@ -352,6 +354,16 @@ def _variant(kind: type, template: _Template, main: _Template, n: int) -> str:
     if not words or len(extra) > 2:
         return f"{kind.__name__}{n + 1}"
     return f"{kind.__name__}{words}"
+
+
+def _own_arguments(kind: type, arguments: dict[str, object]) -> dict[str, object]:
+    """The arguments `kind`'s constructor names itself, without the fields read
+    from a config object among them."""
+    try:
+        own = inspect.signature(kind.__init__).parameters
+    except (TypeError, ValueError):
+        return arguments
+    return {k: v for k, v in arguments.items() if k in own}
 
 
 def _where(kind: type) -> str:
