@@ -1,14 +1,18 @@
 """Build-time loops and child-adding calls, evaluated (check/loops.py checks them):
 the evaluator of shapes (modules.py) runs `for` bodies once per item and adds the
-children `add_module`, `append` and `extend` make, in order, as torch does."""
+children `add_module`, `append` and `extend` make, in order, as torch does; it
+runs comprehensions' clauses here too, items unpacked as Python unpacks them."""
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any
 
 from .. import ir
+from ..ir.targets import UnpackProblem, unpack
 from ..ops.shapes import UNKNOWN
 from .built import MODULE_TYPES, SeqModule
+from .values import truth
 
 
 def run_for(evaluator, stmt: ir.For, block) -> None:
@@ -21,12 +25,52 @@ def run_for(evaluator, stmt: ir.For, block) -> None:
     for item in items:
         evaluator._step(1, stmt.span)
         try:
-            env.update(evaluator._unpack(stmt, item))
+            env.update(bind_item(evaluator, stmt, item))
         except ValueError:  # in a branch perhaps never taken: not known
             for name in _assigned(stmt.body) | _filled(stmt.body):
                 env[name] = UNKNOWN
             return
         evaluator.body(stmt.body, block)
+
+
+def run_listcomp(evaluator, node: ir.ListComp, env) -> Any:
+    """`[c for row in cfg for c in row if c != 0]`, evaluated; UNKNOWN when an
+    iterable or a filter is not known here."""
+    out: list[Any] = []
+    return out if _clauses(evaluator, node, 0, env, out) else UNKNOWN
+
+
+def _clauses(evaluator, node: ir.ListComp, index: int, env, out: list) -> bool:
+    """Run the clauses from `index` on, as Python nests them, appending each item
+    that passes every filter; False when something is not known here."""
+    if index == len(node.clauses):
+        out.append(evaluator.expr(node.elt, env))
+        return True
+    clause = node.clauses[index]
+    if isinstance(clause, ir.CompIf):
+        keep = truth(evaluator.expr(clause.cond, env))
+        if keep is None:
+            return False
+        return not keep or _clauses(evaluator, node, index + 1, env, out)
+    items = evaluator.expr(clause.iter, env)
+    if not isinstance(items, (list, tuple)):
+        return False
+    for item in items:
+        # the loop names over the enclosing ones, without copying them: a copy
+        # per item costs the size of the block's names each time
+        inner: Any = ChainMap(bind_item(evaluator, clause, item), env)
+        if not _clauses(evaluator, node, index + 1, inner, out):
+            return False
+    return True
+
+
+def bind_item(evaluator, clause: ir.CompFor | ir.For, item: Any) -> dict[str, Any]:
+    """The names one item binds; what Python refuses (`for a, b in [(1, 2, 3)]`,
+    unpacking an int) is refused, and what is not known here binds unknowns."""
+    try:
+        return unpack(clause.targets, item, UNKNOWN)
+    except UnpackProblem as problem:
+        raise evaluator._refuse(str(problem), clause.iter.span) from None
 
 
 def run_call(evaluator, stmt: ir.CallStmt, block) -> None:

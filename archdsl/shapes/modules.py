@@ -10,7 +10,6 @@ symbol (`n_classes`), so sizes stay expressions rather than unknowns.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from typing import Any
 
 from .. import ir
@@ -28,7 +27,6 @@ from ..check.limits import MAX_NESTING, describe_count, describe_gigabytes
 from ..check.partials import PARTIAL, PartialRef
 from ..check.state import is_holder
 from ..errors import ArchError, Diagnostic, Note
-from ..ir.targets import UnpackProblem, unpack
 from ..ops import BUILTINS, layer
 from ..ops.shapes import UNKNOWN
 from ..ops.signature import Signature, bind_arguments
@@ -45,7 +43,7 @@ from .built import (
     layer_count,
 )
 from .dicts import DictEvaluation, takes_dict
-from .loops import run_call, run_for
+from .loops import run_call, run_for, run_listcomp
 from .params import count_parameters
 from .state import named_state, state_tensor
 
@@ -301,42 +299,7 @@ class Evaluator(DictEvaluation):
         return tuple(self.expr(item, env) for item in node.items)
 
     def _listcomp(self, node: ir.ListComp, env) -> Any:
-        out: list[Any] = []
-        if not self._clauses(node, 0, env, out):
-            return UNKNOWN
-        return out
-
-    def _clauses(self, node: ir.ListComp, index: int, env, out: list) -> bool:
-        """Run the clauses from `index` on, as Python nests them, appending each
-        item that passes every filter; False when an iterable or a filter is not
-        known here."""
-        if index == len(node.clauses):
-            out.append(self.expr(node.elt, env))
-            return True
-        clause = node.clauses[index]
-        if isinstance(clause, ir.CompIf):
-            keep = values.truth(self.expr(clause.cond, env))
-            if keep is None:
-                return False
-            return not keep or self._clauses(node, index + 1, env, out)
-        items = self.expr(clause.iter, env)
-        if not isinstance(items, (list, tuple)):
-            return False
-        for item in items:
-            # the loop names over the enclosing ones, without copying them: a
-            # copy per item costs the size of the block's names each time
-            inner: Any = ChainMap(self._unpack(clause, item), env)
-            if not self._clauses(node, index + 1, inner, out):
-                return False
-        return True
-
-    def _unpack(self, clause: ir.CompFor | ir.For, item: Any) -> dict[str, Any]:
-        """The names one item binds; what Python refuses (`for a, b in [(1, 2, 3)]`,
-        unpacking an int) is refused, and what is not known here binds unknowns."""
-        try:
-            return unpack(clause.targets, item, UNKNOWN)
-        except UnpackProblem as problem:
-            raise self._refuse(str(problem), clause.iter.span) from None
+        return run_listcomp(self, node, env)  # shapes/loops.py
 
     def _binop(self, node: ir.BinOp, env) -> Any:
         left, right = self.expr(node.left, env), self.expr(node.right, env)
