@@ -272,9 +272,10 @@ def _links(pieces: list[_Piece]) -> list[set[int]]:
 
 
 def _content_keys(pieces: list[_Piece], links: list[set[int]]) -> dict[str, tuple]:
-    """Each definition's content key for the memo of shapes: the keys (text and
-    first line) of its piece and of every piece it reaches by names, in source
-    order, so that the order the checks meet them in is part of it."""
+    """Each definition's content key for what checks keep (check/memo.py): the
+    keys (text and first line) of its piece and of every piece it reaches by
+    names, in source order, so that the order the checks meet them in is part of
+    it. Its position is part of it because spans and hints name lines."""
     keys: dict[str, tuple] = {}
     for i, piece in enumerate(pieces):
         reached, stack = {i}, [i]

@@ -34,6 +34,8 @@ class _Kept:
 
 
 class CheckMemo:
+    """What is kept, by definition name, with the content key it was found for."""
+
     def __init__(self) -> None:
         self.keys: dict[str, Hashable] = {}
         self.shapes = ShapeMemo()
