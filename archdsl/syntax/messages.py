@@ -61,6 +61,9 @@ def explain_unexpected(
     keyword = _keyword_as_name(exc)
     if keyword:
         return keyword
+    clause = _else_in_comprehension(exc)
+    if clause:
+        return clause
     known = _match_known(exc, parser)
     if known:
         return known
@@ -91,6 +94,19 @@ def _unknown_top_level_word(exc: UnexpectedInput) -> tuple[str, str] | None:
     listed = ", ".join(f"`{w}`" for w in TOP_LEVEL_WORDS)
     hint = did_you_mean(word, TOP_LEVEL_WORDS) or f"a definition starts with {listed}"
     return f"unknown word `{word}` where a definition should start", hint
+
+
+def _else_in_comprehension(exc: UnexpectedInput) -> tuple[str, str] | None:
+    """`[c for c in cs if c else 0]`: an `else` where a comprehension's clauses
+    go on (another `for` or `if` was possible), as in Python a syntax error."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type != "ELSE":
+        return None
+    if not {"FOR", "IF"} <= set(exc.accepts or exc.expected or ()):
+        return None
+    return (
+        "a comprehension's `if` keeps or drops items; it takes no `else`",
+        "a value chosen per item goes before `for`: `[a if c else b for c in cs]`",
+    )
 
 
 def _is_end(exc: UnexpectedInput) -> bool:
