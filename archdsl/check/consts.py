@@ -167,7 +167,7 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
     if isinstance(expr, ir.FString):
         try:
             return fstring_value(expr, lambda part: const_value(part, known))
-        except ValueError:  # a spec that does not fit: reported by check/dicts.py
+        except (ValueError, TypeError):  # a spec that does not fit: check/dicts.py
             return UNKNOWN
     if isinstance(expr, ir.BinOp) and expr.op in BINARY_OPS:
         left, right = const_value(expr.left, known), const_value(expr.right, known)

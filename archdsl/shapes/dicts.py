@@ -22,7 +22,7 @@ class DictEvaluation:
     def _fstring(self, node: ir.FString, env) -> Any:
         try:
             return fstring_value(node, lambda part: self.expr(part, env))
-        except ValueError as exc:  # `{x:d}` of a float: Python refuses it too
+        except (ValueError, TypeError) as exc:  # `{x:d}` of a float: Python too
             raise self._refuse(f"an f-string field cannot be formatted: {exc}",
                                node.span) from None  # fmt: skip
 

@@ -26,10 +26,11 @@ _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t"}
 #: Python's format spec mini-language, without nested fields: fill and align, sign,
 #: `z`, `#`, `0`, width, grouping, precision, type. The fill may not be a brace, a
 #: quote or a backslash (the spec is written back into an f-string); width and
-#: precision have at most three digits (a name is not a megabyte long).
+#: precision have at most three digits (a name is not a megabyte long); no `n`,
+#: whose text depends on the locale the model is built in.
 FORMAT_SPEC = re.compile(
     r"(?:[^{}\\'\"\n]?[<>=^])?[-+ ]?z?#?0?[0-9]{0,3}[,_]?(?:\.[0-9]{1,3})?"
-    r"[bcdeEfFgGnosxX%]?"
+    r"[bcdeEfFgGosxX%]?"
 )
 
 #: Lowers a field's parse tree at (line, column) of the source.
@@ -106,11 +107,12 @@ def _field(
     where = Span(
         span.source, span.line, column + start - 1, span.line, column + end + 1
     )
-    if "!" in expr_text.replace("!=", ""):
+    conversion = re.search(r"!(?!=)", expr_text)  # `!r`, not `!=`
+    if conversion is not None:
         raise _error(
             "f-string conversions (`!r`, `!s`) are not supported",
             span,
-            column + start + expr_text.index("!"),
+            column + start + conversion.start(),
             2,
             hint="format the value itself: `{x}`",
         )
