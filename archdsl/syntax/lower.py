@@ -415,11 +415,12 @@ class _Lower(Transformer):
         return ir.CompIf(cond=cond, span=self._span(meta))
 
     def targets(self, meta: Any, c: list[Any]) -> ir.Targets:
-        """`i, (t, c)`: names, and a tuple per parenthesised group; `(a)` alone
-        is `a`, as in Python."""
-        return tuple(
+        """`i, (t, c)`: names, and a tuple per parenthesised group; as in Python,
+        `(a)` is `a` and `for (a, b) in ...` is `for a, b in ...`."""
+        found = tuple(
             str(t) if isinstance(t, Token) else t[0] if len(t) == 1 else t for t in c
         )
+        return found[0] if len(found) == 1 and isinstance(found[0], tuple) else found
 
 
 class _Shifted(_Lower):
