@@ -118,10 +118,16 @@ class Workspace:
         found: list[Diagnostic] = []
         kept, checked, steps = state.checked, {}, 0
         links = _links(pieces)
-        state.memo.start(_content_keys(pieces, links))
-        for group in _components(pieces, links):
-            key = frozenset(piece.key for piece in group)
-            result = kept.get(key) or self._check(source.path, group, state.memo)
+        groups = [
+            (frozenset(piece.key for piece in group), group)
+            for group in _components(pieces, links)
+        ]
+        memo = state.memo
+        again = any(key not in kept for key, _ in groups)
+        if again:  # (text seen before needs no content keys)
+            memo.start(_content_keys(pieces, links))
+        for key, group in groups:
+            result = kept.get(key) or self._check(source.path, group, memo)
             checked[key] = result
             found += result.diagnostics
             steps += result.steps
@@ -130,14 +136,13 @@ class Workspace:
             raise _Full
         program = ir.Program(path=source.path, definitions=tuple(nodes))
         rechecked = len(checked.keys() - kept.keys())
-        memo = state.memo
         return Update(
             diagnostic_order(found),
             program,
             parsed,
             rechecked,
-            memo.checked,
-            memo.shapes.ran,
+            memo.checked if again else 0,
+            memo.shapes.ran if again else 0,
         )
 
     def _parse(self, source: Source, state: _File) -> tuple[list[_Piece], int]:
