@@ -201,7 +201,7 @@ def test_densenet_list_loop_is_recovered():
     )
     assert text.count(loop) == 1  # one block for the four dense blocks
     assert (
-        'add_module("denselayer" + str(i + 1), _DenseLayer(num_input_features + i * 32))'
+        'add_module(f"denselayer{i + 1}", _DenseLayer(num_input_features + i * 32))'
         in text
     )
     assert "denseblock3=_DenseBlock(24, 256)," in text

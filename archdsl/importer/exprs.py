@@ -100,7 +100,7 @@ class Repeat:
 @dataclass(frozen=True)
 class AddLoop:
     """Members made by a build-time loop, as torchvision's `_DenseBlock` adds its
-    layers: `for i in range(count) { add_module("denselayer" + str(i + 1), item) }`,
+    layers: `for i in range(count) { add_module(f"denselayer{i + 1}", item) }`,
     where `item` reads the index as `Name(index)`."""
 
     prefix: str
@@ -111,7 +111,7 @@ class AddLoop:
 
     def lines(self, indent: str, step: str) -> list[str]:
         number = f"{self.index} + {self.first}" if self.first else self.index
-        name = f"{literal(self.prefix)} + str({number})"
+        name = f'f"{self.prefix}{{{number}}}"'  # the prefix is a word (lists.py)
         return [
             f"{indent}for {self.index} in range({render(self.count)}) {{",
             f"{indent}{step}add_module({name}, {render(self.item)})",
