@@ -121,6 +121,30 @@ def test_generated_code_of_random_programs_is_ruff_formatted(program):
     assert formatted == code, "".join(diff)
 
 
+#: Generated code ruff lays out otherwise, one spec per finding.
+RUFF_FINDINGS = {
+    "a tuple assignment too long for its line (F24)": (
+        "model M(flag: bool = False) {\n    first_long_member_name = Linear(2, 4)\n"
+        "    second_long_member_name = Linear(4, 4)\n    forward(x: [N, 2]) {\n"
+        "        a, b = first_long_member_name(x) if flag else "
+        "second_long_member_name(cat([x, x], dim=1)), x\n        return a\n    }\n}"
+    ),
+}
+
+
+@pytest.mark.skipif(not Path(RUFF).exists(), reason="ruff is not installed")
+@pytest.mark.parametrize("name", sorted(RUFF_FINDINGS))
+def test_ruff_finding_stays_fixed(name):
+    import archdsl
+
+    code = archdsl.generate(RUFF_FINDINGS[name])
+    formatted = subprocess.run(
+        [RUFF, "format", "--isolated", "--no-cache", "--stdin-filename", "m.py", "-"],
+        input=code, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert formatted == code
+
+
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
 def test_every_spec_agrees_with_the_interpreter(stem):
     name, args, shapes = EXAMPLES[stem]

@@ -14,7 +14,7 @@ from ..check.forward_loops import appended
 from ..ir.walk import walk_expr
 from ..ops import TENSOR_OPS
 from .exprs import SPLAT_PRECEDENCE, ExprWriter, precedence
-from .pretty import Doc, Group, Split
+from .pretty import INDENT, LINE_LENGTH, Doc, Group, Split, flat
 from .writer import Writer
 
 
@@ -53,7 +53,7 @@ class ForwardWriter:
             if isinstance(stmt, ir.FAssign) and _parallel(stmt):
                 # `a, b = f(x), g(x)`: every value is computed before any is bound
                 values = [self.operation(v, None) for v in stmt.value.items]  # type: ignore[union-attr]
-                self.out.line((", ".join(stmt.targets), " = ", *_commas(values)))
+                self.out.line(_parallel_doc(stmt.targets, values, self.out.depth))
             elif isinstance(stmt, ir.FAssign):
                 value = self.statement(stmt.value, stmt.targets[0])
                 self.out.line((", ".join(stmt.targets), " = ", value))
@@ -203,6 +203,15 @@ class ForwardWriter:
 def _parallel(stmt: ir.FAssign) -> bool:
     value = stmt.value
     return isinstance(value, ir.TupleExpr) and len(value.items) == len(stmt.targets) > 1
+
+
+def _parallel_doc(targets: tuple[str, ...], values: list[Doc], depth: int) -> Doc:
+    """`a, b = f(x), g(y)` on one line where it fits; else, as ruff lays out a
+    tuple on the right-hand side, in parentheses, one value per line."""
+    doc = (", ".join(targets), " = ", *_commas(values))
+    if len(INDENT * depth) + len(flat(doc)) <= LINE_LENGTH:
+        return doc
+    return (", ".join(targets), " = ", Group("(", tuple(values), ")", explode=True))
 
 
 def _commas(values: list[Doc]) -> list[Doc]:

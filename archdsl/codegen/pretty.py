@@ -24,6 +24,9 @@ class Group:
     items: tuple[Doc, ...]
     close: str
     one_tuple: bool = False  # `(x,)` keeps its comma even when flat
+    #: split, one item per line with a trailing comma, even where they would fit
+    #: on one (ruff's layout of a tuple on an assignment's right-hand side)
+    explode: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,9 +171,10 @@ def _body(group: Group, depth: int) -> list[str]:
     one_line = ", ".join(flat(item) for item in group.items)
     if group.one_tuple:
         one_line += ","
-    if len(INDENT * depth) + len(one_line) <= LINE_LENGTH and not group.one_tuple:
+    fits = len(INDENT * depth) + len(one_line) <= LINE_LENGTH
+    if fits and not group.one_tuple and not group.explode:
         return [INDENT * depth + one_line]
-    if len(group.items) == 1 and not group.one_tuple:
+    if len(group.items) == 1 and not group.one_tuple and not group.explode:
         return layout(group.items[0], depth, inside=True)
     lines: list[str] = []
     for item in group.items:  # the comma counts toward the line's length
