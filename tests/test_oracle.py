@@ -13,6 +13,10 @@ be the built model's, and its symbolic shapes must give the real ones at the
 input's sizes (tests/oracle/compare.py). Relaxed programs, which may be invalid,
 must be refused or agree. Generated code must be what `ruff format` writes.
 
+The zoo (specs/zoo, every row of tests/test_zoo.py) and tests/families.arch run
+through the same comparison on 32 x 32 images: one or two rows per family by
+default (ZOO_DEFAULT), every row when ARCHDSL_FUZZ is set.
+
 Default run: fixed (derandomized) programs. ARCHDSL_FUZZ=N draws N fresh ones per
 property. Each finding of the oracle has its own small regression test below;
 those still open are strict xfails, and the generator options that hit them
