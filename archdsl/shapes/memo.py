@@ -65,6 +65,10 @@ class _Forward:
     steps: int
 
 
+#: Entries kept per definition before those the last check did not use are dropped.
+_ROOM = 32
+
+
 class ShapeMemo:
     """What is kept between checks. `start` gives each check's content keys."""
 
@@ -73,15 +77,23 @@ class ShapeMemo:
         self.builds: dict[tuple, _Built] = {}
         self.forwards: dict[tuple, _Forward] = {}
         self.ran = 0  # forwards run again (not reused) since `start`: the work done
+        self.used: set[tuple] = set()  # entries taken or made since `start`
 
     def start(self, keys: dict[str, Hashable]) -> None:
         """The content key of each definition of the program about to be checked;
-        entries for content no longer in it are dropped."""
+        entries for content no longer in it are dropped. So are, once there are
+        many more entries than definitions, those the last check did not use
+        (a block's forward is kept per input, and inputs change as its callers
+        move: `x` made at line 12, then at line 13)."""
         self.keys = keys
         self.ran = 0
         live = set(keys.values())
-        self.builds = {k: v for k, v in self.builds.items() if k[0] in live}
-        self.forwards = {k: v for k, v in self.forwards.items() if k[0] in live}
+        many = len(self.builds) + len(self.forwards) > _ROOM * (len(keys) + 1)
+        for kept in (self.builds, self.forwards):
+            stale = [k for k in kept if k[0] not in live or many and k not in self.used]
+            for key in stale:
+                del kept[key]
+        self.used = set()
 
     def inference(self, ctx: Context, concrete: bool, sizes: dict[str, int]):
         """An Inference that uses this memo: `infer_model`'s `engine`."""
@@ -140,6 +152,7 @@ class MemoEvaluator(Evaluator):
             return super().instantiate(info, bound, span)
         key = (*args, self.counting, self.speculative > 0, len(self.calls))
         kept = self.shape_memo.builds.get(key)
+        self.shape_memo.used.add(key)
         if kept is not None and key not in self._lent and self._fits(kept):
             block = self._take(kept, info, args[1], span)
         else:
@@ -224,6 +237,7 @@ class MemoInference(Inference):
         if key is None:
             return super().forward(block, inputs, path)
         kept = self.shape_memo.forwards.get(key)
+        self.shape_memo.used.add(key)
         limit = self.ctx.limits.max_steps
         if kept is not None and self.ctx.eval_steps + kept.steps <= limit:
             return self._replay(kept)
