@@ -69,6 +69,7 @@ class Layers:
         self.scope = gen.scope
         self.callees = callees
         self.arity: dict[str, int] = {}  # members taking two inputs: blocks
+        self.input_names: dict[str, list[str]] = {}  # ... and their inputs' names
         #: members that always exist and hold parameters, for `freeze` patterns
         self.freezable: list[str] = []
         self.linears: set[str] = set()  # those that are a Linear themselves
@@ -99,8 +100,12 @@ class Layers:
             member, feat = self.member(tensor.feat, feat, not force, tensor.rank)
         args = [tensor.expr.text()]
         arity = self.arity.get(member, 1)
-        for _ in range(arity - 1):
-            args.append(self.to(self.gen.leaf(tensor.rank), tensor.feat).expr.text())
+        names = self.input_names.get(member, [])
+        for index in range(1, arity):
+            arg = self.to(self.gen.leaf(tensor.rank), tensor.feat).expr.text()
+            if index < len(names) and self.draw(st.booleans()):
+                arg = f"{names[index]}={arg}"  # a keyword input: `blk(x, t1=y)`
+            args.append(arg)
         return Tensor(Raw(f"{member}({', '.join(args)})"), feat, tensor.rank)
 
     def member(
@@ -119,6 +124,7 @@ class Layers:
             callee = self.draw(st.sampled_from(single))
             text, fo = self.block_call(callee, fi, fo, exact)
             self.arity[name] = callee.sig.inputs
+            self.input_names[name] = callee.sig.input_names
             self.gen.body.append(f"{name} = {text}")
             return name, fo
         if conditional:
