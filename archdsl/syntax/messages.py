@@ -45,6 +45,7 @@ _TOKEN_WORDS = {
     "INT": "an integer",
     "FLOAT": "a number",
     "STRING": "a string",
+    "FSTRING": "an f-string",
     "COMP_OP": "a comparison",
     "ADD_OP": "`+` or `-`",
     "MUL_OP": "`/`, `//` or `%`",
