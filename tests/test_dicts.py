@@ -9,7 +9,9 @@ import textwrap
 from collections import OrderedDict
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, fuzz_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 import archdsl
 from archdsl.check.dicts import CONTAINER_ATTRIBUTES, key_problem
@@ -320,3 +322,50 @@ def test_torchvisions_ordered_dict_of_pairs(tmp_path):
 
     module = load_text(tmp_path, spec)
     assert_same_model(module.Stem(4), Stem(4), torch.randn(2, 3, 40, 36))
+
+
+_ATTRIBUTES = sorted({*dir(nn.ModuleDict), *dir(nn.Sequential)} - {"__init__"})
+
+
+@fuzz_settings(150)
+@given(
+    keys=st.lists(
+        st.one_of(
+            st.text(alphabet="ab0._-", max_size=4),
+            st.sampled_from([a for a in _ATTRIBUTES if not a.startswith("__")]),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    container=st.sampled_from(["ModuleDict", "Sequential"]),
+    computed=st.booleans(),
+)
+def test_keys_are_refused_exactly_where_torch_refuses_them(keys, container, computed):
+    """A spec's keys, literal or made by a comprehension, pass `archdsl.check`
+    exactly when torch builds the container from them without an error (and the
+    dict has no key twice, which Python would silently drop; names starting with
+    `_` are refused as members' are)."""
+    build = {
+        "ModuleDict": lambda d: nn.ModuleDict(d),
+        "Sequential": lambda d: nn.Sequential(OrderedDict(d)),
+    }[container]
+    try:
+        build({k: nn.ReLU() for k in keys})
+        torch_builds = True
+    except KeyError:
+        torch_builds = False
+    expected = torch_builds and len(set(keys)) == len(keys)
+    expected = expected and not any(k.startswith("_") for k in keys)
+    literal = ", ".join(f'"{k}": ReLU()' for k in keys)
+    given = (
+        f"{{k: ReLU() for k in [{', '.join(repr(k) for k in keys)}]}}"
+        if computed
+        else f"{{{literal}}}"
+    )
+    text = f"model M {{\n    d = {container}({given})\n    forward(x) = x\n}}\n"
+    try:
+        archdsl.check(text=text)
+        passed = True
+    except ArchError:
+        passed = False
+    assert passed == expected, text
