@@ -176,6 +176,20 @@ def test_optional_members_are_one_block_with_a_condition():
     assert text.count("if use_project {") == 2
 
 
+def test_residual_and_plain_instances_are_one_block():
+    """MobileNetV2's InvertedResidual adds its input back only for some instances;
+    fx traces each instance's branch. The spec has one block with the condition
+    read from the arguments (the round trip proves both branches)."""
+    text = imported("torchvision.mobilenet_v2()").text
+    assert "block InvertedResidual(inp: int, oup: int, stride: int) {" in text
+    assert (
+        "        if inp != oup {\n"
+        "            return conv(x)\n"
+        "        }\n"
+        "        return x + conv(x)\n"
+    ) in text
+
+
 def test_stages_of_one_block_are_one_builder():
     """ResNet's layer1 ... layer4 as torchvision's _make_layer writes them: one
     builder, a call per stage (the round trips prove keys and outputs)."""

@@ -108,9 +108,9 @@ def _statements(statements: list, level: int) -> list[str]:
         if isinstance(expr, ChildLoop):  # a list grown over the children
             lines += expr.lines(pad, INDENT)
             continue
-        if isinstance(expr, Branch):  # what training mode does instead
+        if isinstance(expr, Branch):  # what training mode (or some instances) do
             returns = ", ".join(render(r) for r in expr.returns)
-            lines.append(f"{pad}if training {{")
+            lines.append(f"{pad}if {expr.condition} {{")
             lines += _statements(expr.statements, level + 1)
             lines.append(f"{pad}{INDENT}return {returns}")
             lines.append(f"{pad}}}")

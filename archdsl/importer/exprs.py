@@ -123,15 +123,18 @@ class AddLoop:
 class Branch:
     """What forward does in training mode only, where it differs from eval mode
     (GoogLeNet's auxiliary heads): `if training { ...; return ... }`, before the
-    eval-mode statements. `statements` are (targets, expression) pairs."""
+    eval-mode statements; or what some instances do (residual.py). `statements`
+    are (targets, expression) pairs."""
 
     statements: tuple
     returns: tuple
+    #: or a build-time condition of the arguments (residual.py)
+    condition: str = "training"
 
     def text(self) -> str:
         body = [f"{', '.join(t)} = {render(e)}" for t, e in self.statements]
         body.append("return " + ", ".join(render(r) for r in self.returns))
-        return "if training { " + "; ".join(body) + " }"
+        return f"if {self.condition} {{ " + "; ".join(body) + " }"
 
 
 def literal(value: object) -> str:
@@ -268,7 +271,8 @@ def transform(expr: object, leaf) -> object:
         return AddLoop(expr.prefix, expr.first, count, item, expr.index)
     if isinstance(expr, Branch):
         statements = tuple((t, transform(e, leaf)) for t, e in expr.statements)
-        return Branch(statements, tuple(transform(r, leaf) for r in expr.returns))
+        returns = tuple(transform(r, leaf) for r in expr.returns)
+        return Branch(statements, returns, expr.condition)
     if isinstance(expr, Subscript):
         index = tuple(_transform_index(i, leaf) for i in expr.index)
         return Subscript(transform(expr.target, leaf), index)

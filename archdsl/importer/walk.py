@@ -32,6 +32,7 @@ from .lists import ChildLoop, Joins, joined_dim, member_loop, take_joined
 from .modes import merged, traced_modes
 from .optional import merge
 from .params import Param, infer
+from .residual import merge_forwards
 from .tables import table_of
 from .target import Built
 
@@ -166,6 +167,12 @@ class Walk:
         ordered = sorted(groups.values(), key=len, reverse=True)
         if self._merged(kind, ordered):
             return
+        found = merge_forwards(kind, ordered, self._arguments_of)
+        if found is not None:  # residual.py; the other structures as before
+            self._define_merged(kind, found[0])
+            for n, group in enumerate(found[1], start=1):
+                self._define_group(kind, group, n, ordered[0][0])
+            return
         for n, group in enumerate(ordered):
             self._define_group(kind, group, n, ordered[0][0])
 
@@ -188,11 +195,18 @@ class Walk:
             self.calls[id(template.module)] = _call(name, inferred.params, values)
         self.definitions.append(definition)
 
+    def _arguments_of(self, module: nn.Module) -> dict[str, object]:
+        return self.built.arguments.get(id(module), {})
+
     def _merged(self, kind: type, groups: list[list[_Template]]) -> bool:
         """One block for structures that differ by optional members (optional.py)."""
-        merged = merge(kind, groups, lambda m: self.built.arguments.get(id(m), {}))
+        merged = merge(kind, groups, self._arguments_of)
         if merged is None:
             return False
+        self._define_merged(kind, merged)
+        return True
+
+    def _define_merged(self, kind: type, merged) -> None:
         name = self._name(kind.__name__)
         definition = Definition("block", name, merged.inferred.params)
         definition.python = _where(kind)
@@ -205,7 +219,6 @@ class Walk:
                 name, merged.inferred.params, values
             )
         self.definitions.append(definition)
-        return True
 
     def _fill(self, definition: Definition, template: _Template, slots: list) -> None:
         """The definition's members and forward: the template with its slots replaced."""
