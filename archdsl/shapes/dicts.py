@@ -144,3 +144,23 @@ def dotted_child(owner: Any, parts: tuple[str, ...]) -> Any:
     if isinstance(owner, SeqModule) and owner.kind == "ModuleDict" and len(parts) == 1:
         return dict(owner.children).get(parts[0], UNKNOWN)
     return UNKNOWN
+
+
+def apply_child(inference, block, module: Any, args, span, path: str, where: str):
+    """Call the child at `where` (`heads.classes`, `stages.stage1`): a ModuleDict
+    entered child by child gets a summary row of its own before its first child's,
+    with its parameters and the output of the last child called (as the parents of
+    a base model's submodules have); anything else is applied as it is."""
+    name, dot, _ = where.partition(".")
+    container = block.env.get(name)
+    row = None
+    if dot and isinstance(container, SeqModule) and container.kind == "ModuleDict":
+        at = f"{path}.{name}" if path else name
+        if isinstance(module, MODULE_TYPES):
+            row = inference._row_at.get(at) or inference._row(container, at)
+    result = inference.apply(module, args, span, f"{path}.{where}" if path else where,
+                             where)  # fmt: skip
+    if row is not None:
+        first = result[0] if isinstance(result, list) and result else result
+        row.output = getattr(first, "dims", None)
+    return result

@@ -40,7 +40,7 @@ from ..source import Span
 from . import dims
 from .apply import ModuleCalls
 from .built import MODULE_TYPES, BaseModule, BlockModule, LayerModule, SeqModule
-from .dicts import child_path, dotted_child, keyed_child
+from .dicts import apply_child, child_path, dotted_child, keyed_child
 from .forward_loops import changed_by, run_append, run_for
 from .forward_values import ForwardValues
 from .inputs import unify
@@ -405,14 +405,12 @@ class Inference(ForwardValues, ModuleCalls):
                 if isinstance(owner, BaseModule)
                 else dotted_child(owner, func.parts[1:])  # `blocks.conv`: dicts.py
             )
-            return self.apply(
-                module, args, node.span, join(path, func.dotted), func.dotted
-            )
+            return apply_child(self, block, module, args, node.span, path, func.dotted)
         if isinstance(func, ir.Subscript):  # `blocks["conv"](x)`: shapes/dicts.py
             where, child = keyed_child(self, func, values, block)
             if not isinstance(child, MODULE_TYPES):
                 return UNKNOWN_TENSOR
-            return self.apply(child, args, node.span, join(path, where), where)
+            return apply_child(self, block, child, args, node.span, path, where)
         if not isinstance(func, ir.Name):
             return UNKNOWN_TENSOR
         if func.id in values:  # a loop's module (`for layer in children()`)
@@ -420,7 +418,7 @@ class Inference(ForwardValues, ModuleCalls):
             if not isinstance(member, MODULE_TYPES):
                 return UNKNOWN_TENSOR
             where = child_path(block, member, func.id)  # `stages.stage1`, not `stage`
-            return self.apply(member, args, node.span, join(path, where), where)
+            return apply_child(self, block, member, args, node.span, path, where)
         member = block.env.get(func.id)
         if isinstance(member, MODULE_TYPES):
             args = self.by_position(node, args, member)  # `gate(g=d5, x=x4)`
