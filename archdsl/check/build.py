@@ -9,7 +9,6 @@ from ..errors import did_you_mean
 from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
-from ..weights import weights_file_problem
 from . import dicts, families, loops, types
 from .arguments import argument_for
 from .base import base_tree, find_submodule
@@ -258,6 +257,8 @@ class BuildChecker(ExprChecker):
         if not isinstance(strict, bool) or not isinstance(allow_pickle, bool):
             self.ctx.error("`strict` and `allow_pickle` are True or False", stmt.span)
             return
+        from ..weights import weights_file_problem  # only specs that load weights
+
         problem = weights_file_problem(path, allow_pickle)
         if problem:
             self.ctx.error(problem[0], stmt.span, hint=problem[1])
