@@ -369,3 +369,61 @@ def test_keys_are_refused_exactly_where_torch_refuses_them(keys, container, comp
     except ArchError:
         passed = False
     assert passed == expected, text
+
+
+# ---- a dict of build-time values: torchvision's VGG config table -------------------
+
+
+@pytest.mark.parametrize("cfg", ["A", "B", "D", "E"])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_a_config_table_dict_builds_torchvisions_vgg_features(
+    tmp_path, cfg, batch_norm
+):
+    """torchvision's own `cfgs` dict, pasted, indexed by a parameter: the layers
+    equal `torchvision.models.vgg.make_layers(cfgs[cfg], batch_norm)`."""
+    vgg = pytest.importorskip("torchvision.models.vgg")
+    table = ",\n".join(f'            "{k}": {v!r}' for k, v in vgg.cfgs.items())
+    spec = f"""
+    model Features(cfg: str = "A", batch_norm: bool = False) {{
+        cfgs = {{
+{table.replace("'", '"')},
+        }}
+        features = Sequential()
+        in_channels = 3
+        for v in cfgs[cfg] {{
+            if v == "M" {{
+                features.append(MaxPool2d(kernel_size=2, stride=2))
+            }} else {{
+                features.append(Conv2d(in_channels, v, kernel_size=3, padding=1))
+                if batch_norm {{
+                    features.append(BatchNorm2d(v))
+                }}
+                features.append(ReLU(inplace=True))
+                in_channels = v
+            }}
+        }}
+        forward(x: [N, 3, H, W]) = features(x)
+    }}
+    """
+
+    class Features(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = vgg.make_layers(vgg.cfgs[cfg], batch_norm)
+
+        def forward(self, x):
+            return self.features(x)
+
+    module = load_text(tmp_path, spec)
+    generated = module.Features(cfg, batch_norm)
+    assert_same_model(generated, Features(), torch.randn(1, 3, 32, 32))
+
+
+def test_a_key_the_table_does_not_hold_is_refused(tmp_path):
+    path = tmp_path / "table.arch"
+    path.write_text(
+        'model M(cfg: str = "C") {\n    cfgs = {"A": 1, "B": 2}\n'
+        "    fc = Linear(4, cfgs[cfg])\n    forward(x: [N, 4]) = fc(x)\n}\n"
+    )
+    with pytest.raises(ArchError, match="the dict has no key 'C'"):
+        archdsl.check(path)

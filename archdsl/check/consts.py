@@ -164,6 +164,12 @@ def const_value(expr: ir.Node, known: dict[str, object]) -> object:
         )
     if isinstance(expr, (ir.BoolOp, ir.Compare, ir.IfExp)):
         return _logic_value(expr, known)
+    if isinstance(expr, ir.DictExpr):  # a table of build-time values
+        keys = [const_value(k, known) for k in expr.keys]
+        values = [const_value(v, known) for v in expr.values]
+        if UNKNOWN in keys or UNKNOWN in values or not all(_hashable(k) for k in keys):
+            return UNKNOWN
+        return dict(zip(keys, values, strict=True))
     if isinstance(expr, ir.FString):
         try:
             return fstring_value(expr, lambda part: const_value(part, known))
@@ -210,6 +216,10 @@ def _logic_value(expr: ir.Node, known: dict[str, object]) -> object:
         return COMPARE[expr.op](left, right)
     except TypeError:  # `1 < "a"`: reported where the expression is typed
         return UNKNOWN
+
+
+def _hashable(value: object) -> bool:
+    return isinstance(value, (bool, int, float, str, tuple)) or value is None
 
 
 def _long(value: object) -> bool:

@@ -15,8 +15,6 @@ from . import types
 from .consts import UNKNOWN, const_value
 from .context import ModuleRef, Value
 
-#: Containers built from a dict of modules, in insertion order.
-DICT_CONTAINERS = ("ModuleDict", "Sequential")
 #: What an f-string field may format.
 FORMATTABLE = ("int", "float", "bool", "str", "none", "any")
 #: Methods of the containers: torch refuses a child of the same name.
@@ -97,14 +95,18 @@ def _check_field_strings(checker, part: ir.FormattedValue) -> None:
 
 
 def check_dict(checker, expr: ir.DictExpr) -> Value:
-    """A dict of modules: its keys strings, its values modules. What it becomes (a
-    ModuleDict, a named Sequential) is said by the call it is given to."""
+    """A dict of modules (its keys strings, its values modules: what it becomes, a
+    ModuleDict or a named Sequential, is said by the call it is given to), or a
+    dict of build-time values (a config table: `cfgs = {"A": [64, "M"], ...}`)."""
+    values = [checker.expr(value) for value in expr.values]
+    if not any(v.type == "module" for v in values):
+        return _plain_dict(checker, expr, values)
     children: list[tuple[str, ModuleRef | None]] = []
     seen: dict[str, ir.Node] = {}
     complete = True
-    for key, value in zip(expr.keys, expr.values, strict=True):
+    for key, value, typed in zip(expr.keys, expr.values, values, strict=True):
         name = _check_key(checker, key)
-        ref = _check_value(checker, value)
+        ref = _check_value(value, typed, checker)
         if name is None:
             complete = False
             continue
@@ -134,8 +136,10 @@ def check_dictcomp(checker, expr: ir.DictComp) -> Value:
                 checker._comp_for(clause)
             else:
                 checker._comp_if(clause)
-        _check_key(checker, expr.key)
-        _check_value(checker, expr.value)
+        key, value = checker.expr(expr.key), checker.expr(expr.value)
+        if value.type not in ("module", "any"):
+            return Value("dict")  # a table of values, computed
+        _check_key(checker, expr.key, key)
     finally:
         checker.scope, checker.repeat = outer, outer_repeat
     return dict_value(None)
@@ -146,9 +150,35 @@ def dict_value(children) -> Value:
     return Value("dict", ModuleRef("dict", callable=False, children=children))
 
 
-def _check_key(checker, key: ir.Node) -> str | None:
+def _plain_dict(checker, expr: ir.DictExpr, values: list[Value]) -> Value:
+    """A dict of build-time values: its keys checked, a literal one given twice
+    refused (Python would keep the last without a word)."""
+    seen: set[object] = set()
+    for key in expr.keys:
+        checker.expr(key)
+        known = const_value(key, checker.known)
+        if known is not UNKNOWN and known in seen:
+            checker.ctx.error(f"the key {known!r} is given twice", key.span)
+        seen.add(known)
+    return Value("dict")
+
+
+def check_item(checker, expr: ir.Subscript) -> Value:
+    """`cfgs["A"]`: a value of a dict of build-time values, by key; a literal key
+    the dict does not hold is refused, as Python's KeyError."""
+    checker.expr(expr.index)
+    table = const_value(expr.value, checker.known)
+    key = const_value(expr.index, checker.known)
+    if isinstance(table, dict) and key is not UNKNOWN and key not in table:
+        keys = ", ".join(repr(k) for k in table)
+        checker.ctx.error(f"the dict has no key {key!r}", expr.index.span,
+                          hint=f"its keys are {keys}")  # fmt: skip
+    return Value("any")
+
+
+def _check_key(checker, key: ir.Node, value: Value | None = None) -> str | None:
     """The key's text when known here; a diagnostic when it cannot be a name."""
-    value = checker.expr(key)
+    value = value or checker.expr(key)
     if value.type not in ("str", "any"):
         checker.ctx.error(
             f"a key names a child: a string, not {types.describe(value.type)}",
@@ -166,14 +196,13 @@ def _check_key(checker, key: ir.Node) -> str | None:
     return known
 
 
-def _check_value(checker, value_expr: ir.Node) -> ModuleRef | None:
-    value = checker.expr(value_expr)
+def _check_value(value_expr: ir.Node, value: Value, checker) -> ModuleRef | None:
     if value.type not in ("module", "any"):
         checker.ctx.error(
-            f"a dict's values are the children: modules, not "
-            f"{types.describe(value.type)}",
+            f"a dict of modules holds modules only, not {types.describe(value.type)}",
             value_expr.span,
-            hint="ModuleDict({...}) and Sequential({...}) hold modules",
+            hint="ModuleDict({...}) and Sequential({...}) hold modules; a table "
+            "of values is a dict of its own",
         )
     return value.module
 
@@ -211,6 +240,12 @@ def check_container(checker, name: str, call: ir.Call, values: list[Value]) -> V
         value = dict_value(None)
     if name == "OrderedDict":
         return value
+    if value.type == "dict" and value.module is None:  # a table of values
+        checker.ctx.error(
+            f"`{name}` holds modules; this dict holds values",
+            call.args[0].span,
+            hint=f'`{name}({{"conv": Conv2d(...), "relu": ReLU()}})`',
+        )
     children = value.module.children if value.module else None
     _check_container_keys(checker, name, call, children)
     if name == "ModuleDict":
@@ -244,7 +279,7 @@ def _key_span(given: ir.Node, key: str):
 
 def check_loose(checker, value: Value, stmt: ir.Assign) -> None:
     """`layers = {...}`: a dict of modules is the argument of what it builds."""
-    if value.type == "dict":
+    if value.type == "dict" and value.module is not None:
         checker.ctx.error(
             "a dict of modules builds a container: give it to `ModuleDict` or "
             "`Sequential`",

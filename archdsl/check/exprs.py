@@ -238,6 +238,8 @@ class ExprChecker:
         container = self.expr(expr.value)
         if container.type == "tensor" and container.arity == 1:
             return self.tensor_index(expr)
+        if container.type == "dict":  # `cfgs["A"]`: check/dicts.py
+            return dicts.check_item(self, expr)
         index = self.expr(expr.index)
         sliceable = types.base(container.type) in ("list", "tuple", "str", "any")
         if index.type == "slice" and sliceable:  # `widths[1:]`: a list, as in Python

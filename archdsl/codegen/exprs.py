@@ -133,7 +133,7 @@ class ExprWriter:
     def _dict(self, expr: ir.DictExpr) -> Doc:
         items = zip(expr.keys, expr.values, strict=True)
         pairs = tuple((self.doc(k), ": ", self.doc(v)) for k, v in items)
-        return Group("{", pairs, "}")
+        return Group("{", pairs, "}", explode=True)  # a display: one pair a line
 
     def _dictcomp(self, expr: ir.DictComp) -> Doc:
         outer = self.bound

@@ -12,6 +12,7 @@ from ..check.consts import fstring_value
 from ..check.dicts import key_problem
 from ..check.forward_dicts import view_of
 from ..ops.shapes import UNKNOWN
+from . import values
 from .built import MODULE_TYPES, SeqModule
 
 
@@ -28,8 +29,8 @@ class DictEvaluation:
 
     def _dict(self, node: ir.DictExpr, env) -> Any:
         keys = [self.expr(key, env) for key in node.keys]
-        values = [self.expr(value, env) for value in node.values]
-        return self._keyed(list(zip(keys, values, strict=True)), node.keys)
+        items = [self.expr(value, env) for value in node.values]
+        return self._keyed(list(zip(keys, items, strict=True)), node.keys)
 
     def _dictcomp(self, node: ir.DictComp, env) -> Any:
         """The comprehension's pairs, as a list comprehension of (key, value)
@@ -42,21 +43,35 @@ class DictEvaluation:
         return self._keyed(pairs, [node.key] * len(pairs))
 
     def _keyed(self, pairs: list[tuple[Any, Any]], key_nodes) -> Any:
-        """A dict from (key, value) pairs, in order; a key torch would refuse is
-        refused at the key that made it, and one not known makes the dict unknown."""
-        out: dict[str, Any] = {}
+        """A dict from (key, value) pairs, in order; a module's key that torch
+        would refuse is refused at the key that made it, a key given twice too,
+        and one not known makes the dict unknown."""
+        out: dict[Any, Any] = {}
         for (key, value), node in zip(pairs, key_nodes, strict=True):
-            if key is UNKNOWN or not isinstance(key, str):
-                if isinstance(key, (int, float, bool)) or key is None:
+            if not isinstance(value, MODULE_TYPES):  # a table of values
+                if not (values.plain(key) or isinstance(key, tuple)):
+                    return UNKNOWN
+                problem = None
+            elif key is UNKNOWN or not isinstance(key, str):
+                if values.plain(key):
                     raise self._refuse(key_problem(key), node.span)
                 return UNKNOWN
-            problem = key_problem(key)
+            else:
+                problem = key_problem(key)
             if problem is None and key in out:
                 problem = f'the key "{key}" is given twice: a container holds one child per name'
             if problem:
                 raise self._refuse(problem, node.span)
             out[key] = value
         return out
+
+    def dict_item(self, table: dict, index: Any, node: ir.Subscript) -> Any:
+        """`cfgs[cfg]`: Python's KeyError for a key the table does not hold."""
+        if index is UNKNOWN or isinstance(index, (list, dict)):
+            return UNKNOWN
+        if index not in table:
+            raise self._refuse(f"the dict has no key {index!r}", node.index.span)
+        return table[index]
 
     def ordered_dict(self, node: ir.Call, env) -> Any:
         """`OrderedDict({...})`: the dict itself (Python's dicts keep order)."""

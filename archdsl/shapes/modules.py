@@ -358,6 +358,8 @@ class Evaluator(DictEvaluation):
         if isinstance(node.index, ir.Slice):  # `widths[1:]`
             return values.sliced(self.expr(node.value, env), node.index, env, self.expr)
         value, index = self.expr(node.value, env), self.expr(node.index, env)
+        if isinstance(value, dict):  # `cfgs[cfg]`: shapes/dicts.py
+            return self.dict_item(value, index, node)
         if isinstance(value, SeqModule):
             value = [child for _, child in value.children]
         if not isinstance(value, (list, tuple)) or not isinstance(index, int):
