@@ -45,6 +45,7 @@ from .check.memo import CheckMemo
 from .errors import ArchError, Diagnostic
 from .gc_pause import no_gc_pauses
 from .imports import resolve_imports
+from .shift import Move, Unmovable
 from .source import Source
 from .syntax import parse_source
 from .syntax.parser import parser
@@ -68,24 +69,48 @@ class Update:
 
 @dataclass
 class _Piece:
-    """A top-level definition's text, parsed: the key is its text and first line."""
+    """A top-level definition's text, parsed where it stands."""
 
-    key: tuple[str, int]
+    text: str
+    line: int  # the line it starts on
     nodes: tuple[ir.Node, ...]  # the definitions (or imports) it holds
     names: frozenset[str]  # every string in its IR: what it may refer to
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.text, self.line)
+
+    def moved(self, line: int, source: Source) -> _Piece:
+        """This piece starting on `line` of `source`: its spans moved there
+        (cheaper than parsing it again)."""
+        nodes = Move(line - self.line, source).nodes(self.nodes)
+        return _Piece(self.text, line, nodes, self.names)
 
 
 @dataclass
 class _Checked:
-    """A component's warnings (it has no errors) and the evaluation steps they took."""
+    """A component's warnings (it has no errors), the evaluation steps they
+    took, and the line its first definition started on then."""
 
     diagnostics: list[Diagnostic]
     steps: int
+    line: int
+
+    def moved(self, line: int, source: Source) -> _Checked | None:
+        """These warnings for the component now starting on `line`, or None when
+        they name lines in their text (the component is checked again)."""
+        if line == self.line:
+            return self
+        try:
+            found = Move(line - self.line, source)(self.diagnostics)
+        except Unmovable:
+            return None
+        return _Checked(found, self.steps, line)
 
 
 @dataclass
 class _File:
-    pieces: dict[tuple[str, int], _Piece] = field(default_factory=dict)
+    pieces: dict[str, _Piece] = field(default_factory=dict)  # by text
     checked: dict[frozenset, _Checked] = field(default_factory=dict)
     memo: CheckMemo = field(default_factory=CheckMemo)
 
@@ -116,18 +141,23 @@ class Workspace:
         if any(isinstance(node, ir.Import) for node in nodes):
             raise _Full  # imported definitions are not kept yet
         found: list[Diagnostic] = []
-        kept, checked, steps = state.checked, {}, 0
+        checked: dict[frozenset, _Checked] = {}
+        steps = rechecked = 0
         links = _links(pieces)
-        groups = [
-            (frozenset(piece.key for piece in group), group)
-            for group in _components(pieces, links)
-        ]
-        memo = state.memo
-        again = any(key not in kept for key, _ in groups)
-        if again:  # (text seen before needs no content keys)
-            memo.start(_content_keys(pieces, links))
+        groups = [(_group_key(group), group) for group in _components(pieces, links)]
+        reused = {}
         for key, group in groups:
-            result = kept.get(key) or self._check(source.path, group, memo)
+            kept = state.checked.get(key)
+            reused[key] = kept and kept.moved(group[0].line, source)
+        memo = state.memo
+        again = not all(reused.values())
+        if again:  # (text seen before needs no content keys)
+            memo.start(*_content_keys(pieces, links))
+        for key, group in groups:
+            result = reused[key]
+            if result is None:
+                result = self._check(source.path, group, memo)
+                rechecked += 1
             checked[key] = result
             found += result.diagnostics
             steps += result.steps
@@ -135,7 +165,6 @@ class Workspace:
         if steps >= self.limits.max_steps:  # the budget is the whole check's
             raise _Full
         program = ir.Program(path=source.path, definitions=tuple(nodes))
-        rechecked = len(checked.keys() - kept.keys())
         return Update(
             diagnostic_order(found),
             program,
@@ -146,15 +175,18 @@ class Workspace:
         )
 
     def _parse(self, source: Source, state: _File) -> tuple[list[_Piece], int]:
+        """The text's pieces: those whose text was seen before are taken from
+        then, moved to where they are now; the others are parsed."""
         pieces, parsed = [], 0
         kept = {}
         for text, line in _cut(source.text):
-            key = (text, line)
-            piece = state.pieces.get(key)
+            piece = state.pieces.get(text)
             if piece is None:
                 piece = _parse_piece(source, text, line)
                 parsed += 1
-            kept[key] = piece
+            elif piece.line != line:
+                piece = piece.moved(line, source)
+            kept[text] = piece
             pieces.append(piece)
         state.pieces = kept
         return pieces, parsed
@@ -168,7 +200,7 @@ class Workspace:
             raise _Full from None  # an error that stops the checks
         if ctx.has_errors:
             raise _Full
-        return _Checked(ctx.diagnostics, ctx.eval_steps)
+        return _Checked(ctx.diagnostics, ctx.eval_steps, group[0].line)
 
 
 class _Full(Exception):
@@ -242,7 +274,7 @@ def _parse_piece(source: Source, text: str, line: int) -> _Piece:
     except ArchError:
         raise _Full from None  # the first syntax error of the whole text wins
     nodes = program.definitions
-    return _Piece((text, line), nodes, frozenset(_words(nodes)))
+    return _Piece(text, line, nodes, frozenset(_words(nodes)))
 
 
 def _words(value: object):
@@ -276,22 +308,37 @@ def _links(pieces: list[_Piece]) -> list[set[int]]:
     return links
 
 
-def _content_keys(pieces: list[_Piece], links: list[set[int]]) -> dict[str, tuple]:
-    """Each definition's content key for what checks keep (check/memo.py): the
-    keys (text and first line) of its piece and of every piece it reaches by
-    names, in source order, so that the order the checks meet them in is part of
-    it. Its position is part of it because spans and hints name lines."""
-    keys: dict[str, tuple] = {}
+def _group_key(group: list[_Piece]) -> frozenset:
+    """A component's key: its pieces' texts and where each starts from the first
+    (a component moved as a whole keeps its warnings, moved with it)."""
+    first = group[0].line
+    return frozenset((piece.text, piece.line - first) for piece in group)
+
+
+def _content_keys(
+    pieces: list[_Piece], links: list[set[int]]
+) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """Each definition's content keys for what checks keep (check/memo.py): the
+    texts of its piece and of every piece it reaches by names, in source order,
+    so that the order the checks meet them in is part of it, and where each
+    starts: from the definition's own first line (what its checks found is moved
+    with it), and from the top (shape inference's results name lines in their
+    text: shapes/memo.py keeps them where they were found)."""
+    moving: dict[str, tuple] = {}
+    placed: dict[str, tuple] = {}
     for i, piece in enumerate(pieces):
         reached, stack = {i}, [i]
         while stack:
             for j in links[stack.pop()] - reached:
                 reached.add(j)
                 stack.append(j)
-        key = tuple(pieces[j].key for j in sorted(reached))
+        order = sorted(reached)
+        relative = tuple((pieces[j].text, pieces[j].line - piece.line) for j in order)
+        absolute = tuple(pieces[j].key for j in order)
         for node in piece.nodes:
-            keys[getattr(node, "name", "")] = key
-    return keys
+            moving[getattr(node, "name", "")] = relative
+            placed[getattr(node, "name", "")] = absolute
+    return moving, placed
 
 
 def _components(pieces: list[_Piece], links: list[set[int]]) -> list[list[_Piece]]:

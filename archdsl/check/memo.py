@@ -2,10 +2,14 @@
 (archdsl.incremental passes one to `analyze`; a check alone has none).
 
 The caller gives each definition a *content key* before the check: its text and
-position and those of every definition it reaches by name, in source order.
+those of every definition it reaches by name, in source order, with where each
+starts from the definition's first line (and a second key, with where each starts
+in the file, for shape inference: shapes/memo.py).
 A definition's own checks read only those definitions (the one error that reads
 them all, a "did you mean" hint, sends the editor's check down the full path
-anyway), so while its key is the same, what they found is the same:
+anyway), so while its key is the same, what they found is the same, moved by as many lines
+as the definition moved (archdsl/shift.py; what names a line in its text is found
+again instead):
 
 - `check_definitions`: the diagnostics of its parameters, body and forward, and
   the DefInfo they filled in (nothing changes it after that pass);
@@ -19,18 +23,40 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import ir
-from ..errors import Diagnostic
 from ..shapes.memo import ShapeMemo
+from ..shift import Move, Unmovable
 from .context import Context, DefInfo
 
 
 @dataclass
 class _Kept:
     key: Hashable
-    info: DefInfo
-    diagnostics: list[Diagnostic]
+    node: ir.Node  # the definition it was found for
+    found: Any  # the diagnostics (and DefInfo), or check_inplace's walk
+
+    def get(self, info: DefInfo, moves: dict[int, Move]) -> bool:
+        """Whether what was kept holds for `info`'s definition (its content key
+        is the same: its text is), moved to where it is now (not when it names a
+        line in its text). It stays kept as moved. `moves`: this check's, by
+        definition, shared by the passes."""
+        old, new = self.node, info.node
+        if old is new:
+            return True
+        if old.span is None or new.span is None:
+            return False
+        move = moves.get(id(old))
+        if move is None:
+            move = moves[id(old)] = Move(new.span.line - old.span.line, new.span.source)
+            move.same(old, new)
+        try:
+            self.found = move(self.found)
+        except Unmovable:
+            return False
+        self.node = new
+        return True
 
 
 class CheckMemo:
@@ -41,30 +67,30 @@ class CheckMemo:
         self.shapes = ShapeMemo()
         self._definitions: dict[str, _Kept] = {}
         self._unused: dict[str, _Kept] = {}
-        self._flows: dict[str, tuple[Hashable, ir.Node, tuple]] = {}
+        self._flows: dict[str, _Kept] = {}
         self.checked = 0  # definitions checked again (not reused) since `start`
+        self._moves: dict[int, Move] = {}  # this check's, by definition (_Kept.get)
 
-    def start(self, keys: dict[str, Hashable]) -> None:
-        """The content key of each definition about to be checked; what was kept
-        for other content is dropped."""
+    def start(self, keys: dict[str, Hashable], placed: dict[str, Hashable]) -> None:
+        """The content keys of each definition about to be checked (`placed`
+        for shape inference); what was kept for other content is dropped."""
         self.keys = keys
         self.checked = 0
-        for kept in (self._definitions, self._unused):
+        self._moves = {}
+        for kept in (self._definitions, self._unused, self._flows):
             for name in [n for n, k in kept.items() if keys.get(n) != k.key]:
                 del kept[name]
-        for name in [n for n, k in self._flows.items() if keys.get(n) != k[0]]:
-            del self._flows[name]
-        self.shapes.start(keys)
+        self.shapes.start(placed)
 
     # ---- check_definitions ---------------------------------------------------------
 
     def reuse_definition(self, ctx: Context, info: DefInfo) -> bool:
         """Put back what checking `info`'s definition found, if it is kept."""
         kept = self._definitions.get(info.name)
-        if kept is None or kept.info.node is not info.node:
+        if kept is None or not kept.get(info, self._moves):
             return False
-        ctx.defs[info.name] = kept.info
-        ctx.diagnostics.extend(kept.diagnostics)
+        ctx.defs[info.name], diagnostics = kept.found
+        ctx.diagnostics.extend(diagnostics)
         return True
 
     def keep_definition(self, ctx: Context, info: DefInfo, first: int) -> None:
@@ -73,29 +99,30 @@ class CheckMemo:
         key = self.keys.get(info.name)
         if key is not None:
             found = ctx.diagnostics[first:]
-            self._definitions[info.name] = _Kept(key, info, found)
+            self._definitions[info.name] = _Kept(key, info.node, (info, found))
 
     # ---- check_unused --------------------------------------------------------------
 
     def reuse_unused(self, ctx: Context, info: DefInfo) -> bool:
         kept = self._unused.get(info.name)
-        if kept is None or kept.info.node is not info.node:
+        if kept is None or not kept.get(info, self._moves):
             return False
-        ctx.diagnostics.extend(kept.diagnostics)
+        ctx.diagnostics.extend(kept.found)
         return True
 
     def keep_unused(self, ctx: Context, info: DefInfo, first: int) -> None:
         key = self.keys.get(info.name)
         if key is not None:
-            self._unused[info.name] = _Kept(key, info, ctx.diagnostics[first:])
+            found = ctx.diagnostics[first:]
+            self._unused[info.name] = _Kept(key, info.node, found)
 
     # ---- check_inplace -------------------------------------------------------------
 
     def reuse_flow(self, info: DefInfo) -> tuple | None:
         kept = self._flows.get(info.name)
-        return kept[2] if kept is not None and kept[1] is info.node else None
+        return kept.found if kept is not None and kept.get(info, self._moves) else None
 
     def keep_flow(self, info: DefInfo, found: tuple) -> None:
         key = self.keys.get(info.name)
         if key is not None:
-            self._flows[info.name] = (key, info.node, found)
+            self._flows[info.name] = _Kept(key, info.node, found)

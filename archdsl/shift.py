@@ -1,0 +1,132 @@
+"""Moving what was found for a definition to where the definition is now.
+
+An editor's re-check (archdsl.incremental) keeps what it parsed and checked for a
+definition by the definition's text, not by its place: pressing Enter above a
+definition moves it one line down without changing what it means. What is kept
+names places (spans in the IR, in diagnostics and their notes, in what the checks
+learned), so before it is reused it is copied with every span moved by the same
+number of lines, into the new source text.
+
+The copy is structural: spans, IR nodes, dataclasses (diagnostics, notes, DefInfo,
+symbols) and containers are rebuilt, anything else is shared. Text that names a
+line ("`x` (line 12)") cannot be moved this way, so a value holding such text is
+not moved at all (`Unmovable`): the caller parses or checks the definition again,
+as a full check would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from . import ir
+from .source import Source, Span
+
+#: Text that names a line of the spec: it would be wrong once the spec moves.
+_NAMES_A_LINE = re.compile(r"\bline \d")
+
+#: Values shared as they are: they hold no place.
+_PLAIN = frozenset({int, float, complex, bool, type(None), bytes, range})
+
+
+class Unmovable(Exception):
+    """A kept value names a line in its text."""
+
+
+class Move:
+    """Copies values with their spans `lines` lines further down (up when
+    negative), pointing into `source`. Each value is copied once (shared parts
+    stay shared); `same` says which copy an old node already has (the node now in
+    the program), so that what a check kept points at the program's own nodes."""
+
+    def __init__(self, lines: int, source: Source) -> None:
+        self.lines = lines
+        self.source = source
+        self._copies: dict[int, Any] = {}
+        self._keep: list[Any] = []  # the originals, so that their ids stay theirs
+
+    def same(self, old: ir.Node, new: ir.Node) -> None:
+        """`new` is `old` moved (equal text, `lines` further down): walk both
+        trees and take `new`'s nodes as the copies of `old`'s."""
+        stack = [(old, new)]
+        while stack:
+            a, b = stack.pop()
+            if isinstance(a, ir.Node):
+                self._copies[id(a)] = b
+                self._keep.append(a)
+                for key, value in a.__dict__.items():
+                    stack.append((value, b.__dict__[key]))
+            elif isinstance(a, tuple) and len(a) == len(b):
+                stack.extend(zip(a, b, strict=True))
+
+    def __call__(self, value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is str:
+            if "line " in value and _NAMES_A_LINE.search(value):
+                raise Unmovable(value)
+            return value
+        if kind is Span:  # the most common value, and never shared but by nodes
+            return Span(
+                self.source,
+                value.line + self.lines,
+                value.column,
+                value.end_line + self.lines,
+                value.end_column,
+            )
+        copied = self._copies.get(id(value))
+        if copied is not None:
+            return copied
+        copied = self._copy(value)
+        self._copies[id(value)] = copied
+        self._keep.append(value)
+        return copied
+
+    def nodes(self, nodes: tuple[ir.Node, ...]) -> tuple[ir.Node, ...]:
+        """Parsed IR moved: its nodes, tuples, spans and constants only (a faster
+        walk than __call__'s, for what an edit moves most)."""
+        return tuple(map(self._node, nodes))
+
+    def _node(self, node: ir.Node) -> ir.Node:
+        fields = {}
+        for key, value in node.__dict__.items():
+            kind = type(value)
+            if kind is tuple:
+                value = tuple(
+                    self._node(v) if isinstance(v, ir.Node) else self(v) for v in value
+                )
+            elif isinstance(value, ir.Node):
+                value = self._node(value)
+            elif kind is not str:
+                value = self(value)
+            fields[key] = value
+        copied = object.__new__(type(node))
+        object.__setattr__(copied, "__dict__", fields)
+        return copied
+
+    def _copy(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(self(v) for v in value)
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if isinstance(value, dict):
+            return {self(k): self(v) for k, v in value.items()}
+        if isinstance(value, set | frozenset):
+            return type(value)(self(v) for v in value)
+        if isinstance(value, ir.Node) or dataclasses.is_dataclass(value):
+            return self._fields(value)
+        if callable(value):  # a function or class kept in a table: no place
+            return value
+        raise Unmovable(type(value).__name__)  # what this module does not know
+
+    def _fields(self, value: Any) -> Any:
+        fields = getattr(value, "__dict__", None)
+        if fields is None:  # slots: not expected in what is kept
+            raise Unmovable(type(value).__name__)
+        copied = object.__new__(type(value))
+        # registered before the fields are, so that a cycle meets the copy
+        self._copies[id(value)] = copied
+        object.__setattr__(copied, "__dict__", {k: self(v) for k, v in fields.items()})
+        return copied
