@@ -253,15 +253,16 @@ class Heads(nn.Module):
 
 def test_forwards_that_read_training_are_written_for_both_modes(tmp_path):
     """fx traces one mode; each module is traced in both. A flag that is True in
-    training and False in eval is `training`; a forward that differs otherwise
-    gets its training-mode statements under `if training`."""
+    training and False in eval is `training`; a forward whose eval graph is the
+    training graph less some steps gets those steps, and the training result,
+    under `if training`."""
     source = tmp_path / "modes.py"
     source.write_text(MODES, encoding="utf-8")
     case = Case(f"{source}:Heads()", ((4, 8),))
     result = imported(case.target)
     assert result.diagnostics == []
     assert "forward(x) = fc(dropout(x, training=training))" in result.text
-    assert "            return head(x), x\n        }\n" in result.text
+    assert "        if training {\n            return x1, x\n        }\n" in result.text
     test_round_trip_keys_outputs_and_gradients(case)  # both modes, against torch
 
 

@@ -112,7 +112,8 @@ def _statements(statements: list, level: int) -> list[str]:
             returns = ", ".join(render(r) for r in expr.returns)
             lines.append(f"{pad}if {expr.condition} {{")
             lines += _statements(expr.statements, level + 1)
-            lines.append(f"{pad}{INDENT}return {returns}")
+            if expr.returns:
+                lines.append(f"{pad}{INDENT}return {returns}")
             lines.append(f"{pad}}}")
             continue
         if isinstance(expr, Guarded):  # an optional member's call

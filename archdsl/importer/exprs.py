@@ -133,7 +133,8 @@ class Branch:
 
     def text(self) -> str:
         body = [f"{', '.join(t)} = {render(e)}" for t, e in self.statements]
-        body.append("return " + ", ".join(render(r) for r in self.returns))
+        if self.returns:
+            body.append("return " + ", ".join(render(r) for r in self.returns))
         return f"if {self.condition} {{ " + "; ".join(body) + " }"
 
 

@@ -25,6 +25,7 @@ from ..check.names import why_reserved
 from ..ops.tensor_ops import TENSOR_OPS
 from .exprs import (
     BinOp,
+    Branch,
     Call,
     Inexpressible,
     ListE,
@@ -94,6 +95,18 @@ def convert(graph: fx.Graph, members: set[str]) -> tuple[Forward | None, list[st
     return (None, converter.problems) if converter.problems else (forward, [])
 
 
+def convert_modes(
+    train: fx.Graph, evaluated: fx.Graph, members: set[str], training_only: frozenset
+) -> Forward | None:
+    """One forward for a training-mode graph and an eval-mode graph that is the
+    same but for the nodes `training_only` (modes.py): those are assigned under
+    `if training { ... }`, and the training mode's result is returned there."""
+    converter = _Converter(train, members)
+    output = next(n for n in evaluated.nodes if n.op == "output").args[0]
+    forward = converter.run(output, training_only)
+    return None if converter.problems else forward
+
+
 class _Converter:
     def __init__(self, graph: fx.Graph, members: set[str]) -> None:
         self.nodes = list(graph.nodes)
@@ -103,7 +116,9 @@ class _Converter:
         self.absorbed: set[str] = set()  # nodes a pattern wrote as part of another
         self.aliases: dict[str, str] = {}  # nodes that read a member tensor: its name
 
-    def run(self) -> Forward:
+    def run(self, evaluated: object = None, training_only=frozenset()) -> Forward:
+        """`evaluated`: the eval-mode graph's result, when it differs (see
+        convert_modes)."""
         inputs = [n.name for n in self.nodes if n.op == "placeholder"]
         self.tuples = {n.name: c for n in self.nodes if (c := _unpacked(n)) is not None}
         for node in self.nodes:
@@ -115,7 +130,16 @@ class _Converter:
         if self.problems:
             return Forward(inputs)
         output = next(n for n in self.nodes if n.op == "output")
-        result = output.args[0]
+        returns, notes = self._returns(output.args[0])
+        others = None
+        if evaluated is not None:
+            others, more = self._returns(evaluated)
+            notes = tuple(dict.fromkeys((*notes, *more)))
+        forward = _Layout(self, inputs).run(returns, training_only, others)
+        forward.notes = notes
+        return forward
+
+    def _returns(self, result: object) -> tuple[tuple, tuple[str, ...]]:
         notes = ()
         if isinstance(result, fx.Node) and _record(result):  # GoogLeNetOutputs(...)
             fields = result.target._fields
@@ -127,10 +151,7 @@ class _Converter:
                 *(result.kwargs[f] for f in fields[len(result.args) :]),
             )
         returns = result if isinstance(result, (tuple, list)) else (result,)
-        returns = tuple(self._arg(r) for r in returns)
-        forward = _Layout(self, inputs).run(returns)
-        forward.notes = notes
-        return forward
+        return tuple(self._arg(r) for r in returns), notes
 
     # ---- one node ---------------------------------------------------------------
 
@@ -328,15 +349,20 @@ class _Layout:
         self.uses: dict[str, int] = {}
         self.last_use: dict[str, int] = {}
 
-    def run(self, returns: tuple) -> Forward:
-        live = self._live(returns)
+    def run(
+        self, returns: tuple, guarded=frozenset(), others: tuple | None = None
+    ) -> Forward:
+        """`guarded` nodes run in training mode only and `others` is the eval
+        mode's result (convert_modes); without them, one mode."""
+        results = (*returns, *(others or ()))
+        live = self._live(results)
         self.order = [n for n in self.order if n in live]
         self.index = {name: i for i, name in enumerate(self.order)}
         for position, name in enumerate(self.order):
             for ref in _refs(self.exprs[name]):
                 self.uses[ref] = self.uses.get(ref, 0) + 1
                 self.last_use[ref] = position
-        for ref in (r for e in returns for r in _refs(e)):
+        for ref in (r for e in results for r in _refs(e)):
             self.uses[ref] = self.uses.get(ref, 0) + 1
             self.last_use[ref] = len(self.order)
         stack: list[tuple[str, object]] = []
@@ -348,14 +374,34 @@ class _Layout:
                 self._flush(stack)
                 self._unpack(name, built)
                 continue
-            if self.uses.get(name, 0) == 1:
+            if self.uses.get(name, 0) == 1 and name not in guarded:
                 stack.append((name, built))
             else:
                 self._flush(stack)
-                self._assign(name, built, position)
+                if name in guarded:
+                    self._guard(name, built)
+                else:
+                    self._assign(name, built, position)
+        if others is not None:  # `if training { return ... }`, then eval's
+            train = tuple(self._build(r, stack) for r in returns)
+            self._flush(stack)
+            self.forward.statements.append(((), Branch((), train)))
+            returns = others
         self.forward.returns = tuple(self._build(r, stack) for r in returns)
         self._flush(stack)
         return self.forward
+
+    def _guard(self, name: str, built: object) -> None:
+        """`if training { x1 = aux1(x) }`, one block for a run of them."""
+        var = self._fresh(name)
+        self.names[name] = var
+        self.holder[var] = name
+        last = self.forward.statements[-1][1] if self.forward.statements else None
+        if isinstance(last, Branch) and not last.returns:
+            statements = (*last.statements, ((var,), built))
+            self.forward.statements[-1] = ((), Branch(statements, ()))
+        else:
+            self.forward.statements.append(((), Branch((((var,), built),), ())))
 
     def _live(self, returns: tuple) -> set[str]:
         """Nodes the result depends on: what a pattern absorbed drops out here."""

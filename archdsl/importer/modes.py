@@ -38,11 +38,16 @@ def traced_modes(module: nn.Module):
     return train, evaluated
 
 
-def merged(train: Forward, evaluated: Forward) -> Forward:
-    """One forward for both modes (see the module's docstring)."""
+def merged(train: Forward, evaluated: Forward, together=None) -> Forward:
+    """One forward for both modes (see the module's docstring). `together()` is
+    the forward written from both graphs at once, where the eval graph is the
+    training graph less some nodes (see training_only), or None."""
     flagged = _flags(train, evaluated)
     if flagged is not None:
         return flagged
+    found = together() if together is not None else None
+    if found is not None:
+        return found
     shared = 0  # the statements both modes begin with are written once, first
     while (
         shared < min(len(train.statements), len(evaluated.statements))
@@ -85,3 +90,32 @@ def _flags(train: Forward, evaluated: Forward) -> Forward | None:
 
 def _parts(forward: Forward) -> list[tuple[tuple[str, ...], object]]:
     return [*forward.statements, *((("<return>",), r) for r in forward.returns)]
+
+
+def training_only(train, evaluated) -> frozenset | None:
+    """The training graph's nodes the eval graph lacks (GoogLeNet's auxiliary
+    heads), when every other node is the same in both (by fx's names, which come
+    from the code); None otherwise."""
+    ours = {node.name: node for node in train.nodes}
+    seen = set()
+    for node in evaluated.nodes:
+        twin = ours.get(node.name)
+        if twin is None or twin.op != node.op:
+            return None
+        if node.op != "output" and (
+            twin.target != node.target
+            or _named(twin.args) != _named(node.args)
+            or _named(twin.kwargs) != _named(node.kwargs)
+        ):
+            return None
+        seen.add(node.name)
+    return frozenset(n for n in ours if n not in seen)
+
+
+def _named(value: object) -> object:
+    """`value` with each node by its name (the graphs' nodes are not shared)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_named(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _named(v) for k, v in value.items()}
+    return ("node", value.name) if hasattr(value, "op") else value

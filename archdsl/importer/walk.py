@@ -26,10 +26,10 @@ from .exprs import (
     replace_literals,
     shape_key,
 )
-from .forward import Forward, convert
+from .forward import Forward, convert, convert_modes
 from .layers import layer_call, registry_class
 from .lists import ChildLoop, Joins, joined_dim, member_loop, take_joined
-from .modes import merged, traced_modes
+from .modes import merged, traced_modes, training_only
 from .optional import merge
 from .params import Param, infer
 from .residual import merge_forwards
@@ -278,7 +278,14 @@ class Walk:
         forward, problems = self._convert(graph, module, members)
         if evaluated is not None and forward is not None:  # modes.py
             other, problems = self._convert(evaluated, module, members)
-            forward = merged(forward, other) if other is not None else None
+            extra = training_only(graph, evaluated)
+
+            def together():
+                if extra is None:
+                    return None
+                return convert_modes(graph, evaluated, members, extra)
+
+            forward = merged(forward, other, together) if other is not None else None
         return forward, problems, graph
 
     def _convert(self, graph, module: nn.Module, members: set[str]):
