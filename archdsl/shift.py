@@ -11,13 +11,16 @@ The copy is structural: spans, IR nodes, dataclasses (diagnostics, notes, DefInf
 symbols) and containers are rebuilt, anything else is shared. Text that names a
 line ("`x` (line 12)") cannot be moved this way, so a value holding such text is
 not moved at all (`Unmovable`): the caller parses or checks the definition again,
-as a full check would.
+as a full check would. One such text is moved: shape inference's "(line 12)"
+(`LINE_NOTE`), which names where every tensor was made, when the caller asks
+(`notes=True`: it knows every line named there moved by as many lines).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import ir
@@ -25,6 +28,10 @@ from .source import Source, Span
 
 #: Text that names a line of the spec: it would be wrong once the spec moves.
 _NAMES_A_LINE = re.compile(r"\bline \d")
+
+#: How shape inference names where a tensor was made: "`conv(x)` (line 12)"
+#: (shapes/tensors.py's `origin`, and the calls that led somewhere).
+LINE_NOTE = re.compile(r"\(line (\d+)\)")
 
 #: Values shared as they are: they hold no place.
 _PLAIN = frozenset({int, float, complex, bool, type(None), bytes, range})
@@ -38,11 +45,22 @@ class Move:
     """Copies values with their spans `lines` lines further down (up when
     negative), pointing into `source`. Each value is copied once (shared parts
     stay shared); `same` says which copy an old node already has (the node now in
-    the program), so that what a check kept points at the program's own nodes."""
+    the program), so that what a check kept points at the program's own nodes;
+    `swap` gives, by type, the value now in place of an old one (what the checks
+    learned about a definition: the DefInfo they made this time)."""
 
-    def __init__(self, lines: int, source: Source) -> None:
+    def __init__(
+        self,
+        lines: int,
+        source: Source,
+        swap: dict[type, Callable[[Any], Any]] | None = None,
+        *,
+        notes: bool = False,
+    ) -> None:
         self.lines = lines
         self.source = source
+        self.swap = swap or {}
+        self.notes = notes
         self._copies: dict[int, Any] = {}
         self._keep: list[Any] = []  # the originals, so that their ids stay theirs
 
@@ -65,9 +83,7 @@ class Move:
         if kind in _PLAIN:
             return value
         if kind is str:
-            if "line " in value and _NAMES_A_LINE.search(value):
-                raise Unmovable(value)
-            return value
+            return self._text(value) if "line " in value else value
         if kind is Span:  # the most common value, and never shared but by nodes
             return Span(
                 self.source,
@@ -79,10 +95,21 @@ class Move:
         copied = self._copies.get(id(value))
         if copied is not None:
             return copied
-        copied = self._copy(value)
+        swap = self.swap.get(kind)
+        copied = self._copy(value) if swap is None else swap(value)
         self._copies[id(value)] = copied
         self._keep.append(value)
         return copied
+
+    def _text(self, text: str) -> str:
+        if self.notes:
+            rest = LINE_NOTE.sub("", text)
+            text = LINE_NOTE.sub(lambda m: f"(line {int(m[1]) + self.lines})", text)
+        else:
+            rest = text
+        if _NAMES_A_LINE.search(rest):
+            raise Unmovable(text)
+        return text
 
     def nodes(self, nodes: tuple[ir.Node, ...]) -> tuple[ir.Node, ...]:
         """Parsed IR moved: its nodes, tuples, spans and constants only (a faster
@@ -128,5 +155,10 @@ class Move:
         copied = object.__new__(type(value))
         # registered before the fields are, so that a cycle meets the copy
         self._copies[id(value)] = copied
-        object.__setattr__(copied, "__dict__", {k: self(v) for k, v in fields.items()})
+        try:
+            moved = {k: self(v) for k, v in fields.items()}
+        except Unmovable:
+            del self._copies[id(value)]  # not half a copy for the next value
+            raise
+        object.__setattr__(copied, "__dict__", moved)
         return copied

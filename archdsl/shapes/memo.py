@@ -6,13 +6,21 @@ and forwards are taken from the check before.
 An entry is keyed by everything that decides it:
 
 - the definition's *content key*, given by the caller for each definition name:
-  its text and position and those of every definition it refers to, so an edit
-  anywhere in what a block builds misses its entries;
+  its text and those of every definition it refers to, with where each starts
+  from its own first line, so an edit anywhere in what a block builds misses its
+  entries, and lines added or removed above them all do not;
 - its arguments, by value (a block given a module is not kept);
 - for a build: counting or building, inside a branch evaluated only to count it
   or not, and how deeply the calls nest here (the nesting limit);
 - for a forward: the input tensors (shapes, and where they were made, which hints
   name), the input sizes given, and training or eval mode.
+
+An entry found for a definition that has moved since (lines added or removed above
+it and what it reaches) holds spans that name the old lines: a build is moved to
+the new ones (archdsl/shift.py), with the DefInfos of this check in place of
+those it was built with; a forward is run again, since its result's tensors name
+where they were made in their text (`x` (line 12)), in the caller's lines and
+the block's.
 
 Reusing an entry must give what evaluating again would, limits included: an entry
 records the steps, modules and parameters it counted, and is taken only when adding
@@ -32,9 +40,11 @@ from typing import Any
 
 from ..check.context import Context, DefInfo
 from ..gc_pause import no_gc_pauses
-from ..source import Span
+from ..shift import LINE_NOTE, Move, Unmovable
+from ..source import Source, Span
 from . import values
 from .built import BlockModule
+from .dims import Poly
 from .infer import Inference
 from .modules import Evaluator
 from .tensors import Tensor
@@ -53,6 +63,29 @@ class _Built:
     #: already (built before it, counted no steps): see MemoEvaluator._fits
     inner: dict[tuple, tuple]
     found: frozenset[tuple]
+    line: int  # where the block's definition started when it was built
+
+    def moved(
+        self, memo: ShapeMemo, ctx: Context, info: DefInfo, counting: bool
+    ) -> _Built | None:
+        """This build for `info`'s definition where it is now (None: it cannot
+        be moved, and is built again). Every line it names is in what its
+        content key covers, so moved as far as the definition."""
+        line = _line(info)
+        if line == self.line:
+            return self
+        if line is None or self.line is None:
+            return None
+        if counting:  # what is kept is counted only: names no place anyone sees
+            # (the counting pass reports limits alone, errors, which send the
+            # editor's check down the full path)
+            return replace(self, line=line)
+        move = memo.mover(ctx, line - self.line, info.node.span.source)
+        try:
+            block, inner = move(self.block), move(self.inner)
+        except Unmovable:
+            return None
+        return replace(self, block=block, inner=inner, line=line)
 
 
 @dataclass
@@ -63,6 +96,36 @@ class _Forward:
     result: Any
     reports: list[tuple[str, Span | None, str | None, str, tuple]]
     steps: int
+    line: int | None  # where the block's definition started when it ran
+
+    def moved(self, memo: ShapeMemo, ctx: Context, info: DefInfo) -> _Forward | None:
+        """This forward for `info`'s block where it is now: its inputs were made
+        as many lines further down as the block moved (the key says so), and so
+        was everything its result and reports name."""
+        line = _line(info)
+        if line == self.line:
+            return self
+        if line is None or self.line is None:
+            return None
+        move = memo.mover(ctx, line - self.line, info.node.span.source)
+        try:
+            result, reports = move(self.result), move(self.reports)
+        except Unmovable:
+            return None
+        return replace(self, result=result, reports=reports, line=line)
+
+
+def _line(info: DefInfo) -> int | None:
+    span = info.node.span
+    return span.line if span is not None else None
+
+
+def _from(origin: str, line: int | None) -> str:
+    """A tensor's origin for a forward's key: the line it names counted from
+    the block's first line, so that moving both keeps the key."""
+    if line is None:
+        return origin
+    return LINE_NOTE.sub(lambda m: f"(line {int(m[1]) - line:+})", origin)
 
 
 #: Entries kept per definition before those the last check did not use are dropped.
@@ -78,6 +141,7 @@ class ShapeMemo:
         self.forwards: dict[tuple, _Forward] = {}
         self.ran = 0  # forwards run again (not reused) since `start`: the work done
         self.used: set[tuple] = set()  # entries taken or made since `start`
+        self._moves: dict[tuple, Move] = {}  # by check and distance: `mover`
 
     def start(self, keys: dict[str, Hashable]) -> None:
         """The content key of each definition of the program about to be checked;
@@ -94,6 +158,22 @@ class ShapeMemo:
             for key in stale:
                 del kept[key]
         self.used = set()
+        self._moves: dict[tuple, Move] = {}
+
+    def mover(self, ctx: Context, lines: int, source: Source) -> Move:
+        """What moves entries `lines` lines in this check (one per distance, so
+        that what entries share is moved once), with the check's DefInfos in
+        place of those an entry was made with."""
+        move = self._moves.get((id(ctx), lines))
+        if move is None:
+            defs = ctx.defs
+            swap = {
+                Poly: lambda value: value,  # a symbolic size: names no place
+                DefInfo: lambda old: defs.get(old.name, old),
+            }
+            move = Move(lines, source, swap, notes=True)
+            self._moves[(id(ctx), lines)] = move
+        return move
 
     def inference(self, ctx: Context, concrete: bool, sizes: dict[str, int]):
         """An Inference that uses this memo: `infer_model`'s `engine`."""
@@ -153,6 +233,10 @@ class MemoEvaluator(Evaluator):
         key = (*args, self.counting, self.speculative > 0, len(self.calls))
         kept = self.shape_memo.builds.get(key)
         self.shape_memo.used.add(key)
+        if kept is not None and key not in self._lent:
+            kept = kept.moved(self.shape_memo, self.ctx, info, self.counting)
+            if kept is not None:
+                self.shape_memo.builds[key] = kept
         if kept is not None and key not in self._lent and self._fits(kept):
             block = self._take(kept, info, args[1], span)
         else:
@@ -210,6 +294,7 @@ class MemoEvaluator(Evaluator):
             self.steps - before[2],
             inner,
             frozenset(found - inner.keys()),
+            _line(info),
         )
         return block
 
@@ -239,6 +324,10 @@ class MemoInference(Inference):
         kept = self.shape_memo.forwards.get(key)
         self.shape_memo.used.add(key)
         limit = self.ctx.limits.max_steps
+        if kept is not None:
+            kept = kept.moved(self.shape_memo, self.ctx, block.info)
+            if kept is not None:
+                self.shape_memo.forwards[key] = kept
         if kept is not None and self.ctx.eval_steps + kept.steps <= limit:
             return self._replay(kept)
         log: list = []
@@ -250,7 +339,7 @@ class MemoInference(Inference):
         finally:
             self._logs.pop()
         self.shape_memo.forwards[key] = _Forward(
-            result, log, self.ctx.eval_steps - before
+            result, log, self.ctx.eval_steps - before, _line(block.info)
         )
         return result
 
@@ -270,7 +359,8 @@ class MemoInference(Inference):
         made = self.evaluator.made.get(id(block))
         if made is None or made[0] is not block or self._report_at is not None:
             return None
-        tensors = tuple((t.dims, t.origin, t.cause) for t in inputs)
+        line = _line(block.info)
+        tensors = tuple((t.dims, _from(t.origin, line), t.cause) for t in inputs)
         sizes = tuple(sorted(self.sizes.items()))
         key = (*made[1], tensors, self.concrete, sizes, self.training_mode)
         try:
