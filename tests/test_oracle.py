@@ -245,6 +245,18 @@ def test_families_spec_agrees_with_the_interpreter(name, shape):
     assert disagreements(spec, name, {}, [shape]) == []
 
 
+def test_the_interpreter_knows_every_tensor_op_and_builtin():
+    """A name the language learns is one the interpreter must run (by torch's and
+    Python's own functions, never archdsl's): a spec using an op it lacks would
+    otherwise go unchecked."""
+    from oracle import torch_ops
+
+    from archdsl.ops import BUILTINS, TENSOR_OPS
+
+    assert set(TENSOR_OPS) <= set(torch_ops.TENSOR_OPS)
+    assert set(BUILTINS) <= set(torch_ops.BUILTINS)
+
+
 def agree_or_refused(text: str, shapes: list[tuple[int, ...]], kwargs=None) -> None:
     """A spec that check accepts must compute what the interpreter computes; one it
     refuses is refused with a diagnostic (ArchError), never a traceback."""

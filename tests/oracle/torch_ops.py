@@ -75,6 +75,8 @@ TENSOR_OPS = {
     "contiguous": lambda input: input.contiguous(),
     "dropout": F.dropout,
     "layer_norm": F.layer_norm,
+    "avg_pool2d": F.avg_pool2d,
+    "max_pool2d": F.max_pool2d,
 }
 
 BINOPS = {
