@@ -11,6 +11,8 @@ import pytest
 import archdsl
 from archdsl.ir.targets import UnpackProblem, unpack
 
+torch = pytest.importorskip("torch")
+
 SPELLINGS = [
     "c",
     "(c)",
@@ -72,3 +74,36 @@ def test_an_item_binds_what_python_binds(text, item):
     except UnpackProblem:
         ours = "refused"
     assert ours == python_binds(text, item)
+
+
+TYPES = """
+block Wide(c: int) {
+    fc = Linear(c, 2 * c)
+    forward(x) = fc(x)
+}
+
+model M {
+    stack = Sequential()
+    for i, (kind, c) in enumerate([(Wide, 4), (Linear, 8), (Wide, 8)]) {
+        stack.append(kind(c) if i != 1 else kind(c, c))
+    }
+    forward(x: [N, 4]) = stack(x)
+}
+"""
+
+
+def test_layer_and_block_types_unpacked_from_a_table_build_as_python_s():
+    """Types reached through nested targets are called with their values: the
+    model's children equal those the same loop makes when Python runs it."""
+    generated = archdsl.load(text=TYPES)
+    scope = {"Wide": generated.Wide, "Linear": torch.nn.Linear, "stack": []}
+    loop = (
+        "for i, (kind, c) in enumerate([(Wide, 4), (Linear, 8), (Wide, 8)]):\n"
+        "    stack.append(kind(c) if i != 1 else kind(c, c))\n"
+    )
+    exec(loop, scope)  # noqa: S102
+    ours = [(type(m), k, v.shape) for m in generated.M().stack for k, v in
+            m.state_dict().items()]  # fmt: skip
+    theirs = [(type(m), k, v.shape) for m in scope["stack"] for k, v in
+              m.state_dict().items()]  # fmt: skip
+    assert ours == theirs

@@ -402,6 +402,8 @@ class BuildChecker(ExprChecker):
         symbol = self.scope.lookup(name)
         if symbol is not None and symbol.value.type == families.CLASS:
             return families.class_call(symbol.value)  # `block(inplanes, planes)`
+        if symbol is not None and symbol.kind == "loop" and symbol.value.type == "any":
+            return ANY  # `for kind, c in ...`: built, and checked, with its value
         if is_partial_call(self.ctx, expr, shadowed=symbol is not None):
             return check_partial(self.ctx, expr, values, def_signature)
         if name in self.ctx.defs:

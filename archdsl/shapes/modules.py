@@ -385,6 +385,9 @@ class Evaluator(DictEvaluation):
         held = env.get(name)
         if isinstance(held, ClassRef):  # `block(...)`: the type it holds
             name = held.name
+        elif name in env and values.plain(held):  # a loop's `c(4)` with c = 4
+            message = f"`{name}` holds {held!r:.40}, not a layer or block type"
+            raise self._refuse(message, func.span, "only a type is called")
         if name == "OrderedDict":  # `Sequential(OrderedDict({...}))`
             return self.ordered_dict(node, env)
         found = layer(name)
