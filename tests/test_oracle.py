@@ -233,6 +233,16 @@ def test_every_zoo_variant_agrees_with_the_interpreter(variant):
     assert found == []
 
 
+def test_every_spec_file_is_run_through_the_interpreter():
+    """specs/*.arch are EXAMPLES rows, specs/zoo/*.arch have tests/test_zoo.py rows:
+    a spec added without one would go unchecked here."""
+    from test_zoo import VARIANTS
+
+    assert {p.stem for p in (ROOT / "specs").glob("*.arch")} <= set(EXAMPLES)
+    zoo = {p.stem for p in (ROOT / "specs" / "zoo").glob("*.arch")}
+    assert zoo <= {v.spec for v in VARIANTS}
+
+
 FAMILIES = [("Net", (2, 3, 16, 16)), ("narrow", (2, 3, 16, 16)),
             ("narrow_deep", (2, 3, 16, 16)), ("Table", (2, 8))]  # fmt: skip
 
