@@ -297,3 +297,80 @@ def test_step_limits_count_as_in_a_full_check(share):
         assert [d.render() for d in update.diagnostics] == [
             d.render() for d in full.diagnostics
         ], (share, old)
+
+
+def line_edit(text: str, rng: random.Random) -> str:
+    """A line added or removed above a definition, inside one or at the end: a
+    blank line, a comment, a new statement, two lines joined, a line deleted."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if re.match(r"(block|model)\b", line)]
+    where = rng.choice(["above", "inside", "below"])
+    if where == "above" and starts:
+        n = rng.choice(starts)
+    elif where == "inside" and starts:
+        n = rng.choice(starts) + 1
+        n = rng.randrange(n, min(n + 8, len(lines)) + 1)
+    else:
+        n = len(lines)
+    indent = "    " if where == "inside" else ""
+    kind = rng.choice(["blank", "comment", "statement", "join", "delete"])
+    if kind == "blank":
+        lines.insert(n, "\n")
+    elif kind == "comment":
+        lines.insert(n, f"{indent}# a note\n")
+    elif kind == "statement":  # at the top of a body: a build-time constant
+        body = next((i for i in starts if i >= n - 1), None)
+        at = body + 1 if body is not None and where != "below" else n
+        lines.insert(at, f"    spare{rng.randrange(9)} = 2\n" if at != n else "\n")
+    elif kind == "join" and 0 < n < len(lines):
+        lines[n - 1] = lines[n - 1].rstrip("\n") + " " + lines[n].lstrip()
+        del lines[n]
+    elif kind == "delete" and n < len(lines):
+        del lines[n]
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("name", ["chain", "unet_x3", "resnet18"])
+def test_lines_added_and_removed_report_what_a_full_check_reports(name):
+    """Pressing Enter (or deleting a line) moves every definition below: what was
+    kept for them is moved, never found again, and reports as a full check does,
+    every span on the line of the document it names."""
+    rng = random.Random(f"lines-{name}")
+    original = SPECS[name]
+    workspace = Workspace()
+    workspace.update(f"{name}.arch", original)
+    text, incremental = original, 0
+    for step in range(48):
+        text = original if step % 6 == 5 else line_edit(text, rng)
+        update = workspace.update(f"{name}.arch", text)
+        got = [d.render() for d in update.diagnostics]
+        assert got == reference(f"{name}.arch", text), (step, text)
+        lines = text.splitlines()
+        for d in update.diagnostics:
+            for span in [d.span, *(note.span for note in d.notes)]:
+                if span is not None:  # the text it shows is the document's
+                    assert span.source.line(span.line) == lines[span.line - 1]
+        incremental += not update.full
+    assert incremental >= 12  # the kept results were moved, not the fallback
+
+
+def test_enter_in_the_first_block_moves_the_rest():
+    """An Enter in the first block parses that block alone; only it and the model
+    (which reaches it) are checked again; of the forwards on shapes, only the
+    edited block's (two calls) and the model's run again: the others, a line
+    further down with their callers, are moved, with Down's warning and the call
+    leading there."""
+    down = CHAIN[: CHAIN.index("block Widen")]
+    text = CHAIN[len(down) :].replace("block Res(", down + "block Res(")  # Widen 1st
+    workspace = Workspace()
+    workspace.update("chain.arch", text)
+    edited = text.replace("bias=False)\n", "bias=False)\n\n", 1)
+    assert edited.index("\n\n") < edited.index("block Down")
+    update = workspace.update("chain.arch", edited)
+    got = [d.render() for d in update.diagnostics]
+    assert got == reference("chain.arch", edited) and "warning" in got[0]
+    assert (update.parsed, update.definitions, update.forwards) == (1, 2, 3)
+    # and back: the line deleted again (only the last text of a piece is kept)
+    update = workspace.update("chain.arch", text)
+    assert [d.render() for d in update.diagnostics] == reference("chain.arch", text)
+    assert (update.parsed, update.definitions, update.forwards) == (1, 2, 3)
