@@ -12,8 +12,11 @@ Specs (both about 500 lines):
   declared input, so its shape inference enters every block (the spec
   benchmarks/lsp_latency.py edits too).
 
-Each edit types a comment at the end of a random line that builds something,
-so that line's definition is parsed and checked again.
+Edits (`--edit`):
+- `comment`: each edit types a comment at the end of a random line that builds
+  something, so that line's definition is parsed and checked again;
+- `enter`: each edit adds an empty line inside the first definition (pressing
+  Enter there), so every definition below it moves one line down.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def spec(name: str, root: Path) -> str:
     return every_block() if name == "every-block" else spec_copies(root, "unet", 8)
 
 
-def measure(text: str, edits: int, seed: int) -> dict:
+def measure(text: str, edits: int, seed: int, kind: str = "comment") -> dict:
     """Per edit, interleaved: Workspace.update, and a full check (compile_spec's
     work: parse, imports, every check) of the same text."""
     from archdsl.incremental import Workspace, full_update
@@ -87,9 +90,12 @@ def measure(text: str, edits: int, seed: int) -> dict:
     rng = random.Random(seed)
     out: dict[str, list] = {"incremental": [], "full check": [], "work": []}
     for step in range(edits):
-        n = rng.choice(editable)
-        kept = lines[n].split("  # edit ")[0].rstrip("\n")
-        lines[n] = f"{kept}  # edit {seed}.{step}\n"  # the piece changes every time
+        if kind == "enter":  # inside the first definition (11 lines and growing)
+            lines.insert(rng.randrange(1, 10), "\n")
+        else:
+            n = rng.choice(editable)
+            kept = lines[n].split("  # edit ")[0].rstrip("\n")
+            lines[n] = f"{kept}  # edit {seed}.{step}\n"  # the piece changes
         new = "".join(lines)
         order = ("incremental", "full check")[:: 1 if step % 2 else -1]
         for side in order:
@@ -112,10 +118,11 @@ def main() -> None:
     parser.add_argument("--spec", choices=("unet-x8", "every-block"), required=True)
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--edit", choices=("comment", "enter"), default="comment")
     args = parser.parse_args()
     sys.path[:0] = [str(args.tree.resolve())]  # that tree's archdsl
     text = spec(args.spec, Path(__file__).parents[1])
-    result = measure(text, args.edits, args.seed)
+    result = measure(text, args.edits, args.seed, args.edit)
     result["spec lines"] = text.count("\n")
     print(json.dumps(result))
 

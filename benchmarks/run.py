@@ -427,20 +427,23 @@ def _baseline_compile(tree: Path, size: int, reps: int) -> dict:
 
 def incremental(edits: int, rounds: int, baselines: dict[str, Path]) -> list[dict]:
     """One-line edits of two ~500-line specs (benchmarks/incremental_edits.py:
-    eight independent U-Nets, and 36 blocks all used by one model), each edit
+    eight independent U-Nets, and 36 blocks all used by one model; a comment
+    typed, and on the second an Enter in the first block too), each edit
     re-checked by Workspace.update and by a full check, interleaved; for this
     tree and each baseline tree, in alternating rounds of `edits` edits (a fresh
     process per round and tree), so a load that comes and goes falls on all."""
     trees = {"this tree": ROOT, **baselines}
     rows = []
-    for spec in ("unet-x8", "every-block"):
+    for spec, edit in (
+        ("unet-x8", "comment"), ("every-block", "comment"), ("every-block", "enter")
+    ):
         runs: dict[str, dict[str, list]] = {name: {} for name in trees}
         for round_ in range(rounds):
             for name, tree in trees.items():
                 child = subprocess.run(
                     [sys.executable, str(ROOT / "benchmarks" / "incremental_edits.py"),
                      "--tree", str(tree), "--spec", spec, "--edits", str(edits),
-                     "--seed", str(round_)],
+                     "--seed", str(round_), "--edit", edit],
                     check=True, capture_output=True, text=True, cwd=tree,
                 )  # fmt: skip
                 for key, values in json.loads(child.stdout).items():
@@ -452,7 +455,8 @@ def incremental(edits: int, rounds: int, baselines: dict[str, Path]) -> list[dic
             inc, full = found["incremental"], found["full check"]
             work = found["work"]
             rows.append({
-                "spec": spec, "tree": name, "spec lines": found["spec lines"],
+                "spec": spec, "edit": edit, "tree": name,
+                "spec lines": found["spec lines"],
                 "edits": len(inc),
                 "incremental": statistics.median(w for w, _ in inc),
                 "full check": statistics.median(w for w, _ in full),
