@@ -80,10 +80,16 @@ class _Piece:
     def key(self) -> tuple[str, int]:
         return (self.text, self.line)
 
-    def moved(self, line: int, source: Source) -> _Piece:
+    def moved(self, line: int, source: Source, moves: dict[int, Move]) -> _Piece:
         """This piece starting on `line` of `source`: its spans moved there
-        (cheaper than parsing it again)."""
-        nodes = Move(line - self.line, source).nodes(self.nodes)
+        (cheaper than parsing it again), by this update's `moves` (by distance:
+        what was kept for its definitions is moved by the same, which knows
+        their new nodes)."""
+        lines = line - self.line
+        move = moves.get(lines) or moves.setdefault(
+            lines, Move(lines, source, notes=True)
+        )
+        nodes = move.nodes(self.nodes)
         return _Piece(self.text, line, nodes, self.names)
 
 
@@ -136,7 +142,7 @@ class Workspace:
                 return full_update(source, self.limits)
 
     def _incremental(self, source: Source, state: _File) -> Update:
-        pieces, parsed = self._parse(source, state)
+        pieces, parsed, moves = self._parse(source, state)
         nodes = [node for piece in pieces for node in piece.nodes]
         if any(isinstance(node, ir.Import) for node in nodes):
             raise _Full  # imported definitions are not kept yet
@@ -152,7 +158,7 @@ class Workspace:
         memo = state.memo
         again = not all(reused.values())
         if again:  # (text seen before needs no content keys)
-            memo.start(*_content_keys(pieces, links))
+            memo.start(_content_keys(pieces, links), moves)
         for key, group in groups:
             result = reused[key]
             if result is None:
@@ -174,22 +180,24 @@ class Workspace:
             memo.shapes.ran if again else 0,
         )
 
-    def _parse(self, source: Source, state: _File) -> tuple[list[_Piece], int]:
+    def _parse(self, source: Source, state: _File) -> tuple[list[_Piece], int, dict]:
         """The text's pieces: those whose text was seen before are taken from
-        then, moved to where they are now; the others are parsed."""
+        then, moved to where they are now; the others are parsed. And the moves
+        made, by distance."""
         pieces, parsed = [], 0
-        kept = {}
+        kept: dict[str, _Piece] = {}
+        moves: dict[int, Move] = {}
         for text, line in _cut(source.text):
             piece = state.pieces.get(text)
             if piece is None:
                 piece = _parse_piece(source, text, line)
                 parsed += 1
             elif piece.line != line:
-                piece = piece.moved(line, source)
+                piece = piece.moved(line, source, moves)
             kept[text] = piece
             pieces.append(piece)
         state.pieces = kept
-        return pieces, parsed
+        return pieces, parsed, moves
 
     def _check(self, path: str, group: list[_Piece], memo: CheckMemo) -> _Checked:
         definitions = tuple(node for piece in group for node in piece.nodes)
@@ -315,17 +323,13 @@ def _group_key(group: list[_Piece]) -> frozenset:
     return frozenset((piece.text, piece.line - first) for piece in group)
 
 
-def _content_keys(
-    pieces: list[_Piece], links: list[set[int]]
-) -> tuple[dict[str, tuple], dict[str, tuple]]:
-    """Each definition's content keys for what checks keep (check/memo.py): the
+def _content_keys(pieces: list[_Piece], links: list[set[int]]) -> dict[str, tuple]:
+    """Each definition's content key for what checks keep (check/memo.py): the
     texts of its piece and of every piece it reaches by names, in source order,
     so that the order the checks meet them in is part of it, and where each
-    starts: from the definition's own first line (what its checks found is moved
-    with it), and from the top (shape inference's results name lines in their
-    text: shapes/memo.py keeps them where they were found)."""
-    moving: dict[str, tuple] = {}
-    placed: dict[str, tuple] = {}
+    starts from the definition's own first line: what was found for it is moved
+    with it when lines are added or removed above it (archdsl/shift.py)."""
+    keys: dict[str, tuple] = {}
     for i, piece in enumerate(pieces):
         reached, stack = {i}, [i]
         while stack:
@@ -333,12 +337,10 @@ def _content_keys(
                 reached.add(j)
                 stack.append(j)
         order = sorted(reached)
-        relative = tuple((pieces[j].text, pieces[j].line - piece.line) for j in order)
-        absolute = tuple(pieces[j].key for j in order)
+        key = tuple((pieces[j].text, pieces[j].line - piece.line) for j in order)
         for node in piece.nodes:
-            moving[getattr(node, "name", "")] = relative
-            placed[getattr(node, "name", "")] = absolute
-    return moving, placed
+            keys[getattr(node, "name", "")] = key
+    return keys
 
 
 def _components(pieces: list[_Piece], links: list[set[int]]) -> list[list[_Piece]]:

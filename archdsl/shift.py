@@ -47,7 +47,7 @@ class Move:
     stay shared); `same` says which copy an old node already has (the node now in
     the program), so that what a check kept points at the program's own nodes;
     `swap` gives, by type, the value now in place of an old one (what the checks
-    learned about a definition: the DefInfo they made this time)."""
+    learned about a definition: the DefInfo this check has), or None to copy it."""
 
     def __init__(
         self,
@@ -63,6 +63,10 @@ class Move:
         self.notes = notes
         self._copies: dict[int, Any] = {}
         self._keep: list[Any] = []  # the originals, so that their ids stay theirs
+
+    def knows(self, value: Any) -> bool:
+        """Whether `value` was moved already (its copy is known)."""
+        return id(value) in self._copies
 
     def same(self, old: ir.Node, new: ir.Node) -> None:
         """`new` is `old` moved (equal text, `lines` further down): walk both
@@ -96,7 +100,9 @@ class Move:
         if copied is not None:
             return copied
         swap = self.swap.get(kind)
-        copied = self._copy(value) if swap is None else swap(value)
+        copied = swap(value) if swap is not None else None
+        if copied is None:
+            copied = self._copy(value)
         self._copies[id(value)] = copied
         self._keep.append(value)
         return copied
@@ -131,6 +137,8 @@ class Move:
             fields[key] = value
         copied = object.__new__(type(node))
         object.__setattr__(copied, "__dict__", fields)
+        self._copies[id(node)] = copied  # for what checks kept (see `same`)
+        self._keep.append(node)
         return copied
 
     def _copy(self, value: Any) -> Any:

@@ -3,8 +3,7 @@
 
 The caller gives each definition a *content key* before the check: its text and
 those of every definition it reaches by name, in source order, with where each
-starts from the definition's first line (and a second key, with where each starts
-in the file, for shape inference: shapes/memo.py).
+starts from the definition's first line.
 A definition's own checks read only those definitions (the one error that reads
 them all, a "did you mean" hint, sends the editor's check down the full path
 anyway), so while its key is the same, what they found is the same, moved by as many lines
@@ -40,16 +39,19 @@ class _Kept:
     def get(self, info: DefInfo, moves: dict[int, Move]) -> bool:
         """Whether what was kept holds for `info`'s definition (its content key
         is the same: its text is), moved to where it is now (not when it names a
-        line in its text). It stays kept as moved. `moves`: this check's, by
-        definition, shared by the passes."""
+        line in its text). It stays kept as moved. `moves`: this update's, by
+        distance (shared by the passes, and by the parse, which moved the
+        definition's nodes: what was kept points at the new ones)."""
         old, new = self.node, info.node
         if old is new:
             return True
         if old.span is None or new.span is None:
             return False
-        move = moves.get(id(old))
+        lines = new.span.line - old.span.line
+        move = moves.get(lines)
         if move is None:
-            move = moves[id(old)] = Move(new.span.line - old.span.line, new.span.source)
+            move = moves[lines] = Move(lines, new.span.source, notes=True)
+        if not move.knows(old):  # kept from before the last update
             move.same(old, new)
         try:
             self.found = move(self.found)
@@ -69,18 +71,19 @@ class CheckMemo:
         self._unused: dict[str, _Kept] = {}
         self._flows: dict[str, _Kept] = {}
         self.checked = 0  # definitions checked again (not reused) since `start`
-        self._moves: dict[int, Move] = {}  # this check's, by definition (_Kept.get)
+        self._moves: dict[int, Move] = {}  # this update's, by distance (_Kept.get)
 
-    def start(self, keys: dict[str, Hashable], placed: dict[str, Hashable]) -> None:
-        """The content keys of each definition about to be checked (`placed`
-        for shape inference); what was kept for other content is dropped."""
+    def start(self, keys: dict[str, Hashable], moves: dict[int, Move]) -> None:
+        """The content key of each definition about to be checked, and what
+        moved the definitions that moved, by distance; what was kept for other
+        content is dropped."""
         self.keys = keys
         self.checked = 0
-        self._moves = {}
+        self._moves = moves
         for kept in (self._definitions, self._unused, self._flows):
             for name in [n for n, k in kept.items() if keys.get(n) != k.key]:
                 del kept[name]
-        self.shapes.start(placed)
+        self.shapes.start(keys, moves)
 
     # ---- check_definitions ---------------------------------------------------------
 

@@ -141,9 +141,9 @@ class ShapeMemo:
         self.forwards: dict[tuple, _Forward] = {}
         self.ran = 0  # forwards run again (not reused) since `start`: the work done
         self.used: set[tuple] = set()  # entries taken or made since `start`
-        self._moves: dict[tuple, Move] = {}  # by check and distance: `mover`
+        self._moves: dict[int, Move] = {}  # this update's, by distance: `mover`
 
-    def start(self, keys: dict[str, Hashable]) -> None:
+    def start(self, keys: dict[str, Hashable], moves: dict[int, Move]) -> None:
         """The content key of each definition of the program about to be checked;
         entries for content no longer in it are dropped. So are, once there are
         many more entries than definitions, those the last check did not use
@@ -158,21 +158,22 @@ class ShapeMemo:
             for key in stale:
                 del kept[key]
         self.used = set()
-        self._moves: dict[tuple, Move] = {}
+        self._moves = moves
 
     def mover(self, ctx: Context, lines: int, source: Source) -> Move:
-        """What moves entries `lines` lines in this check (one per distance, so
-        that what entries share is moved once), with the check's DefInfos in
-        place of those an entry was made with."""
-        move = self._moves.get((id(ctx), lines))
+        """What moves entries `lines` lines in this update (one per distance,
+        shared with the parse and the checks, so that what they share is moved
+        once), with the check's DefInfos in place of those an entry was made
+        with, where the checks did not move them."""
+        move = self._moves.get(lines)
         if move is None:
-            defs = ctx.defs
-            swap = {
-                Poly: lambda value: value,  # a symbolic size: names no place
-                DefInfo: lambda old: defs.get(old.name, old),
-            }
-            move = Move(lines, source, swap, notes=True)
-            self._moves[(id(ctx), lines)] = move
+            move = self._moves[lines] = Move(lines, source, notes=True)
+        defs = ctx.defs  # (the move is shared: the last check's DefInfos are not
+        # this one's, and one it lacks is copied)
+        move.swap = {
+            Poly: lambda value: value,  # a symbolic size: names no place
+            DefInfo: lambda old: defs.get(old.name),
+        }
         return move
 
     def inference(self, ctx: Context, concrete: bool, sizes: dict[str, int]):
