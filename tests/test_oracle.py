@@ -367,6 +367,11 @@ FINDINGS = {
         "        y = relu(a)\n        return y + h + b\n    }\n}",
         [(2, 4)],
     ),
+    "an in-place layer on an unbind piece nobody reads again (F25, refused)": (
+        "model M() {\n    fc = Linear(4, 4)\n    relu = ReLU(inplace=True)\n"
+        "    forward(x: [N, 4]) = relu(torch.stack((x, fc(x)), 1).unbind(1)[1])\n}",
+        [(2, 4)],
+    ),
     "reshape to a computed size keeps its shape in summary (F7)": (
         "model M() {\n    fc = Linear(2, 2)\n"
         "    forward(x: [N, 2]) = fc(reshape(x, [-1, 1 + 1]))\n}",

@@ -39,6 +39,9 @@ VIEW_OPS = frozenset(
     {"flatten", "unsqueeze", "squeeze", "reshape", "permute", "transpose", "view",
      "expand", "contiguous", "chunk", "split", "unbind"}
 )  # fmt: skip
+#: Those giving several views: torch refuses to train through a piece of theirs
+#: changed in place ("a view ... of a function that returns multiple views").
+PIECE_OPS = frozenset({"chunk", "split", "unbind"})
 
 
 def is_inplace(sig: Signature, call: ir.Call) -> bool:
@@ -89,6 +92,7 @@ class _Result:
     reads: list[int] = field(default_factory=list)
     #: a tuple's items (`a, b = x, y` binds each name to its item's storage)
     items: list[_Result] | None = None
+    piece: str | None = None  # a piece of `chunk`, `split` or `unbind`: which
 
 
 class _Flow:
@@ -110,6 +114,7 @@ class _Flow:
         #: storage autograd keeps for a backward that reads it, and who made it
         self.saved: dict[int, str] = {}
         self.returns_kept = False  # a return gives such storage (`tanh(fc(x))`)
+        self.pieces: dict[str, str] = {}  # names holding a piece, and of what op
 
     def run(self, forward: ir.Forward) -> dict[int, str]:
         for index, inp in enumerate(forward.inputs):
@@ -162,6 +167,11 @@ class _Flow:
             # the whole's for every piece (`a, b = chunk(x, 2)`)
             shared = items[index].storage if items else result.storage
             self.storage[target] = shared if shared is not None else next(self.ids)
+            piece = items[index].piece if items else result.piece
+            if piece:
+                self.pieces[target] = piece
+            else:
+                self.pieces.pop(target, None)
 
     def _finish_statement(self) -> None:
         """Report reads of changed storage: before this statement, or within it by
@@ -201,7 +211,9 @@ class _Flow:
             if storage is None:
                 return _Result()  # a build-time name
             self.reads.append((expr.id, storage, expr.span))
-            return _Result(storage, [len(self.reads) - 1])
+            return _Result(
+                storage, [len(self.reads) - 1], piece=self.pieces.get(expr.id)
+            )
         if isinstance(expr, ir.Call):
             return self._call(expr)
         if isinstance(expr, ir.IfExp):
@@ -209,7 +221,7 @@ class _Flow:
         if isinstance(expr, ir.Subscript):  # `x[:, :c]`, `chunk(x, 2)[0]`: a view
             whole = self.eval(expr.value)
             self.eval(expr.index)
-            return _Result(whole.storage, whole.reads)
+            return _Result(whole.storage, whole.reads, piece=whole.piece)
         if isinstance(expr, ir.TupleExpr):
             items = [self.eval(item) for item in expr.items]
             return _Result(None, [r for i in items for r in i.reads], items)
@@ -245,6 +257,8 @@ class _Flow:
         func = call.func
         member = isinstance(func, ir.Name) and func.id in self.info.members
         if isinstance(func, ir.Name) and not member and func.id in TENSOR_OPS:
+            if func.id in PIECE_OPS and args:
+                return _Result(args[0].storage, args[0].reads, piece=func.id)
             if func.id in VIEW_OPS and args:
                 return args[0]
             return self._made(f"`{func.id}`", TENSOR_OPS[func.id].saves_output)
@@ -252,8 +266,10 @@ class _Flow:
         if ref is None:
             return _Result()
         for index in self.pass_.mutated_inputs(ref):
+            who = f"`{_label(func)}` ({self.pass_.describe(ref)})"
+            if index < len(args) and args[index].piece:
+                self._refuse_piece(who, args[index].piece, call.span)
             if index < len(args) and args[index].storage is not None:
-                who = f"`{_label(func)}` ({self.pass_.describe(ref)})"
                 own = ref.tree is not None  # the base's own layer: not the spec's
                 self._check_saved(args[index].storage, who, call.span, own)
                 change = _Change(who, call.span, _hint(ref, _label(func)))
@@ -282,6 +298,18 @@ class _Flow:
         storage = next(self.ids)
         self.saved[storage] = who
         return _Result(storage)
+
+    def _refuse_piece(self, who: str, op: str, span: Span | None) -> None:
+        if ("piece", span) in self.reported:
+            return
+        self.reported.add(("piece", span))
+        self.ctx.error(
+            f"{who} changes in place a piece of `{op}`, one of several views of one "
+            "tensor: training would fail",
+            span,
+            hint="pass `inplace=False` to that layer (PyTorch refuses to change "
+            "in place a view made by a function that returns several)",
+        )
 
     def _check_saved(
         self, storage: int, who: str, span: Span | None, base_layer: bool

@@ -132,11 +132,38 @@ def piece(gen: Any, t: Any, tensor: type) -> Any:
 
 def statement(gen: Any, out: list[str], indent: str) -> bool:
     """One of the forms below written to `out`; False where none fits here."""
-    kind = gen.draw(
-        st.sampled_from(["unpack", "augment", "tuple", "swap", "loop", "height"])
-    )
+    kinds = ["unpack", "augment", "tuple", "swap", "loop", "height"]
+    if gen.program.options.inplace_anywhere:
+        kinds += ["inplace_part", "inplace_part"]
+    kind = gen.draw(st.sampled_from(kinds))
     return {"unpack": unpack, "augment": augment, "tuple": tuple_assign,
-            "swap": swap, "loop": loop, "height": height}[kind](gen, out, indent)  # fmt: skip
+            "swap": swap, "loop": loop, "height": height,
+            "inplace_part": inplace_part}[kind](gen, out, indent)  # fmt: skip
+
+
+def inplace_part(gen: Any, out: list[str], indent: str) -> bool:
+    """Relaxed programs: an in-place layer on a slice, a piece or a name bound by
+    tuple assignment, the whole read again later (findings F20-F23): check must
+    refuse it or the two agree."""
+    names = named(gen)
+    if not names:
+        return False
+    t = gen.draw(st.sampled_from(names))
+    member = gen.names.fresh(_pools()[1], "m")
+    gen.body.append(f"{member} = ReLU(inplace=True)")
+    result = gen.names.fresh(_pools()[0], "v")
+    form = gen.draw(st.sampled_from(["slice", "piece", "tuple"]))
+    if form == "tuple":
+        other = gen.names.fresh(_pools()[0], "v")
+        out += [f"{indent}{result}, {other} = {t.expr.text()}, {t.expr.text()} * 2.0",
+                f"{indent}{result} = {member}({result})"]  # fmt: skip
+        gen.bind(other, t.feat, t.rank)
+        gen.bind(result, t.feat, t.rank)
+        return True
+    part = sliced(gen, t, type(t)) if form == "slice" else piece(gen, t, type(t))
+    out.append(f"{indent}{result} = {member}({part.expr.text()})")
+    gen.bind(result, part.feat, part.rank)
+    return True
 
 
 def height(gen: Any, out: list[str], indent: str) -> bool:
