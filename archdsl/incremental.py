@@ -5,23 +5,25 @@
 
 - The text is cut into top-level definitions: a definition starts on a line that
   begins with a word the grammar accepts first at the top level (`block`, `model`,
-  `builder`, `import`, `from`: read from the parser, so new ones count too). Each piece is parsed
-  on its own, and kept by its text and first line (content hash), so an edit inside
-  one definition re-parses that one alone. The grammar is context-free at the top
+  `builder`, `import`, `from`: read from the parser, so new ones count too). Each
+  piece is parsed on its own, and kept by its text, so an edit inside one
+  definition re-parses that one alone; a piece that moved (lines added or removed
+  above it) has its IR moved to its new lines (archdsl/shift.py). The grammar is context-free at the top
   level, so the pieces parse as the whole does; a cut in the wrong place (such a
   word at the start of a line inside a body) leaves a piece that does not parse,
   and then the whole text is parsed as usual.
 - Definitions are grouped into components: two definitions are in one component
   when one mentions the other's name (or both have the same name). The checks of a
   component see only its own definitions, so each component's warnings are kept
-  until one of its definitions changes.
+  until one of its definitions changes (moved with it when it moves as a whole).
 - Within a component, what each definition's checks found, and what each block
   built and how its forward ran on shapes, are kept (check/memo.py,
-  shapes/memo.py), keyed by the definition's text and position and those of
-  every definition it refers to (`_content_keys`): when one model uses every
-  block, an edit inside one block checks that block and the model again (the
-  model's inference enters the edited block again; the others' results are
-  reused).
+  shapes/memo.py), keyed by the definition's text and those of every definition
+  it refers to, with where each starts from its first line (`_content_keys`):
+  when one model uses every block, an edit inside one block checks that block
+  and the model again (the model's inference enters the edited block again; the
+  others' results are reused), and an Enter in the first block does the same,
+  the results kept for the definitions below moved down a line with them.
 - A spec with errors is checked whole. Errors are not local: one silences the
   passes that run only for a sound program (shapes, in-place changes, unused
   values) everywhere, and "did you mean" hints draw on every definition's name.
