@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from . import ir
@@ -35,6 +36,30 @@ LINE_NOTE = re.compile(r"\(line (\d+)\)")
 
 #: Values shared as they are: they hold no place.
 _PLAIN = frozenset({int, float, complex, bool, type(None), bytes, range})
+
+
+#: Field annotations that never hold a place (a node, a span).
+_PLAIN_FIELDS = frozenset({"str", "int", "float", "bool", "None", "tuple[str, ...]"})
+
+
+@cache
+def _placed_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class but its span that may hold a place: all but
+    those whose annotation is plainly a value (as ir/walk.py tells them)."""
+    hints: dict[str, object] = {}
+    for klass in reversed(cls.__mro__):
+        hints.update(klass.__dict__.get("__annotations__", {}))
+
+    def plain(annotation: object) -> bool:
+        parts = str(annotation).split("|") if isinstance(annotation, str) else ["?"]
+        return all(p.strip() in _PLAIN_FIELDS or p.strip().startswith("Literal[")
+                   for p in parts)  # fmt: skip
+
+    return tuple(
+        name
+        for name in cls.model_fields  # type: ignore[attr-defined]
+        if name != "span" and not plain(hints.get(name))
+    )
 
 
 class Unmovable(Exception):
@@ -123,18 +148,28 @@ class Move:
         return tuple(map(self._node, nodes))
 
     def _node(self, node: ir.Node) -> ir.Node:
-        fields = {}
-        for key, value in node.__dict__.items():
-            kind = type(value)
-            if kind is tuple:
-                value = tuple(
-                    self._node(v) if isinstance(v, ir.Node) else self(v) for v in value
-                )
+        fields = node.__dict__.copy()
+        span = fields["span"]
+        if span is not None:
+            fields["span"] = Span(
+                self.source,
+                span.line + self.lines,
+                span.column,
+                span.end_line + self.lines,
+                span.end_column,
+            )
+        for key in _placed_fields(type(node)):
+            value = fields[key]
+            if type(value) is tuple:
+                if value:
+                    fields[key] = tuple(
+                        self._node(v) if isinstance(v, ir.Node) else self(v)
+                        for v in value
+                    )
             elif isinstance(value, ir.Node):
-                value = self._node(value)
-            elif kind is not str:
-                value = self(value)
-            fields[key] = value
+                fields[key] = self._node(value)
+            elif value is not None:
+                fields[key] = self(value)
         copied = object.__new__(type(node))
         object.__setattr__(copied, "__dict__", fields)
         self._copies[id(node)] = copied  # for what checks kept (see `same`)

@@ -350,8 +350,32 @@ def test_lines_added_and_removed_report_what_a_full_check_reports(name):
             for span in [d.span, *(note.span for note in d.notes)]:
                 if span is not None:  # the text it shows is the document's
                     assert span.source.line(span.line) == lines[span.line - 1]
+        if not update.full:  # the IR moved, not parsed: where the parser puts it
+            parsed = parse_source(Source(f"{name}.arch", text))
+            assert places(update.program) == places(parsed), step
         incremental += not update.full
     assert incremental >= 12  # the kept results were moved, not the fallback
+
+
+def places(value: object) -> list[tuple]:
+    """Every node's kind and span (line, column, end) in a program, in order."""
+    out, stack = [], [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, tuple):
+            stack.extend(reversed(value))
+        elif hasattr(value, "model_fields"):
+            span = value.span
+            where = (
+                (span.line, span.column, span.end_line, span.end_column)
+                if span
+                else None
+            )
+            out.append((type(value).__name__, where))
+            stack.extend(
+                reversed([v for k, v in value.__dict__.items() if k != "span"])
+            )
+    return out
 
 
 def test_enter_in_the_first_block_moves_the_rest():
