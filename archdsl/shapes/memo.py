@@ -16,11 +16,12 @@ An entry is keyed by everything that decides it:
   name), the input sizes given, and training or eval mode.
 
 An entry found for a definition that has moved since (lines added or removed above
-it and what it reaches) holds spans that name the old lines: a build is moved to
-the new ones (archdsl/shift.py), with the DefInfos of this check in place of
-those it was built with; a forward is run again, since its result's tensors name
-where they were made in their text (`x` (line 12)), in the caller's lines and
-the block's.
+it and what it reaches) names the old lines, in spans and in text (a tensor's
+origin, "`x` (line 12)"): it is moved to the new ones (archdsl/shift.py), with the
+DefInfos of this check in place of those it was made with. A forward's key counts
+the lines its inputs' origins name from the block's first line, so what it finds
+was run on inputs made as far up as now, and every line it names moves as far as
+the block. A counting build is not moved: only its counts are read.
 
 Reusing an entry must give what evaluating again would, limits included: an entry
 records the steps, modules and parameters it counted, and is taken only when adding
