@@ -106,11 +106,12 @@ class _Checked:
 
     def moved(self, line: int, source: Source) -> _Checked | None:
         """These warnings for the component now starting on `line`, or None when
-        they name lines in their text (the component is checked again)."""
+        their text names a line otherwise than as shape inference does (the
+        component is checked again)."""
         if line == self.line:
             return self
         try:
-            found = Move(line - self.line, source)(self.diagnostics)
+            found = Move(line - self.line, source, notes=True)(self.diagnostics)
         except Unmovable:
             return None
         return _Checked(found, self.steps, line)

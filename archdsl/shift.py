@@ -13,7 +13,9 @@ line ("`x` (line 12)") cannot be moved this way, so a value holding such text is
 not moved at all (`Unmovable`): the caller parses or checks the definition again,
 as a full check would. One such text is moved: shape inference's "(line 12)"
 (`LINE_NOTE`), which names where every tensor was made, when the caller asks
-(`notes=True`: it knows every line named there moved by as many lines).
+(`notes=True`): archdsl.incremental does, since what it moves was found for
+definitions whose content keys say that every definition they reach moved as far,
+and a kept forward's key says so of its inputs' origins (shapes/memo.py).
 """
 
 from __future__ import annotations
