@@ -35,7 +35,7 @@ def test_generated_module_imports_only_torch(spec):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    stdlib = {"__future__", "collections", "fnmatch", "functools"}
+    stdlib = {"__future__", "collections", "collections.abc", "fnmatch", "functools"}
     assert imported <= stdlib | {"torch", "torchvision"}
     assert "archdsl" not in imported
 

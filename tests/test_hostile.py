@@ -205,7 +205,7 @@ HOSTILE = {
 }
 
 # What generated code may import and call: the allowlist the AST check enforces.
-ALLOWED_IMPORTS = {"__future__", "collections", "fnmatch", "functools", "torch",
+ALLOWED_IMPORTS = {"__future__", "collections", "collections.abc", "fnmatch", "functools", "torch",
                    "torch.nn.functional", "torchvision"}  # fmt: skip
 # partial: a layer or block type with bound arguments (check/partials.py)
 ALLOWED_NAMES = {*BUILTINS, "super", "any", "OrderedDict", "fnmatchcase", "pad_like",
@@ -242,12 +242,12 @@ def assert_allowed(code: str) -> None:
 
 def _module_names(tree: ast.Module) -> set[str]:
     """Names that hold a spec's own block or layer types, or its modules: parameters
-    annotated `type[nn.Module]` (checked: only blocks and layers reach them) and
-    the variables of `for layer in self.children()`."""
+    annotated `Callable[..., nn.Module]` (checked: only blocks, layers and their
+    partials reach them) and the variables of `for layer in self.children()`."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.arg) and node.annotation is not None:
-            if ast.unparse(node.annotation) == "type[nn.Module]":
+            if ast.unparse(node.annotation) == "Callable[..., nn.Module]":
                 names.add(node.arg)
         elif isinstance(node, ast.For) and ast.unparse(node.iter) == "self.children()":
             names.add(ast.unparse(node.target))

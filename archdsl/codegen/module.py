@@ -67,6 +67,8 @@ def _header(source: Source, uses: set[str]) -> str:
     stdlib = []
     if "OrderedDict" in uses:
         stdlib.append("from collections import OrderedDict")
+    if "Callable" in uses:
+        stdlib.append("from collections.abc import Callable")
     if "fnmatchcase" in uses:
         stdlib.append("from fnmatch import fnmatchcase")
     if "partial" in uses:
@@ -179,7 +181,7 @@ def _freeze(out: Writer, patterns: tuple[str, ...], exprs: ExprWriter) -> None:
 def _params(node: ir.Node, exprs: ExprWriter, *, with_self: bool) -> Group:
     items = ["self"] if with_self else []
     for param in node.params:
-        py_type = _py_type(param)
+        py_type = _py_type(param, exprs.uses)
         if param.default is None:
             items.append(f"{param.name}: {py_type}")
         elif isinstance(param.default, ir.Constant) or _is_type(param):
@@ -189,22 +191,25 @@ def _params(node: ir.Node, exprs: ExprWriter, *, with_self: bool) -> Group:
     return Group("(", tuple(items), ")")
 
 
-def _py_type(param: ir.Param) -> str:
+def _py_type(param: ir.Param, uses: set[str]) -> str:
     if param.type is not None:
-        return python_type(param.type)
+        return python_type(param.type, uses)
     if isinstance(param.default, ir.Constant) and param.default.value is not None:
         return type(param.default.value).__name__
     return "int"
 
 
-def python_type(ref: ir.TypeRef) -> str:
-    """A parameter type as Python writes it: `module` is `type[nn.Module]`."""
+def python_type(ref: ir.TypeRef, uses: set[str]) -> str:
+    """A parameter type as Python writes it. `module` is `Callable[..., nn.Module]`,
+    as torchvision types `norm_layer`: a class, or a `partial` of one, that makes a
+    module when called (`type[nn.Module]` would refuse the partial)."""
     if ref.options:
-        return " | ".join(python_type(o) for o in ref.options)
+        return " | ".join(python_type(o, uses) for o in ref.options)
     if ref.name == "module":
-        return "type[nn.Module]"
+        uses.add("Callable")
+        return "Callable[..., nn.Module]"
     if ref.args:
-        return f"{ref.name}[{', '.join(python_type(a) for a in ref.args)}]"
+        return f"{ref.name}[{', '.join(python_type(a, uses) for a in ref.args)}]"
     return ref.name
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -41,7 +43,7 @@ class Inception(nn.Module):
         ch5x5red: int,
         ch5x5: int,
         pool_proj: int,
-        conv_block: type[nn.Module] = BasicConv2d,
+        conv_block: Callable[..., nn.Module] = BasicConv2d,
     ) -> None:
         super().__init__()
         self.branch1 = conv_block(in_channels, ch1x1, kernel_size=1)
@@ -71,7 +73,7 @@ class InceptionAux(nn.Module):
         self,
         in_channels: int,
         num_classes: int,
-        conv_block: type[nn.Module] = BasicConv2d,
+        conv_block: Callable[..., nn.Module] = BasicConv2d,
         dropout: float = 0.7,
     ) -> None:
         super().__init__()
@@ -97,9 +99,9 @@ class GoogLeNet(nn.Module):
         aux_logits: bool = True,
         transform_input: bool = False,
         init_weights: bool = True,
-        conv_block: type[nn.Module] = BasicConv2d,
-        inception_block: type[nn.Module] = Inception,
-        inception_aux_block: type[nn.Module] = InceptionAux,
+        conv_block: Callable[..., nn.Module] = BasicConv2d,
+        inception_block: Callable[..., nn.Module] = Inception,
+        inception_aux_block: Callable[..., nn.Module] = InceptionAux,
         dropout: float = 0.2,
         dropout_aux: float = 0.7,
     ) -> None:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 from torchvision import ops
@@ -16,7 +18,7 @@ def conv_norm_act(
     kernel_size: int = 3,
     stride: int = 1,
     groups: int = 1,
-    activation_layer: type[nn.Module] = nn.ReLU,
+    activation_layer: Callable[..., nn.Module] = nn.ReLU,
 ) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import torch
@@ -22,7 +23,7 @@ class BasicBlock(nn.Module):
         groups: int = 1,
         base_width: int = 64,
         dilation: int = 1,
-        norm_layer: type[nn.Module] = nn.BatchNorm2d,
+        norm_layer: Callable[..., nn.Module] = nn.BatchNorm2d,
     ) -> None:
         super().__init__()
         needs_projection = stride != 1 or inplanes != planes * self.expansion
@@ -64,7 +65,7 @@ class Bottleneck(nn.Module):
         groups: int = 1,
         base_width: int = 64,
         dilation: int = 1,
-        norm_layer: type[nn.Module] = nn.BatchNorm2d,
+        norm_layer: Callable[..., nn.Module] = nn.BatchNorm2d,
     ) -> None:
         super().__init__()
         width = int(planes * (base_width / 64.0)) * groups
@@ -104,7 +105,7 @@ class Bottleneck(nn.Module):
 
 
 def make_layer(
-    unit: type[nn.Module],
+    unit: Callable[..., nn.Module],
     expansion: int,
     inplanes: int,
     planes: int,
@@ -125,14 +126,14 @@ def make_layer(
 class ResNet(nn.Module):
     def __init__(
         self,
-        block: type[nn.Module],
+        block: Callable[..., nn.Module],
         layers: list[int],
         num_classes: int = 1000,
         zero_init_residual: bool = False,
         groups: int = 1,
         width_per_group: int = 64,
         replace_stride_with_dilation: list[bool] | None = None,
-        norm_layer: type[nn.Module] = nn.BatchNorm2d,
+        norm_layer: Callable[..., nn.Module] = nn.BatchNorm2d,
     ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)

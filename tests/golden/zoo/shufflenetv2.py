@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 
@@ -67,7 +69,7 @@ class InvertedResidual(nn.Module):
 
 
 def make_stage(
-    inverted_residual: type[nn.Module], inp: int, oup: int, repeats: int
+    inverted_residual: Callable[..., nn.Module], inp: int, oup: int, repeats: int
 ) -> nn.Module:
     return nn.Sequential(
         inverted_residual(inp, oup, 2),
@@ -81,7 +83,7 @@ class ShuffleNetV2(nn.Module):
         stages_repeats: list[int],
         stages_out_channels: list[int],
         num_classes: int = 1000,
-        inverted_residual: type[nn.Module] = InvertedResidual,
+        inverted_residual: Callable[..., nn.Module] = InvertedResidual,
     ) -> None:
         super().__init__()
         c = stages_out_channels
