@@ -163,7 +163,7 @@ def test_forty_squarings_of_a_parameter_finish():
         ("[x for x in range(0, 4, 0)]", "`range` step must not be zero", 33),
         ("0.0 ** -1", "division by zero (`**` with 0 on the right)", 9),
         ("[a + b for a, b in [(1, 2, 3)]]", "cannot unpack 3 values into 2 names", 28),
-        ("[a + b for a, b in [1, 2]]", "cannot unpack int into 2 names", 28),
+        ("[a + b for a, b in [1, 2]]", "cannot unpack int 1 into 2 names", 28),
         ("min([])", "`min` refuses these arguments: min() arg is an empty sequence", 9),
         (
             'int("x")',

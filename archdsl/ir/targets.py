@@ -45,7 +45,8 @@ def unpack(targets: Targets, item: Any, unknown: Any = None) -> dict[str, Any]:
 def _unpack(targets: Targets, item: Any, unknown: Any, bound: dict[str, Any]) -> None:
     count = len(targets)
     if isinstance(item, SCALARS):
-        raise UnpackProblem(f"cannot unpack {item!r:.40} into {count} names")
+        kind = type(item).__name__
+        raise UnpackProblem(f"cannot unpack {kind} {item!r:.40} into {count} names")
     if not isinstance(item, (list, tuple, str, range)):
         bound.update(dict.fromkeys(target_names(targets), unknown))
         return
