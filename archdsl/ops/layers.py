@@ -15,8 +15,9 @@ from .signature import Signature
 from .tensor_ops import INTERPOLATION_MODES
 from .vision_ops import VISION_SIGNATURES
 
-#: Containers whose keyword arguments name children rather than parameters.
-CONTAINERS = frozenset({"Sequential", "ModuleList"})
+#: Containers: their children hold the parameters and the shape rules (none of
+#: their own); Sequential's keyword arguments and ModuleDict's keys name children.
+CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 
 #: Layers whose forward takes more than one tensor.
 FORWARD_INPUTS = {"Bilinear": 2, "MultiheadAttention": 3, "TransformerDecoderLayer": 2}
