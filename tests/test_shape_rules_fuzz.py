@@ -729,6 +729,15 @@ OP_CASES: dict[str, st.SearchStrategy] = {
     "tanh": elementwise(),
     "interpolate": interpolated(),
     "adaptive_avg_pool2d": adaptive_op(),
+    # F.max_pool2d / F.avg_pool2d: MaxPool2d's and AvgPool2d's cases (the op takes
+    # no return_indices: a tuple result is not a tensor op's)
+    "max_pool2d": pool(2, "Max").map(
+        lambda case: (
+            {k: v for k, v in case[0].items() if k != "return_indices"},
+            case[1],
+        )
+    ),
+    "avg_pool2d": pool(2, "Avg"),
     "pad_like": padded_like(),
     "chunk": chunked(),
     "split": split_sections(),
