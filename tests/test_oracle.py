@@ -422,6 +422,12 @@ SAVED_OUTPUTS = {
         "    } else {\n        m5 = Sequential(Linear(4, 4), ReLU())\n    }\n"
         "    m6 = ReLU(inplace=True)\n    forward(x: [N, 4]) = m6(m5(x))\n}"
     ),
+    "a Sequential passing a block's ReLU output on through Identity (F26)": (
+        "block B() {\n    m6 = Sequential(Linear(4, 4), ReLU())\n"
+        "    forward(t: [N, 4]) = m6(t)\n}\n"
+        "model M() {\n    m7 = Sequential(B(), Identity())\n"
+        "    m9 = ReLU(inplace=True)\n    forward(x: [N, 4]) = m9(m7(x))\n}"
+    ),
     "a block returning tanh's output": (
         "block B() {\n    fc = Linear(4, 4)\n    forward(x) = tanh(fc(x))\n}\n"
         "model M() {\n    b = B()\n    m6 = ReLU(inplace=True)\n"

@@ -31,6 +31,10 @@ VIEW_LAYERS = frozenset(
      "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"}
 )  # fmt: skip
 
+#: Layers whose output is their input or a view of it in training too: what they
+#: pass on autograd may keep (`Sequential(Block(...), Identity())`, the oracle's F26).
+PASS_THROUGH = frozenset({"Identity", "Flatten", "Unflatten"})
+
 #: Tensor operations that return a view of their first argument, or views of its
 #: parts (`chunk`, `split`, `unbind`): a part shares its whole's storage here, so
 #: changing a piece in place changes the whole (and the other pieces count as
@@ -426,9 +430,14 @@ class InplacePass:
         if ref.definition is not None:
             self.summary(ref.definition)
             return self.kept.get(ref.definition, False)
-        if ref.children:
-            last = ref.children[-1][1]
-            return last is not None and self.keeps_output(_resolve(last))
+        if ref.children:  # the last child's, through children that pass it on
+            for _, child in reversed(ref.children):
+                if child is None:
+                    return False
+                child = _resolve(child)
+                if child.label not in PASS_THROUGH or child.definition:
+                    return self.keeps_output(child)
+            return False
         if ref.inplace:
             return ref.label in SAVES_OUTPUT_INPLACE
         return ref.label in SAVES_OUTPUT or ref.label in KEEPS_OUTPUT_BLOCKS
