@@ -39,6 +39,12 @@ def test_benchmark_quick_run_writes_every_section(tmp_path):
     assert {row["spec"] for row in results["front_end"]} >= {"unet.arch", "mlp.arch"}
     assert [row["layers"] for row in results["scaling"]] == [10, 100]
     assert results["cold_check"] and results["instantiation"]
-    incremental = [(row["spec"], row["edits"]) for row in results["incremental"]]
-    assert incremental == [("unet-x8", 2), ("every-block", 2)]
+    incremental = [
+        (row["spec"], row["edit"], row["edits"]) for row in results["incremental"]
+    ]
+    assert incremental == [
+        ("unet-x8", "comment", 2),
+        ("every-block", "comment", 2),
+        ("every-block", "enter", 2),
+    ]
     assert "generated vs hand-written" in run.stdout
