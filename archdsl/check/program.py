@@ -10,13 +10,8 @@ from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
 from ..shapes.infer import argument_diagnostics, infer_model
 from ..shapes.modules import EvalError, count_definitions
-from .base import (
-    RUNNING,
-    base_forward,
-    base_tree,
-    check_replacements,
-    forward_statements_misplaced,
-)
+from .base import RUNNING, base_tree, check_replacements
+from .base_forward import base_forward, forward_statements_misplaced
 from .build import BuildChecker
 from .context import BaseInfo, Context, DefInfo
 from .families import (
