@@ -129,19 +129,11 @@ def check_dictcomp(checker, expr: ir.DictComp) -> Value:
     """`{f"layer{i}": Conv2d(...) for i in range(n)}`: the clauses as a list
     comprehension's; its keys are known when the model is built (the evaluator of
     shapes checks them then)."""
-    outer, outer_repeat = checker.scope, checker.repeat
-    try:
-        for clause in expr.clauses:
-            if isinstance(clause, ir.CompFor):
-                checker._comp_for(clause)
-            else:
-                checker._comp_if(clause)
+    with checker.comprehension(expr.clauses):
         key, value = checker.expr(expr.key), checker.expr(expr.value)
         if value.type not in ("module", "any"):
             return Value("dict")  # a table of values, computed
         _check_key(checker, expr.key, key)
-    finally:
-        checker.scope, checker.repeat = outer, outer_repeat
     return dict_value(None)
 
 

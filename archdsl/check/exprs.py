@@ -5,6 +5,9 @@ arithmetic, lists, comprehensions, conditionals) is typed the same way in both."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from .. import ir
 from ..errors import did_you_mean
 from ..ir.targets import is_plain, target_names
@@ -111,16 +114,22 @@ class ExprChecker:
         return Value("tuple")
 
     def _listcomp(self, expr: ir.ListComp) -> Value:
-        """Each `for` clause opens a scope inside the one before, as Python nests
-        them; an `if` clause sees every name bound before it."""
+        with self.comprehension(expr.clauses):
+            return Value(_list_type([self.expr(expr.elt).type]))
+
+    @contextmanager
+    def comprehension(self, clauses: tuple[ir.Clause, ...]) -> Iterator[None]:
+        """Inside a list or dict comprehension's clauses: each `for` clause opens a
+        scope inside the one before, as Python nests them; an `if` clause sees
+        every name bound before it. The scopes close on leaving."""
         outer, outer_repeat = self.scope, self.repeat
         try:
-            for clause in expr.clauses:
+            for clause in clauses:
                 if isinstance(clause, ir.CompFor):
                     self._comp_for(clause)
                 else:
                     self._comp_if(clause)
-            return Value(_list_type([self.expr(expr.elt).type]))
+            yield
         finally:
             self.scope, self.repeat = outer, outer_repeat
 
