@@ -11,7 +11,7 @@ conversions (`!r`) and nested fields in a spec are not part of the language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lark import Token, Tree
@@ -75,23 +75,31 @@ def fstring(token: Token, span: Span, lower_field: LowerField) -> ir.FString:
 def _field_end(body: str, start: int, quote: str, span: Span, column: int) -> int:
     """The index of the `}` closing the field that starts at `start`: brackets and
     the strings inside it are skipped."""
+    for i, char, depth in _outside_strings(body, start):
+        if depth < 0:  # a closing bracket the field did not open
+            return i if char == "}" else _unbalanced(span, column + i)
+    raise _error("this f-string field has no closing `}`", span, column + start - 1, 1)
+
+
+def _outside_strings(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth) for each character of `text` from `start`
+    that is not inside a string; a closing bracket counts at the depth it returns
+    to, so one the text did not open is at depth -1."""
     depth = 0
     inner: str | None = None  # the quote of a string being skipped
-    i = start
-    while i < len(body):
-        char = body[i]
+    for i in range(start, len(text)):
+        char = text[i]
         if inner is not None:
             inner = None if char == inner else inner
-        elif char in "'\"":
+            continue
+        if char in "'\"":
             inner = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            if depth == 0:
-                return i if char == "}" else _unbalanced(span, column + i)
+            continue
+        if char in ")]}":
             depth -= 1
-        i += 1
-    raise _error("this f-string field has no closing `}`", span, column + start - 1, 1)
+        yield i, char, depth
+        if char in "([{":
+            depth += 1
 
 
 def _unbalanced(span: Span, column: int) -> int:
@@ -142,18 +150,8 @@ def _field(
 def _split_spec(field: str) -> tuple[str, str]:
     """`i + 1:02d` -> (`i + 1`, `02d`): the first `:` outside brackets and strings
     starts the spec."""
-    depth = 0
-    inner: str | None = None
-    for i, char in enumerate(field):
-        if inner is not None:
-            inner = None if char == inner else inner
-        elif char in "'\"":
-            inner = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == ":" and depth == 0:
+    for i, char, depth in _outside_strings(field):
+        if char == ":" and depth == 0:
             return field[:i], field[i + 1 :]
     return field, ""
 
