@@ -11,11 +11,10 @@ Generated as the same Python loop, not unrolled."""
 from __future__ import annotations
 
 from .. import ir
+from ..ops.layers import SEQUENCES
 from . import types
 from .context import ModuleRef, Symbol, Value
 from .forward_dicts import dict_loop
-
-CONTAINERS = ("Sequential", "ModuleList")
 
 
 def loop_items(checker, stmt: ir.FFor) -> Value | None:
@@ -30,7 +29,7 @@ def loop_items(checker, stmt: ir.FFor) -> Value | None:
         symbol = checker.scope.lookup(iterable.id)
         if symbol is not None and symbol.kind == "member":
             ref = symbol.value.module
-            if ref is not None and ref.label in CONTAINERS:
+            if ref is not None and ref.label in SEQUENCES:
                 return Value("module", ModuleRef("child", None, None))
     if (
         isinstance(iterable, ir.Call)

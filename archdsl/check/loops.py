@@ -7,6 +7,7 @@ modules appended to a container member (`features.append(MaxPool2d(2))`)."""
 from __future__ import annotations
 
 from .. import ir
+from ..ops.layers import SEQUENCES
 from . import types
 from .context import Symbol, Value
 from .limits import iterations
@@ -17,7 +18,6 @@ CONTAINER_METHODS = {
     "extend": ("list",),
     "add_module": ("str", "module"),
 }
-CONTAINERS = ("Sequential", "ModuleList")
 
 
 def check_for(checker, stmt: ir.For) -> None:
@@ -59,7 +59,7 @@ def check_call_stmt(checker, stmt: ir.CallStmt) -> None:
             ref = symbol.value.module
             if (
                 ref is not None
-                and ref.label in CONTAINERS
+                and ref.label in SEQUENCES
                 and method in CONTAINER_METHODS
             ):
                 _expect(checker, method, CONTAINER_METHODS[method], call, values)

@@ -19,6 +19,10 @@ from .vision_ops import VISION_SIGNATURES
 #: their own); Sequential's keyword arguments and ModuleDict's keys name children.
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 
+#: Containers holding their children in order: a forward loops over them, a body
+#: appends to them (a ModuleDict's children go by key: check/forward_dicts.py).
+SEQUENCES = frozenset({"Sequential", "ModuleList"})
+
 #: Layers whose forward takes more than one tensor.
 FORWARD_INPUTS = {"Bilinear": 2, "MultiheadAttention": 3, "TransformerDecoderLayer": 2}
 
