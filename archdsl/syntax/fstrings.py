@@ -40,7 +40,6 @@ LowerField = Callable[[Tree, int, int], Any]
 def fstring(token: Token, span: Span, lower_field: LowerField) -> ir.FString:
     """The IR of an f-string token: literal text as string Constants, fields as
     FormattedValues, in order."""
-    quote = str(token)[1]
     body = str(token)[2:-1]
     column = span.column + 2  # of the body's first character
     parts: list[ir.Node] = []
@@ -58,7 +57,7 @@ def fstring(token: Token, span: Span, lower_field: LowerField) -> ir.FString:
             if text:
                 parts.append(ir.Constant(value="".join(text), span=span))
                 text = []
-            end = _field_end(body, i + 1, quote, span, column)
+            end = _field_end(body, i + 1, span, column)
             parts.append(_field(body, i + 1, end, span, column, lower_field))
             i = end + 1
         elif char == "\\":
@@ -72,7 +71,7 @@ def fstring(token: Token, span: Span, lower_field: LowerField) -> ir.FString:
     return ir.FString(parts=tuple(parts), span=span)
 
 
-def _field_end(body: str, start: int, quote: str, span: Span, column: int) -> int:
+def _field_end(body: str, start: int, span: Span, column: int) -> int:
     """The index of the `}` closing the field that starts at `start`: brackets and
     the strings inside it are skipped."""
     for i, char, depth in _outside_strings(body, start):
