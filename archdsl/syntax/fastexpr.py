@@ -63,6 +63,14 @@ class Meta:
     def end_pos(self) -> int:
         return self.tokens.ends[self.last]
 
+    def holds(self, kind: str) -> bool:
+        """Whether any of its tokens is of `kind` (lark's Meta cannot say)."""
+        try:
+            self.tokens.kinds.index(kind, self.first, self.last + 1)
+        except ValueError:
+            return False
+        return True
+
 
 class EmptyMeta:
     """A rule that matched no text (an empty `args`): no span, as in lark."""

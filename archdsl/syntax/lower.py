@@ -193,6 +193,9 @@ class _Lower(Transformer):
             body = (ir.FReturn(values=tuple(body), span=span),)
         inputs = tuple(i for i in inputs if i is not None)
         forward = ir.Forward(inputs=inputs, body=body, span=self._span(meta))
+        holds = getattr(meta, "holds", None)  # the fast parser's Meta
+        if holds is not None and not holds("DOTTED"):
+            return forward  # sugar rewrites only dotted names: none here
         return plain_forward(forward)
 
     def fparam(self, meta: Any, c: list[Any]) -> ir.Input:
