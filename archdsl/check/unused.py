@@ -48,11 +48,13 @@ def _names_read(info: DefInfo) -> set[str]:
     read: set[str] = set()
     assert info.forward is not None
     roots: list[ir.Node] = [info.forward, *info.node.body]
+    name, path = ir.Name, ir.Path  # no subclasses: compared by type, per node
     for root in roots:
         for node in walk_expr(root):
-            if isinstance(node, ir.Name):
+            kind = type(node)
+            if kind is name:
                 read.add(node.id)
-            elif isinstance(node, ir.Path):
+            elif kind is path:
                 read.add(node.parts[0])
     return read
 

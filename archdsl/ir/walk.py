@@ -10,9 +10,14 @@ from .targets import target_names
 
 def children(expr: ir.Node) -> list[ir.Node]:
     """The direct sub-expressions of an expression, in source order."""
+    fields = _NODE_FIELDS.get(type(expr))
+    if fields is None:
+        fields = _node_fields(type(expr))
+    if not fields:  # a name, a constant: nothing inside
+        return []
     found: list[ir.Node] = []
     node, values = ir.Node, expr.__dict__
-    for name in _node_fields(type(expr)):
+    for name in fields:
         value = values[name]
         if isinstance(value, node):
             found.append(value)
@@ -52,16 +57,33 @@ def _plain(annotation: object) -> bool:
     )
 
 
-def walk_expr(expr: ir.Node) -> Iterator[ir.Node]:
-    """Pre-order walk of an expression and everything inside it."""
+def walk_expr(expr: ir.Node) -> list[ir.Node]:
+    """An expression and everything inside it, in pre-order. A list, made in one
+    loop: walks run per layer (a 10,000-layer forward is one walk of 100,000
+    nodes), and a generator's resume per node cost twice as much."""
+    found: list[ir.Node] = []
     stack = [expr]
+    pop, push, append = stack.pop, stack.append, found.append
+    fields_of, node_type = _NODE_FIELDS, ir.Node
     while stack:
-        node = stack.pop()
-        yield node
-        found = children(node)  # a list, not a generator: walks run per layer
-        if found:
-            found.reverse()
-            stack.extend(found)
+        node = pop()
+        append(node)
+        fields = fields_of.get(type(node))
+        if fields is None:
+            fields = _node_fields(type(node))
+        if not fields:
+            continue
+        values = node.__dict__
+        # pushed last field first, a tuple's items last first: popped in order
+        for name in reversed(fields):
+            value = values[name]
+            if isinstance(value, node_type):
+                push(value)
+            elif isinstance(value, tuple):
+                for item in reversed(value):
+                    if isinstance(item, node_type):
+                        push(item)
+    return found
 
 
 def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:

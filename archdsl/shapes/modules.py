@@ -101,6 +101,7 @@ class Evaluator(DictEvaluation):
         #: > 0 inside a branch evaluated only to count it (see _count_branches)
         self.speculative = 0
         self.memo: dict[tuple, tuple[BlockModule, int, int]] = {}
+        self.refused = False  # whether _refuse was called (see count_definitions)
         self.top = ""  # the definition being evaluated, for messages
 
     # ---- limits ------------------------------------------------------------------------
@@ -117,6 +118,7 @@ class Evaluator(DictEvaluation):
         """What Python would raise building the model: an error, except in a
         branch whose condition is not known (counted, but perhaps never run),
         where the value is only not known (expr() turns ValueError into UNKNOWN)."""
+        self.refused = True
         if self.speculative:
             return ValueError(message)
         return self._error(message, span, hint)
@@ -166,7 +168,7 @@ class Evaluator(DictEvaluation):
         if not self.top:  # the entry point: count first, then build
             self.top = info.name
             if not self.counting:
-                Evaluator(self.ctx, counting=True).instantiate(info, bound, span)
+                self._count_first(info, bound, span)
         key = values.memo_key(info, bound) if self.counting else None
         if key is not None and key in self.memo:
             block, modules, params = self.memo[key]
@@ -177,6 +179,19 @@ class Evaluator(DictEvaluation):
         if key is not None:
             self.memo[key] = (block, self.built - before[0], self.params - before[1])
         return block
+
+    def _count_first(
+        self, info: DefInfo, bound: dict[str, Any], span: Span | None
+    ) -> None:
+        """The counting pass before a build. For a definition built with its
+        defaults, count_definitions ran the same pass; where it refused nothing,
+        the pass here would take the same steps and refuse nothing either (when
+        they fit the budget), so its steps are drawn without evaluating again."""
+        steps = None if bound else self.ctx.counted.get(info.name)
+        if steps is not None and self.ctx.eval_steps + steps <= self.limits.max_steps:
+            self.ctx.eval_steps += steps
+            return
+        Evaluator(self.ctx, counting=True).instantiate(info, bound, span)
 
     def _build(
         self, info: DefInfo, bound: dict[str, Any], span: Span | None
@@ -549,6 +564,9 @@ def count_definitions(ctx: Context, evaluator=None) -> list[Diagnostic]:
             counter.instantiate(info, {}, info.node.span)
         except EvalError as exc:
             refused[info.name] = exc.diagnostics
+        else:  # what the build's own counting pass would take (one with no memo)
+            if evaluator is None and not counter.refused:
+                ctx.counted[info.name] = counter.steps
     # The pass has its own step budget: the build that follows gets the whole one
     # again, so the work of a check stays within twice max_steps.
     ctx.eval_steps = before
