@@ -25,6 +25,8 @@ SPLAT_PRECEDENCE = _PREC["unary"]
 
 def literal(value: object) -> str:
     """A validated constant as Python source, double-quoted like ruff writes strings."""
+    if type(value) is int:  # the most common, first: layer sizes
+        return repr(value)
     if isinstance(value, str):
         text = repr(value)
         if text.startswith("'") and '"' not in value:
@@ -61,7 +63,7 @@ class ExprWriter:
         self.uses: set[str] = set() if uses is None else uses
 
     def doc(self, expr: ir.Node) -> Doc:
-        return getattr(self, f"_{expr.kind}")(expr)
+        return _WRITERS[expr.kind](self, expr)
 
     def text(self, expr: ir.Node) -> str:
         return flat(self.doc(expr))
@@ -80,7 +82,7 @@ class ExprWriter:
         return path_text(expr.parts)
 
     def _const(self, expr: ir.Constant) -> Doc:
-        if isinstance(expr.value, str) and self.field_quote:  # inside an f-string
+        if self.field_quote and isinstance(expr.value, str):  # inside an f-string
             return f"{self.field_quote}{expr.value}{self.field_quote}"  # checked plain
         return literal(expr.value)
 
@@ -342,11 +344,24 @@ class ExprWriter:
         )
 
     def argument(self, arg: ir.Node) -> Doc:
-        if isinstance(arg, ir.Keyword):
+        kind = arg.kind
+        if kind == "positional":
+            return self.doc(arg.value)
+        if kind == "keyword":
             return (arg.name, "=", self.doc(arg.value))
-        if isinstance(arg, ir.Splat):
-            return ("*", self._wrap(arg.value, SPLAT_PRECEDENCE))
-        return self.doc(arg.value)
+        return ("*", self._wrap(arg.value, SPLAT_PRECEDENCE))  # a splat
+
+
+#: The writer of each kind of expression (ExprWriter.doc): a lookup, not a
+#: `getattr` of a formatted name, as every expression of a spec passes here.
+_WRITERS = {
+    kind: getattr(ExprWriter, f"_{kind}")
+    for kind in (
+        "name", "path", "const", "list", "tuple", "listcomp", "fstring", "fvalue",
+        "dict", "dictcomp", "subscript", "slice", "ellipsis", "attribute", "binop",
+        "unary", "compare", "boolop", "ifexp", "call",
+    )
+}  # fmt: skip
 
 
 def _is_dict_sequential(call: ir.Call) -> bool:
