@@ -45,6 +45,20 @@ def accepts(expected: Iterable[str], actual: str) -> bool:
     bool and int do not mix (a `bias=1` is a mistake); an int is a fine float, and
     lists and tuples stand for each other as they do for torch's size arguments."""
     expected = tuple(expected)
+    key = (expected, actual)
+    found = _ACCEPTS.get(key)
+    if found is None:  # a few dozen pairs in a spec, asked once per argument
+        if len(_ACCEPTS) > 4096:  # nested list types made up by a spec: bounded
+            _ACCEPTS.clear()
+        found = _ACCEPTS[key] = _accepts(expected, actual)
+    return found
+
+
+#: accepts() by (expected, actual): both are strings, the answer never changes.
+_ACCEPTS: dict[tuple[tuple[str, ...], str], bool] = {}
+
+
+def _accepts(expected: tuple[str, ...], actual: str) -> bool:
     kind = base(actual)
     if kind == "any" or "any" in expected or kind in expected:
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from .nn_signatures import OPAQUE, REQUIRED
@@ -35,18 +36,40 @@ class Signature:
     ) -> Signature:
         return cls(tuple(ParamSpec(*row) for row in rows), named_children)
 
+    # What calls read of a signature, worked out on first use and kept on the
+    # (frozen) instance: every layer call of a spec binds against one of ~200.
+
     def param(self, name: str) -> ParamSpec | None:
-        return next(
-            (p for p in self.params if p.name == name and p.kind != "var"), None
-        )
+        return self._by_name.get(name)
 
-    @property
-    def positional(self) -> list[ParamSpec]:
-        return [p for p in self.params if p.kind == "pos"]
+    @cached_property
+    def _by_name(self) -> dict[str, ParamSpec]:
+        named: dict[str, ParamSpec] = {}
+        for p in self.params:
+            if p.kind != "var":
+                named.setdefault(p.name, p)  # the first of a name, as Python binds
+        return named
 
-    @property
+    @cached_property
+    def positional(self) -> tuple[ParamSpec, ...]:
+        return tuple(p for p in self.params if p.kind == "pos")
+
+    @cached_property
     def variadic(self) -> ParamSpec | None:
         return next((p for p in self.params if p.kind == "var"), None)
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        """The literal defaults by name (what bind_arguments starts from)."""
+        return {
+            p.name: p.default
+            for p in self.params
+            if p.default not in (REQUIRED, OPAQUE) and p.kind != "var"
+        }
+
+    @cached_property
+    def positional_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.positional)
 
     def describe(self) -> str:
         parts = []
@@ -63,11 +86,7 @@ def bind_arguments(
 ) -> dict[str, Any]:
     """A layer's or op's argument values by parameter name, with torch's literal
     defaults filled in (what the shape and parameter rules read)."""
-    args: dict[str, Any] = {
-        p.name: p.default
-        for p in sig.params
-        if p.default not in (REQUIRED, OPAQUE) and p.kind != "var"
-    }
-    args.update(zip([p.name for p in sig.positional], positional, strict=False))
+    args = sig.defaults.copy()
+    args.update(zip(sig.positional_names, positional, strict=False))
     args.update(keywords)
     return args
