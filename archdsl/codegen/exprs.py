@@ -319,8 +319,9 @@ class ExprWriter:
             self.uses.add("OrderedDict")
             children = tuple((kw.name, "=", self.doc(kw.value)) for kw in call.keywords)
             return Group("(", (("OrderedDict", Group("(", children, ")")),), ")")
-        args = tuple(self.argument(a) for a in call.args)
-        return Group("(", args + self.companions(call), ")")
+        args = [self.argument(a) for a in call.args]
+        args += self.companions(call)
+        return Group("(", tuple(args), ")")
 
     def companions(self, call: ir.Call) -> tuple[Doc, ...]:
         """Arguments torch needs beside ones the spec gave (see TensorOp.companions):

@@ -121,6 +121,8 @@ class ForwardWriter:
     def statement(self, expr: ir.Node, target: str, *, simple: bool = False) -> Doc:
         """The last operation of a statement, after hoisting the ones it consumes.
         With `simple`, the result itself is hoisted too and a name is returned."""
+        if not simple and _plain_call(expr):  # `l3(x)`: nothing to hoist, no name
+            return self.operation(expr, None)  # to choose (and no walk per layer)
         spine = target if self._may_reuse(target, expr) else None
         if simple:
             return self.operand(expr, spine)
@@ -128,20 +130,12 @@ class ForwardWriter:
 
     def operation(self, expr: ir.Node, spine: str | None) -> Doc:
         """`expr` as one operation whose tensor arguments are names or values. The
-        first argument continues the spine: it may be hoisted into `spine`."""
-        if isinstance(expr, ir.Call) and self.exprs.method_op(expr) is not None:
-            op = self.exprs.method_op(expr)
-            receiver = self.operand(expr.args[0].value, spine)
-            rest = self.exprs.method_args(expr, lambda a: self._argument(a, None))
-            return (receiver, f".{op.python}", Group("(", rest, ")"))  # type: ignore[union-attr]
-        if isinstance(expr, ir.Call) and _is_tensor_call(expr, self.info):
-            args = tuple(
-                self._argument(arg, spine if index == 0 else None)
-                for index, arg in enumerate(expr.args)
-            )
-            args += self.exprs.companions(expr)
-            return (self.exprs.callee(expr.func), Group("(", args, ")"))
-        if isinstance(expr, ir.BinOp) and _is_tensor_expr(expr, self.info):
+        first argument continues the spine: it may be hoisted into `spine`. (By
+        kind, not isinstance: every layer's statement passes here.)"""
+        kind = expr.kind
+        if kind == "call":
+            return self.call(expr, spine)  # type: ignore[arg-type]
+        if kind == "binop" and _is_tensor_expr(expr, self.info):
             prec = precedence(expr)
             right_assoc = expr.op == "**"
             left = self.grouped(expr.left, spine, prec + right_assoc)
@@ -151,21 +145,38 @@ class ForwardWriter:
             if chained and isinstance(left, Split) and not right_assoc:  # a // b * c
                 return Split((*left.parts, operand))
             return Split((left, operand))
-        if isinstance(expr, ir.Subscript) and _is_tensor_expr(expr.value, self.info):
+        if kind == "subscript" and _is_tensor_expr(expr.value, self.info):
             index = expr.index
             items = index.items if isinstance(index, ir.TupleExpr) else (index,)
             docs = tuple(self.exprs.doc(i) for i in items)
             return (self.operand(expr.value, spine), Group("[", docs, "]"))
-        if isinstance(expr, (ir.ListExpr, ir.TupleExpr)):
-            items = tuple(self.operand(item, spine if i == 0 else None)
-                          for i, item in enumerate(expr.items))  # fmt: skip
-            if isinstance(expr, ir.ListExpr):
+        if kind == "list" or kind == "tuple":
+            items = tuple([self.operand(item, spine if i == 0 else None)
+                           for i, item in enumerate(expr.items)])  # fmt: skip
+            if kind == "list":
                 return Group("[", items, "]")
             return Group("(", items, ")", one_tuple=len(items) == 1)
         return self.exprs.doc(expr)
 
+    def call(self, expr: ir.Call, spine: str | None) -> Doc:
+        """A tensor method (`x.view(n, -1)`), a layer or tensor op with its tensor
+        arguments hoisted, or a build-time call, written as it is."""
+        op = self.exprs.method_op(expr)
+        if op is not None:
+            receiver = self.operand(expr.args[0].value, spine)
+            rest = self.exprs.method_args(expr, lambda a: self._argument(a, None))
+            return (receiver, f".{op.python}", Group("(", rest, ")"))
+        if not _is_tensor_call(expr, self.info):
+            return self.exprs.doc(expr)
+        args = [self._argument(arg, spine if index == 0 else None)
+                for index, arg in enumerate(expr.args)]  # fmt: skip
+        args += self.exprs.companions(expr)
+        return (self.exprs.callee(expr.func), Group("(", tuple(args), ")"))
+
     def operand(self, expr: ir.Node, spine: str | None) -> Doc:
         """`expr` as a plain name or build-time value, hoisting any operation."""
+        if expr.kind == "name":  # the common case, a tensor's name: `x`
+            return self.exprs.doc(expr)
         if not _is_operation(expr, self.info):
             return self.operation(expr, spine)
         name = spine or self.names.fresh(_base_name(expr))
@@ -181,11 +192,12 @@ class ForwardWriter:
         return Group("(", (doc,), ")") if precedence(expr) < minimum else doc
 
     def _argument(self, arg: ir.Node, spine: str | None) -> Doc:
-        if isinstance(arg, ir.Keyword):
+        kind = arg.kind
+        if kind == "positional":
+            return self.operand(arg.value, spine)
+        if kind == "keyword":
             return (arg.name, "=", self.operand(arg.value, None))
-        if isinstance(arg, ir.Splat):
-            return ("*", self.grouped(arg.value, None, SPLAT_PRECEDENCE))
-        return self.operand(arg.value, spine)
+        return ("*", self.grouped(arg.value, None, SPLAT_PRECEDENCE))  # a splat
 
     def _may_reuse(self, target: str, expr: ir.Node) -> bool:
         """Hoisting into `target` is safe when the statement reads `target` nowhere but
@@ -225,6 +237,15 @@ def _all_names(forward: ir.Forward) -> set[str]:
     return {n.id for n in walk_expr(forward) if isinstance(n, ir.Name)} | {
         i.name for i in forward.inputs
     }
+
+
+def _plain_call(expr: ir.Node) -> bool:
+    """A call whose arguments are all names and constants: written as it is, with
+    no operation inside to hoist into the statement's target."""
+    return expr.kind == "call" and all(
+        arg.value.kind == "name" or arg.value.kind == "const"
+        for arg in expr.args  # type: ignore[attr-defined]
+    )
 
 
 def _spine_leaf(expr: ir.Node, info: DefInfo) -> ir.Node:

@@ -250,9 +250,9 @@ def _body(
 ) -> None:
     conditional = set(stored_names(info, always=False)) if nested else set()
     for stmt in stmts:
-        if isinstance(stmt, ir.Assign) and stmt.name in shared:
-            continue  # a class attribute (write_class)
         if isinstance(stmt, ir.Assign):
+            if shared and stmt.name in shared:
+                continue  # a class attribute (write_class)
             target = path_text(stmt.target)
             if stmt.target[0] in info.members:
                 target = f"self.{target}"
