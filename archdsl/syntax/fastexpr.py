@@ -13,11 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lark import Token
-
-from .fastlex import Lexicon, Tokens
-from .onepass import Abandon
-from .parser import CHAINS, MAX_CHAIN, MAX_DEPTH
+from .fastlex import Abandon, Lexicon, Tokens
+from .grammar import CHAINS, MAX_CHAIN, MAX_DEPTH
 
 Piece = tuple[Any, int, int, int, str, int]
 
@@ -97,11 +94,17 @@ def _spine(rule: str, kids: list) -> tuple[int, int]:
     return height, run
 
 
-class _Token(Token):
-    """lark's Token, made without its constructor's argument juggling (a token
-    never spans lines here: none the fast path keeps can hold a newline)."""
+class Token(str):
+    """A token as lark's Token gives it to a lowering method: the text, its
+    terminal's name (`type`) and where it is; made without lark, which the fast
+    path does not import, and without lark's constructor's argument juggling (a
+    token never spans lines here: none the fast path keeps can hold a newline)."""
 
-    __slots__ = ()
+    __slots__ = ("type", "value", "start_pos", "line", "column", "end_line",
+                 "end_column", "end_pos")  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {self.value!r})"  # as lark's
 
     def __new__(cls, type_: str, value: str, start: int, line: int, column: int):
         self = str.__new__(cls, value)
@@ -148,7 +151,7 @@ class ExprParser:
         tokens = self.tokens
         line, column, start = tokens.start(i)
         kind = "NAME" if name else self.lark_type[tokens.kinds[i]]
-        return _Token(kind, tokens.value(i), start, line, column)
+        return Token(kind, tokens.value(i), start, line, column)
 
     def node(self, rule: str, kids: list, first: int, last: int) -> Piece:
         """Lower one rule from its kept children (pieces, Tokens, None for a

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 from array import array
-
-from lark import Lark
-from lark.lexer import PatternStr
+from typing import Any
 
 END = "$END"
+
+
+class Abandon(Exception):
+    """The fast paths (fastparse.py, onepass.py) cannot decide this spec; the
+    two-pass path will, and reports what there is to report."""
 
 
 class Tokens:
@@ -58,44 +61,30 @@ class Unscannable(Exception):
 
 
 class Lexicon:
-    """What the scanner needs from one lark parser, worked out once."""
+    """What the scanner needs from lark's terminals, as plain data (`fields`):
+    syntax/terminals.py works them out from a lark parser once per grammar and
+    caches them, so that a spec the fast path parses never loads lark."""
 
-    def __init__(self, parser: Lark) -> None:
-        root = parser.parser.lexer.lexer.root_lexer  # (post-lexer connector).lexer
-        scanner = root.scanner
-        if len(scanner._mres) != 1:  # over 100 terminals: lark splits its regex
-            raise ValueError("lark's terminals do not fit one regex")
+    #: The fields: the master regex's pattern; each terminal's kind by its name;
+    #: the terminals lark ignores and those holding newlines; keywords, each its
+    #: own kind; the lark type of each kind; and the keywords that are names where
+    #: an expression, a statement, a forward statement or a parameter starts.
+    FIELDS = ("pattern", "kinds", "ignore", "lines", "keywords", "lark_type",
+              "names_in_expr", "names_in_body", "names_in_fbody", "names_in_params")  # fmt: skip
+
+    def __init__(self, fields: dict[str, Any]) -> None:
         # spaces before a token are skipped in the same match (lark ignores them
         # as a token of their own; nothing else starts with a space or a tab)
-        self.regex = re.compile(r"[\t \f]*(?:" + scanner._mres[0].pattern + ")")
-        self.kinds = {
-            t.name: t.pattern.value if isinstance(t.pattern, PatternStr) else t.name
-            for t in scanner.terminals
-        }
-        self.ignore = frozenset(root.ignore_types)
-        self.lines = frozenset(root.newline_types)
-        # a name that is exactly a keyword is that keyword (lark's UnlessCallback)
-        self.keywords = {}
-        self.lark_type = {kind: name for name, kind in self.kinds.items()}
-        unless = root.callback.get("NAME")
-        for terminal in unless.scanner.terminals if unless else ():
-            self.keywords[terminal.pattern.value] = terminal.pattern.value
-            self.lark_type[terminal.pattern.value] = terminal.name
-        # Where the parser cannot take a keyword, lark's contextual lexer reads it
-        # as a name (`block = Sequential(...)`, `f(model=m)`): the keywords that
-        # are names where an expression, a statement or a parameter starts
-        starts = _first_terminals(parser)
-        spelled = {name: kind for kind, name in self.lark_type.items()}
-        words = set(self.keywords)
-
-        def names_before(*rules: str) -> frozenset[str]:
-            taken = {spelled.get(t) for rule in rules for t in starts.get(rule, ())}
-            return frozenset(words - taken)
-
-        self.names_in_expr = names_before("expr", "arg")
-        self.names_in_body = names_before("_stmt", "body")
-        self.names_in_fbody = names_before("_fstmt", "fbody")
-        self.names_in_params = names_before("param", "params")
+        self.regex = re.compile(r"[\t \f]*(?:" + fields["pattern"] + ")")
+        self.kinds: dict[str, str] = fields["kinds"]
+        self.ignore = frozenset(fields["ignore"])
+        self.lines = frozenset(fields["lines"])
+        self.keywords: dict[str, str] = fields["keywords"]
+        self.lark_type: dict[str, str] = fields["lark_type"]
+        self.names_in_expr = frozenset(fields["names_in_expr"])
+        self.names_in_body = frozenset(fields["names_in_body"])
+        self.names_in_fbody = frozenset(fields["names_in_fbody"])
+        self.names_in_params = frozenset(fields["names_in_params"])
 
     def scan(self, text: str) -> Tokens:
         """Every token lark's parser would be given, then END."""
@@ -140,30 +129,3 @@ class Lexicon:
         ends.extend([end] * 3)
         line_of.extend([line] * 3)
         return tokens
-
-
-def _first_terminals(parser: Lark) -> dict[str, set[str]]:
-    """Each rule's FIRST set (the terminals it can start with), for the rules
-    where the fast parser reads keywords as names, and everything they reach."""
-    first: dict[str, set[str]] = {}
-    empty: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for rule in parser.rules:
-            origin = rule.origin.name
-            known = first.setdefault(origin, set())
-            size = len(known)
-            for symbol in rule.expansion:
-                if symbol.is_term:
-                    known.add(symbol.name)
-                    break
-                known |= first.get(symbol.name, set())
-                if symbol.name not in empty:
-                    break
-            else:
-                if origin not in empty:
-                    empty.add(origin)
-                    changed = True
-            changed |= len(known) != size
-    return first

@@ -21,15 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lark.visitors import _vargs_meta
-
 from .. import ir
 from ..errors import ArchError
 from ..source import Source
 from .fastexpr import ExprParser, Piece
-from .fastlex import END, Lexicon, Unscannable
+from .fastlex import END, Abandon, Lexicon, Unscannable
 from .lower import _Lower
-from .onepass import Abandon
 
 
 class FastParser(ExprParser):
@@ -377,9 +374,9 @@ def _lowering(source: Source, rules: frozenset[str]) -> dict[str, Callable]:
     lowerer = _Lower(source)
     methods = {}
     for rule in rules:
-        method = getattr(lowerer, rule, None)
-        if getattr(method, "visit_wrapper", None) is _vargs_meta:
-            methods[rule] = method.base_func
+        method = None if rule.startswith("_") else getattr(lowerer, rule, None)
+        if method is not None:
+            methods[rule] = method
     return methods
 
 

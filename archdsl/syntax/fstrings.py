@@ -14,9 +14,6 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from lark import Token, Tree
-from lark.exceptions import UnexpectedInput
-
 from .. import ir
 from ..errors import ArchError, Diagnostic
 from ..source import Span
@@ -33,11 +30,11 @@ FORMAT_SPEC = re.compile(
     r"[bcdeEfFgGosxX%]?"
 )
 
-#: Lowers a field's parse tree at (line, column) of the source.
-LowerField = Callable[[Tree, int, int], Any]
+#: Lowers a field's parse tree (lark's) at (line, column) of the source.
+LowerField = Callable[[Any, int, int], Any]
 
 
-def fstring(token: Token, span: Span, lower_field: LowerField) -> ir.FString:
+def fstring(token: str, span: Span, lower_field: LowerField) -> ir.FString:
     """The IR of an f-string token: literal text as string Constants, fields as
     FormattedValues, in order."""
     body = str(token)[2:-1]
@@ -134,7 +131,10 @@ def _field(
             len(spec),
             hint="Python's format mini-language: `{i:02d}`, `{x:>4}`, `{r:.2f}`",
         )
-    from .parser import expression_parser  # only a spec with an f-string needs it
+    # only a spec with an f-string needs lark here (the fast path leaves it to lark)
+    from lark.exceptions import UnexpectedInput
+
+    from .parser import expression_parser
 
     try:
         tree = expression_parser().parse(expr_text)

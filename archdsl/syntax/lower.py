@@ -1,13 +1,15 @@
-"""Lark parse tree -> IR. Every node gets the span of the text it came from."""
+"""Lark parse tree -> IR. Every node gets the span of the text it came from.
+
+Each grammar rule's method takes (meta, children), as lark's Transformer calls a
+`v_args(meta=True)` method. The fast parsers call them directly; the tree path
+runs them with lark's Transformer (syntax/transform.py). So this module does not
+import lark, which a spec the fast path parses never loads."""
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any, NamedTuple
-
-from lark import Token, Transformer, Tree, v_args
-from lark.exceptions import VisitError
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import ir
 from ..errors import ArchError, Diagnostic
@@ -16,11 +18,12 @@ from .fstrings import fstring
 from .pairs import ordered_pairs
 from .sugar import method_call, plain_forward, plain_state
 
+if TYPE_CHECKING:
+    from lark import Token, Tree
 
-@v_args(meta=True)
-class _Lower(Transformer):
+
+class _Lower:
     def __init__(self, source: Source) -> None:
-        super().__init__()
         self.source = source
 
     def _span(self, meta: Any) -> Span | None:
@@ -364,10 +367,9 @@ class _Lower(Transformer):
 
     def _field(self, tree: Tree, line: int, column: int) -> ir.Node:
         """An f-string field's expression, with spans where it is written."""
-        try:
-            return _Shifted(self.source, line, column).transform(tree)
-        except VisitError as exc:
-            raise exc.orig_exc from None
+        from .transform import transform
+
+        return transform(_Shifted(self.source, line, column), tree)
 
     def dict_(self, meta: Any, c: list[Any]) -> ir.DictExpr:
         items = [item for item in c if item is not None]
@@ -421,7 +423,7 @@ class _Lower(Transformer):
         """`i, (t, c)`: names, and a tuple per parenthesised group; as in Python,
         `(a)` is `a` and `for (a, b) in ...` is `for a, b in ...`."""
         found = tuple(
-            str(t) if isinstance(t, Token) else t[0] if len(t) == 1 else t for t in c
+            str(t) if isinstance(t, str) else t[0] if len(t) == 1 else t for t in c
         )
         return found[0] if len(found) == 1 and isinstance(found[0], tuple) else found
 
@@ -477,7 +479,6 @@ def _string(token: Token) -> str:
 
 
 def lower(tree: Tree, source: Source) -> ir.Program:
-    try:
-        return _Lower(source).transform(tree)
-    except VisitError as exc:  # lark wraps what a rule raised; re-raise that
-        raise exc.orig_exc from None
+    from .transform import transform  # lark's Transformer: the tree path only
+
+    return transform(_Lower(source), tree)

@@ -24,17 +24,13 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 from lark.parse_tree_builder import maybe_create_child_filter
 from lark.parsers.lalr_analysis import Shift
-from lark.visitors import _vargs_meta
 
 from .. import ir
 from ..errors import ArchError
 from ..source import Source
+from .fastlex import Abandon
+from .grammar import CHAINS
 from .lower import _Lower
-from .parser import CHAINS
-
-
-class Abandon(Exception):
-    """The one-pass parse cannot decide this spec; the two-pass path will."""
 
 
 class _Meta:
@@ -222,9 +218,6 @@ def _inline(keeps):
 
 def _reduce(name, method, keeps, expand1, max_depth, max_chain):
     """The callback for one rule: filter its children as lark does, then lower."""
-    wrapper = getattr(method, "visit_wrapper", None)
-    # the usual `(self, meta, children)` method is called directly, not through lark
-    call = method.base_func if wrapper is _vargs_meta else None
     chain = name in CHAINS
 
     def lowered(kept):
@@ -257,12 +250,8 @@ def _reduce(name, method, keeps, expand1, max_depth, max_chain):
         values, height, run = lowered(kept)
         if method is None:  # no lowering method: lark's Transformer keeps a Tree
             value = Tree(name, values, meta)
-        elif call is not None:
-            value = call(meta, values)
-        elif wrapper is not None:
-            value = wrapper(method, name, values, meta)
-        else:
-            value = method(values)
+        else:  # as lark calls a `v_args(meta=True)` method (lower.py says why)
+            value = method(meta, values)
         return _Done(value, name, meta, start, end, height, run)
 
     return reduce

@@ -19,10 +19,11 @@ from lark.exceptions import (
 from ..cache import cache_dir
 from ..errors import ArchError, Diagnostic
 from ..source import Source, Span
+from .grammar import BOM as BOM  # fmt/tokens.py reads it here
+from .grammar import CHAINS, MAX_CHAIN, MAX_DEPTH, grammar_text, parser_input
 from .messages import explain_unexpected
 
 _OPENERS = {"LPAR", "LSQB"}
-BOM = "\ufeff"
 _CLOSERS = {"RPAR", "RSQB"}
 
 
@@ -60,25 +61,14 @@ class _NewlinesInBrackets:
 
 
 @cache
-def grammar_text() -> str:
-    """The grammar: inside the installed package, or at the top of a source checkout
-    (read once: the parser's cache key and the fast path's rules both need it)."""
-    here = Path(__file__).resolve().parents[1]  # the package's own directory
-    for path in (
-        here / "grammars" / "arch.lark",
-        here.parent / "grammars" / "arch.lark",
-    ):
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    # A package not laid out as files (a zip): importlib.resources reads it there.
-    from importlib import resources
-
-    return (resources.files("archdsl") / "grammars" / "arch.lark").read_text("utf-8")
-
-
-@cache
 def parser() -> Lark:
     return _lark("start")
+
+
+def parser_of(grammar: str) -> Lark:
+    """The parser of a grammar's text, with this package's options: the one from
+    parser() when that is the grammar (syntax/terminals.py reads its terminals)."""
+    return parser() if grammar == grammar_text() else _lark("start", grammar)
 
 
 @cache
@@ -88,8 +78,9 @@ def expression_parser() -> Lark:
     return _lark("expr")
 
 
-def _lark(start: str) -> Lark:
-    text = grammar_text()
+def _lark(start: str, text: str | None = None) -> Lark:
+    """A parser of `text` (the grammar's, unless given) from `start`."""
+    text = grammar_text() if text is None else text
     options = dict(
         parser="lalr",
         lexer="contextual",
@@ -117,17 +108,6 @@ def _cache_file(grammar: str) -> Path | None:
     return folder / f"grammar-{key}.lark-cache"
 
 
-#: How deeply a spec may nest (brackets, operators, blocks): far beyond any real
-#: spec, and low enough that the recursive stages after parsing never run out of
-#: Python stack. Checked on the parse tree, iteratively, before anything recurses.
-MAX_DEPTH = 100
-#: A flat chain of one operator (`a + b + ... + z`) is not nesting to a reader, but
-#: every later stage recurses down its left spine: links count apart, up to this many
-#: on top of the nesting (tests/test_syntax.py runs the worst case through every stage).
-MAX_CHAIN = 300
-CHAINS = frozenset({"binop", "or_", "and_"})
-
-
 def parse_tree(source: Source) -> Tree:
     """Parse a source, or raise ArchError with one diagnostic at the first syntax error."""
     try:
@@ -136,15 +116,6 @@ def parse_tree(source: Source) -> Tree:
         raise ArchError([_syntax_diagnostic(source, exc)]) from None
     _check_depth(source, tree)
     return tree
-
-
-def parser_input(source: Source) -> str:
-    """The text the parser reads: a byte-order mark (editors on Windows write one)
-    becomes a space, which keeps columns, and a final newline ends the last line."""
-    text = source.text
-    if text.startswith(BOM):
-        text = " " + text[1:]
-    return text + "\n"
 
 
 def _check_depth(source: Source, tree: Tree) -> None:
