@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import ir
 from ..errors import Diagnostic
@@ -145,10 +145,10 @@ class Context:
     #: steps of build-time evaluation so far in this check, against
     #: limits.max_steps (shapes/modules.py: every evaluator of the check draws on it)
     eval_steps: int = 0
-    #: the steps the counting pass (shapes/modules.count_definitions) took for each
-    #: definition built with its defaults, where nothing was refused: a build of
-    #: one of them draws these instead of counting it again (Evaluator.instantiate)
-    counted: dict[str, int] = field(default_factory=dict)
+    #: what the counting pass (shapes/counting.py) found for each definition
+    #: built with its defaults, where nothing was refused: a build of one of them
+    #: draws its steps instead of counting it again (Evaluator._count_first)
+    counted: dict[str, Any] = field(default_factory=dict)
     #: what a check may take from the check before (check/memo.py's CheckMemo,
     #: for the editor's re-checks: archdsl.incremental); None for a check alone
     memo: object | None = None

@@ -8,8 +8,9 @@ from typing import Any
 from .. import ir
 from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, layer
+from ..shapes.counting import count_definitions
 from ..shapes.infer import argument_diagnostics, infer_model
-from ..shapes.modules import EvalError, count_definitions
+from ..shapes.modules import EvalError
 from .base import RUNNING, base_tree, check_replacements
 from .base_forward import base_forward, forward_statements_misplaced
 from .build import BuildChecker

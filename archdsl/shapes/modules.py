@@ -58,7 +58,6 @@ __all__ = [
     "LayerModule",
     "Module",
     "SeqModule",
-    "count_definitions",
     "count_parameters",
     "label_of",
     "split_arguments",
@@ -101,7 +100,9 @@ class Evaluator(DictEvaluation):
         #: > 0 inside a branch evaluated only to count it (see _count_branches)
         self.speculative = 0
         self.memo: dict[tuple, tuple[BlockModule, int, int]] = {}
-        self.refused = False  # whether _refuse was called (see count_definitions)
+        self.refused = False  # whether _refuse was called (see shapes/counting.py)
+        self.instances = 0  # definitions instantiated, the entry point included
+        self.branched = False  # whether _count_branches counted an `if`'s branches
         self.top = ""  # the definition being evaluated, for messages
 
     # ---- limits ------------------------------------------------------------------------
@@ -168,7 +169,10 @@ class Evaluator(DictEvaluation):
         if not self.top:  # the entry point: count first, then build
             self.top = info.name
             if not self.counting:
-                self._count_first(info, bound, span)
+                counted = self._count_first(info, bound, span)
+                if counted is not None:
+                    return counted
+        self.instances += 1
         key = values.memo_key(info, bound) if self.counting else None
         if key is not None and key in self.memo:
             block, modules, params = self.memo[key]
@@ -182,16 +186,30 @@ class Evaluator(DictEvaluation):
 
     def _count_first(
         self, info: DefInfo, bound: dict[str, Any], span: Span | None
-    ) -> None:
+    ) -> BlockModule | None:
         """The counting pass before a build. For a definition built with its
-        defaults, count_definitions ran the same pass; where it refused nothing,
+        defaults, count_definitions ran the same pass: where it refused nothing,
         the pass here would take the same steps and refuse nothing either (when
-        they fit the budget), so its steps are drawn without evaluating again."""
-        steps = None if bound else self.ctx.counted.get(info.name)
-        if steps is not None and self.ctx.eval_steps + steps <= self.limits.max_steps:
-            self.ctx.eval_steps += steps
-            return
-        Evaluator(self.ctx, counting=True).instantiate(info, bound, span)
+        they fit the budget), so they are drawn without evaluating again. Where
+        that pass built just what this build would (shapes/counting.py), its
+        block is this build, with the steps it took drawn a second time: taken
+        once, by a fresh evaluator, when those fit too; else None."""
+        counted = None if bound else self.ctx.counted.get(info.name)
+        limit = self.limits.max_steps
+        if counted is None or self.ctx.eval_steps + counted.steps > limit:
+            Evaluator(self.ctx, counting=True).instantiate(info, bound, span)
+            return None
+        self.ctx.eval_steps += counted.steps
+        block = counted.block
+        fresh = self.built == self.params == self.steps == 0
+        if block is None or span is not counted.span or not fresh:
+            return None
+        if self.ctx.eval_steps + counted.steps > limit:
+            return None
+        counted.block = None  # one model, one owner
+        self.ctx.eval_steps += counted.steps
+        self.steps, self.built, self.params = counted.steps, *counted.built
+        return block
 
     def _build(
         self, info: DefInfo, bound: dict[str, Any], span: Span | None
@@ -244,6 +262,7 @@ class Evaluator(DictEvaluation):
         block, and what Python would refuse there is only not known."""
         if not self.counting:
             return
+        self.branched = True
         start = (self.built, self.params)
         larger = [0, 0]
         self.speculative += 1
@@ -543,41 +562,6 @@ def split_arguments(
         else:
             positional.append(value)
     return positional, keywords
-
-
-def count_definitions(ctx: Context, evaluator=None) -> list[Diagnostic]:
-    """The counting pass of every block and model, with its defaults: the limits
-    crossed, found in microseconds per definition (each (block, arguments) is
-    evaluated once). Run before shape inference, which builds each model for
-    real, so a spec refused anyway is not first built up to the limit once per
-    definition. What Python refuses is left to that inference (a block's
-    default may be one no caller uses): only limits are reported here.
-    `evaluator` makes the evaluators (one that keeps builds: shapes/memo.py)."""
-    refused: dict[str, list[Diagnostic]] = {}
-    before = ctx.eval_steps
-    for info in ctx.defs.values():
-        if info.kind == "builder":
-            continue
-        counter = (evaluator or Evaluator)(ctx, counting=True)
-        counter.speculative = 1
-        try:
-            counter.instantiate(info, {}, info.node.span)
-        except EvalError as exc:
-            refused[info.name] = exc.diagnostics
-        else:  # what the build's own counting pass would take (one with no memo)
-            if evaluator is None and not counter.refused:
-                ctx.counted[info.name] = counter.steps
-    # The pass has its own step budget: the build that follows gets the whole one
-    # again, so the work of a check stays within twice max_steps.
-    ctx.eval_steps = before
-    # A definition refused because it builds one that is refused says nothing new
-    # (26 levels of doubled blocks: only the first level over the limit is shown).
-    return [
-        found
-        for name, diagnostics in refused.items()
-        if not any(used in refused for used in ctx.defs[name].uses)
-        for found in diagnostics
-    ]
 
 
 def _place(module: Any) -> None:
