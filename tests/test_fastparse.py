@@ -19,10 +19,17 @@ from archdsl.errors import ArchError
 from archdsl.pipeline import read_source
 from archdsl.source import Source
 from archdsl.syntax import _fast, parse_source
+from archdsl.syntax.fastlex import token_regex
 from archdsl.syntax.fastparse import EXPECTED, fast_parse
 from archdsl.syntax.fastrules import FOLLOWED, lowered_rules, stale_rules
 from archdsl.syntax.onepass import Abandon
-from archdsl.syntax.parser import MAX_CHAIN, MAX_DEPTH, grammar_text, parser_input
+from archdsl.syntax.parser import (
+    MAX_CHAIN,
+    MAX_DEPTH,
+    grammar_text,
+    parser,
+    parser_input,
+)
 
 
 def layered(layers: int) -> str:
@@ -159,3 +166,35 @@ def test_a_changed_rule_is_left_to_lark():
         fast_parse(lexicon, rules, looped, parser_input(looped))
     plain = Source("<s>", layered(3))
     assert fast_parse(lexicon, rules, plain, parser_input(plain)) == two_pass(plain)
+
+
+@pytest.mark.parametrize("path", SPECS)
+def test_the_scanner_matches_as_lark_master_regex(path):
+    """fastlex.token_regex moves each terminal's group after its pattern (for
+    speed): from every token's start, the terminal and extent lark's own master
+    regex matches there."""
+    lexer = parser().parser.lexer.lexer.root_lexer
+    (theirs,) = lexer.scanner._mres
+    ours = _fast()[0].regex
+    assert ours.groups == theirs.groups + 1  # the moved form, not the fallback
+    text = parser_input(read_source(ROOT / path))
+    position, tokens = 0, 0
+    while (match := ours.match(text, position)) and match.end() > position:
+        start = match.end(1)
+        spaces = theirs.match(text, position) if start > position else None
+        assert spaces is None or (spaces.lastgroup in lexer.ignore_types
+                                  and spaces.end() == start)  # fmt: skip
+        lark = theirs.match(text, start)
+        assert (match.lastgroup, match.end()) == (lark.lastgroup, lark.end())
+        position, tokens = match.end(), tokens + 1
+    assert position == len(text) or "errors" in path, (path, position)
+    assert tokens > 0
+
+
+def test_a_terminal_pattern_not_made_by_lark_is_scanned_as_it_is():
+    """token_regex keeps a pattern it cannot split into lark's alternatives."""
+    for pattern in ["(?P<A>a)|b", r"(?P<A>(a))|(?P<B>\1)", "(?P<A>a|(?P<B>b))"]:
+        regex = token_regex(pattern)
+        assert regex.pattern == r"([\t \f]*)(?:" + pattern + ")"
+    moved = token_regex("(?P<A>ab)|(?P<B>a)")
+    assert moved.match("  a").lastgroup == "B" and moved.match("ab").lastgroup == "A"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .fastlex import Abandon, Lexicon, Tokens
+from .fastlower import FastLower
 from .grammar import CHAINS, MAX_CHAIN, MAX_DEPTH
 
 Piece = tuple[Any, int, int, int, str, int]
@@ -22,61 +23,10 @@ Piece = tuple[Any, int, int, int, str, int]
 _ATOMS = {"NAME": "name", "DOTTED": "dotted", "INT": "int_", "FLOAT": "float_",
           "STRING": "string"}  # fmt: skip
 _CONSTANTS = {"True": "true", "False": "false", "None": "none"}
-
-
-class Meta:
-    """The part of lark's Meta the lowering methods read, for tokens first..last;
-    worked out when read (most lowering methods read only their tokens)."""
-
-    __slots__ = ("tokens", "first", "last")
-    empty = False
-
-    def __init__(self, tokens: Tokens, first: int, last: int) -> None:
-        self.tokens, self.first, self.last = tokens, first, last
-
-    @property
-    def line(self) -> int:
-        return self.tokens.line_of[self.first]
-
-    @property
-    def column(self) -> int:
-        return self.tokens.start(self.first)[1]
-
-    @property
-    def start_pos(self) -> int:
-        return self.tokens.starts[self.first]
-
-    @property
-    def end_line(self) -> int:
-        return self.tokens.line_of[self.last]
-
-    @property
-    def end_column(self) -> int:
-        tokens = self.tokens
-        line = tokens.line_of[self.last]
-        return tokens.ends[self.last] - tokens.lines[line - 1] + 1
-
-    @property
-    def end_pos(self) -> int:
-        return self.tokens.ends[self.last]
-
-    def holds(self, kind: str) -> bool:
-        """Whether any of its tokens is of `kind` (lark's Meta cannot say)."""
-        try:
-            self.tokens.kinds.index(kind, self.first, self.last + 1)
-        except ValueError:
-            return False
-        return True
-
-
-class EmptyMeta:
-    """A rule that matched no text (an empty `args`): no span, as in lark."""
-
-    __slots__ = ()
-    empty = True
-
-
-EMPTY = EmptyMeta()
+#: What starts an expression with an operator (`not x`, `-x`), and what may follow
+#: an operand within one: the tokens the levels from `?expr` to `?power` look at.
+_PREFIXES = frozenset({"not", "ADD_OP"})
+_OPERATORS = frozenset({"if", "or", "and", "COMP_OP", "ADD_OP", "*", "MUL_OP", "**"})
 
 
 def _spine(rule: str, kids: list) -> tuple[int, int]:
@@ -119,18 +69,26 @@ class Token(str):
 
 
 class ExprParser:
-    """Expressions. `lower` maps a rule's name to its lowering method, called as
-    lark's Transformer calls it: (meta, children as lark keeps them)."""
+    """Expressions, lowered by `lowerer`'s methods for the grammar's `rules` that
+    this parser follows, each called as lark's Transformer calls it: (meta,
+    children as lark keeps them), the meta being the rule's extent (fastlower.py)."""
 
     def __init__(
         self,
         tokens: Tokens,
-        lower: dict[str, Callable],
+        lowerer: FastLower,
+        rules: frozenset[str],
         lexicon: Lexicon,
     ) -> None:
         self.kinds = tokens.kinds
         self.tokens = tokens
-        self.lower = lower
+        self.lower = _methods(lowerer, rules)
+        #: the leaves lowered from their token's index alone (fastlower.py)
+        self.leaves = {
+            rule: lowered
+            for rule, lowered in lowerer.leaves().items()
+            if rule in self.lower
+        }
         self.lark_type = lexicon.lark_type
         self.lexicon = lexicon
         self.names_in_expr = lexicon.names_in_expr
@@ -149,9 +107,10 @@ class ExprParser:
         """Token `i` as lark hands it to a lowering method (`name`: a keyword
         where lark reads it as a name)."""
         tokens = self.tokens
-        line, column, start = tokens.start(i)
+        start, line = tokens.starts[i], tokens.line_of[i]
         kind = "NAME" if name else self.lark_type[tokens.kinds[i]]
-        return Token(kind, tokens.value(i), start, line, column)
+        value = tokens.text[start : tokens.ends[i]]
+        return Token(kind, value, start, line, start - tokens.lines[line - 1] + 1)
 
     def node(self, rule: str, kids: list, first: int, last: int) -> Piece:
         """Lower one rule from its kept children (pieces, Tokens, None for a
@@ -173,22 +132,32 @@ class ExprParser:
         method = self.lower.get(rule)
         if method is None:
             raise Abandon  # lowered some other way now: onepass knows how
-        meta = Meta(self.tokens, first, last) if last >= first else EMPTY
-        return (method(meta, values), first, last, height, rule, run)
+        extent = (first, last) if last >= first else None
+        return (method(extent, values), first, last, height, rule, run)
 
     def leaf(self, rule: str, i: int, kept: list) -> Piece:
-        """A rule over the one token `i` (`name`, `int_`, `True`): node() without
-        the children to measure."""
+        """A rule over the one token `i` (`string`, `True`): node() without the
+        children to measure."""
         method = self.lower.get(rule)
         if method is None:
             raise Abandon
-        return (method(Meta(self.tokens, i, i), kept), i, i, 1, rule, 0)
+        return (method((i, i), kept), i, i, 1, rule, 0)
 
     # ---- `?expr` down to `?atom` --------------------------------------------------
 
     def expr(self) -> Piece:
-        then = self.or_expr()
-        if self.kinds[self.i] != "if":
+        # Most expressions are one operand (`x`, `Linear(16, 16)`): read it, and go
+        # down the operator levels with it only when an operator follows (each
+        # level passes an operand alone through, as lark's `?rule`s do)
+        kinds = self.kinds
+        if kinds[self.i] in _PREFIXES:
+            then = self.or_expr()
+        else:
+            then = self.postfix()
+            if kinds[self.i] not in _OPERATORS:
+                return then
+            then = self.or_expr(then)
+        if kinds[self.i] != "if":
             return then
         self.i += 1
         cond = self.or_expr()
@@ -196,32 +165,33 @@ class ExprParser:
         orelse = self.expr()
         return self.node("ifexp", [then, cond, orelse], then[1], orelse[2])
 
-    def or_expr(self) -> Piece:
-        left = self.and_expr()
+    def or_expr(self, operand: Piece | None = None) -> Piece:
+        """(`operand`, at this level and each below: the first operand, read.)"""
+        left = self.and_expr(operand)
         while self.kinds[self.i] == "or":
             self.i += 1
             right = self.and_expr()
             left = self.node("or_", [left, right], left[1], right[2])
         return left
 
-    def and_expr(self) -> Piece:
-        left = self.not_expr()
+    def and_expr(self, operand: Piece | None = None) -> Piece:
+        left = self.not_expr(operand)
         while self.kinds[self.i] == "and":
             self.i += 1
             right = self.not_expr()
             left = self.node("and_", [left, right], left[1], right[2])
         return left
 
-    def not_expr(self) -> Piece:
-        if self.kinds[self.i] != "not":
-            return self.comparison()
+    def not_expr(self, operand: Piece | None = None) -> Piece:
+        if operand is not None or self.kinds[self.i] != "not":
+            return self.comparison(operand)
         first = self.i
         self.i += 1
         operand = self.not_expr()
         return self.node("not_", [operand], first, operand[2])
 
-    def comparison(self) -> Piece:
-        left = self.arith()
+    def comparison(self, operand: Piece | None = None) -> Piece:
+        left = self.arith(operand)
         if self.kinds[self.i] != "COMP_OP":
             return left
         op = self.token(self.i)
@@ -229,8 +199,8 @@ class ExprParser:
         right = self.arith()  # `a < b < c` is not in the grammar: the caller refuses
         return self.node("compare", [left, op, right], left[1], right[2])
 
-    def arith(self) -> Piece:
-        left = self.term()
+    def arith(self, operand: Piece | None = None) -> Piece:
+        left = self.term(operand)
         while self.kinds[self.i] == "ADD_OP":
             op = self.token(self.i)
             self.i += 1
@@ -238,8 +208,8 @@ class ExprParser:
             left = self.node("binop", [left, op, right], left[1], right[2])
         return left
 
-    def term(self) -> Piece:
-        left = self.factor()
+    def term(self, operand: Piece | None = None) -> Piece:
+        left = self.factor(operand)
         while self.kinds[self.i] in ("*", "MUL_OP"):
             op = self.token(self.i)
             self.i += 1
@@ -247,17 +217,17 @@ class ExprParser:
             left = self.node("binop", [left, op, right], left[1], right[2])
         return left
 
-    def factor(self) -> Piece:
-        if self.kinds[self.i] != "ADD_OP":
-            return self.power()
+    def factor(self, operand: Piece | None = None) -> Piece:
+        if operand is not None or self.kinds[self.i] != "ADD_OP":
+            return self.power(operand)
         first = self.i
         op = self.token(first)
         self.i += 1
         operand = self.factor()
         return self.node("unary", [op, operand], first, operand[2])
 
-    def power(self) -> Piece:
-        base = self.postfix()
+    def power(self, operand: Piece | None = None) -> Piece:
+        base = self.postfix() if operand is None else operand
         if self.kinds[self.i] != "**":
             return base
         self.i += 1
@@ -294,6 +264,9 @@ class ExprParser:
         rule = _ATOMS.get(kind)
         if rule is not None:
             self.i = i + 1
+            lowered = self.leaves.get(rule)
+            if lowered is not None:  # `x`, `16`: no Token to make
+                return (lowered(i), i, i, 1, rule, 0)
             return self.leaf(rule, i, [self.token(i)])
         rule = _CONSTANTS.get(kind)
         if rule is not None:
@@ -305,7 +278,10 @@ class ExprParser:
             return self.list_()
         if kind in self.names_in_expr:  # `f(block)`: a name here, to lark
             self.i = i + 1
-            return self.leaf("name", i, [self.token(i, name=True)])
+            lowered = self.leaves.get("name")
+            if lowered is None:
+                raise Abandon
+            return (lowered(i), i, i, 1, "name", 0)
         raise Abandon  # an f-string, a dict, `:`: whatever the fast path leaves
 
     def parenthesised(self) -> Piece:
@@ -429,3 +405,14 @@ class ExprParser:
             value = self.expr()
             return self.node("splat", [self.token(i), value], i, value[2])
         return self.expr()
+
+
+def _methods(lowerer: FastLower, rules: frozenset[str]) -> dict[str, Callable]:
+    """Each followed rule's lowering method, called directly as (extent, children);
+    a rule lowered some other way is left out (the parser gives up on it)."""
+    methods = {}
+    for rule in rules:
+        method = None if rule.startswith("_") else getattr(lowerer, rule, None)
+        if method is not None:
+            methods[rule] = method
+    return methods

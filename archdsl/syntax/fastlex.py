@@ -47,14 +47,6 @@ class Tokens:
         #: where each line starts: line n (1-based) starts at lines[n - 1]
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
-    def value(self, i: int) -> str:
-        return self.text[self.starts[i] : self.ends[i]]
-
-    def start(self, i: int) -> tuple[int, int, int]:
-        """(line, column, offset) where token i starts, as lark counts them."""
-        offset, line = self.starts[i], self.line_of[i]
-        return line, offset - self.lines[line - 1] + 1, offset
-
 
 class Unscannable(Exception):
     """A character no terminal matches: lark reports it."""
@@ -73,9 +65,7 @@ class Lexicon:
               "names_in_expr", "names_in_body", "names_in_fbody", "names_in_params")  # fmt: skip
 
     def __init__(self, fields: dict[str, Any]) -> None:
-        # spaces before a token are skipped in the same match (lark ignores them
-        # as a token of their own; nothing else starts with a space or a tab)
-        self.regex = re.compile(r"[\t \f]*(?:" + fields["pattern"] + ")")
+        self.regex = token_regex(fields["pattern"])
         self.kinds: dict[str, str] = fields["kinds"]
         self.ignore = frozenset(fields["ignore"])
         self.lines = frozenset(fields["lines"])
@@ -85,47 +75,102 @@ class Lexicon:
         self.names_in_body = frozenset(fields["names_in_body"])
         self.names_in_fbody = frozenset(fields["names_in_fbody"])
         self.names_in_params = frozenset(fields["names_in_params"])
+        self.groups = _Groups(self)
 
     def scan(self, text: str) -> Tokens:
         """Every token lark's parser would be given, then END."""
         tokens = Tokens(text)
-        kinds, starts, ends = tokens.kinds, tokens.starts, tokens.ends
-        line_of = tokens.line_of
-        kind_of, keywords, ignore, lines = (
-            self.kinds, self.keywords, self.ignore, self.lines
-        )  # fmt: skip
+        kinds, line_of = tokens.kinds, tokens.line_of
+        add_kind, add_start = kinds.append, tokens.starts.append
+        add_end, add_line = tokens.ends.append, line_of.append
+        groups, keywords = self.groups, self.keywords
+        plain, kind_of = groups.plain, groups.kinds
+        ignored, multiline = groups.ignored, groups.multiline
         depth, line = 0, 1
         match = None
         for match in iter(self.regex.scanner(text).match, None):
-            name = match.lastgroup
-            if name in lines:  # a newline, a comment, a string, a `\\` at the end
-                start, end = match.span(name)
-                at = line
-                line += text.count("\n", start, end)
-            else:
-                at = line
-            if name in ignore:
+            group = match.lastindex  # the token's terminal
+            start = match.end(1)  # after the spaces before it
+            end = match.end()
+            kind = plain[group]
+            if kind is not None:  # most tokens: `(`, `=`, INT
+                add_kind(kind)
+                add_start(start)
+                add_end(end)
+                add_line(line)
                 continue
-            kind = kind_of[name]
+            at = line
+            if multiline[group]:  # a newline, a comment, a string, `\\` at the end
+                line += text.count("\n", start, end)
+            kind = kind_of[group]
             if kind == "NAME":
-                kind = keywords.get(match.group(name), "NAME")
+                kind = keywords.get(text[start:end], "NAME")
+            elif ignored[group]:
+                continue
             elif kind == "(" or kind == "[":
                 depth += 1
             elif kind == ")" or kind == "]":
                 depth = depth - 1 if depth else 0
             elif kind == "_NL" and depth:
                 continue
-            kinds.append(kind)
-            start, end = match.span(name)
-            starts.append(start)
-            ends.append(end)
-            line_of.append(at)
+            add_kind(kind)
+            add_start(start)
+            add_end(end)
+            add_line(at)
         end = match.end() if match else 0
         if end != len(text):
             raise Unscannable
         # three, so the parser may look two tokens ahead anywhere
         kinds += [END] * 3
-        starts.extend([end] * 3)
-        ends.extend([end] * 3)
+        tokens.starts.extend([end] * 3)
+        tokens.ends.extend([end] * 3)
         line_of.extend([line] * 3)
         return tokens
+
+
+def token_regex(pattern: str) -> re.Pattern[str]:
+    """Lark's master regex `(?P<A>a)|(?P<B>b)|...`, for scan(): the spaces before a
+    token skipped in the same match, as group 1 (lark ignores them as a token of
+    their own; nothing else starts with a space or a tab), and each terminal's
+    group moved to after it, empty, `(?:a)(?P<A>)|(?:b)(?P<B>)`: the same matches
+    in the same order, and the regex engine can rule out an alternative by its
+    first character before entering it (it cannot past an opening group), which
+    was a third of the scan, trying some twenty terminals before a `(` or `,`. A
+    pattern not made as lark makes it is used as it is."""
+    spaces = r"([\t \f]*)"
+    plain = re.compile(spaces + "(?:" + pattern + ")")
+    if re.search(r"\\[1-9]|\(\?P=", pattern):  # a reference by group number or name
+        return plain
+    alternatives = []
+    for part in re.split(r"\|(?=\(\?P<)", pattern):
+        named = re.fullmatch(r"\(\?P<(\w+)>(.*)\)", part, re.DOTALL)
+        if named is None:
+            return plain
+        alternatives.append(f"(?:{named.group(2)})(?P<{named.group(1)}>)")
+    try:
+        moved = re.compile(spaces + "(?:" + "|".join(alternatives) + ")")
+    except re.error:  # a `|(?P<` inside a terminal's own pattern
+        return plain
+    if moved.groupindex.keys() != plain.groupindex.keys():
+        return plain
+    return moved
+
+
+class _Groups:
+    """What scan() needs to know of each of the regex's groups, by number: the
+    kind of a token that needs nothing more (`plain`, else None), each terminal's
+    kind, whether lark ignores it, whether it may hold a newline."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        size = lexicon.regex.groups + 1
+        self.kinds: list[str | None] = [None] * size
+        self.plain: list[str | None] = [None] * size
+        self.ignored = [False] * size
+        self.multiline = [False] * size
+        special = {"NAME", "_NL", "(", "[", ")", "]"}
+        for name, group in lexicon.regex.groupindex.items():
+            kind = self.kinds[group] = lexicon.kinds[name]
+            self.ignored[group] = name in lexicon.ignore
+            self.multiline[group] = name in lexicon.lines
+            if not (self.ignored[group] or self.multiline[group] or kind in special):
+                self.plain[group] = kind

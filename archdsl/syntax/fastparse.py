@@ -26,7 +26,7 @@ from ..errors import ArchError
 from ..source import Source
 from .fastexpr import ExprParser, Piece
 from .fastlex import END, Abandon, Lexicon, Unscannable
-from .lower import _Lower
+from .fastlower import FastLower
 
 
 class FastParser(ExprParser):
@@ -368,18 +368,6 @@ class FastParser(ExprParser):
         return self.block_of("fbody", self.fstatement)
 
 
-def _lowering(source: Source, rules: frozenset[str]) -> dict[str, Callable]:
-    """Each followed rule's lowering method, called directly as (meta, children);
-    a rule lowered some other way is left out (the parser gives up on it)."""
-    lowerer = _Lower(source)
-    methods = {}
-    for rule in rules:
-        method = None if rule.startswith("_") else getattr(lowerer, rule, None)
-        if method is not None:
-            methods[rule] = method
-    return methods
-
-
 #: Why the fast path gives up, besides Abandon itself: a character lark reports, a
 #: literal the lowering refuses, nesting deeper than Python's stack.
 EXPECTED = (Unscannable, ArchError, RecursionError)
@@ -390,7 +378,7 @@ def fast_parse(lexicon: Lexicon, rules: frozenset[str], source: Source,
     """The IR of `text` (spans in `source`), or Abandon."""
     try:
         tokens = lexicon.scan(text)
-        parser = FastParser(tokens, _lowering(source, rules), lexicon)
+        parser = FastParser(tokens, FastLower(source, tokens), rules, lexicon)
         return parser.start()
     except Abandon:
         raise

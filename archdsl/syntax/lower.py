@@ -36,6 +36,11 @@ class _Lower:
             self.source, token.line, token.column, token.end_line, token.end_column
         )
 
+    def _sugared(self, meta: Any) -> bool:
+        """Whether syntax/sugar.py may have something to rewrite in this extent
+        (lark's meta cannot say; the fast parser's can: fastlower.py)."""
+        return True
+
     # ---- program and definitions ---------------------------------------------------
 
     def start(self, meta: Any, items: list[Any]) -> ir.Program:
@@ -196,10 +201,7 @@ class _Lower:
             body = (ir.FReturn(values=tuple(body), span=span),)
         inputs = tuple(i for i in inputs if i is not None)
         forward = ir.Forward(inputs=inputs, body=body, span=self._span(meta))
-        holds = getattr(meta, "holds", None)  # the fast parser's Meta
-        if holds is not None and not holds("DOTTED"):
-            return forward  # sugar rewrites only dotted names: none here
-        return plain_forward(forward)
+        return plain_forward(forward) if self._sugared(meta) else forward
 
     def fparam(self, meta: Any, c: list[Any]) -> ir.Input:
         return ir.Input(name=str(c[0]), shape=c[1], span=self._tok(c[0]))
@@ -341,14 +343,7 @@ class _Lower:
         return ir.Path(parts=tuple(str(c[0]).split(".")), span=self._tok(c[0]))
 
     def int_(self, meta: Any, c: list[Any]) -> ir.Constant:
-        digits = str(c[0]).replace("_", "")
-        if len(digits) > MAX_INT_DIGITS:  # Python's int() refuses these (and is slow)
-            raise _literal_error(
-                f"this integer has {len(digits):,} digits; the limit is "
-                f"{MAX_INT_DIGITS:,}",
-                self._tok(c[0]),
-            )
-        return ir.Constant(value=int(digits), span=self._tok(c[0]))
+        return int_constant(str(c[0]), self._tok(c[0]))
 
     def float_(self, meta: Any, c: list[Any]) -> ir.Constant:
         value = float(str(c[0]))
@@ -463,6 +458,17 @@ def _joined(first: Span | None, last: Span | None) -> Span | None:
 
 #: Python refuses to read integers longer than this (sys.get_int_max_str_digits).
 MAX_INT_DIGITS = 4300
+
+
+def int_constant(text: str, span: Span) -> ir.Constant:
+    """An INT token's value (`1_000` is 1000)."""
+    digits = text.replace("_", "")
+    if len(digits) > MAX_INT_DIGITS:  # Python's int() refuses these (and is slow)
+        raise _literal_error(
+            f"this integer has {len(digits):,} digits; the limit is {MAX_INT_DIGITS:,}",
+            span,
+        )
+    return ir.Constant(value=int(digits), span=span)
 
 
 def _literal_error(message: str, span: Span) -> ArchError:

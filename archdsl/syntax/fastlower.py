@@ -1,0 +1,78 @@
+"""lower.py's lowering as the fast parser (fastparse.py) calls it: a rule's extent
+is the indices of its first and last tokens, and a span is worked out from the
+scanner's arrays only where a lowering method asks for one (lark's Meta object,
+with its four positions, was made for every node). Leaves the spec is made of
+(names, integers) are lowered from their token alone, without the Token object
+lark would hand to lower.py. tests/test_fastparse.py holds the IR and every span
+equal to the tree path's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .. import ir
+from ..source import Source, Span
+from .lower import _Lower, int_constant
+
+if TYPE_CHECKING:
+    from .fastlex import Tokens
+
+#: A rule's extent: the indices of its first and last tokens, or None where it
+#: matched no text (an empty `args`), which has no span, as in lark.
+Extent = tuple[int, int] | None
+
+
+class FastLower(_Lower):
+    def __init__(self, source: Source, tokens: Tokens) -> None:
+        super().__init__(source)
+        self.tokens = tokens
+
+    def _span(self, meta: Extent) -> Span | None:  # type: ignore[override]
+        if meta is None:
+            return None
+        first, last = meta
+        tokens = self.tokens
+        line, end_line = tokens.line_of[first], tokens.line_of[last]
+        return Span(
+            self.source,
+            line,
+            tokens.starts[first] - tokens.lines[line - 1] + 1,
+            end_line,
+            tokens.ends[last] - tokens.lines[end_line - 1] + 1,
+        )
+
+    def _sugared(self, meta: Extent) -> bool:  # type: ignore[override]
+        """Sugar rewrites only dotted names (DOTTED tokens): are there any?"""
+        if meta is None:
+            return False
+        try:
+            self.tokens.kinds.index("DOTTED", meta[0], meta[1] + 1)
+        except ValueError:
+            return False
+        return True
+
+    def _leaf(self, i: int) -> tuple[str, Span]:
+        """Token i's text and span (a token never spans lines)."""
+        tokens = self.tokens
+        start, end, line = tokens.starts[i], tokens.ends[i], tokens.line_of[i]
+        column = start - tokens.lines[line - 1] + 1
+        span = Span(self.source, line, column, line, column + end - start)
+        return tokens.text[start:end], span
+
+    # ---- leaves, by token index: lower.py's rule of the same name ----------------
+
+    def leaves(self) -> dict[str, Callable[[int], ir.Node]]:
+        """The rules lowered here from a token's index, by name."""
+        return {"name": self.name_at, "int_": self.int_at, "dotted": self.dotted_at}
+
+    def name_at(self, i: int) -> ir.Name:
+        text, span = self._leaf(i)
+        return ir.Name(id=text, span=span)
+
+    def int_at(self, i: int) -> ir.Constant:
+        return int_constant(*self._leaf(i))
+
+    def dotted_at(self, i: int) -> ir.Path:
+        text, span = self._leaf(i)
+        return ir.Path(parts=tuple(text.split(".")), span=span)
