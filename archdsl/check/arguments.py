@@ -25,7 +25,7 @@ def argument_for(sig: Signature, call: ir.Call, name: str) -> ir.Node | None:
 def arguments_by_name(sig: Signature, call: ir.Call) -> dict[str, ir.Node]:
     """Every parameter of `sig` that `call` passes an expression for, as
     argument_for finds each (a keyword wins), in one pass over the call."""
-    names = {param.name for param in sig.params}
+    names = sig.names
     found = {
         param.name: arg.value
         for param, arg in zip(

@@ -416,9 +416,11 @@ class BuildChecker(ExprChecker):
             bind(self.ctx, name, found.signature, expr, values)
             self._count(expr, parameter_count(expr, self.known))
             outputs = found.outputs
-            indices = argument_for(found.signature, expr, "return_indices")
-            if isinstance(indices, ir.Constant) and indices.value is True:
-                outputs = 2  # a pool giving its values and their indices
+            # (a keyword the layer lacks is reported by bind, and still read here)
+            if found.signature.param("return_indices") is not None or expr.keywords:
+                indices = argument_for(found.signature, expr, "return_indices")
+                if isinstance(indices, ir.Constant) and indices.value is True:
+                    outputs = 2  # a pool giving its values and their indices
             ref = ModuleRef(name, found.inputs, outputs, callable=found.callable)
             ref.inplace = is_inplace(found.signature, expr)
             if name == "ModuleList":

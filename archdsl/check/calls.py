@@ -19,7 +19,7 @@ def bind(
     """Check `call` against `sig`; returns the argument expression bound to each
     parameter (what later passes, such as shape inference, read)."""
     bound: dict[str, ir.Node] = {}
-    spread = any(isinstance(a, ir.Splat) for a in call.args)
+    spread = misspelt = False  # a `*xs` among the arguments; a keyword not known
     positional_params = sig.positional
     variadic = sig.variadic
     index = 0
@@ -27,9 +27,11 @@ def bind(
         _check_children_form(ctx, label, call)
     for arg, value in zip(call.args, values, strict=True):
         if isinstance(arg, ir.Splat):
+            spread = True
             _check_splat(ctx, label, variadic, arg, value)
             continue
         if isinstance(arg, ir.Keyword):
+            misspelt = misspelt or sig.param(arg.name) is None
             _bind_keyword(ctx, label, sig, arg, value, bound)
             continue
         if index < len(positional_params):
@@ -46,9 +48,6 @@ def bind(
                 hint=f"the signature is `{label}{sig.describe()}`",
             )
         index += 1
-    misspelt = any(
-        isinstance(a, ir.Keyword) and sig.param(a.name) is None for a in call.args
-    )
     if not spread and not (misspelt and not sig.named_children):
         # a misspelt keyword is most likely the missing argument: say it once
         _check_missing(ctx, label, sig, call, bound)
@@ -98,7 +97,7 @@ def _bind_keyword(
 def _check_missing(
     ctx: Context, label: str, sig: Signature, call: ir.Call, bound: dict[str, ir.Node]
 ) -> None:
-    missing = [p.name for p in sig.params if p.required and p.name not in bound]
+    missing = [name for name in sig.required_names if name not in bound]
     if missing:
         listed = ", ".join(f"`{m}`" for m in missing)
         ctx.error(

@@ -77,6 +77,8 @@ def branch_tests(
 
 def holds(guards: Guards, at: Guard) -> bool:
     """Whether a name defined under `guards` exists wherever `at` holds."""
+    if ALWAYS in guards:  # defined outside every `if`: the usual case
+        return True
     implied = set(at)
     pending = list(at)
     while pending:  # where `a and b` holds, `a` and `b` hold too

@@ -20,7 +20,6 @@ from ..errors import ArchError, Diagnostic
 from ..ops import layer
 from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
 from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
-from ..ops.signature import bind_arguments
 from .arguments import arguments_by_name
 from .consts import UNKNOWN, const_value, range_length
 
@@ -85,7 +84,7 @@ def parameter_count(call: ir.Call, known: dict[str, object]) -> int:
     rule = PARAMETERS.get(call.func.id)
     if found is None or rule is None:
         return 0
-    args = bind_arguments(found.signature, [], {})
+    args = found.signature.defaults.copy()  # bind_arguments with none given
     for name, expr in arguments_by_name(found.signature, call).items():
         value = const_value(expr, known)
         args[name] = UNKNOWN_SIZE if value is UNKNOWN else value

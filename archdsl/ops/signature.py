@@ -71,6 +71,16 @@ class Signature:
     def positional_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.positional)
 
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Every parameter's name, the variadic one's too."""
+        return frozenset(p.name for p in self.params)
+
+    @cached_property
+    def required_names(self) -> tuple[str, ...]:
+        """The parameters a call must give, in order."""
+        return tuple(p.name for p in self.params if p.required)
+
     def describe(self) -> str:
         parts = []
         for p in self.params:
