@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from .records import dataclass, field
 
 #: Specs are small; anything larger is refused before it is parsed.
 MAX_SPEC_BYTES = 10_000_000
@@ -42,6 +42,8 @@ class Source:
 
     @property
     def sha256(self) -> str:
+        import hashlib  # (OpenSSL's library: not for a check)
+
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def line(self, lineno: int) -> str:
@@ -72,13 +74,14 @@ class Span:
         self, source: Source, line: int, column: int, end_line: int, end_column: int
     ) -> None:
         # a frozen dataclass's own __init__ sets each field through
-        # object.__setattr__: a quarter of the lowering of a 10,000-layer spec
-        object.__setattr__(
-            self,
-            "__dict__",
-            {"source": source, "line": line, "column": column,
-             "end_line": end_line, "end_column": end_column},
-        )  # fmt: skip
+        # object.__setattr__: a quarter of the lowering of a 10,000-layer spec.
+        # Stored one by one, the spans share one table of keys (less memory).
+        values = self.__dict__
+        values["source"] = source
+        values["line"] = line
+        values["column"] = column
+        values["end_line"] = end_line
+        values["end_column"] = end_column
 
     @property
     def path(self) -> str:
