@@ -29,6 +29,8 @@ from .limits import describe_count, iterations
 from .names import why_reserved
 
 ANY = Value("any")
+#: The value of a literal, by its type (none, bool, int, float, str).
+_CONSTANTS: dict[str, Value] = {}
 
 
 class Scope:
@@ -102,7 +104,11 @@ class ExprChecker:
                 check_int(expr.value)
             except EvalProblem as problem:
                 self.ctx.error(problem.message, expr.span, hint=problem.hint)
-        return Value(types.of_constant(expr.value))
+        type_ = types.of_constant(expr.value)
+        value = _CONSTANTS.get(type_)
+        if value is None:  # one Value per type, shared as ANY is: none is changed
+            value = _CONSTANTS[type_] = Value(type_)
+        return value
 
     def _list(self, expr: ir.ListExpr) -> Value:
         values = [self.expr(item) for item in expr.items]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ir
-from ..ir.walk import walk_expr
+from ..ir.walk import names_read
 from .context import Context, DefInfo
 
 
@@ -45,18 +45,8 @@ def _check_definition(ctx: Context, info: DefInfo) -> None:
 
 def _names_read(info: DefInfo) -> set[str]:
     """Every name an expression of the definition reads (forward and body)."""
-    read: set[str] = set()
     assert info.forward is not None
-    roots: list[ir.Node] = [info.forward, *info.node.body]
-    name, path = ir.Name, ir.Path  # no subclasses: compared by type, per node
-    for root in roots:
-        for node in walk_expr(root):
-            kind = type(node)
-            if kind is name:
-                read.add(node.id)
-            elif kind is path:
-                read.add(node.parts[0])
-    return read
+    return names_read([info.forward, *info.node.body])
 
 
 def _unused_values(ctx: Context, body: tuple[ir.Node, ...], read: set[str]) -> None:

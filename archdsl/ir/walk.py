@@ -86,6 +86,38 @@ def walk_expr(expr: ir.Node) -> list[ir.Node]:
     return found
 
 
+def names_read(roots: list[ir.Node]) -> set[str]:
+    """Every name the expressions under `roots` read: a `Name`'s id, a `Path`'s
+    first part. One loop over the nodes, in no particular order, collecting as it
+    goes (no list of every node, as walk_expr makes: a definition's whole body)."""
+    read: set[str] = set()
+    stack = list(roots)
+    pop, push, add = stack.pop, stack.append, read.add
+    fields_of, node_type, name, path = _NODE_FIELDS, ir.Node, ir.Name, ir.Path
+    while stack:
+        node = pop()
+        kind = type(node)  # node classes have no subclasses: compared by type
+        if kind is name:
+            add(node.id)
+            continue
+        if kind is path:
+            add(node.parts[0])
+            continue
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _node_fields(kind)
+        values = node.__dict__
+        for field in fields:
+            value = values[field]
+            if isinstance(value, node_type):
+                push(value)
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, node_type):
+                        push(item)
+    return read
+
+
 def rename(expr: ir.Node, names: dict[str, str]) -> ir.Node:
     """`expr` with the names in `names` renamed (a copy; IR nodes are frozen)."""
     if isinstance(expr, ir.Name):

@@ -296,6 +296,9 @@ class Evaluator(DictEvaluation):
     # ---- expressions -----------------------------------------------------------------
 
     def expr(self, node: ir.Node, env: dict[str, Any]) -> Any:
+        if type(node) is ir.Constant:  # the commonest, as _const would
+            self._step(1, node.span)
+            return node.value
         method = getattr(self, f"_{node.kind}", None)
         if method is None:
             return UNKNOWN
@@ -521,9 +524,9 @@ class Evaluator(DictEvaluation):
         """Values as evaluated against the layer's parameter types: `2 ** n` is
         typed int but is 0.5 for n = -1, and an untyped block parameter may hold
         anything; torch would refuse `Linear(0.5, 3)` when the model is built."""
-        by_position = [p for p in sig.params if p.kind == "pos"]
-        given = list(zip(by_position, positional, strict=False))
-        given += [(p, keywords[p.name]) for p in sig.params if p.name in keywords]
+        given = list(zip(sig.positional, positional, strict=False))
+        if keywords:
+            given += [(p, keywords[p.name]) for p in sig.params if p.name in keywords]
         for param, value in given:
             actual = values.plain_type(value)
             if actual is None or types.accepts(param.types, actual):

@@ -28,9 +28,11 @@ WINDOWS = ("kernel_size", "stride", "dilation")
 
 def check_arguments(layer: str, a: Args) -> None:
     """What torch refuses in any layer's arguments, whatever the input. Every call
-    of a layer asks, so the usual case (all sizes 1 or more) is kept cheap."""
-    for key in COUNTS:
-        value = a.get(key)
+    of a layer asks, so the usual case (all sizes 1 or more) is kept cheap: only
+    the counts and windows among its arguments are looked at, in the tables' order."""
+    counts, windows = _present(tuple(a))
+    for key in counts:
+        value = a[key]
         if type(value) is int and value < 1:  # `type`: a bool is not a count
             least = 0
             if key in DIVISORS or layer.startswith("Conv") and key.endswith("channels"):
@@ -39,14 +41,32 @@ def check_arguments(layer: str, a: Args) -> None:
                 raise ArgumentProblem(
                     f"gets {key}={value}", f"{key} must be {least} or more"
                 )
-    for key in WINDOWS:
-        value = a.get(key)
+    for key in windows:
+        value = a[key]
         for item in value if isinstance(value, (list, tuple)) else (value,):
             if type(item) is int and item < 1:
                 raise ArgumentProblem(f"gets {key}={value}", f"{key} must be 1 or more")
     rule = ARGUMENT_RULES.get(layer)
     if rule is not None:
         rule(a)
+
+
+def _present(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The COUNTS and WINDOWS among a layer's argument names, in their order (a
+    layer's calls name the same arguments: its parameters, any keywords)."""
+    found = _PRESENT.get(names)
+    if found is None:
+        if len(_PRESENT) > 4096:  # keyword sets made up by a spec: bounded
+            _PRESENT.clear()
+        given = set(names)
+        found = _PRESENT[names] = (
+            tuple(k for k in COUNTS if k in given),
+            tuple(k for k in WINDOWS if k in given),
+        )
+    return found
+
+
+_PRESENT: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 def _groups_divide(a: Args) -> None:
