@@ -27,6 +27,8 @@ _CONSTANTS = {"True": "true", "False": "false", "None": "none"}
 #: an operand within one: the tokens the levels from `?expr` to `?power` look at.
 _PREFIXES = frozenset({"not", "ADD_OP"})
 _OPERATORS = frozenset({"if", "or", "and", "COMP_OP", "ADD_OP", "*", "MUL_OP", "**"})
+#: What ends an expression outright after a leaf (no call, subscript or operator).
+_AFTER_OPERAND = frozenset({",", ")", "]", "_NL", "}", ";"})
 
 
 def _spine(rule: str, kids: list) -> tuple[int, int]:
@@ -150,8 +152,12 @@ class ExprParser:
         # down the operator levels with it only when an operator follows (each
         # level passes an operand alone through, as lark's `?rule`s do)
         kinds = self.kinds
-        if kinds[self.i] in _PREFIXES:
+        i = self.i
+        kind = kinds[i]
+        if kind in _PREFIXES:
             then = self.or_expr()
+        elif kind in _ATOMS and kinds[i + 1] in _AFTER_OPERAND:
+            return self.atom()  # `x`, `16` and then `,` or `)`: the leaf alone
         else:
             then = self.postfix()
             if kinds[self.i] not in _OPERATORS:
@@ -385,7 +391,9 @@ class ExprParser:
         first = self.i
         kept: list = []
         while kinds[self.i] != close:
-            kept.append(self.arg())
+            # arg() for `name=` and `*`, else the expression itself
+            plain = kinds[self.i + 1] != "=" and kinds[self.i] != "*"
+            kept.append(self.expr() if plain else self.arg())
             if kinds[self.i] != ",":
                 break
             self.i += 1

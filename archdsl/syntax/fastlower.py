@@ -27,6 +27,13 @@ class FastLower(_Lower):
     def __init__(self, source: Source, tokens: Tokens) -> None:
         super().__init__(source)
         self.tokens = tokens
+        # the arrays the leaves read, one attribute away
+        self.text, self.lines = tokens.text, tokens.lines
+        self.starts, self.ends, self.line_of = (
+            tokens.starts,
+            tokens.ends,
+            tokens.line_of,
+        )
 
     def _span(self, meta: Extent) -> Span | None:  # type: ignore[override]
         if meta is None:
@@ -54,11 +61,10 @@ class FastLower(_Lower):
 
     def _leaf(self, i: int) -> tuple[str, Span]:
         """Token i's text and span (a token never spans lines)."""
-        tokens = self.tokens
-        start, end, line = tokens.starts[i], tokens.ends[i], tokens.line_of[i]
-        column = start - tokens.lines[line - 1] + 1
+        start, end, line = self.starts[i], self.ends[i], self.line_of[i]
+        column = start - self.lines[line - 1] + 1
         span = Span(self.source, line, column, line, column + end - start)
-        return tokens.text[start:end], span
+        return self.text[start:end], span
 
     # ---- leaves, by token index: lower.py's rule of the same name ----------------
 
@@ -67,8 +73,11 @@ class FastLower(_Lower):
         return {"name": self.name_at, "int_": self.int_at, "dotted": self.dotted_at}
 
     def name_at(self, i: int) -> ir.Name:
-        text, span = self._leaf(i)
-        return ir.Name(id=text, span=span)
+        # _leaf() written out: a third of the leaves of a spec are names
+        start, end, line = self.starts[i], self.ends[i], self.line_of[i]
+        column = start - self.lines[line - 1] + 1
+        span = Span(self.source, line, column, line, column + end - start)
+        return ir.Name(id=self.text[start:end], span=span)
 
     def int_at(self, i: int) -> ir.Constant:
         return int_constant(*self._leaf(i))

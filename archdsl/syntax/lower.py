@@ -224,7 +224,7 @@ class _Lower:
             span = _joined(values[0].span, values[-1].span)
             value = ir.TupleExpr(items=tuple(values), span=span)
         return ir.FAssign(
-            targets=tuple(str(t) for t in targets),
+            targets=tuple(map(str, targets)),
             value=value,
             span=self._tok(targets[0]),
         )
@@ -322,13 +322,13 @@ class _Lower:
         return ir.Attribute(value=value, name=str(name), span=self._span(meta))
 
     def args(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
-        return tuple(
+        return tuple([
             a
             if isinstance(a, (ir.Keyword, ir.Splat))
             else ir.Positional(value=a, span=a.span)
             for a in c
             if a is not None
-        )
+        ])  # fmt: skip
 
     def kwarg(self, meta: Any, c: list[Any]) -> ir.Keyword:
         return ir.Keyword(name=str(c[0]), value=c[1], span=self._tok(c[0]))
