@@ -83,8 +83,12 @@ class ExprChecker:
     # ---- shared --------------------------------------------------------------------
 
     def expr(self, expr: ir.Node) -> Value:
-        method = getattr(self, f"_{expr.kind}")
-        return method(expr)
+        kind = type(expr)  # calls and names first: most of a spec, looked up per kind
+        if kind is ir.Call:
+            return self.call(expr)
+        if kind is ir.Name:
+            return self.name(expr)
+        return getattr(self, f"_{expr.kind}")(expr)
 
     def args(self, call: ir.Call) -> list[Value]:
         return [self.expr(arg.value) for arg in call.args]
