@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
 
+from .records import dataclass
 from .source import Span
 
 Severity = Literal["error", "warning"]

@@ -7,12 +7,12 @@ only the imported names may be used by the importing spec."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import ir
 from .errors import ArchError, Diagnostic, did_you_mean
 from .ir.walk import walk_expr
+from .records import dataclass
 from .source import Source
 from .syntax import parse_source
 

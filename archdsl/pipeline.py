@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import linecache
 import sys
 import types
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import ir
@@ -14,6 +12,7 @@ from .check import check as run_checks
 from .errors import ArchError, Diagnostic
 from .gc_pause import no_gc_pauses
 from .imports import resolve_imports
+from .records import dataclass
 from .source import Source
 from .syntax import parse_source
 
@@ -107,8 +106,11 @@ def load(
 
 def load_compiled(compiled: Compiled) -> types.ModuleType:
     """load() for a spec already compiled (instantiate and export need both)."""
-    source = compiled.source
+    import linecache  # (loads tokenize: not for a check)
+
     from .codegen import generate_module
+
+    source = compiled.source
 
     code = generate_module(compiled.program, compiled.context, source)
     stem = Path(source.path).stem if source.path != "<string>" else "spec"

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from . import ir
+from . import ir, records
 from .source import Source, Span
 
 #: Text that names a line of the spec: it would be wrong once the spec moves.
@@ -187,7 +187,11 @@ class Move:
             return {self(k): self(v) for k, v in value.items()}
         if isinstance(value, set | frozenset):
             return type(value)(self(v) for v in value)
-        if isinstance(value, ir.Node) or dataclasses.is_dataclass(value):
+        if (
+            isinstance(value, ir.Node)
+            or records.is_dataclass(value)  # the compiler's own (archdsl/records.py)
+            or dataclasses.is_dataclass(value)
+        ):
             return self._fields(value)
         if callable(value):  # a function or class kept in a table: no place
             return value

@@ -8,7 +8,7 @@ own `forward` and requires equal outputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import dataclass
 
 
 @dataclass(frozen=True)

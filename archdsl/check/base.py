@@ -9,7 +9,6 @@ steps in base_forward.py.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import bases, ir
@@ -21,6 +20,7 @@ from ..ops.layers import (
     SHAPE_PRESERVING,
     SIZE_AGNOSTIC,
 )
+from ..records import dataclass
 from ..source import Span
 from .arguments import argument_for
 from .consts import UNKNOWN, const_value

@@ -7,11 +7,11 @@ place, so the ordinary forward checks and codegen treat it like one a person wro
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import bases, ir
 from ..ir.walk import rename
+from ..records import dataclass
 from ..source import Span
 from .base import RUNNING, find_submodule, label
 from .context import Context, DefInfo

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import ir
 from ..errors import Diagnostic
+from ..records import dataclass, field
 from ..source import Span
 from .guards import EVERYWHERE, Guards
 from .limits import Limits
@@ -34,6 +34,18 @@ class ModuleRef:
     #: a Sequential's children by state_dict name; None when `*` spreads some
     children: tuple[tuple[str, ModuleRef | None], ...] | None = None
 
+    # written out (archdsl/records.py's shared one is slower): one per call checked
+    def __init__(self, label: str, inputs: int | None = 1, outputs: int | None = 1,
+                 callable: bool = True, definition: str | None = None,
+                 tree: BaseTree | None = None, prefix: str = "", inplace: bool = False,
+                 first: ModuleRef | None = None,
+                 children: tuple[tuple[str, ModuleRef | None], ...] | None = None,
+                 ) -> None:  # fmt: skip
+        self.label, self.inputs, self.outputs = label, inputs, outputs
+        self.callable, self.definition, self.tree = callable, definition, tree
+        self.prefix, self.inplace, self.first = prefix, inplace, first
+        self.children = children
+
     def subpath(self, parts: tuple[str, ...]) -> str:
         """The tree path of `member.a.b`: `parts` are the parts after the member."""
         return ".".join(p for p in (self.prefix, *parts) if p)
@@ -47,6 +59,11 @@ class Value:
     #: only at run time (`split(x, 2)` over a dim whose size is a symbol)
     arity: int | None = 1
 
+    # written out (archdsl/records.py's shared one is slower): one per name bound
+    def __init__(self, type: str, module: ModuleRef | None = None,
+                 arity: int | None = 1) -> None:  # fmt: skip
+        self.type, self.module, self.arity = type, module, arity
+
 
 @dataclass
 class Symbol:
@@ -56,6 +73,12 @@ class Symbol:
     span: Span | None
     #: the `if` conditions under which it is defined (check/guards.py)
     guards: Guards = EVERYWHERE
+
+    # written out (archdsl/records.py's shared one is slower): one per name bound
+    def __init__(self, name: str, kind: str, value: Value, span: Span | None,
+                 guards: Guards = EVERYWHERE) -> None:  # fmt: skip
+        self.name, self.kind, self.value = name, kind, value
+        self.span, self.guards = span, guards
 
 
 @dataclass

@@ -6,12 +6,11 @@ variants (`model resnet50 = ResNet(Bottleneck, [3, 4, 6, 3])`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .. import ir
 from ..errors import Diagnostic, Note, did_you_mean
 from ..ir.walk import walk_expr
 from ..ops import layer
+from ..records import replace
 from . import types
 from .consts import UNKNOWN, const_value
 from .context import Context, DefInfo, ModuleRef, Value

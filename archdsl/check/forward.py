@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .. import ir
 from ..errors import did_you_mean
 from ..ops import BUILTINS, TENSOR_OPS, layer
+from ..records import replace
 from ..syntax.sugar import OP_PREFIXES
 from . import types
 from .base import find_submodule

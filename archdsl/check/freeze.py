@@ -9,7 +9,6 @@ module of an unusual type), any name under its path is taken to exist."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from ..errors import did_you_mean
 from ..ops import layer
 from ..ops.layers import CONTAINERS
 from ..ops.shapes import PARAMETERS
+from ..records import dataclass, field
 
 if TYPE_CHECKING:
     from ..bases import BaseTree

@@ -12,10 +12,9 @@ the same parameter tested again, or a name defined in both branches."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .. import ir
 from ..ir.walk import walk_expr
+from ..records import dataclass, field
 from .consts import UNKNOWN, const_value
 
 

@@ -10,7 +10,6 @@ inputs in place changes its caller's tensor: its calls count as in-place too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
@@ -20,6 +19,7 @@ from ..ir.walk import children
 from ..ops import TENSOR_OPS, layer
 from ..ops.layers import SAVES_OUTPUT, SAVES_OUTPUT_INPLACE
 from ..ops.signature import Signature
+from ..records import dataclass, field
 from ..source import Span
 from .arguments import argument_for
 from .context import Context, DefInfo, ModuleRef
@@ -97,6 +97,13 @@ class _Result:
     #: a tuple's items (`a, b = x, y` binds each name to its item's storage)
     items: list[_Result] | None = None
     piece: str | None = None  # a piece of `chunk`, `split` or `unbind`: which
+
+    # written out (archdsl/records.py's shared one is slower): one per expression
+    def __init__(self, storage: int | None = None, reads: list[int] | None = None,
+                 items: list[_Result] | None = None, piece: str | None = None,
+                 ) -> None:  # fmt: skip
+        self.storage, self.items, self.piece = storage, items, piece
+        self.reads = [] if reads is None else reads
 
 
 class _Flow:

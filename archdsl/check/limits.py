@@ -12,7 +12,6 @@ limits and a budget of evaluation steps for the whole check.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import ir
@@ -20,6 +19,7 @@ from ..errors import ArchError, Diagnostic
 from ..ops import layer
 from ..ops.shapes import PARAMETERS, ShapeProblem, Unknowable
 from ..ops.shapes import UNKNOWN as UNKNOWN_SIZE
+from ..records import dataclass
 from .arguments import arguments_by_name
 from .consts import UNKNOWN, const_value, range_length
 

@@ -21,10 +21,10 @@ again instead):
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import ir
+from ..records import dataclass
 from ..shapes.memo import ShapeMemo
 from ..shift import Move, Unmovable
 from .context import Context, DefInfo

@@ -13,12 +13,12 @@ come when the type is called; generated code writes the same call, with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import ir
 from ..ops import layer
 from ..ops.signature import OPAQUE, Signature
+from ..records import replace
 from . import types
 from .calls import bind
 from .context import Context, Value

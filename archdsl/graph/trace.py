@@ -14,11 +14,11 @@ starts at that inner step (archdsl/graph/layout.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from .. import ir
+from ..records import dataclass, field, replace
 from ..shapes.built import BlockModule, label_of
 from ..shapes.infer import Inference, infer_model
 from ..shapes.tensors import Result, Tensor, join

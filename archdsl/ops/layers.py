@@ -7,9 +7,9 @@ cannot say: how many tensors the layer's forward takes and how to spell it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from functools import cache
 
+from ..records import dataclass, replace
 from .nn_signatures import NN_SIGNATURES
 from .signature import Signature
 from .tensor_ops import INTERPOLATION_MODES

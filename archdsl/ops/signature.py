@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from ..records import dataclass
 from .nn_signatures import OPAQUE, REQUIRED
 
 ParamKind = Literal["pos", "kw", "var"]

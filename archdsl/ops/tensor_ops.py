@@ -6,8 +6,7 @@ these keywords), so generated calls pass user keywords through unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import dataclass
 from .signature import REQUIRED, ParamSpec, Signature
 
 T = ("tensor",)

@@ -4,11 +4,11 @@ with their arguments bound, Sequentials, blocks, and torchvision submodules."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..check.context import DefInfo
 from ..ops.shapes import PARAMETERS, UNKNOWN, ShapeProblem, Unknowable, known
+from ..records import dataclass, field
 
 if TYPE_CHECKING:
     from ..bases import BaseTree
@@ -21,6 +21,11 @@ class LayerModule:
     args: dict[str, Any]  # every parameter, defaults filled in
     span: Span | None
     parents: int = 0  # places it is a child or member in (see params.py)
+
+    # written out (archdsl/records.py's shared one is slower): one per layer built
+    def __init__(self, name: str, args: dict[str, Any], span: Span | None,
+                 parents: int = 0) -> None:  # fmt: skip
+        self.name, self.args, self.span, self.parents = name, args, span, parents
 
 
 @dataclass(eq=False)

@@ -4,10 +4,9 @@ is built up to them once per definition."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..check.context import Context
 from ..errors import Diagnostic
+from ..records import dataclass
 from ..source import Span
 from .built import BlockModule
 from .modules import EvalError, Evaluator

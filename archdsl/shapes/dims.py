@@ -16,9 +16,10 @@ so `(H - 1) // 2 + 1` and `(H + 1) // 2` are one expression, and `H // 2 // 2` i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import total_ordering
 from typing import TYPE_CHECKING
+
+from ..records import dataclass
 
 if TYPE_CHECKING:
     from fractions import Fraction

@@ -12,7 +12,6 @@ only an error when it is wrong for every input; with a concrete input shape
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from .. import ir
@@ -36,6 +35,7 @@ from ..ops.shapes import (
     describe,
 )
 from ..ops.signature import bind_arguments
+from ..records import replace
 from ..source import Span
 from . import dims
 from .apply import ModuleCalls

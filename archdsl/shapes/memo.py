@@ -36,11 +36,11 @@ come out as in a full check. Summary rows inside a reused forward are not made:
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, replace
 from typing import Any
 
 from ..check.context import Context, DefInfo
 from ..gc_pause import no_gc_pauses
+from ..records import dataclass, replace
 from ..shift import LINE_NOTE, Move, Unmovable
 from ..source import Source, Span
 from . import values

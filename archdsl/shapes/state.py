@@ -4,12 +4,12 @@ as the parameters it adds to its block (what `archdsl summary` counts)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from math import prod
 
 from .. import ir
 from ..check.state import called, state_dims
 from ..ops.shapes import UNKNOWN
+from ..records import dataclass, replace
 from .tensors import UNKNOWN_TENSOR, Tensor
 
 

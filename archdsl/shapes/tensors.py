@@ -3,11 +3,11 @@ model's result, and the small helpers that tag where a tensor was made."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import Diagnostic
 from ..ops.shapes import Dims
+from ..records import dataclass, field, replace
 from ..source import Span
 from .built import BlockModule
 
