@@ -129,6 +129,12 @@ class ExprParser:
         run = 0
         if rule in CHAINS:
             height, run = _spine(rule, kids)
+        return self.reduce(rule, values, height, first, last, run)
+
+    def reduce(self, rule: str, values: list, height: int, first: int, last: int,
+               run: int = 0) -> Piece:  # fmt: skip
+        """node() given its children's values and its height (the calls and
+        arguments every spec is made of work them out as they read them)."""
         if height > MAX_DEPTH or run >= MAX_CHAIN:
             raise Abandon  # the tree path reports where
         method = self.lower.get(rule)
@@ -249,7 +255,8 @@ class ExprParser:
                 self.i += 1
                 args = self.args(")")
                 last = self.expect(")")
-                value = self.node("call", [value, args], value[1], last)
+                height = max(value[3], args[3]) + 1
+                value = self.reduce("call", [value[0], args[0]], height, value[1], last)
             elif kind == "[":
                 self.i += 1
                 items = self.subscripts()
@@ -389,17 +396,20 @@ class ExprParser:
         """`args: [arg ("," arg)* ","?]`, up to `close`."""
         kinds = self.kinds
         first = self.i
-        kept: list = []
+        values, height = [], 0
         while kinds[self.i] != close:
             # arg() for `name=` and `*`, else the expression itself
             plain = kinds[self.i + 1] != "=" and kinds[self.i] != "*"
-            kept.append(self.expr() if plain else self.arg())
+            arg = self.expr() if plain else self.arg()
+            values.append(arg[0])
+            if arg[3] > height:
+                height = arg[3]
             if kinds[self.i] != ",":
                 break
             self.i += 1
-        if not kept:
-            return self.node("args", [None], first, first - 1)  # no text: no span
-        return self.node("args", kept, first, self.i - 1)
+        if not values:
+            return self.reduce("args", [None], 1, first, first - 1)  # no text: no span
+        return self.reduce("args", values, height + 1, first, self.i - 1)
 
     def arg(self) -> Piece:
         i = self.i

@@ -317,7 +317,10 @@ class FastParser(ExprParser):
         return self.node("dim", [self.token(i)], i, i)
 
     def fvalues(self) -> Piece:
-        values = [self.expr()]
+        value = self.expr()
+        if self.kinds[self.i] != ",":  # one value: every `x = f(x)`
+            return self.reduce("fvalues", [value[0]], value[3] + 1, value[1], value[2])
+        values = [value]
         while self.kinds[self.i] == ",":
             self.i += 1
             values.append(self.expr())
