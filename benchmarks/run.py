@@ -6,6 +6,7 @@ and reported as medians and ratios (generated / hand-written), never as a pass/f
     .venv/bin/python benchmarks/run.py --quick         # tiny sizes, one repetition
     .venv/bin/python benchmarks/run.py --device cuda   # also channels_last + bf16
     .venv/bin/python benchmarks/run.py --only front_end cold_check scaling
+    .venv/bin/python benchmarks/run.py --only scaling --sizes 1000 10000
 
 Prints a table per section and writes every number to JSON (--json).
 """
@@ -302,12 +303,21 @@ def layered_spec(layers: int) -> str:
 
 
 #: Run in a fresh process per size, so the peak memory is that size's own. Times
-#: are (wall, CPU) medians: CPU time is what a loaded machine disturbs least.
+#: are (wall, CPU) medians: CPU time is what a loaded machine disturbs least. The
+#: phases are archdsl.generate's own calls, one after the other, timed apart
+#: (the collector paused for parse and check, as compile_spec pauses it), with the
+#: memory each leaves held (resident set growth in the first run, the process's
+#: first at this size: later ones reuse what the allocator kept). Each time is
+#: (wall, CPU, CPU in the cyclic collector): objects the paused phases made are
+#: scanned by the first collections after them, inside codegen.
 _SCALING_CHILD = """
-import gc, json, sys, time
+import contextlib, gc, json, sys, time
 sys.path[:0] = [sys.argv[3], sys.argv[3] + "/benchmarks"]
 from run import layered_spec
 import archdsl
+from archdsl.check import check as run_checks
+from archdsl.codegen import generate_module
+from archdsl.imports import resolve_imports
 from archdsl.pipeline import read_source
 from archdsl.syntax import _rules, parse_source, parse_source_via_tree
 from archdsl.syntax.onepass import parse_and_lower
@@ -321,27 +331,54 @@ source = read_source(text=text)
 def kib(field):
     with open("/proc/self/status") as status:
         return next(int(l.split()[1]) for l in status if l.startswith(field))
-def median(fn):
+collector = [0.0, 0.0]  # CPU seconds in the cyclic collector so far; its start
+def timed_collections(phase, info):
+    if phase == "start":
+        collector[1] = time.process_time()
+    else:
+        collector[0] += time.process_time() - collector[1]
+gc.callbacks.append(timed_collections)
+def clock():
+    return time.perf_counter(), time.process_time(), collector[0]
+def since(start):
+    return tuple(now - then for now, then in zip(clock(), start))
+def median(fn, pause=True):
     times = []
     for _ in range(reps):
         gc.collect()
-        with no_gc_pauses():  # as compile_spec runs the parse
-            start, cpu = time.perf_counter(), time.process_time()
+        with no_gc_pauses() if pause else contextlib.nullcontext():
+            start = clock()
             fn()
-            times.append((time.perf_counter() - start, time.process_time() - cpu))
+            times.append(since(start))
     return sorted(times)[len(times) // 2]
 before = kib("VmRSS:")
 with open("/proc/self/clear_refs", "w") as refs:
     refs.write("5")  # the peak (VmHWM) starts again from here
 # 100,000 members exceed the default limit on modules one definition builds
 limits = archdsl.pipeline.Limits(max_modules=10 * size + 1000)
-total = median(lambda: archdsl.generate(text, limits))
-peak = kib("VmHWM:")
-fast = median(lambda: parse_source(source))
+runs, held = [], []
+for _ in range(reps):
+    gc.collect()
+    marks, rss = [clock()], [kib("VmRSS:")]
+    with no_gc_pauses():
+        program = parse_source(source)
+        marks.append(clock()); rss.append(kib("VmRSS:"))
+        program = resolve_imports(program, source)
+        ctx = run_checks(program, limits)
+        marks.append(clock()); rss.append(kib("VmRSS:"))
+    generate_module(program, ctx, source)
+    marks.append(clock()); rss.append(kib("VmRSS:"))
+    runs.append([[b - a for a, b in zip(*pair)] for pair in zip(marks, marks[1:])])
+    held = held or [(b - a) / 1024 for a, b in zip(rss, rss[1:])]
+    del program, ctx
+phases = [sorted(run[i] for run in runs)[len(runs) // 2] for i in range(3)]
+total = median(lambda: archdsl.generate(text, limits), pause=False)  # pauses itself
+peak = kib("VmHWM:")  # of the phases' runs and these: the same calls
 lalr = median(lambda: parse_and_lower(_rules(), source, parser_input(source),
                                       MAX_DEPTH, MAX_CHAIN))
 two_pass = median(lambda: parse_source_via_tree(source))
-print(json.dumps({"compile": total, "fast": fast, "lalr": lalr, "two_pass": two_pass,
+print(json.dumps({"compile": total, "lalr": lalr, "two_pass": two_pass,
+                  "phases": phases, "held_mb": held,
                   "peak_mb": peak / 1024, "grew_mb": (peak - before) / 1024}))
 """
 
@@ -377,13 +414,15 @@ print(json.dumps({"compile": median(lambda: archdsl.generate(text), False),
 
 
 def scaling(sizes: list[int], reps: int, baselines: dict[str, Path]) -> list[dict]:
-    """Parse to generated code for N chained Linear layers, wall and CPU time; the
-    parser's share of it: the recursive-descent fast path (as shipped), lark's
-    LALR parser lowering as it reduces (the one pass shipped before) and lark's
-    tree then the Transformer (the two passes before that), all from this tree;
-    peak memory of the process; and each baseline tree's own compile, its parse
-    and its parser's share (up to 10,000 layers). The load average is others'
-    work on the machine: wall times swell with it, CPU times much less."""
+    """Parse to generated code for N chained Linear layers, wall and CPU time, and
+    each phase's CPU time (parse, check with resolving imports, codegen); the
+    parser's share of it, as shipped (the recursive-descent fast path) and with
+    lark's LALR parser lowering as it reduces (the one pass shipped before) or
+    lark's tree then the Transformer (the two passes before that), all from this
+    tree; peak memory of the process, and what each phase leaves held; and each
+    baseline tree's own compile, its parse and its parser's share (up to 10,000
+    layers). The load average is others' work on the machine: wall times swell
+    with it, CPU times much less."""
     rows = []
     for size in sizes:
         child = subprocess.run(
@@ -392,20 +431,27 @@ def scaling(sizes: list[int], reps: int, baselines: dict[str, Path]) -> list[dic
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         m = json.loads(child.stdout)
-        (wall, cpu), fast, lalr = m["compile"], m["fast"], m["lalr"]
+        (wall, cpu, collector), lalr = m["compile"], m["lalr"]
+        parse, check, codegen = (phase[1] for phase in m["phases"])
         row = {
             "layers": size,
             "load": f"{os.getloadavg()[0]:.1f}",
             "compile": wall,
             "compile CPU": cpu,
             "per layer CPU": f"{cpu / size * 1e6:.0f} us",
-            "parse CPU (fast path)": fast[1],
-            "parser share": fast[1] / cpu,
+            "parse CPU": parse,
+            "check CPU": check,
+            "codegen CPU": codegen,
+            "collector in codegen": m["phases"][2][2],
+            "collector in compile": collector,
+            "parser share": parse / (parse + check + codegen),
             "parse CPU (LALR one pass)": lalr[1],
-            "share with it": lalr[1] / (cpu - fast[1] + lalr[1]),
+            "share with it": lalr[1] / (lalr[1] + check + codegen),
             "parse CPU (tree + Transformer)": m["two_pass"][1],
             "peak RSS": f"{m['peak_mb']:.0f} MB",
             "of which compiling": f"{m['grew_mb']:.0f} MB",
+            "held by parse/check/codegen": "/".join(f"{mb:.0f}" for mb in m["held_mb"])
+            + " MB",
         }
         for name, tree in baselines.items():
             if size <= 10_000:
@@ -435,7 +481,9 @@ def incremental(edits: int, rounds: int, baselines: dict[str, Path]) -> list[dic
     trees = {"this tree": ROOT, **baselines}
     rows = []
     for spec, edit in (
-        ("unet-x8", "comment"), ("every-block", "comment"), ("every-block", "enter")
+        ("unet-x8", "comment"),
+        ("every-block", "comment"),
+        ("every-block", "enter"),
     ):
         runs: dict[str, dict[str, list]] = {name: {} for name in trees}
         for round_ in range(rounds):
@@ -586,6 +634,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also time `archdsl check` from this source tree (e.g. an older commit "
         "exported with `git archive`), side by side",
     )  # fmt: skip
+    parser.add_argument(
+        "--sizes", nargs="+", type=int, metavar="LAYERS",
+        help="the scaling section's spec sizes (default 100 1000 10000 100000)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     quick = args.quick
     baselines = {
@@ -606,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
         "front_end": lambda: front_end(1 if quick else 20),
         "cold_check": lambda: cold_check(1 if quick else 10, baselines),
         "scaling": lambda: scaling(
-            [10, 100] if quick else [100, 1000, 10_000, 100_000],
+            args.sizes or ([10, 100] if quick else [100, 1000, 10_000, 100_000]),
             1 if quick else 3,
             {k: v for k, v in baselines.items() if k.startswith("before")},
         ),
