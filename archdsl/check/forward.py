@@ -303,7 +303,7 @@ class ForwardChecker(IndexChecks, ExprChecker):
         if isinstance(func, ir.Name):
             symbol = self.scope.lookup(func.id)
             if symbol is not None and symbol.kind == "member":
-                if _written(func) in _prefixed(func.id):  # `F.dropout`, a member
+                if _spelt_as_op(func):  # `F.dropout`, a member
                     self.ctx.error(
                         f"`{_written(func)}` would call the member `{func.id}` here: "
                         "a member takes the name of the operation",
@@ -396,7 +396,9 @@ class ForwardChecker(IndexChecks, ExprChecker):
                 f"input{'s' if module.inputs != 1 else ''}, got {len(values)}",
                 expr.span,
             )
-        return Value("tensor", arity=module.outputs or 1)
+        if not module.outputs or module.outputs == 1:
+            return TENSOR  # (shared: no Value is changed once made)
+        return Value("tensor", arity=module.outputs)
 
     def _keyword_inputs(self, name: str, module, expr: ir.Call) -> None:
         """`gate(g=d5, x=x4)`: keywords name a block's forward inputs, as in
@@ -423,6 +425,17 @@ class ForwardChecker(IndexChecks, ExprChecker):
             elif arg.name in taken:
                 self.ctx.error(f"input `{arg.name}` is given twice", arg.span)
             taken.add(arg.name)
+
+
+def _spelt_as_op(func: ir.Name) -> bool:
+    """Whether the call was written as torch spells an operation (`F.dropout`:
+    sugar made it the short name, with the written span): a span on one line as
+    long as the name cannot be, and is not read."""
+    span = func.span
+    if span is not None and span.line == span.end_line:
+        if span.end_column - span.column == len(func.id):
+            return False
+    return _written(func) in _prefixed(func.id)
 
 
 def _prefixed(name: str) -> set[str]:

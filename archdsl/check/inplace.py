@@ -106,6 +106,11 @@ class _Result:
         self.reads = [] if reads is None else reads
 
 
+#: A value with no storage and no reads (a constant, a build-time name, what is
+#: not a tensor): one shared, as no _Result is changed once made.
+_NOTHING = _Result()
+
+
 class _Flow:
     """One walk over one forward."""
 
@@ -220,7 +225,7 @@ class _Flow:
         if isinstance(expr, ir.Name):
             storage = self.storage.get(expr.id)
             if storage is None:
-                return _Result()  # a build-time name
+                return _NOTHING  # a build-time name
             self.reads.append((expr.id, storage, expr.span))
             return _Result(
                 storage, [len(self.reads) - 1], piece=self.pieces.get(expr.id)
@@ -243,10 +248,10 @@ class _Flow:
                 )
             self.eval(expr.elt)
             self.eval(expr.elt)
-            return _Result()
+            return _NOTHING
         for child in children(expr):
             self.eval(child)
-        return _Result()
+        return _NOTHING
 
     def _ifexp(self, expr: ir.IfExp) -> _Result:
         """`a if c else b`: one side runs, so a change on one side cannot reach a
@@ -272,10 +277,10 @@ class _Flow:
                 return _Result(args[0].storage, args[0].reads, piece=func.id)
             if func.id in VIEW_OPS and args:
                 return args[0]
-            return self._made(f"`{func.id}`", TENSOR_OPS[func.id].saves_output)
+            return self._made(func, TENSOR_OPS[func.id].saves_output)
         ref = self._module_of(func)
         if ref is None:
-            return _Result()
+            return _NOTHING
         for index in self.pass_.mutated_inputs(ref):
             who = f"`{_label(func)}` ({self.pass_.describe(ref)})"
             if index < len(args) and args[index].piece:
@@ -300,14 +305,14 @@ class _Flow:
             storage = args[0].storage or next(self.ids)  # an unnamed tensor too
             self.saved[storage] = f"`{_label(func)}`"
             return _Result(storage, args[0].reads)
-        return self._made(f"`{_label(func)}`", saves)
+        return self._made(func, saves)
 
-    def _made(self, who: str, saves_output: bool) -> _Result:
+    def _made(self, func: ir.Node, saves_output: bool) -> _Result:
         """A new tensor; autograd keeps it when its maker's backward reads it."""
         if not saves_output:
-            return _Result()
+            return _NOTHING
         storage = next(self.ids)
-        self.saved[storage] = who
+        self.saved[storage] = f"`{_label(func)}`"
         return _Result(storage)
 
     def _refuse_piece(self, who: str, op: str, span: Span | None) -> None:

@@ -94,6 +94,7 @@ def names_read(roots: list[ir.Node]) -> set[str]:
     stack = list(roots)
     pop, push, add = stack.pop, stack.append, read.add
     fields_of, node_type, name, path = _NODE_FIELDS, ir.Node, ir.Name, ir.Path
+    call, constant = ir.Call, ir.Constant
     while stack:
         node = pop()
         kind = type(node)  # node classes have no subclasses: compared by type
@@ -102,6 +103,13 @@ def names_read(roots: list[ir.Node]) -> set[str]:
             continue
         if kind is path:
             add(node.parts[0])
+            continue
+        if kind is call:  # the commonest: its function, and each argument's value
+            push(node.func)  # (every argument, `x`, `k=x` or `*x`, has one)
+            for arg in node.args:
+                value = arg.value
+                if type(value) is not constant:
+                    push(value)
             continue
         fields = fields_of.get(kind)
         if fields is None:
