@@ -22,8 +22,10 @@ from archdsl.syntax.terminals import derive, load_lexicon
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
-#: What `archdsl check` of a spec the fast parser reads never needs.
-HEAVY = ("lark", "pydantic", "pydantic_core", "torch")
+#: What `archdsl check` of a spec the fast parser reads never needs: the heavy
+#: packages, and the standard modules archdsl/records.py (dataclasses, which loads
+#: inspect) and the CLI's help formatter (shutil, which loads bz2 and lzma) avoid.
+HEAVY = ("lark", "pydantic", "pydantic_core", "torch", "dataclasses", "shutil")
 
 #: A grammar that differs from the real one by a new kind of top-level item, with
 #: a keyword of its own.
@@ -76,8 +78,8 @@ def check_modules(spec: Path, env: dict) -> tuple[subprocess.CompletedProcess, s
 @pytest.mark.parametrize("spec", ["mlp.arch", "unet.arch"])
 def test_check_loads_no_lark_pydantic_or_torch(tmp_path, spec):
     """Once the terminals are cached (the first run reads them from lark), checking
-    a spec imports none of lark, pydantic or torch: a structural guarantee that
-    the cold check stays near the interpreter's own start-up."""
+    a spec imports none of HEAVY: a structural guarantee that the cold check stays
+    near the interpreter's own start-up."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     first, _ = check_modules(SPECS / spec, env)
     assert first.returncode == 0, first.stderr
@@ -155,3 +157,23 @@ def test_unwritable_cache_folder(tmp_path):
     lexicon = load_lexicon(grammar, folder)
     assert fields(lexicon) == fields(Lexicon(derive(grammar)))
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("columns", ["30", "72", "140", None, "junk"])
+def test_help_as_wide_as_argparse_makes_it(monkeypatch, columns):
+    """The CLI's formatter (which does not import shutil) lays help out as
+    argparse's own does, for whatever $COLUMNS says."""
+    import argparse
+
+    from archdsl.cli import _HelpFormatter, _parser
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    root, commands = _parser("check")
+    for parser in (root, commands["check"]):
+        assert parser.formatter_class is _HelpFormatter
+        ours = parser.format_help(), parser.format_usage()
+        parser.formatter_class = argparse.HelpFormatter
+        assert (parser.format_help(), parser.format_usage()) == ours

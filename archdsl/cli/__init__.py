@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,7 +58,7 @@ def _parser(
     pay for the others (a cold check, issue 15)."""
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="archdsl", description="Compile .arch architecture specs to PyTorch."
     )
     parser.add_argument("--version", action="version", version=f"archdsl {__version__}")
@@ -68,3 +69,41 @@ def _parser(
         registered = getattr(importlib.import_module(f".{module}", __name__), register)
         commands[name] = registered(subparsers)
     return parser, commands
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, as wide as argparse makes it, without importing
+    shutil to measure the terminal: argparse makes a formatter for every argument
+    added, and shutil (which loads bz2 and lzma) was a tenth of a cold `archdsl
+    check` (issue 15)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2,
+                 max_help_position: int = 24, width: int | None = None) -> None:  # fmt: skip
+        if width is None:
+            width = terminal_columns() - 2  # as argparse sizes it
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose help formatter is _HelpFormatter, as are its
+    commands' parsers (add_subparsers makes them of the parser's own class)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def terminal_columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else the width of the
+    terminal standard output is on, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns or 80
