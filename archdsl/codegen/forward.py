@@ -8,6 +8,9 @@ still reads it; other operations get fresh names from a namespace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
+
 from .. import ir
 from ..check.context import DefInfo
 from ..check.forward_loops import appended
@@ -19,10 +22,16 @@ from .writer import Writer
 
 
 class Namespace:
-    """Fresh, unique local names (fx's _Namespace, in small)."""
+    """Fresh, unique local names (fx's _Namespace, in small). The names already
+    taken are gathered on the first question (a walk of the whole forward): a
+    forward that hoists nothing, `x = l1(x)` after `x = l0(x)`, never asks."""
 
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = set(taken)
+    def __init__(self, taken: Callable[[], set[str]]) -> None:
+        self._gather = taken
+
+    @cached_property
+    def taken(self) -> set[str]:
+        return self._gather()
 
     def fresh(self, base: str) -> str:
         index = 1
@@ -42,7 +51,7 @@ class ForwardWriter:
         assert forward is not None
         self.forward = forward
         self.names = Namespace(
-            _all_names(forward) | set(info.members) | set(info.stored)
+            lambda: _all_names(forward) | set(info.members) | set(info.stored)
         )
 
     def write(self) -> None:
@@ -121,8 +130,10 @@ class ForwardWriter:
     def statement(self, expr: ir.Node, target: str, *, simple: bool = False) -> Doc:
         """The last operation of a statement, after hoisting the ones it consumes.
         With `simple`, the result itself is hoisted too and a name is returned."""
-        if not simple and _plain_call(expr):  # `l3(x)`: nothing to hoist, no name
-            return self.operation(expr, None)  # to choose (and no walk per layer)
+        if not simple and _plain_call(expr):
+            # `l3(x)`: nothing inside to hoist, so no name to choose (and no walk
+            # of the statement: one per layer)
+            return self.operation(expr, None)
         spine = target if self._may_reuse(target, expr) else None
         if simple:
             return self.operand(expr, spine)
