@@ -2,8 +2,9 @@
 terminals that lets the fast parser run without lark.
 
 The cached Lexicon is held to the one lark's own parser gives for the same
-grammar, and is rebuilt whenever what it was read from changes; a damaged,
-stale or unwritable cache only costs time."""
+grammar, and the cached rules to fastrules' reading of it; both are worked out
+again whenever what they come from changes; a damaged, stale or unwritable
+cache only costs time."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from archdsl.syntax.fastlex import Lexicon
+from archdsl.syntax.fastrules import lowered_rules
 from archdsl.syntax.grammar import grammar_text
-from archdsl.syntax.terminals import derive, load_lexicon
+from archdsl.syntax.terminals import derive, load
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
@@ -45,6 +47,12 @@ def fields(lexicon: Lexicon) -> dict:
         name: getattr(lexicon, name) for name in Lexicon.FIELDS if name != "pattern"
     }
     return {**held, "regex": lexicon.regex.pattern}
+
+
+def load_lexicon(grammar: str, folder: Path) -> Lexicon:
+    lexicon, rules = load(grammar, folder)
+    assert rules == lowered_rules(grammar)
+    return lexicon
 
 
 def cache_files(folder: Path) -> list[Path]:
@@ -127,12 +135,12 @@ def test_stale_entry_is_replaced(cache):
     grammar = grammar_text()
     load_lexicon(grammar, cache)
     (path,) = cache_files(cache)
-    key, stored = marshal.loads(path.read_bytes())
+    key, stored, rules = marshal.loads(path.read_bytes())
     assert key[-1] == grammar
     wrong = {**stored, "keywords": {SPARE: SPARE}}
-    path.write_bytes(marshal.dumps((("an older lark", *key[1:]), wrong)))
+    path.write_bytes(marshal.dumps((("an older lark", *key[1:]), wrong, rules)))
     assert SPARE not in load_lexicon(grammar, cache).keywords
-    assert marshal.loads(path.read_bytes()) == (key, stored)
+    assert marshal.loads(path.read_bytes()) == (key, stored, rules)
 
 
 @pytest.mark.parametrize(
@@ -177,3 +185,19 @@ def test_help_as_wide_as_argparse_makes_it(monkeypatch, columns):
         ours = parser.format_help(), parser.format_usage()
         parser.formatter_class = argparse.HelpFormatter
         assert (parser.format_help(), parser.format_usage()) == ours
+
+
+def test_key_follows_the_code_that_derives_it(tmp_path, monkeypatch):
+    """An edit of fastlex.py (token_regex) or fastrules.py (FOLLOWED) makes the
+    cached scanner and rules stale, as a changed grammar does."""
+    from archdsl.syntax import fastlex, fastrules, terminals
+
+    grammar = grammar_text()
+    key = terminals._key(grammar)
+    for module in (fastlex, fastrules):
+        edited = tmp_path / Path(module.__file__).name
+        edited.write_text(Path(module.__file__).read_text() + "\n# edited\n")
+        with monkeypatch.context() as patch:
+            patch.setattr(module, "__file__", str(edited))
+            assert terminals._key(grammar) != key
+    assert terminals._key(grammar) == key

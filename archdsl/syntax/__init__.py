@@ -6,11 +6,10 @@ from functools import cache
 
 from .. import ir
 from ..source import Source
+from . import terminals
 from .fastlex import Abandon, Lexicon
 from .fastparse import fast_parse
-from .fastrules import lowered_rules
 from .grammar import grammar_text, parser_input
-from .terminals import load_lexicon
 
 
 def parse_source(source: Source, read: Source | None = None) -> ir.Program:
@@ -56,8 +55,7 @@ def _rules():  # -> onepass.Rules
 @cache
 def _fast() -> tuple[Lexicon, frozenset[str]]:
     """The fast parser's scanner and the rules it may follow in this grammar."""
-    grammar = grammar_text()
-    return load_lexicon(grammar), lowered_rules(grammar)
+    return terminals.load(grammar_text())
 
 
 __all__ = ["parse_source", "parse_source_via_tree"]

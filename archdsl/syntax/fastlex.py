@@ -57,15 +57,17 @@ class Lexicon:
     syntax/terminals.py works them out from a lark parser once per grammar and
     caches them, so that a spec the fast path parses never loads lark."""
 
-    #: The fields: the master regex's pattern; each terminal's kind by its name;
-    #: the terminals lark ignores and those holding newlines; keywords, each its
-    #: own kind; the lark type of each kind; and the keywords that are names where
-    #: an expression, a statement, a forward statement or a parameter starts.
+    #: The fields: the scanner's pattern (token_regex() of lark's master regex,
+    #: worked out with the rest: a process compiles one regex); each terminal's
+    #: kind by its name; the terminals lark ignores and those holding newlines;
+    #: keywords, each its own kind; the lark type of each kind; and the keywords
+    #: that are names where an expression, a statement, a forward statement or a
+    #: parameter starts.
     FIELDS = ("pattern", "kinds", "ignore", "lines", "keywords", "lark_type",
               "names_in_expr", "names_in_body", "names_in_fbody", "names_in_params")  # fmt: skip
 
     def __init__(self, fields: dict[str, Any]) -> None:
-        self.regex = token_regex(fields["pattern"])
+        self.regex = re.compile(fields["pattern"])
         self.kinds: dict[str, str] = fields["kinds"]
         self.ignore = frozenset(fields["ignore"])
         self.lines = frozenset(fields["lines"])

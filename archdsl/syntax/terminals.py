@@ -1,14 +1,15 @@
-"""The fast scanner's Lexicon: lark's terminals for the grammar, read from lark's
-parser when the grammar (or lark, or this module) changes, and otherwise from a
-small cache file beside lark's own parser cache.
+"""The fast parser's scanner (a Lexicon: lark's terminals for the grammar) and
+the rules it may follow (fastrules.lowered_rules), worked out when the grammar,
+lark or the code deriving them changes, and otherwise read from a small cache
+file beside lark's own parser cache.
 
 Loading lark and its parser tables was most of a cold `archdsl check` of a small
 spec (issue 15), and the fast path needs only the terminals' regexes and the
 keyword sets derived from them. So they are written once, as plain data with
 `marshal` (in the user's private cache directory, as lark's pickle is), keyed by
 everything they are derived from: the grammar's text, the installed lark, and
-this module's own text. A missing, stale, damaged or unwritable cache only costs
-the time to read them from lark again.
+the text of the modules that derive them. A missing, stale, damaged or
+unwritable cache only costs the time to work them out again.
 """
 
 from __future__ import annotations
@@ -20,30 +21,32 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import cache_dir
-from .fastlex import Lexicon
+from . import fastlex, fastrules
+from .fastlex import Lexicon, token_regex
+from .fastrules import lowered_rules
 
 #: Bumped when the cache file's layout changes.
-FORMAT = 1
+FORMAT = 2
 
 
-def load_lexicon(grammar: str, folder: Path | None = None) -> Lexicon:
-    """The Lexicon of `grammar`'s text: from the cache in `folder` (the user's
-    cache directory by default) when it was made from the same grammar, lark and
-    code; else read from lark's parser and cached."""
+def load(grammar: str, folder: Path | None = None) -> tuple[Lexicon, frozenset[str]]:
+    """The Lexicon of `grammar`'s text and the rules the fast parser may follow
+    in it: from the cache in `folder` (the user's cache directory by default)
+    when made from the same grammar, lark and code; else worked out and cached."""
     folder = folder or cache_dir()
     key = _key(grammar)
     path = None if folder is None else folder / f"terminals-{_crc(grammar)}.marshal"
     if path is not None:
         try:
-            stored_key, fields = marshal.loads(path.read_bytes())
+            stored_key, fields, rules = marshal.loads(path.read_bytes())
             if stored_key == key:
-                return Lexicon(fields)
-        except Exception:  # missing or damaged (any shape): read from lark
+                return Lexicon(fields), frozenset(rules)
+        except Exception:  # missing or damaged (any shape): worked out again
             pass
-    fields = derive(grammar)
+    fields, rules = derive(grammar), lowered_rules(grammar)
     if path is not None:
-        _write(path, marshal.dumps((key, fields)))
-    return Lexicon(fields)
+        _write(path, marshal.dumps((key, fields, rules)))
+    return Lexicon(fields), rules
 
 
 def derive(grammar: str) -> dict[str, Any]:
@@ -79,7 +82,7 @@ def derive(grammar: str) -> dict[str, Any]:
         return frozenset(set(keywords) - taken)
 
     return {
-        "pattern": scanner._mres[0].pattern,
+        "pattern": token_regex(scanner._mres[0].pattern).pattern,
         "kinds": kinds,
         "ignore": frozenset(root.ignore_types),
         "lines": frozenset(root.newline_types),
@@ -120,11 +123,15 @@ def _first_terminals(parser: Any) -> dict[str, set[str]]:
 
 
 def _key(grammar: str) -> tuple:
-    """Everything the fields are derived from, compared whole on loading."""
+    """Everything the cache is derived from, compared whole on loading: the code
+    here, fastlex's (token_regex) and fastrules' (FOLLOWED), lark, the grammar."""
     try:
-        code = _crc(Path(__file__).read_text(encoding="utf-8"))
+        code = tuple(
+            _crc(Path(path).read_text(encoding="utf-8"))
+            for path in (__file__, fastlex.__file__, fastrules.__file__)
+        )
     except OSError:  # not laid out as files (a zip): FORMAT stands for it
-        code = ""
+        code = ()
     return (FORMAT, Lexicon.FIELDS, code, _lark_stamp(), grammar)
 
 
