@@ -54,7 +54,7 @@ class ForwardChecker(IndexChecks, ExprChecker):
 
     def _stmt_fassign(self, stmt: ir.FAssign) -> None:
         values = self._unpacked(stmt)
-        named = [t for t in stmt.targets if t != "_"]
+        named = [t for t in stmt.targets if t != "_"] if len(stmt.targets) > 1 else []
         for twice in sorted({t for t in named if named.count(t) > 1}):
             self.ctx.error(
                 f"`{twice}` is assigned twice in one statement",
@@ -73,6 +73,9 @@ class ForwardChecker(IndexChecks, ExprChecker):
         if count > 1 and len(items) == count:  # `a, b = f(x), g(x)`
             return [self._single(item) for item in items]
         value = self.expr(stmt.value)
+        if value.type == "tensor":  # the commonest: `x = conv(x)`
+            self._expect_tensors(value, stmt.value, count)
+            return [TENSOR] * count
         if value.type in SCALARS and count == 1:
             return [value]
         if types.base(value.type) == "list" and value.type != "tensors":
