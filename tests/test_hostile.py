@@ -430,8 +430,11 @@ def test_failed_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatch):
 
 
 def test_only_the_loader_executes_code():
-    """The one `exec` in archdsl runs archdsl's own generated module (load());
-    no `eval`, no other `exec`. `archdsl import` reads its target's arguments
+    """The one `exec` of generated code runs archdsl's own generated module
+    (load()); the only other writes each IR node class's `__init__` from the
+    class's own field names in archdsl/ir/nodes.py, as dataclasses does (no text
+    from a spec reaches it: ir/base.py refuses a field name that is not a plain
+    identifier). No `eval`. `archdsl import` reads its target's arguments
     (`torchvision.vgg16_bn(num_classes=10)`) with `literal_eval`: literals only."""
     found = []
     for path in sorted((ROOT / "archdsl").rglob("*.py")):
@@ -447,5 +450,6 @@ def test_only_the_loader_executes_code():
     assert found == [
         ("archdsl/importer/target.py", "literal_eval"),
         ("archdsl/importer/target.py", "literal_eval"),
+        ("archdsl/ir/base.py", "exec"),
         ("archdsl/pipeline.py", "exec"),
     ]

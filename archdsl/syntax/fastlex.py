@@ -43,7 +43,9 @@ class Tokens:
         self.kinds: list[str] = []
         self.starts = array("l")
         self.ends = array("l")
-        self.line_of = array("l")  # each token's line
+        # each token's line: a list, so the tokens of a line, and the spans made
+        # from them, share one int (an array makes one each time it is read)
+        self.line_of: list[int] = []
         #: where each line starts: line n (1-based) starts at lines[n - 1]
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
