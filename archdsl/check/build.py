@@ -8,6 +8,7 @@ from .. import ir
 from ..errors import did_you_mean
 from ..ir.walk import walk_expr
 from ..ops import BUILTINS, TENSOR_OPS, Signature, layer, layers
+from ..ops.layers import Layer
 from ..ops.signature import OPAQUE, REQUIRED, ParamSpec
 from . import dicts, families, loops, types
 from .arguments import argument_for
@@ -413,16 +414,10 @@ class BuildChecker(ExprChecker):
             return dicts.check_container(self, name, expr, values)
         found = layer(name)
         if found is not None:
-            bind(self.ctx, name, found.signature, expr, values)
-            self._count(expr, parameter_count(expr, self.known))
-            outputs = found.outputs
-            # (a keyword the layer lacks is reported by bind, and still read here)
-            if found.signature.param("return_indices") is not None or expr.keywords:
-                indices = argument_for(found.signature, expr, "return_indices")
-                if isinstance(indices, ir.Constant) and indices.value is True:
-                    outputs = 2  # a pool giving its values and their indices
+            params, outputs, inplace = self._layer_call(name, found, expr, values)
+            self._count(expr, params)
             ref = ModuleRef(name, found.inputs, outputs, callable=found.callable)
-            ref.inplace = is_inplace(found.signature, expr)
+            ref.inplace = inplace
             if name == "ModuleList":
                 self._module_list_items(expr, values)
             if found.signature.named_children and values:
@@ -444,6 +439,32 @@ class BuildChecker(ExprChecker):
             hint=did_you_mean(name, candidates),
         )
         return ANY
+
+    def _layer_call(
+        self, name: str, found: Layer, expr: ir.Call, values: list[Value]
+    ) -> tuple[int, int, bool]:
+        """A layer call checked against its signature (bind), and what it builds:
+        its parameters (as far as known here), its outputs, whether it works in
+        place. All of it follows from the layer and the arguments alone when they
+        are literals: such a call (`Linear(16, 16)`, thousands of times in a deep
+        spec) is worked out once per check, when binding found nothing wrong."""
+        key = _literal_call(name, expr)
+        kept = self.ctx.layer_calls.get(key) if key is not None else None
+        if kept is not None:
+            return kept
+        first = len(self.ctx.diagnostics)
+        bind(self.ctx, name, found.signature, expr, values)
+        params = parameter_count(expr, self.known)
+        outputs = found.outputs
+        # (a keyword the layer lacks is reported by bind, and still read here)
+        if found.signature.param("return_indices") is not None or expr.keywords:
+            indices = argument_for(found.signature, expr, "return_indices")
+            if isinstance(indices, ir.Constant) and indices.value is True:
+                outputs = 2  # a pool giving its values and their indices
+        made = (params, outputs, is_inplace(found.signature, expr))
+        if key is not None and len(self.ctx.diagnostics) == first:
+            self.ctx.layer_calls[key] = made
+        return made
 
     def path(self, expr: ir.Path) -> Value:
         """`block.expansion`: a constant of a block type."""
@@ -507,6 +528,21 @@ def _children(
         (arg.name if isinstance(arg, ir.Keyword) else str(index), value.module)
         for index, (arg, value) in enumerate(zip(call.args, values, strict=True))
     )
+
+
+def _literal_call(name: str, call: ir.Call) -> tuple | None:
+    """What decides how a call binds, when every argument is a literal: the layer,
+    and each argument's kind, keyword and value (its type too: 1, 1.0 and True
+    differ; a float by its repr: -0.0 is not 0.0); None otherwise."""
+    key: list[object] = [name]
+    for arg in call.args:
+        inner = arg.value
+        if type(inner) is not ir.Constant:
+            return None
+        value = inner.value
+        written = repr(value) if type(value) is float else value
+        key.append((type(arg), getattr(arg, "name", None), type(value), written))
+    return tuple(key)
 
 
 def _fixed(expr: ir.Node, fixed: set[str]) -> bool:

@@ -172,6 +172,9 @@ class Context:
     #: built with its defaults, where nothing was refused: a build of one of them
     #: draws its steps instead of counting it again (Evaluator._count_first)
     counted: dict[str, Any] = field(default_factory=dict)
+    #: layer calls of literal arguments that bound cleanly, and what they build
+    #: (check/build.py's BuildChecker._layer_call)
+    layer_calls: dict[tuple, tuple[int, int, bool]] = field(default_factory=dict)
     #: what a check may take from the check before (check/memo.py's CheckMemo,
     #: for the editor's re-checks: archdsl.incremental); None for a check alone
     memo: object | None = None
