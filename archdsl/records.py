@@ -66,6 +66,9 @@ def _prepare(cls: type, frozen: bool, eq: bool, init: bool) -> None:
         value = cls.__dict__.get(name, _MISSING)
         spec = value if isinstance(value, Field) else Field(default=value)
         spec.name = name
+        if isinstance(spec.default, list | dict | set):  # shared by every instance
+            raise ValueError(f"mutable default {type(spec.default)} for field "
+                             f"{name} is not allowed: use default_factory")  # fmt: skip
         table[name] = spec
         if isinstance(value, Field):  # the class attribute is the default, if any
             if spec.default is _MISSING:
@@ -73,6 +76,7 @@ def _prepare(cls: type, frozen: bool, eq: bool, init: bool) -> None:
             else:
                 setattr(cls, name, spec.default)
     cls.__record_fields__ = table
+    _check_order(table)
     # what __init__ reads, worked out once: positional names, fixed defaults,
     # factories, and the fields outside __init__ that have a default
     cls._record_init = (
@@ -95,6 +99,18 @@ def _prepare(cls: type, frozen: bool, eq: bool, init: bool) -> None:
     if frozen:
         cls.__setattr__ = _refuse_set  # type: ignore[method-assign]
         cls.__delattr__ = _refuse_delete  # type: ignore[method-assign]
+
+
+def _check_order(table: dict[str, Field]) -> None:
+    """A field without a default may not follow one with a default in __init__."""
+    defaulted = None
+    for name, spec in table.items():
+        if not spec.init:
+            continue
+        if spec.default is not _MISSING or spec.default_factory is not _MISSING:
+            defaulted = name
+        elif defaulted is not None:
+            raise TypeError(f"non-default argument '{name}' follows default argument")
 
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:

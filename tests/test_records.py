@@ -135,3 +135,30 @@ def test_fields_and_is_dataclass():
     assert records.fields(point) == tuple(f.name for f in dataclasses.fields(STD[2]))
     assert records.is_dataclass(point) and records.is_dataclass(OURS[2])
     assert not records.is_dataclass(STD[2](1)) and not records.is_dataclass(1)
+
+
+def definition_error(dataclass, field, body: str):
+    """What defining a class with `body` under `dataclass` raises, by type."""
+    namespace = {"dataclass": dataclass, "field": field}
+    try:
+        exec(f"@dataclass\nclass C:\n{body}", namespace)  # noqa: S102 - test input
+    except Exception as exc:  # noqa: BLE001 - the type is the result
+        return type(exc)
+    return None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    a: int = 0\n    b: int\n",
+        "    a: list = []\n",
+        "    a: dict = {}\n",
+        "    a: int = field(default_factory=int)\n    b: int\n",
+        "    a: int = field(init=False, default=0)\n    b: int\n",
+        "    a: int\n    b: int = 0\n",
+    ],
+    ids=["order", "list", "dict", "factory-order", "init-false", "fine"],
+)
+def test_definition_errors_as_the_standard_ones(body):
+    ours = definition_error(records.dataclass, records.field, body)
+    assert ours == definition_error(dataclasses.dataclass, dataclasses.field, body)
