@@ -130,7 +130,7 @@ def _key(grammar: str) -> tuple:
             _crc(Path(path).read_text(encoding="utf-8"))
             for path in (__file__, fastlex.__file__, fastrules.__file__)
         )
-    except OSError:  # not laid out as files (a zip): FORMAT stands for it
+    except (OSError, TypeError):  # not files (a zip, frozen): FORMAT stands for it
         code = ()
     return (FORMAT, Lexicon.FIELDS, code, _lark_stamp(), grammar)
 
