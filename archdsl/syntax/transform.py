@@ -17,10 +17,10 @@ class _Rules(Transformer):
 
     def __init__(self, lowerer: Any) -> None:
         super().__init__(visit_tokens=False)  # no method is named after a terminal
-        self.lowerer = lowerer
+        self._lowerer = lowerer  # (a rule of the grammar is never named `_...`)
 
     def __default__(self, data: str, children: list, meta: Any) -> Any:
-        method = None if data.startswith("_") else getattr(self.lowerer, data, None)
+        method = None if data.startswith("_") else getattr(self._lowerer, data, None)
         if method is None:
             return Tree(data, children, meta)
         return method(meta, children)
