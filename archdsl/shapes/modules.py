@@ -101,6 +101,9 @@ class Evaluator(DictEvaluation):
         self.speculative = 0
         self.memo: dict[tuple, tuple[BlockModule, int, int]] = {}
         self.refused = False  # whether _refuse was called (see shapes/counting.py)
+        #: layers built from plain values: (arguments bound, parameters), by
+        #: values.call_key (the same values type-check and count the same)
+        self.layers: dict[tuple, tuple[dict[str, Any], int]] = {}
         self.instances = 0  # definitions instantiated, the entry point included
         self.branched = False  # whether _count_branches counted an `if`'s branches
         self.top = ""  # the definition being evaluated, for messages
@@ -515,9 +518,18 @@ class Evaluator(DictEvaluation):
             for _, child in children:
                 _place(child)
             return SeqModule(name, children, node.span)
-        self._check_types(name, sig, positional, keywords, node)
-        module = LayerModule(name, bind_arguments(sig, positional, keywords), node.span)
-        self._add(1, values.known_count(layer_count(module)), node.span)
+        key = values.call_key(name, positional, keywords)
+        kept = self.layers.get(key) if key is not None else None
+        if kept is None:
+            self._check_types(name, sig, positional, keywords, node)
+            args = bind_arguments(sig, positional, keywords)
+            count = values.known_count(layer_count(LayerModule(name, args, None)))
+            if key is not None:
+                self.layers[key] = kept = (args, count)
+        else:
+            args, count = kept
+        module = LayerModule(name, dict(args), node.span)
+        self._add(1, count, node.span)
         return module
 
     def _check_types(self, name, sig: Signature, positional, keywords, node) -> None:

@@ -52,6 +52,23 @@ def frozen(value: Any) -> Any:
     return None
 
 
+def call_key(name: str, positional: list, keywords: dict) -> tuple | None:
+    """A layer call's key when every value given is a plain scalar (by type and
+    value; a float by its repr: -0.0 is not 0.0): calls of equal keys bind,
+    type-check and count alike (Evaluator._layer). None otherwise."""
+    key: list[object] = [name, len(positional)]
+    for given, value in (*enumerate(positional), *keywords.items()):
+        if not (value is None or type(value) in _SCALARS):
+            return None
+        written = repr(value) if type(value) is float else value
+        key.append((given, type(value), written))  # given: a position or a keyword
+    return tuple(key)
+
+
+#: The values call_key keys by.
+_SCALARS = frozenset({bool, int, float, str})
+
+
 def call_text(node: ir.Call) -> str:
     written = node.span.text() if node.span else None
     if written is None:
