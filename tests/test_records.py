@@ -4,6 +4,7 @@ repr, equality, hashing, frozen fields, defaults, inheritance, replace)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import ClassVar
 
@@ -96,6 +97,11 @@ CALLS = {
     "fresh factory": lambda P, B, P3, N, L: B("a").items is not B("a").items,
     "method": lambda P, B, P3, N, L: P(-3, 4).norm(),
     "classvar": lambda P, B, P3, N, L: (P.count, "count" in repr(P(1))),
+    "copies": lambda P, B, P3, N, L: (
+        copy.deepcopy(P3(1, 2)),
+        copy.copy(B("b", [1])),
+        copy.deepcopy(L("a\nb")).lines,
+    ),  # fmt: skip
 }
 
 
