@@ -192,6 +192,9 @@ class _Flow:
     def _finish_statement(self) -> None:
         """Report reads of changed storage: before this statement, or within it by
         a change that did not consume that very read (`x + relu(x)`)."""
+        if not self.changes and not self.stale:  # nothing changed: nothing to say
+            self.reads = []
+            return
         for index, (name, storage, span) in enumerate(self.reads):
             change = self.stale.get(name)
             if change is None:
