@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT
 
 import archdsl
+from archdsl.cli import main
 from archdsl.weights import WeightsError, freeze, load_weights, save_weights
 
 torch = pytest.importorskip("torch")
@@ -166,19 +167,24 @@ def test_freeze_by_pattern(head_class):
         freeze(model, ["layer9.*"])
 
 
-def _cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "archdsl", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
+@pytest.fixture
+def cli(tmp_path, capsys, monkeypatch):
+    """`archdsl ARGS` run from tmp_path in this process (a new process would import
+    torch and torchvision again, about 3 s of CPU each), its exit code and output
+    as subprocess.run gives them. `python -m archdsl` is tests/test_cli.py's."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args):
+        code = main([str(arg) for arg in args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run
 
 
-def test_cli_build_converts_weights_for_strict_loading(tmp_path, resnet50_file):
+def test_cli_build_converts_weights_for_strict_loading(tmp_path, resnet50_file, cli):
     out = tmp_path / "out"
-    run = _cli("build", HEAD, "-o", f"{out}/", "--weights", resnet50_file, "--partial",
-               cwd=tmp_path)  # fmt: skip
+    run = cli("build", HEAD, "-o", f"{out}/", "--weights", resnet50_file, "--partial")
     assert run.returncode == 0, run.stderr
     assert "loaded 318, new 4" in run.stdout
     # The converted file loads strictly into the generated model, without archdsl.
@@ -190,26 +196,26 @@ def test_cli_build_converts_weights_for_strict_loading(tmp_path, resnet50_file):
     )
 
 
-def test_cli_strict_failure_writes_nothing(tmp_path, resnet50_file):
+def test_cli_strict_failure_writes_nothing(tmp_path, resnet50_file, cli):
     out = tmp_path / "out"
-    run = _cli("build", HEAD, "-o", f"{out}/", "--weights", resnet50_file,
-               cwd=tmp_path)  # fmt: skip
+    run = cli("build", HEAD, "-o", f"{out}/", "--weights", resnet50_file)
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert "error: " in run.stderr and "--partial" in run.stderr
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_cli_refuses_pickles_without_opt_in(tmp_path):
+def test_cli_refuses_pickles_without_opt_in(tmp_path, cli):
     path = tmp_path / "r18.pth"
     torch.save(models.resnet18().state_dict(), path)
     spec = tmp_path / "r.arch"
     spec.write_text("model R extends torchvision.resnet18() {\n}\n")
-    run = _cli("build", spec, "-o", tmp_path / "r.py", "--weights", path, cwd=tmp_path)
+    run = cli("build", spec, "-o", tmp_path / "r.py", "--weights", path)
     assert run.returncode == 1 and "--allow-pickle" in run.stderr
     assert not (tmp_path / "r.py").exists()
-    run = _cli("build", spec, "-o", tmp_path / "r.py", "--weights", path,
-               "--allow-pickle", cwd=tmp_path)  # fmt: skip
+    run = cli(
+        "build", spec, "-o", tmp_path / "r.py", "--weights", path, "--allow-pickle"
+    )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "r.safetensors").exists()
 
