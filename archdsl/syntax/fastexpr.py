@@ -163,7 +163,13 @@ class ExprParser:
         if kind in _PREFIXES:
             then = self.or_expr()
         elif kind in _ATOMS and kinds[i + 1] in _AFTER_OPERAND:
-            return self.atom()  # `x`, `16` and then `,` or `)`: the leaf alone
+            # `x`, `16` and then `,` or `)`: the leaf alone (atom() written out)
+            rule = _ATOMS[kind]
+            lowered = self.leaves.get(rule)
+            if lowered is None:
+                return self.atom()
+            self.i = i + 1
+            return (lowered(i), i, i, 1, rule, 0)
         else:
             then = self.postfix()
             if kinds[self.i] not in _OPERATORS:

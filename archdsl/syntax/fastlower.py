@@ -24,29 +24,27 @@ Extent = tuple[int, int] | None
 
 
 class FastLower(_Lower):
+    """The lowering of one scanned text (`tokens`), its spans in `source`."""
+
     def __init__(self, source: Source, tokens: Tokens) -> None:
         super().__init__(source)
         self.tokens = tokens
-        # the arrays the leaves read, one attribute away
+        # what spans are read from, one attribute away
         self.text, self.lines = tokens.text, tokens.lines
-        self.starts, self.ends, self.line_of = (
-            tokens.starts,
-            tokens.ends,
-            tokens.line_of,
-        )
+        self.starts, self.ends = tokens.starts, tokens.ends
+        self.line_of = tokens.line_of
 
     def _span(self, meta: Extent) -> Span | None:  # type: ignore[override]
         if meta is None:
             return None
         first, last = meta
-        tokens = self.tokens
-        line, end_line = tokens.line_of[first], tokens.line_of[last]
+        line, end_line = self.line_of[first], self.line_of[last]
         return Span(
             self.source,
             line,
-            tokens.starts[first] - tokens.lines[line - 1] + 1,
+            self.starts[first] - self.lines[line - 1] + 1,
             end_line,
-            tokens.ends[last] - tokens.lines[end_line - 1] + 1,
+            self.ends[last] - self.lines[end_line - 1] + 1,
         )
 
     def _sugared(self, meta: Extent) -> bool:  # type: ignore[override]

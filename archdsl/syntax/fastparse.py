@@ -198,7 +198,8 @@ class FastParser(ExprParser):
             if after == "=":
                 self.i = i + 2
                 value = self.expr()
-                return self.node("assign", [head, value], i, value[2])
+                height = value[3] + 1
+                return self.reduce("assign", [head, value[0]], height, i, value[2])
             if after == "(":
                 return self.call_like("call_stmt", [head], i)
             raise Abandon
@@ -344,7 +345,8 @@ class FastParser(ExprParser):
                     targets += self.names()
                 self.expect("=")
                 values = self.fvalues()
-                return self.node("fassign", targets + [values], i, values[2])
+                kept, height = targets + [values[0]], values[3] + 1
+                return self.reduce("fassign", kept, height, i, values[2])
             raise Abandon
         if kind == "DOTTED" and self.kinds[i + 1] == "(":
             return self.call_like("fcall", [self.token(i)], i)

@@ -462,7 +462,7 @@ MAX_INT_DIGITS = 4300
 
 def int_constant(text: str, span: Span) -> ir.Constant:
     """An INT token's value (`1_000` is 1000)."""
-    digits = text.replace("_", "")
+    digits = text.replace("_", "") if "_" in text else text
     if len(digits) > MAX_INT_DIGITS:  # Python's int() refuses these (and is slow)
         raise _literal_error(
             f"this integer has {len(digits):,} digits; the limit is {MAX_INT_DIGITS:,}",
