@@ -8,7 +8,8 @@ spec (issue 15), and the fast path needs only the terminals' regexes and the
 keyword sets derived from them. So they are written once, as plain data with
 `marshal` (in the user's private cache directory, as lark's pickle is), keyed by
 everything they are derived from: the grammar's text, the installed lark, and
-the text of the modules that derive them. A missing, stale, damaged or
+the text of the modules that derive them (and this package's version, for an
+application frozen without its source). A missing, stale, damaged or
 unwritable cache only costs the time to work them out again.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -125,14 +127,26 @@ def _first_terminals(parser: Any) -> dict[str, set[str]]:
 def _key(grammar: str) -> tuple:
     """Everything the cache is derived from, compared whole on loading: the code
     here, fastlex's (token_regex) and fastrules' (FOLLOWED), lark, the grammar."""
+    from .. import __version__
+
+    modules = (sys.modules[__name__], fastlex, fastrules)
     try:
         code = tuple(
-            _crc(Path(path).read_text(encoding="utf-8"))
-            for path in (__file__, fastlex.__file__, fastrules.__file__)
+            _crc(Path(module.__file__).read_text(encoding="utf-8"))
+            for module in modules
         )
-    except (OSError, TypeError):  # not files (a zip, frozen): FORMAT stands for it
-        code = ()
-    return (FORMAT, Lexicon.FIELDS, code, _lark_stamp(), grammar)
+    except (OSError, TypeError):  # not files: a zip's loader still has the text
+        code = tuple(_crc(_loader_source(module)) for module in modules)
+    # the version too: a frozen application has no source (and a zip may lack it)
+    return (FORMAT, __version__, Lexicon.FIELDS, code, _lark_stamp(), grammar)
+
+
+def _loader_source(module: Any) -> str:
+    """A module's source as its loader gives it ('' when it has none: frozen)."""
+    try:
+        return module.__loader__.get_source(module.__name__) or ""
+    except (AttributeError, ImportError, OSError):
+        return ""
 
 
 def _lark_stamp() -> tuple:
