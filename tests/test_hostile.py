@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from lark import Lark
 
 import archdsl
 from archdsl.bases import BUILDERS
+from archdsl.cache import cache_dir
 from archdsl.check.state import FILLS, FULL, SIZED
 from archdsl.errors import ArchError
 from archdsl.ops import BUILTINS, TENSOR_OPS, layers
@@ -51,8 +53,16 @@ def _torch_imported(tmp_path_factory):
     seconds once per builder and arguments, then cached).
     At the end, the slowest input per fuzz test is printed (seen with -s)."""
     pytest.importorskip("torchvision")
+    # Learned once in the user's cache (as every other test module finds them),
+    # not again per xdist worker: the private cache starts as a copy of it.
+    for spec in SPECS:
+        archdsl.compile_spec(spec)
+    private = tmp_path_factory.getbasetemp() / "cache"
+    learned = cache_dir("bases")
+    if learned is not None:
+        shutil.copytree(learned, private / "archdsl" / "bases", dirs_exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+        patch.setenv("XDG_CACHE_HOME", str(private))
         for spec in SPECS:
             archdsl.compile_spec(spec)
     yield
