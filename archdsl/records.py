@@ -78,13 +78,15 @@ def _prepare(cls: type, frozen: bool, eq: bool, init: bool) -> None:
     cls.__record_fields__ = table
     _check_order(table)
     # what __init__ reads, worked out once: positional names, fixed defaults,
-    # factories, and the fields outside __init__ that have a default
+    # factories, and the fields outside __init__ that have a default or factory
     cls._record_init = (
         tuple(n for n, f in table.items() if f.init),
         {n: f.default for n, f in table.items() if f.init and f.default is not _MISSING},
         tuple((n, f.default_factory) for n, f in table.items()
-              if f.default_factory is not _MISSING),
+              if f.init and f.default_factory is not _MISSING),
         {n: f.default for n, f in table.items() if not f.init and f.default is not _MISSING},
+        tuple((n, f.default_factory) for n, f in table.items()
+              if not f.init and f.default_factory is not _MISSING),
     )  # fmt: skip
     cls._record_compared = tuple(n for n, f in table.items() if f.compare)
     cls._record_shown = tuple(n for n, f in table.items() if f.repr)
@@ -115,7 +117,7 @@ def _check_order(table: dict[str, Field]) -> None:
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     cls = type(self)
-    names, defaults, factories, fixed = cls._record_init
+    names, defaults, factories, fixed, made = cls._record_init
     if len(args) > len(names):
         raise TypeError(f"{cls.__name__}() takes {len(names)} positional arguments "
                         f"but {len(args)} were given")  # fmt: skip
@@ -135,7 +137,10 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     if len(values) < len(names):
         missing = ", ".join(f"'{n}'" for n in names if n not in values)
         raise TypeError(f"{cls.__name__}() missing required arguments: {missing}")
+    # (only now: a field outside __init__ is no argument that may be missing)
     values.update(fixed)
+    for name, factory in made:
+        values[name] = factory()
     # the fields set at once, past a frozen class's __setattr__
     object.__setattr__(self, "__dict__", values)
     post_init = getattr(self, "__post_init__", None)

@@ -12,6 +12,7 @@ and the generated code of every spec are held to those of the full computation.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,66 @@ def test_cache_key_of_a_frozen_package_is_its_version(monkeypatch, loader):
         monkeypatch.setattr(module, "__loader__", loader)
     key = terminals._key(grammar_text())
     assert archdsl.__version__ in key
+
+
+# ---- archdsl/records.py constructs as dataclasses does ------------------------------
+
+#: How a field is declared: required, a default, a factory, and outside __init__
+#: with a default, a factory or neither.
+FIELD_KINDS = ("required", "default", "factory", "out", "out-factory", "out-bare")
+
+
+def _record_class(module: Any, kinds: tuple[str, ...]) -> Any:
+    """One class body, made by `module`'s dataclass; or the error it raises."""
+    field = module.field
+    options = {
+        "default": lambda i: i,
+        "factory": lambda i: field(default_factory=lambda: [i]),
+        "out": lambda i: field(default=i, init=False),
+        "out-factory": lambda i: field(default_factory=lambda: [i], init=False),
+        "out-bare": lambda i: field(init=False),
+    }
+    body: dict[str, Any] = {"__annotations__": {}}
+    for i, kind in enumerate(kinds):
+        body["__annotations__"][f"f{i}"] = "int"
+        if kind in options:
+            body[f"f{i}"] = options[kind](i)
+    try:
+        return module.dataclass(type("C", (), body))
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+def _construct(cls: Any, args: list[int], keywords: dict[str, int]) -> tuple:
+    """What a call of the class gives: each field's value, or the error's type."""
+    try:
+        made = cls(*args, **keywords)
+    except TypeError:
+        return (TypeError,)
+    return tuple(getattr(made, f, "unset") for f in cls.__annotations__)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_records_construct_as_dataclasses(size):
+    """Every mix of field kinds, called with each number of positional arguments
+    and with or without each keyword: the same values, or an error as the
+    standard dataclass's (a required argument left out beside a field outside
+    __init__ made by a factory was taken for given)."""
+    import dataclasses
+    import itertools
+
+    from archdsl import records
+
+    for kinds in itertools.product(FIELD_KINDS, repeat=size):
+        ours, standard = (
+            _record_class(records, kinds),
+            _record_class(dataclasses, kinds),
+        )
+        if isinstance(standard, type) and issubclass(standard, Exception):
+            assert ours is standard, kinds
+            continue
+        for count in range(size + 2):
+            args = list(range(10, 10 + count))
+            for keywords in [{}, *({f"f{i}": 99} for i in range(size + 1))]:
+                expected = _construct(standard, args, keywords)
+                assert _construct(ours, args, keywords) == expected, (kinds, args)
