@@ -38,6 +38,8 @@ def test_benchmark_quick_run_writes_every_section(tmp_path):
             assert row[mode]["ratio"] > 0
     assert {row["spec"] for row in results["front_end"]} >= {"unet.arch", "mlp.arch"}
     assert [row["layers"] for row in results["scaling"]] == [10, 100]
+    for row in results["scaling"]:  # each phase of the compile, timed apart
+        assert min(row["parse CPU"], row["check CPU"], row["codegen CPU"]) > 0
     assert results["cold_check"] and results["instantiation"]
     incremental = [
         (row["spec"], row["edit"], row["edits"]) for row in results["incremental"]
