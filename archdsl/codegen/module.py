@@ -245,10 +245,13 @@ def _body(
     info: DefInfo,
     stmts: tuple[ir.Node, ...],
     exprs: ExprWriter,
-    nested: bool = False,
+    conditional: frozenset[str] | None = None,
     shared: set[str] = frozenset(),
 ) -> None:
-    conditional = set(stored_names(info, always=False)) if nested else set()
+    """`conditional`: inside an `if` or a loop, the names stored where they are made
+    (stored_names(always=False)); None at the top of the body, which works them out
+    once for all its nested bodies (a body of 10,000 `if`s asks 10,000 times)."""
+    inner = conditional
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
             if shared and stmt.name in shared:
@@ -257,35 +260,43 @@ def _body(
             if stmt.target[0] in info.members:
                 target = f"self.{target}"
             out.line((target, " = ", exprs.doc(stmt.value)))
-            if target in conditional:
+            if conditional and target in conditional:
                 out.line(f"self.{target} = {target}")
-        elif isinstance(stmt, ir.If) and _has_code((stmt,)):
-            _if(out, info, stmt, exprs)
+            continue
+        if inner is None and isinstance(stmt, (ir.If, ir.For)):
+            inner = frozenset(stored_names(info, always=False))
+        if isinstance(stmt, ir.If) and _has_code((stmt,)):
+            _if(out, info, stmt, exprs, inner)
         elif isinstance(stmt, ir.For):
             out.line(
                 ("for ", targets_text(stmt.targets), " in ", exprs.doc(stmt.iter), ":")
             )
             with out.indented():
-                _body(out, info, stmt.body, exprs, nested=True)
+                _body(out, info, stmt.body, exprs, inner)
         elif isinstance(stmt, ir.CallStmt):
             out.line(_call_stmt(info, stmt.call, exprs))
 
 
 def _if(
-    out: Writer, info: DefInfo, stmt: ir.If, exprs: ExprWriter, keyword: str = "if"
+    out: Writer,
+    info: DefInfo,
+    stmt: ir.If,
+    exprs: ExprWriter,
+    conditional: frozenset[str],
+    keyword: str = "if",
 ) -> None:
     out.line((keyword, " ", exprs.doc(stmt.cond), ":"))
     with out.indented():
         if _has_code(stmt.then):
-            _body(out, info, stmt.then, exprs, nested=True)
+            _body(out, info, stmt.then, exprs, conditional)
         else:
             out.line("pass")
     if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ir.If):
-        _if(out, info, stmt.orelse[0], exprs, "elif")
+        _if(out, info, stmt.orelse[0], exprs, conditional, "elif")
     elif _has_code(stmt.orelse):
         out.line("else:")
         with out.indented():
-            _body(out, info, stmt.orelse, exprs, nested=True)
+            _body(out, info, stmt.orelse, exprs, conditional)
 
 
 def _call_stmt(info: DefInfo, call: ir.Call, exprs: ExprWriter):
