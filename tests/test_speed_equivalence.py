@@ -10,7 +10,8 @@ and the generated code of every spec are held to those of the full computation.
 
 Also held to what they stand in for: the key of the cached lark terminals
 (syntax/terminals.py) follows the code that derives them however archdsl is
-installed, and archdsl/records.py constructs records as dataclasses does.
+installed; archdsl/records.py constructs records as dataclasses does, and the
+records that write their own __init__ (for speed) take and set their fields.
 """
 
 from __future__ import annotations
@@ -218,3 +219,57 @@ def test_records_construct_as_dataclasses(size):
             for keywords in [{}, *({f"f{i}": 99} for i in range(size + 1))]:
                 expected = _construct(standard, args, keywords)
                 assert _construct(ours, args, keywords) == expected, (kinds, args)
+
+
+def _written_out_inits() -> list[type]:
+    """The records of the check path whose __init__ is written by hand (for
+    speed) instead of records.py's, which reads the class's fields."""
+    import pkgutil
+
+    from archdsl import records
+
+    names = ["archdsl.source", "archdsl.errors", "archdsl.pipeline", "archdsl.imports"]
+    for package in ("check", "shapes", "ops", "syntax"):
+        found = importlib.import_module(f"archdsl.{package}")
+        names += [
+            m.name for m in pkgutil.walk_packages(found.__path__, found.__name__ + ".")
+        ]
+    classes = []
+    for name in names:
+        for value in vars(importlib.import_module(name)).values():
+            if (
+                isinstance(value, type)
+                and value.__module__ == name
+                and records.is_dataclass(value)
+                and value.__dict__.get("__init__", records._init) is not records._init
+            ):
+                classes.append(value)
+    return classes
+
+
+@pytest.mark.parametrize("cls", _written_out_inits(), ids=lambda c: c.__qualname__)
+def test_written_out_init_is_the_fields(cls):
+    """A hand-written __init__ takes the fields @dataclass would, in order, with
+    their defaults, and sets each (a field added to the class but not to its
+    __init__ would be missing from every instance)."""
+    import inspect
+
+    from archdsl import records
+
+    table = cls.__record_fields__
+    taken = [f for f in table.values() if f.init]
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in taken]
+    given = {}
+    for parameter, spec in zip(parameters, taken, strict=True):
+        if spec.default is not records._MISSING:
+            assert parameter.default is spec.default, spec.name
+        elif spec.default_factory is records._MISSING:
+            assert parameter.default is inspect.Parameter.empty, spec.name
+            given[spec.name] = object()
+    made = cls(**given)
+    for spec in taken:
+        expected = given.get(spec.name, spec.default)
+        if spec.default_factory is not records._MISSING:
+            expected = spec.default_factory()
+        assert getattr(made, spec.name) == expected, spec.name
