@@ -87,7 +87,9 @@ def check_modules(spec: Path, env: dict) -> tuple[subprocess.CompletedProcess, s
     return result, set(ast.literal_eval(result.stdout.splitlines()[-1]))
 
 
-@pytest.mark.parametrize("spec", ["mlp.arch", "unet.arch"])
+@pytest.mark.parametrize(
+    "spec", ["mlp.arch", "unet.arch", "multitask.arch", "zoo/densenet.arch"]
+)  # the last two with f-strings and dicts, which the fast parser reads too
 def test_check_loads_only_what_it_needs(tmp_path, spec):
     """Once the terminals are cached (the first run reads them from lark), checking
     a spec imports none of HEAVY and no other command's code: a structural

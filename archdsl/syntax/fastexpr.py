@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .fastlex import Abandon, Lexicon, Tokens
+from .fastlex import END, Abandon, Lexicon, Tokens
 from .fastlower import FastLower
 from .grammar import CHAINS, MAX_CHAIN, MAX_DEPTH
 
@@ -21,7 +21,7 @@ Piece = tuple[Any, int, int, int, str, int]
 
 #: The atoms that start with one token and take nothing else.
 _ATOMS = {"NAME": "name", "DOTTED": "dotted", "INT": "int_", "FLOAT": "float_",
-          "STRING": "string"}  # fmt: skip
+          "STRING": "string", "FSTRING": "fstring"}  # fmt: skip
 _CONSTANTS = {"True": "true", "False": "false", "None": "none"}
 #: What starts an expression with an operator (`not x`, `-x`), and what may follow
 #: an operand within one: the tokens the levels from `?expr` to `?power` look at.
@@ -295,13 +295,19 @@ class ExprParser:
             return self.parenthesised()
         if kind == "[":
             return self.list_()
+        if kind == "{":
+            return self.dict_()
         if kind in self.names_in_expr:  # `f(block)`: a name here, to lark
+            if kind == "return" and self.kinds[i + 1] == "{":
+                # lark reads this `return` as a name, and the post-lexer then
+                # takes the brace for a body's, where the scanner took a dict's
+                raise Abandon
             self.i = i + 1
             lowered = self.leaves.get("name")
             if lowered is None:
                 raise Abandon
             return (lowered(i), i, i, 1, "name", 0)
-        raise Abandon  # an f-string, a dict, `:`: whatever the fast path leaves
+        raise Abandon  # `:`, `)`: whatever the grammar does not have here
 
     def parenthesised(self) -> Piece:
         """`(x)`: x itself, its extent widened to the parentheses; `(x,)`, `(x, y)`."""
@@ -322,17 +328,35 @@ class ExprParser:
             and len(items) == 1
             and self.kinds[self.i - 1] != ","
         ):
-            return self.listcomp(first, items[0])
+            return self.comprehension("listcomp", first, items[0], "]")
         return self.node("list_", items, first, self.expect("]"))
 
-    def listcomp(self, first: int, elt: Piece) -> Piece:
+    def dict_(self) -> Piece:
+        """`{k: v, ...}`, `{k: v for ...}` (the scanner dropped the newlines in it
+        as lark's post-lexer does, where that takes the brace for a dict's)."""
+        first = self.expect("{")
+        kinds = self.kinds
+        items = []
+        while kinds[self.i] != "}":
+            key = self.expr()
+            self.expect(":")
+            value = self.expr()
+            items.append(self.node("dict_item", [key, value], key[1], value[2]))
+            if len(items) == 1 and kinds[self.i] == "for":
+                return self.comprehension("dictcomp", first, items[0], "}")
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+        return self.node("dict_", items or [None], first, self.expect("}"))
+
+    def comprehension(self, rule: str, first: int, elt: Piece, close: str) -> Piece:
         """`[elt for a, b in xs if c]`: `_comp_clauses`, a `for` then any mix."""
         kept = [elt, self.comp_for()]
         while self.kinds[self.i] in ("for", "if"):
             kept.append(
                 self.comp_for() if self.kinds[self.i] == "for" else self.comp_if()
             )
-        return self.node("listcomp", kept, first, self.expect("]"))
+        return self.node(rule, kept, first, self.expect(close))
 
     def comp_for(self) -> Piece:
         first = self.expect("for")
@@ -429,6 +453,21 @@ class ExprParser:
             value = self.expr()
             return self.node("splat", [self.token(i), value], i, value[2])
         return self.expr()
+
+
+def read_field(lexicon: Lexicon, rules: frozenset[str], outer: FastLower, text: str,
+               line: int, column: int) -> Any:  # fmt: skip
+    """An f-string field's expression `text`, written at (line, column) of the
+    text `outer` lowers: scanned alone and parsed from `expr`, as lark's
+    expression parser reads it (fstrings.py), its spans where it is written."""
+    offset = outer.lines[line - 1] + column - 1  # of the field in outer's text
+    field = lexicon.scan(text).moved(outer.tokens, offset, line)
+    lowerer = FastLower(outer.source, field, outer.read_field)
+    parser = ExprParser(field, lowerer, rules, lexicon)
+    value = parser.expr()
+    if parser.kinds[parser.i] != END:  # `{x y}`: lark says what is wrong
+        raise Abandon
+    return value[0]
 
 
 def _methods(lowerer: FastLower, rules: frozenset[str]) -> dict[str, Callable]:

@@ -4,15 +4,15 @@ Lark's contextual lexer asks the parser for its state before every token and
 makes a Token object for each; that was a third of the parse. This scanner runs
 lark's master regex (the root lexer's: every terminal, in lark's priority order)
 over the whole text at once. A name equal to a keyword becomes that keyword, as
-lark's own "unless" callback makes it, and newlines inside () and [] are dropped
-as the post-lexer (parser._NewlinesInBrackets) drops them.
+lark's own "unless" callback makes it, and newlines inside (), [] and a dict's {}
+are dropped as the post-lexer (parser._NewlinesInBrackets) drops them.
 
 The contextual lexer can give a different token only where the parser state
 rules out the one the global order picks (`for` read as a name after `.`, `a.b`
 as three tokens after `.`); the fast parser accepts a token only where the
 grammar does, so there it falls back instead (fastparse.py says why that is
-enough). Terminals come from the grammar, so a new one (an f-string) is scanned
-as lark scans it, and the fast parser falls back on it as on anything unknown.
+enough). Terminals come from the grammar, so a new one is scanned as lark scans
+it, and the fast parser falls back on it as on anything unknown.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from array import array
 from typing import Any
 
 END = "$END"
+#: The tokens after which a `{` opens a dict (parser._DICT_AFTER, by kind): the
+#: post-lexer drops newlines inside it, as inside brackets.
+DICT_AFTER = frozenset({"=", ",", ":", "(", "[", "return"})
 
 
 class Abandon(Exception):
@@ -48,6 +51,17 @@ class Tokens:
         self.line_of: list[int] = []
         #: where each line starts: line n (1-based) starts at lines[n - 1]
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def moved(self, within: Tokens, offset: int, line: int) -> Tokens:
+        """These tokens (of one line's text) as where that text is in `within`'s:
+        from `offset`, on `line` (an f-string's field, scanned alone as lark's
+        expression parser reads it, given the spans it has in the source)."""
+        moved = Tokens.__new__(Tokens)
+        moved.text, moved.lines, moved.kinds = within.text, within.lines, self.kinds
+        moved.starts = array("l", [start + offset for start in self.starts])
+        moved.ends = array("l", [end + offset for end in self.ends])
+        moved.line_of = [line] * len(self.kinds)
+        return moved
 
 
 class Unscannable(Exception):
@@ -91,6 +105,7 @@ class Lexicon:
         plain, kind_of = groups.plain, groups.kinds
         ignored, multiline = groups.ignored, groups.multiline
         depth, line = 0, 1
+        braces: list[bool] = []  # for each open `{`: whether it is a dict's
         match = None
         for match in iter(self.regex.scanner(text).match, None):
             group = match.lastindex  # the token's terminal
@@ -117,6 +132,11 @@ class Lexicon:
                 depth = depth - 1 if depth else 0
             elif kind == "_NL" and depth:
                 continue
+            elif kind == "{":  # a dict's, as the post-lexer tells (a body's else)
+                braces.append(bool(depth) or bool(kinds) and kinds[-1] in DICT_AFTER)
+                depth += braces[-1]
+            elif kind == "}" and braces and braces.pop():
+                depth = depth - 1 if depth else 0
             add_kind(kind)
             add_start(start)
             add_end(end)
@@ -171,7 +191,7 @@ class _Groups:
         self.plain: list[str | None] = [None] * size
         self.ignored = [False] * size
         self.multiline = [False] * size
-        special = {"NAME", "_NL", "(", "[", ")", "]"}
+        special = {"NAME", "_NL", "(", "[", ")", "]", "{", "}"}
         for name, group in lexicon.regex.groupindex.items():
             kind = self.kinds[group] = lexicon.kinds[name]
             self.ignored[group] = name in lexicon.ignore

@@ -3,13 +3,14 @@ is the indices of its first and last tokens, and a span is worked out from the
 scanner's arrays only where a lowering method asks for one (lark's Meta object,
 with its four positions, was made for every node). Leaves the spec is made of
 (names, integers) are lowered from their token alone, without the Token object
-lark would hand to lower.py. tests/test_fastparse.py holds the IR and every span
-equal to the tree path's."""
+lark would hand to lower.py. An f-string's fields are read by the fast parser
+too (`read_field`: fastexpr.read_field), so no f-string needs lark.
+tests/test_fastparse.py holds the IR and every span equal to the tree path's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import ir
 from ..source import Source, Span
@@ -21,14 +22,18 @@ if TYPE_CHECKING:
 #: A rule's extent: the indices of its first and last tokens, or None where it
 #: matched no text (an empty `args`), which has no span, as in lark.
 Extent = tuple[int, int] | None
+#: Parses and lowers an f-string field's text at (line, column) of what the
+#: FastLower given lowers (fastexpr.read_field, with the scanner and rules bound).
+ReadField = Callable[["FastLower", str, int, int], Any]
 
 
 class FastLower(_Lower):
     """The lowering of one scanned text (`tokens`), its spans in `source`."""
 
-    def __init__(self, source: Source, tokens: Tokens) -> None:
+    def __init__(self, source: Source, tokens: Tokens, read_field: ReadField) -> None:
         super().__init__(source)
         self.tokens = tokens
+        self.read_field = read_field
         # what spans are read from, one attribute away
         self.text, self.lines = tokens.text, tokens.lines
         self.starts, self.ends = tokens.starts, tokens.ends
@@ -56,6 +61,10 @@ class FastLower(_Lower):
         except ValueError:
             return False
         return True
+
+    def _field(self, text: str, line: int, column: int) -> Any:
+        """An f-string field, by the fast parser (Abandon where it gives up)."""
+        return self.read_field(self, text, line, column)
 
     def _leaf(self, i: int) -> tuple[str, Span]:
         """Token i's text and span (a token never spans lines)."""

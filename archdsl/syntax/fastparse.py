@@ -11,7 +11,7 @@ tree, so the IR and every span are the same (tests/test_fastparse.py compares
 them on every spec, example, corpus file and generated program).
 
 It raises Abandon on anything it does not follow: a syntax error, a rule it does
-not know (dicts, f-strings, parenthesised loop targets, what the grammar gains), a
+not know (parenthesised loop targets, what the grammar gains), a
 rule whose alternatives changed in the grammar, a literal the lowering refuses,
 nesting past the limits, a keyword where lark might read it either way. The caller then parses with lark, which reports exactly as before;
 so this parser never reports anything, and the grammar may grow freely.
@@ -20,11 +20,12 @@ so this parser never reports anything, and the grammar may grow freely.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from .. import ir
 from ..errors import ArchError
 from ..source import Source
-from .fastexpr import ExprParser, Piece
+from .fastexpr import ExprParser, Piece, read_field
 from .fastlex import END, Abandon, Lexicon, Unscannable
 from .fastlower import FastLower
 
@@ -383,7 +384,8 @@ def fast_parse(lexicon: Lexicon, rules: frozenset[str], source: Source,
     """The IR of `text` (spans in `source`), or Abandon."""
     try:
         tokens = lexicon.scan(text)
-        parser = FastParser(tokens, FastLower(source, tokens), rules, lexicon)
+        lowerer = FastLower(source, tokens, partial(read_field, lexicon, rules))
+        parser = FastParser(tokens, lowerer, rules, lexicon)
         return parser.start()
     except Abandon:
         raise

@@ -3,7 +3,9 @@
 The lexer reads an f-string as one token (grammar's FSTRING), so the formatter,
 the highlighters and the parser's fast paths see a string like any other. Here its
 text is split into literal parts and `{fields}`, each field parsed with the
-grammar's own `expr` rule and lowered with spans where it is written. A field may
+grammar's own `expr` rule and lowered with spans where it is written: by lark's
+expression parser on the lark paths (lower.py), by the fast parser's own on the
+fast path (fastlower.py), so a spec with f-strings never needs lark. A field may
 end in a format spec from Python's format mini-language (`:02d`, `:>4`, `:.2f`);
 conversions (`!r`) and nested fields in a spec are not part of the language.
 """
@@ -30,8 +32,9 @@ FORMAT_SPEC = re.compile(
     r"[bcdeEfFgGosxX%]?"
 )
 
-#: Lowers a field's parse tree (lark's) at (line, column) of the source.
-LowerField = Callable[[Any, int, int], Any]
+#: Parses and lowers a field's expression text written at (line, column) of the
+#: source: its IR, or None where the text is not an expression.
+LowerField = Callable[[str, int, int], Any]
 
 
 def fstring(token: str, span: Span, lower_field: LowerField) -> ir.FString:
@@ -131,18 +134,9 @@ def _field(
             len(spec),
             hint="Python's format mini-language: `{i:02d}`, `{x:>4}`, `{r:.2f}`",
         )
-    # only a spec with an f-string needs lark here (the fast path leaves it to lark)
-    from lark.exceptions import UnexpectedInput
-
-    from .parser import expression_parser
-
-    try:
-        tree = expression_parser().parse(expr_text)
-    except UnexpectedInput:
-        raise ArchError(
-            [Diagnostic("this f-string field is not an expression", where)]
-        ) from None
-    value = lower_field(tree, span.line, column + start)
+    value = lower_field(expr_text, span.line, column + start)
+    if value is None:
+        raise ArchError([Diagnostic("this f-string field is not an expression", where)])
     return ir.FormattedValue(value=value, spec=spec, span=where)
 
 

@@ -360,10 +360,19 @@ class _Lower:
     def fstring(self, meta: Any, c: list[Any]) -> ir.FString:
         return fstring(c[0], self._tok(c[0]), self._field)
 
-    def _field(self, tree: Tree, line: int, column: int) -> ir.Node:
-        """An f-string field's expression, with spans where it is written."""
+    def _field(self, text: str, line: int, column: int) -> ir.Node | None:
+        """An f-string field's expression, with spans where it is written, or None
+        where lark's expression parser refuses it (only the lark paths get here;
+        the fast path parses fields itself: fastlower.py)."""
+        from lark.exceptions import UnexpectedInput
+
+        from .parser import expression_parser
         from .transform import transform
 
+        try:
+            tree = expression_parser().parse(text)
+        except UnexpectedInput:
+            return None
         return transform(_Shifted(self.source, line, column), tree)
 
     def dict_(self, meta: Any, c: list[Any]) -> ir.DictExpr:
