@@ -10,11 +10,17 @@ import gc
 def no_gc_pauses():
     """Compiling makes many small objects and frees few; the cyclic collector would
     rescan them again and again (a third of the time of a 10,000-layer spec).
-    Reference counting still frees everything; the collector resumes after."""
+    Reference counting still frees everything; the collector resumes after, with
+    what the stage made moved to the oldest generation unscanned: the young
+    collections would otherwise scan each of those live objects twice (0.17 s of a
+    10,000-layer compile). A process that froze objects itself keeps its freeze."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()  # every tracked object to the permanent generation...
+                gc.unfreeze()  # ...and back, into the oldest one (both list splices)
             gc.enable()
