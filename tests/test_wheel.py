@@ -33,9 +33,14 @@ def test_wheel_installs_and_builds_from_elsewhere(tmp_path):
     assert "archdsl/grammars/arch.lark" in zipfile.ZipFile(wheel).namelist()
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    # A bare venv, filled by this pip (`pip --python`): the venv's own copy of pip
+    # (ensurepip) would cost more than the install itself, and installs the same.
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "-q", str(wheel)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "-q", str(wheel)],
+        check=True,
+    )
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
