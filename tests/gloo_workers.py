@@ -88,3 +88,13 @@ def fsdp2_worker(rank: int, init_file: str, out_file: str) -> None:
             torch.save(full, out_file)
     finally:
         dist.destroy_process_group()
+
+
+WORKERS = {"ddp": ddp_worker, "fsdp2": fsdp2_worker}
+
+
+def each_worker(rank: int, folder: str) -> None:
+    """Every training of WORKERS, one after the other in the same two processes
+    (torch is imported once, not once per training): `<folder>/<name>.pt` each."""
+    for name, worker in WORKERS.items():
+        worker(rank, f"{folder}/{name}.init", f"{folder}/{name}.pt")

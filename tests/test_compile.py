@@ -12,7 +12,7 @@ from archdsl.demo import EXAMPLES
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 # the spawned processes import only this module: see its docstring
-from gloo_workers import WORLD, data, ddp_worker, fresh_mlp, fsdp2_worker, train  # noqa: E402
+from gloo_workers import WORKERS, WORLD, data, each_worker, fresh_mlp, train  # noqa: E402
 
 
 def _example(stem: str):
@@ -55,20 +55,30 @@ def test_torch_export(stem):
 # (what each of the two processes runs: tests/gloo_workers.py)
 
 
-@pytest.mark.parametrize("worker", [ddp_worker, fsdp2_worker], ids=["ddp", "fsdp2"])
-def test_two_processes_match_one_process(worker, tmp_path):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One spawn of two processes that train with each of WORKERS in turn: the
+    folder of their states, and what went wrong, if anything did."""
+    import torch.multiprocessing as mp
+
+    folder = tmp_path_factory.mktemp("gloo")
+    try:
+        mp.spawn(each_worker, args=(str(folder),), nprocs=WORLD, join=True)
+    except Exception as error:  # a training that raised; the ones before it wrote
+        return folder, error
+    return folder, None
+
+
+@pytest.mark.xdist_group("gloo")  # one worker, so one spawn for both
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_two_processes_match_one_process(name, trained):
     """Two gloo processes, each with half of every global batch, end with the
     parameters one process reaches on the whole batches (gradients are averaged),
     with DistributedDataParallel and with FSDP2's fully_shard."""
-    import torch.multiprocessing as mp
-
-    out_file = tmp_path / "state.pt"
-    mp.spawn(
-        worker,
-        args=(str(tmp_path / "init"), str(out_file)),
-        nprocs=WORLD,
-        join=True,
-    )
+    folder, error = trained
+    out_file = folder / f"{name}.pt"
+    if not out_file.exists():
+        raise AssertionError(f"the {name} training did not finish") from error
     single = fresh_mlp()
     train(single, data(), torch.optim.SGD(single.parameters(), lr=0.1))
     distributed = torch.load(out_file, weights_only=True)
