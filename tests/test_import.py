@@ -77,6 +77,13 @@ CASES = [
 ]
 
 
+#: A case's two tests run on one xdist worker, which imports its target once.
+CASE_PARAMS = [
+    pytest.param(case, id=str(case), marks=pytest.mark.xdist_group(f"import-{n}"))
+    for n, case in enumerate(CASES)
+]
+
+
 @functools.cache
 def imported(target: str):
     if target.startswith("timm:"):
@@ -114,7 +121,7 @@ def _outputs(result) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", CASE_PARAMS)
 def test_import_is_complete_checked_and_formatted(case):
     result = imported(case.target)
     assert result.diagnostics == []
@@ -128,7 +135,7 @@ def test_import_is_complete_checked_and_formatted(case):
         assert definitions[0] != "() {", f"{block} has no parameters"
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", CASE_PARAMS)
 def test_round_trip_keys_outputs_and_gradients(case):
     ours, theirs = models(case.target)
     assert list(ours.state_dict()) == list(theirs.state_dict())
