@@ -169,7 +169,9 @@ def floordiv_any(value: object, den: object) -> object:
         raise Unknowable
     if isinstance(value, _Unknown):
         return UNKNOWN
-    return floordiv(value, den)  # type: ignore[arg-type]
+    if not isinstance(value, (int, Poly)):  # a float size: its own check reports it
+        raise Unknowable
+    return floordiv(value, den)
 
 
 def _ints(*per_dim: Dims) -> list[tuple[int, ...]]:
