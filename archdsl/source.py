@@ -19,7 +19,7 @@ class Source:
     _lines: list[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_lines", self.text.splitlines())
+        object.__setattr__(self, "_lines", text_lines(self.text))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Source:
@@ -101,3 +101,13 @@ class Span:
         if self.line != self.end_line:
             return None
         return self.source.line(self.line)[self.column - 1 : self.end_column - 1]
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines as the parser and spans count them: ended by "\n" (or "\r\n")
+    alone. `str.splitlines` also ends a line at a form feed, which the grammar
+    reads as a space, and at other separators, so it would shift every line after."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines[-1] == "":  # what a final newline ends is not a line
+        lines.pop()
+    return lines

@@ -17,6 +17,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from ..errors import ArchError, Diagnostic
+from ..source import text_lines
 from .analysis import Analysis
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -213,7 +214,7 @@ def _uri(path: str, fallback: str) -> str:
 
 
 def _word_at(text: str, position: lsp.Position) -> tuple[str, lsp.Range | None]:
-    lines = text.splitlines()
+    lines = text_lines(text)
     if position.line >= len(lines):
         return "", None
     line = lines[position.line]
