@@ -167,6 +167,11 @@ def test_broken_specs_are_left_to_lark(text):
         "model M {\n    x = [a for a, b in c if a for d in e]\n    y = x[1:, ::2, ...]\n"
         '    for i, j in k { z = i }\n    init { Conv2d, "fc": zeros_(weight) }\n}\n',
         "model m(a: int = 1) = M(a)\nmodel n = M()\n",
+        # parenthesised loop targets, nested, alone, with a trailing comma (lark: no)
+        "model M {\n    for i, (a, (b, c)) in k { x = [a for (a) in b] }\n"
+        "    for (i) in k { y = [(a, b) for ((a), b), c in d] }\n}\n",
+        "model M {\n    for (a, b,) in k { x = a }\n    for () in k { x = a }\n}\n",
+        "model M {\n    forward(x) {\n        for (a, b) in x { return a }\n    }\n}\n",
     ],
 )
 def test_corner_cases(text):

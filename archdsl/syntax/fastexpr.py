@@ -371,13 +371,23 @@ class ExprParser:
         return self.node("comp_if", [cond], first, cond[2])
 
     def targets(self) -> Piece:
-        """`a, b` (a parenthesised group is left to lark)."""
-        first = self.expect("NAME")
-        kept = [self.token(first)]
+        """`a, b`, `i, (t, c)`: names, and a group per parentheses, its extent
+        within them (the outer one's, with them)."""
+        first = self.i
+        kept = [self.target()]
         while self.kinds[self.i] == ",":
             self.i += 1
-            kept.append(self.token(self.expect("NAME")))
+            kept.append(self.target())
         return self.node("targets", kept, first, self.i - 1)
+
+    def target(self) -> Token | Piece:
+        """`_target: NAME | "(" targets ")"`"""
+        if self.kinds[self.i] != "(":
+            return self.token(self.expect("NAME"))
+        self.i += 1
+        group = self.targets()
+        self.expect(")")
+        return group
 
     def items(self, close: str) -> list[Piece]:
         """`expr ("," expr)* ","?` up to `close`, or nothing."""

@@ -11,10 +11,11 @@ tree, so the IR and every span are the same (tests/test_fastparse.py compares
 them on every spec, example, corpus file and generated program).
 
 It raises Abandon on anything it does not follow: a syntax error, a rule it does
-not know (parenthesised loop targets, what the grammar gains), a
-rule whose alternatives changed in the grammar, a literal the lowering refuses,
-nesting past the limits, a keyword where lark might read it either way. The caller then parses with lark, which reports exactly as before;
-so this parser never reports anything, and the grammar may grow freely.
+not know (what the grammar gains), a rule whose alternatives changed in the
+grammar, a literal the lowering refuses, nesting past the limits, a keyword
+where lark might read it either way. The caller then parses with lark, which
+reports exactly as before; so this parser never reports anything, and the
+grammar may grow freely.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ FOLLOWED: dict[str, tuple[str, ...]] = {
     "call_stmt": ('(NAME | DOTTED) "(" args ")"',),
     "for_stmt": ('"for" targets "in" expr body',),
     "targets": ('_target ("," _target)*',),
-    "_target": ("NAME",),
+    "_target": ("NAME", '"(" targets ")"'),
     "if_stmt": ('"if" expr body ["else" (body | if_stmt)]',),
     "outputs": ('"outputs" "(" args ")"',),
     "input_decl": ('"input" NAME ":" shape',),
