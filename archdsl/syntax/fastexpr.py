@@ -84,6 +84,7 @@ class ExprParser:
     ) -> None:
         self.kinds = tokens.kinds
         self.tokens = tokens
+        self.lowerer = lowerer
         self.lower = _methods(lowerer, rules)
         #: the leaves lowered from their token's index alone (fastlower.py)
         self.leaves = {
@@ -95,6 +96,12 @@ class ExprParser:
         self.lexicon = lexicon
         self.names_in_expr = lexicon.names_in_expr
         self.i = 0
+
+    def read(self, tokens: Tokens) -> None:
+        """Parse `tokens` from their start, with the same lowerer (f-string fields
+        one after another: fastexpr.read_field)."""
+        self.lowerer.read(tokens)
+        self.tokens, self.kinds, self.i = tokens, tokens.kinds, 0
 
     # ---- plumbing ---------------------------------------------------------------
 
@@ -472,8 +479,12 @@ def read_field(lexicon: Lexicon, rules: frozenset[str], outer: FastLower, text: 
     expression parser reads it (fstrings.py), its spans where it is written."""
     offset = outer.lines[line - 1] + column - 1  # of the field in outer's text
     field = lexicon.scan(text).moved(outer.tokens, offset, line)
-    lowerer = FastLower(outer.source, field, outer.read_field)
-    parser = ExprParser(field, lowerer, rules, lexicon)
+    parser = outer.fields
+    if parser is None:  # one per text (a field's own fields get theirs)
+        lowerer = FastLower(outer.source, field, outer.read_field)
+        parser = outer.fields = ExprParser(field, lowerer, rules, lexicon)
+    else:
+        parser.read(field)
     value = parser.expr()
     if parser.kinds[parser.i] != END:  # `{x y}`: lark says what is wrong
         raise Abandon

@@ -32,8 +32,15 @@ class FastLower(_Lower):
 
     def __init__(self, source: Source, tokens: Tokens, read_field: ReadField) -> None:
         super().__init__(source)
-        self.tokens = tokens
         self.read_field = read_field
+        #: the parser of this text's f-string fields, made for the first one
+        #: (fastexpr.read_field): making one costs more than parsing a field
+        self.fields: Any = None
+        self.read(tokens)
+
+    def read(self, tokens: Tokens) -> None:
+        """Lower from `tokens` from now on (a field parser's next field)."""
+        self.tokens = tokens
         # what spans are read from, one attribute away
         self.text, self.lines = tokens.text, tokens.lines
         self.starts, self.ends = tokens.starts, tokens.ends
