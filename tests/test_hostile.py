@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
+from work_bounds import allocates_at_most, calls_at_most
 
 import archdsl
 from archdsl.bases import BUILDERS
@@ -371,10 +372,11 @@ LIMITS = {
 def test_resource_limits_refuse_by_counting(name):
     body, message = LIMITS[name]
     text = "model M {\n" + body + "  forward(x) = fc(x)\n}\n"
-    start = time.perf_counter()
-    with pytest.raises(ArchError, match=re.escape(message)):
-        archdsl.compile_spec(text)
-    assert time.perf_counter() - start < 1.0
+    archdsl.compile_spec("model W {\n  fc = ReLU()\n  forward(x) = fc(x)\n}\n")
+    # refused by counting, before the work: ~1,500 calls and well under 1 MB today
+    with calls_at_most(100_000), allocates_at_most(32):
+        with pytest.raises(ArchError, match=re.escape(message)):
+            archdsl.compile_spec(text)
 
 
 @pytest.mark.parametrize("opener", ["(", "[", "-", "not ", "1 + "])
