@@ -189,6 +189,7 @@ F_STRINGS = [
     'f"{x y}"', 'f"{x,}"', 'f"{(x}"', 'f"{x)}"', 'f"{1e999}"', 'f"{0777}"',
     'f"{\\n}"', 'f"{x # c}"', 'f"{for}"', 'f"{return}"', 'f"{x.for}"', 'f"{a:=b}"',
     'f"{x!=y}"', 'f"{x[:, ::2]}{y[...]}"', 'f"{1 < 2 < 3}"', 'f"{x: >4}"',
+    'f"{x.shape}{x.size(1)}{F.relu(x)}"',
 ]  # fmt: skip
 
 
@@ -202,6 +203,8 @@ def test_f_string_fields_parse_as_lark_parses_them(value):
     for text in (
         f"model M {{\n    x = {value}\n}}\n",
         f"builder b(n) =\n    g({value}, {{{value}: n}})\n",
+        # in a forward, where sugar rewrites a field's dotted names (x.shape)
+        f"model M {{\n    forward(x) {{\n        y = {value}\n        return x\n    }}\n}}\n",
     ):
         source = Source("<f>", text)
         assert agrees(source) == lark_reads(source)

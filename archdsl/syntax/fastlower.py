@@ -60,14 +60,12 @@ class FastLower(_Lower):
         )
 
     def _sugared(self, meta: Extent) -> bool:  # type: ignore[override]
-        """Sugar rewrites only dotted names (DOTTED tokens): are there any?"""
+        """Sugar rewrites only dotted names: are there any? They are DOTTED tokens,
+        or inside an f-string's fields (one FSTRING token: `f"{x.shape}"`)."""
         if meta is None:
             return False
-        try:
-            self.tokens.kinds.index("DOTTED", meta[0], meta[1] + 1)
-        except ValueError:
-            return False
-        return True
+        kinds = self.tokens.kinds
+        return any(_holds(kinds, kind, meta[0], meta[1] + 1) for kind in _SUGARED)
 
     def _field(self, text: str, line: int, column: int) -> Any:
         """An f-string field, by the fast parser (Abandon where it gives up)."""
@@ -99,3 +97,16 @@ class FastLower(_Lower):
     def dotted_at(self, i: int) -> ir.Path:
         text, span = self._leaf(i)
         return ir.Path(parts=tuple(text.split(".")), span=span)
+
+
+#: The tokens that may hold a dotted name for sugar to rewrite
+_SUGARED = ("DOTTED", "FSTRING")
+
+
+def _holds(kinds: list[str], kind: str, start: int, stop: int) -> bool:
+    """Whether kinds[start:stop] holds `kind` (list.index searches in C)."""
+    try:
+        kinds.index(kind, start, stop)
+    except ValueError:
+        return False
+    return True
