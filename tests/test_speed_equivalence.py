@@ -273,3 +273,25 @@ def test_written_out_init_is_the_fields(cls):
         if spec.default_factory is not records._MISSING:
             expected = spec.default_factory()
         assert getattr(made, spec.name) == expected, spec.name
+
+
+# ---- the fast parser skips sugar only where there is none (syntax/fastlower.py) ------
+
+#: PyTorch spellings syntax/sugar.py rewrites, inside an f-string's field, where
+#: no DOTTED token shows them (the f-string is one token)
+SUGARED_FIELDS = ["{x.shape}", "{x.size(1)}", "{F.relu(x)}", "{torch.cat([x, x])}"]
+
+
+@pytest.mark.parametrize("field", SUGARED_FIELDS)
+def test_sugar_inside_f_string_fields_of_a_forward(field):
+    """A forward whose only dotted names are inside f-string fields lowers as
+    the tree path (lark's parse tree, then the lowering) lowers it: the sugar is
+    applied there too."""
+    from archdsl.syntax import parse_source, parse_source_via_tree
+
+    text = (
+        "model M() {\n    fc = Linear(4, 4)\n    forward(x: [B, 4]) {\n"
+        f'        d = {{f"k{field}": fc(x)}}\n        return fc(x)\n    }}\n}}\n'
+    )
+    source = Source("<f>", text)
+    assert parse_source(source) == parse_source_via_tree(source)
