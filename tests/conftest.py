@@ -55,6 +55,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    _name_xdist_groups(config, items)
     if not any(item.get_closest_marker("cuda") for item in items):
         return
     try:
@@ -69,6 +70,29 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.get_closest_marker("cuda"):
             item.add_marker(skip)
+
+
+def _name_xdist_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` (pyproject's addopts) sends a group's tests to one worker
+    by reading the group from each node id, `id@group`. pytest-xdist 3.8 writes that
+    into `item._nodeid`, which pytest 9.2 no longer reads (its node ids are
+    `item._id`): the xdist_group marks did nothing and, say, a zoo variant's models
+    were built on both workers. So the worker names them here where xdist's did not
+    take; with an older pytest, or an xdist that does it, ids already end so."""
+    if not config.getoption("loadgroup", default=False):  # set in xdist workers
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest before 9.2: xdist's own renaming works
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def check_golden(path: Path, actual: str, update: bool) -> None:
