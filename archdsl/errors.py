@@ -81,7 +81,11 @@ def _excerpt(span: Span | None) -> list[str]:
     """The source line and a caret run under the span (to its end on that line)."""
     if span is None:
         return []
-    text = span.source.line(span.line).expandtabs(1)
+    text = span.source.line(span.line)
+    # a lone carriage return (an old Mac file) ends no line for the parser, but a
+    # terminal would go back over the excerpt at it: show the line up to one
+    stop = text.find("\r", span.column - 1)
+    text = (text if stop < 0 else text[:stop]).expandtabs(1)
     if not text.strip():
         return []
     last = span.end_column if span.end_line == span.line else len(text) + 1

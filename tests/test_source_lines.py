@@ -44,3 +44,15 @@ def test_a_windows_line_end_is_not_part_of_the_line():
     with pytest.raises(ArchError) as caught:
         check(text=text)
     assert "   4 |     forward(x: [N, 4]) = fc(y)\n" in str(caught.value)
+
+
+def test_an_old_mac_file_shows_its_first_line_alone():
+    """Lone carriage returns end no line for the parser (the error is at the
+    first one); the excerpt stops there, as a terminal would overwrite it."""
+    text = "model M() {\r    fc = Linear(4, 4)\r    forward(x: [N, 4]) = fc(x)\r}\r"
+    with pytest.raises(ArchError) as caught:
+        check(text=text)
+    rendered = str(caught.value)
+    assert "\r" not in rendered
+    assert "   1 | model M() {\n" in rendered
+    assert "     |            ^\n" in rendered
