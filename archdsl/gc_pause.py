@@ -15,6 +15,11 @@ def no_gc_pauses():
     collections would otherwise scan each of those live objects twice (0.17 s of a
     10,000-layer compile). A process that froze objects itself keeps its freeze."""
     enabled = gc.isenabled()
+    if enabled:  # the outermost pause
+        # the host's young garbage first: what survives, and what the stage makes,
+        # is all the freeze below moves (its own cycles would wait for a full
+        # collection, which a long-running host such as the LSP may never reach)
+        gc.collect(1)
     gc.disable()
     try:
         yield
