@@ -18,7 +18,9 @@ class TooMuchWork(AssertionError):
 @contextlib.contextmanager
 def calls_at_most(limit: int) -> Iterator[list[int]]:
     """Fail when the body makes more than `limit` function calls (Python and C);
-    yields a one-item list holding the count so far."""
+    yields a one-item list holding the count so far. The body is stopped at the
+    bound, and fails after it too: code under test that catches broadly may
+    swallow the stop, and would then run on uncounted."""
     count = [0]
 
     def profile(frame, event, arg):
@@ -34,6 +36,8 @@ def calls_at_most(limit: int) -> Iterator[list[int]]:
         yield count
     finally:
         sys.setprofile(previous)
+    if count[0] > limit:
+        raise TooMuchWork(f"more than {limit:,} calls")
 
 
 @contextlib.contextmanager
