@@ -107,6 +107,20 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
     assert actual == expected, f"{path} differs; rerun with --update-golden if intended"
 
 
+def every_node(value: object):
+    """Every IR node in `value`, pre-order, through every field of every node as
+    stored (not through archdsl's own walks, which tests hold to this)."""
+    from archdsl.ir.base import Node
+
+    if isinstance(value, Node):
+        yield value
+        for field in value.__dict__.values():
+            yield from every_node(field)
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from every_node(item)
+
+
 def torch_layer(name: str):
     """The class a registry layer names: torch.nn's, or torchvision.ops's."""
     import torch

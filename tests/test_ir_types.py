@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import ERRORS, ROOT, SPECS, ZOO_SPECS
+from conftest import ERRORS, ROOT, SPECS, ZOO_SPECS, every_node
 
 from archdsl import ir
 from archdsl.errors import ArchError
@@ -50,16 +50,6 @@ def validator(cls: type[Node]) -> type[pydantic.BaseModel]:
     return pydantic.create_model(cls.__name__, __config__=config, **fields)
 
 
-def all_nodes(value: object):
-    if isinstance(value, Node):
-        yield value
-        for field in value.__dict__.values():
-            yield from all_nodes(field)
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from all_nodes(item)
-
-
 def programs(path: Path):
     """The IR of `path` as parsed, and the forwards the checks worked on."""
     try:
@@ -79,7 +69,7 @@ def programs(path: Path):
 def test_every_node_has_the_types_its_class_declares(path):
     checked = 0
     for program in programs(path):
-        for node in all_nodes(program):
+        for node in every_node(program):
             try:
                 validator(type(node)).model_validate(node.__dict__)
             except pydantic.ValidationError as exc:

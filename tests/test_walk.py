@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ERRORS, ROOT, SPECS, ZOO_SPECS
+from conftest import ERRORS, ROOT, SPECS, ZOO_SPECS, every_node
 
 from archdsl import ir
 from archdsl.errors import ArchError
@@ -17,17 +17,6 @@ from archdsl.ir.walk import children, names_read, walk_expr
 from archdsl.pipeline import parse
 
 FILES = [*SPECS, *ZOO_SPECS, *ERRORS, ROOT / "tests" / "families.arch"]
-
-
-def every_node(value: object):
-    """Pre-order, through every field."""
-    if isinstance(value, Node):
-        yield value
-        for field in value.__dict__.values():
-            yield from every_node(field)
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from every_node(item)
 
 
 def definitions(path: Path):
