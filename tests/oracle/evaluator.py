@@ -295,7 +295,13 @@ def _copy(tensor: torch.Tensor) -> torch.Tensor:
     """A copy with the same strides, even where they leave gaps (a slice, a split
     piece): `clone` makes such a tensor contiguous, and a layer summing over it
     (BatchNorm's statistics) then adds in another order than the generated code's
-    call on the view itself, 2e-7 apart (found by ARCHDSL_FUZZ=300)."""
+    call on the view itself, 2e-7 apart (found by ARCHDSL_FUZZ=300). An expanded
+    tensor (a stride 0) cannot be written so: it is cloned, as before."""
+    if any(
+        stride == 0 and size > 1
+        for size, stride in zip(tensor.shape, tensor.stride(), strict=True)
+    ):
+        return tensor.clone()
     copy = torch.empty_strided(
         tensor.size(), tensor.stride(), dtype=tensor.dtype, device=tensor.device
     )
