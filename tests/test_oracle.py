@@ -282,6 +282,13 @@ def agree_or_refused(text: str, shapes: list[tuple[int, ...]], kwargs=None) -> N
 # One small spec per finding of the oracle (tests/oracle, /tmp/oracle_findings.md
 # while it was built) and per instance the issue lists; each was wrong when found.
 FINDINGS = {
+    "an in-place layer on an input one branch of an if reassigns (F28)": (
+        "model M(m: int = 1) {\n    if False {\n        c = 2.5e3\n    }\n"
+        "    act = ReLU(inplace=True)\n    forward(t: [N, 2, H, W]) {\n"
+        "        if False {\n            t = t * c\n        }\n"
+        "        a, b = t, t * 2.0\n        a = act(a)\n        return b\n    }\n}",
+        [(1, 2, 2, 2)],
+    ),
     "parentheses kept around a scalar operand": (
         "model M(k: int = 2) {\n    fc = Linear(4, 4)\n"
         "    forward(x: [N, 4]) = fc(x) * (k + 1.0)\n}",

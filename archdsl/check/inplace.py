@@ -166,12 +166,25 @@ class _Flow:
         then = (self.storage, self.stale)
         self.storage, self.stale = dict(before[0]), dict(before[1])
         self.stmts(stmt.orelse)
-        # either branch may have run: a name stale in one is stale after the `if`
+        # either branch may have run: a name stale in one is stale after the `if`;
+        # a name bound to different storage in each keeps one of them, the model's
+        # input where one branch left the input there (a change through the name
+        # may change the caller's tensor)
         for name in then[0].keys() | self.storage.keys():
             if then[0].get(name) != self.storage.get(name):
-                self.storage[name] = then[0].get(name) or self.storage.get(name, 0)
+                self.storage[name] = self._either(
+                    then[0].get(name), self.storage.get(name)
+                )
         for name, change in then[1].items():
             self.stale.setdefault(name, change)
+
+    def _either(self, then: int | None, orelse: int | None) -> int:
+        """The storage to follow for a name one branch bound to `then` and the
+        other to `orelse`: an input's first, then the branch that bound it."""
+        for storage in (then, orelse):
+            if storage in self.input_of:
+                return storage
+        return then or orelse or 0
 
     def _bind(self, targets: tuple[str, ...], result: _Result) -> None:
         items = (
