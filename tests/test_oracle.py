@@ -282,6 +282,13 @@ def agree_or_refused(text: str, shapes: list[tuple[int, ...]], kwargs=None) -> N
 # One small spec per finding of the oracle (tests/oracle, /tmp/oracle_findings.md
 # while it was built) and per instance the issue lists; each was wrong when found.
 FINDINGS = {
+    "an in-place layer of a ModuleList built by append, looped over an input (F29)": (
+        "model M() {\n    acts = ModuleList()\n    for i in range(2) {\n"
+        "        acts.append(ReLU(inplace=True))\n    }\n"
+        "    forward(t: [N, 3]) {\n        for act in acts {\n            t = act(t)\n"
+        "        }\n        return t\n    }\n}",
+        [(2, 3)],
+    ),
     "an in-place layer on an input one branch of an if reassigns (F28)": (
         "model M(m: int = 1) {\n    if False {\n        c = 2.5e3\n    }\n"
         "    act = ReLU(inplace=True)\n    forward(t: [N, 2, H, W]) {\n"
@@ -457,7 +464,23 @@ def test_in_place_layer_on_a_saved_output_through_containers_trains(name):
     agree_or_refused(SAVED_OUTPUTS[name], [(2, 4)])
 
 
-@pytest.mark.parametrize("name", sorted(FINDINGS))
+# Found and not fixed yet: F29, the in-place check does not know the children a
+# ModuleList gets by build-time append, so a forward loop over them is not seen
+# changing the caller's input (check/inplace follows known children only)
+OPEN_FINDINGS = {
+    "an in-place layer of a ModuleList built by append, looped over an input (F29)"
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="open finding"))
+        if n in OPEN_FINDINGS
+        else n
+        for n in sorted(FINDINGS)
+    ],
+)
 def test_finding_stays_fixed(name):
     text, shapes = FINDINGS[name]
     agree_or_refused(text, shapes)
