@@ -133,11 +133,30 @@ RUFF_FINDINGS = {
         "        a, b = first_long_member_name(x) if flag else "
         "second_long_member_name(cat([x, x], dim=1)), x\n        return a\n    }\n}"
     ),
+    "a chain of operators whose middle operand is parenthesized (F30)": (
+        "model M(m3: int = 1) {\n    m6 = Linear(1, 1)\n    forward(t4: [N, 1]) {\n"
+        "        t4 = 2500.0 // (abs(m3) + 1.0) / ((m3 + m3) * (2500.0 + m3) + 1.0)"
+        " - (t4 if False else m6(t4))\n        return t4\n    }\n}"
+    ),
+}
+
+# Not fixed yet: F30, ruff splits inside the parenthesized operand where it fits
+# (`a // b / (\n c\n) - d`), the code generator splits at every operator
+OPEN_RUFF_FINDINGS = {
+    "a chain of operators whose middle operand is parenthesized (F30)"
 }
 
 
 @pytest.mark.skipif(not Path(RUFF).exists(), reason="ruff is not installed")
-@pytest.mark.parametrize("name", sorted(RUFF_FINDINGS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="open finding"))
+        if n in OPEN_RUFF_FINDINGS
+        else n
+        for n in sorted(RUFF_FINDINGS)
+    ],
+)
 def test_ruff_finding_stays_fixed(name):
     import archdsl
 
