@@ -125,6 +125,16 @@ def test_generated_code_of_random_programs_is_ruff_formatted(program):
     assert formatted == code, "".join(diff)
 
 
+def findings(table: dict, open_ones: set[str]) -> list:
+    """A table's names in order, those of findings not fixed yet as strict xfails
+    (so a fix is noticed: the test then passes, and fails as an xfail)."""
+    xfail = pytest.mark.xfail(strict=True, reason="open finding")
+    return [
+        pytest.param(name, marks=xfail) if name in open_ones else name
+        for name in sorted(table)
+    ]
+
+
 #: Generated code ruff lays out otherwise, one spec per finding.
 RUFF_FINDINGS = {
     "a tuple assignment too long for its line (F24)": (
@@ -148,15 +158,7 @@ OPEN_RUFF_FINDINGS = {
 
 
 @pytest.mark.skipif(not Path(RUFF).exists(), reason="ruff is not installed")
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="open finding"))
-        if n in OPEN_RUFF_FINDINGS
-        else n
-        for n in sorted(RUFF_FINDINGS)
-    ],
-)
+@pytest.mark.parametrize("name", findings(RUFF_FINDINGS, open_ones=OPEN_RUFF_FINDINGS))
 def test_ruff_finding_stays_fixed(name):
     import archdsl
 
@@ -491,15 +493,7 @@ OPEN_FINDINGS = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="open finding"))
-        if n in OPEN_FINDINGS
-        else n
-        for n in sorted(FINDINGS)
-    ],
-)
+@pytest.mark.parametrize("name", findings(FINDINGS, open_ones=OPEN_FINDINGS))
 def test_finding_stays_fixed(name):
     text, shapes = FINDINGS[name]
     agree_or_refused(text, shapes)
@@ -546,15 +540,7 @@ ACCEPTED = {
 OPEN: set[str] = set()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="open finding"))
-        if n in OPEN
-        else n
-        for n in sorted(ACCEPTED)
-    ],
-)
+@pytest.mark.parametrize("name", findings(ACCEPTED, open_ones=OPEN))
 def test_valid_spec_is_accepted_and_agrees(name):
     text, kwargs, shapes = ACCEPTED[name]
     assert disagreements(text, None, kwargs, shapes) == []
